@@ -1,0 +1,201 @@
+// Client's KV calls: Range, Put, DeleteRange, Txn and Compact, sync and async.
+#include <utility>
+
+#include "etcdgrpc/client.h"
+#include "internal/async_calls.h"
+#include "internal/connection.h"
+#include "internal/kv_codec.h"
+#include "internal/unary_call.h"
+
+namespace etcdgrpc {
+namespace {
+
+using internal::CallUnary;
+using internal::CallUnaryAsync;
+using internal::EndpointStubs;
+using internal::Retry;
+
+constexpr absl::string_view kRange = "/etcdserverpb.KV/Range";
+constexpr absl::string_view kPut = "/etcdserverpb.KV/Put";
+constexpr absl::string_view kDeleteRange = "/etcdserverpb.KV/DeleteRange";
+constexpr absl::string_view kTxn = "/etcdserverpb.KV/Txn";
+constexpr absl::string_view kCompact = "/etcdserverpb.KV/Compact";
+
+// A transaction that only reads can be repeated safely.
+bool IsReadOnly(const TxnRequest& txn) {
+  auto read_only = [](const std::vector<Op>& ops) {
+    for (const Op& op : ops) {
+      if (std::holds_alternative<RangeOp>(op.op)) continue;
+      if (const auto* nested = std::get_if<TxnRequest>(&op.op); nested && IsReadOnly(*nested)) {
+        continue;
+      }
+      return false;
+    }
+    return true;
+  };
+  return read_only(txn.success) && read_only(txn.failure);
+}
+
+}  // namespace
+
+absl::StatusOr<GetResult> Client::Get(std::string_view key, const GetOptions& options) {
+  return Range(KeyRange::Key(std::string(key)), options);
+}
+
+absl::StatusOr<GetResult> Client::Range(const KeyRange& range, const GetOptions& options) {
+  etcdserverpb::RangeRequest request;
+  if (absl::Status s = internal::BuildRangeRequest(range, options, &request); !s.ok()) return s;
+  auto response = CallUnary<etcdserverpb::RangeResponse>(
+      *connection_, kRange, Retry::kSafe,
+      [&](EndpointStubs& stubs, grpc::ClientContext* context, etcdserverpb::RangeResponse* out) {
+        return stubs.kv->Range(context, request, out);
+      });
+  if (!response.ok()) return response.status();
+  return internal::ParseRangeResponse(*response);
+}
+
+absl::StatusOr<PutResult> Client::Put(std::string_view key, std::string_view value,
+                                      const PutOptions& options) {
+  etcdserverpb::PutRequest request;
+  if (absl::Status s = internal::BuildPutRequest(key, value, options, &request); !s.ok()) return s;
+  auto response = CallUnary<etcdserverpb::PutResponse>(
+      *connection_, kPut, Retry::kWrite,
+      [&](EndpointStubs& stubs, grpc::ClientContext* context, etcdserverpb::PutResponse* out) {
+        return stubs.kv->Put(context, request, out);
+      });
+  if (!response.ok()) return response.status();
+  return internal::ParsePutResponse(*response);
+}
+
+absl::StatusOr<DeleteResult> Client::Delete(std::string_view key, const DeleteOptions& options) {
+  return DeleteRange(KeyRange::Key(std::string(key)), options);
+}
+
+absl::StatusOr<DeleteResult> Client::DeleteRange(const KeyRange& range,
+                                                 const DeleteOptions& options) {
+  etcdserverpb::DeleteRangeRequest request;
+  if (absl::Status s = internal::BuildDeleteRequest(range, options, &request); !s.ok()) return s;
+  auto response = CallUnary<etcdserverpb::DeleteRangeResponse>(
+      *connection_, kDeleteRange, Retry::kWrite,
+      [&](EndpointStubs& stubs, grpc::ClientContext* context,
+          etcdserverpb::DeleteRangeResponse* out) {
+        return stubs.kv->DeleteRange(context, request, out);
+      });
+  if (!response.ok()) return response.status();
+  return internal::ParseDeleteResponse(*response);
+}
+
+absl::StatusOr<TxnResult> Client::Txn(const TxnRequest& txn) {
+  etcdserverpb::TxnRequest request;
+  if (absl::Status s = internal::BuildTxnRequest(txn, &request); !s.ok()) return s;
+  auto response = CallUnary<etcdserverpb::TxnResponse>(
+      *connection_, kTxn, IsReadOnly(txn) ? Retry::kSafe : Retry::kWrite,
+      [&](EndpointStubs& stubs, grpc::ClientContext* context, etcdserverpb::TxnResponse* out) {
+        return stubs.kv->Txn(context, request, out);
+      });
+  if (!response.ok()) return response.status();
+  return internal::ParseTxnResponse(*response);
+}
+
+absl::StatusOr<ResponseHeader> Client::Compact(int64_t revision, const CompactOptions& options) {
+  etcdserverpb::CompactionRequest request;
+  if (absl::Status s = internal::BuildCompactionRequest(revision, options, &request); !s.ok()) {
+    return s;
+  }
+  auto response = CallUnary<etcdserverpb::CompactionResponse>(
+      *connection_, kCompact, Retry::kWrite,
+      [&](EndpointStubs& stubs, grpc::ClientContext* context,
+          etcdserverpb::CompactionResponse* out) {
+        return stubs.kv->Compact(context, request, out);
+      });
+  if (!response.ok()) return response.status();
+  return internal::ParseHeader(response->header());
+}
+
+// --- asynchronous -----------------------------------------------------------
+
+void Client::GetAsync(std::string key, GetOptions options, Callback<GetResult> done) {
+  RangeAsync(KeyRange::Key(std::move(key)), options, std::move(done));
+}
+
+void Client::RangeAsync(KeyRange range, GetOptions options, Callback<GetResult> done) {
+  etcdserverpb::RangeRequest request;
+  if (absl::Status s = internal::BuildRangeRequest(range, options, &request); !s.ok()) {
+    return std::move(done)(s);
+  }
+  CallUnaryAsync<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse, GetResult>(
+      *connection_, *async_calls_, kRange, Retry::kSafe, std::move(request),
+      [](EndpointStubs& stubs, grpc::ClientContext* context, const etcdserverpb::RangeRequest* in,
+         etcdserverpb::RangeResponse* out, std::function<void(grpc::Status)> on_done) {
+        stubs.kv->async()->Range(context, in, out, std::move(on_done));
+      },
+      internal::ParseRangeResponse, std::move(done));
+}
+
+void Client::PutAsync(std::string key, std::string value, PutOptions options,
+                      Callback<PutResult> done) {
+  etcdserverpb::PutRequest request;
+  if (absl::Status s = internal::BuildPutRequest(key, value, options, &request); !s.ok()) {
+    return std::move(done)(s);
+  }
+  CallUnaryAsync<etcdserverpb::PutRequest, etcdserverpb::PutResponse, PutResult>(
+      *connection_, *async_calls_, kPut, Retry::kWrite, std::move(request),
+      [](EndpointStubs& stubs, grpc::ClientContext* context, const etcdserverpb::PutRequest* in,
+         etcdserverpb::PutResponse* out, std::function<void(grpc::Status)> on_done) {
+        stubs.kv->async()->Put(context, in, out, std::move(on_done));
+      },
+      internal::ParsePutResponse, std::move(done));
+}
+
+void Client::DeleteRangeAsync(KeyRange range, DeleteOptions options, Callback<DeleteResult> done) {
+  etcdserverpb::DeleteRangeRequest request;
+  if (absl::Status s = internal::BuildDeleteRequest(range, options, &request); !s.ok()) {
+    return std::move(done)(s);
+  }
+  CallUnaryAsync<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse,
+                 DeleteResult>(
+      *connection_, *async_calls_, kDeleteRange, Retry::kWrite, std::move(request),
+      [](EndpointStubs& stubs, grpc::ClientContext* context,
+         const etcdserverpb::DeleteRangeRequest* in, etcdserverpb::DeleteRangeResponse* out,
+         std::function<void(grpc::Status)> on_done) {
+        stubs.kv->async()->DeleteRange(context, in, out, std::move(on_done));
+      },
+      internal::ParseDeleteResponse, std::move(done));
+}
+
+void Client::TxnAsync(TxnRequest txn, Callback<TxnResult> done) {
+  etcdserverpb::TxnRequest request;
+  if (absl::Status s = internal::BuildTxnRequest(txn, &request); !s.ok()) {
+    return std::move(done)(s);
+  }
+  CallUnaryAsync<etcdserverpb::TxnRequest, etcdserverpb::TxnResponse, TxnResult>(
+      *connection_, *async_calls_, kTxn, IsReadOnly(txn) ? Retry::kSafe : Retry::kWrite,
+      std::move(request),
+      [](EndpointStubs& stubs, grpc::ClientContext* context, const etcdserverpb::TxnRequest* in,
+         etcdserverpb::TxnResponse* out, std::function<void(grpc::Status)> on_done) {
+        stubs.kv->async()->Txn(context, in, out, std::move(on_done));
+      },
+      internal::ParseTxnResponse, std::move(done));
+}
+
+void Client::CompactAsync(int64_t revision, CompactOptions options,
+                          Callback<ResponseHeader> done) {
+  etcdserverpb::CompactionRequest request;
+  if (absl::Status s = internal::BuildCompactionRequest(revision, options, &request); !s.ok()) {
+    return std::move(done)(s);
+  }
+  CallUnaryAsync<etcdserverpb::CompactionRequest, etcdserverpb::CompactionResponse,
+                 ResponseHeader>(
+      *connection_, *async_calls_, kCompact, Retry::kWrite, std::move(request),
+      [](EndpointStubs& stubs, grpc::ClientContext* context,
+         const etcdserverpb::CompactionRequest* in, etcdserverpb::CompactionResponse* out,
+         std::function<void(grpc::Status)> on_done) {
+        stubs.kv->async()->Compact(context, in, out, std::move(on_done));
+      },
+      [](etcdserverpb::CompactionResponse& response) {
+        return internal::ParseHeader(response.header());
+      },
+      std::move(done));
+}
+
+}  // namespace etcdgrpc

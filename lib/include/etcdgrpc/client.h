@@ -1,0 +1,90 @@
+// The etcd client: connects to etcd members and offers typed KV and
+// Maintenance calls, synchronous and asynchronous.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "etcdgrpc/client_options.h"
+#include "etcdgrpc/kv.h"
+#include "etcdgrpc/maintenance.h"
+#include "etcdgrpc/txn.h"
+#include "etcdgrpc/types.h"
+
+namespace etcdgrpc {
+
+namespace internal {
+class Connection;
+class AsyncCalls;
+}  // namespace internal
+
+// Completion of an asynchronous call. Runs on a gRPC thread, never while the
+// library holds a lock; it should return quickly.
+template <class T>
+using Callback = absl::AnyInvocable<void(absl::StatusOr<T>) &&>;
+
+// Thread-safe. Errors are absl::Status with etcd's own message (for example
+// "etcdserver: mvcc: required revision has been compacted") followed by the
+// endpoint and method that produced it; the code is gRPC's code.
+class Client {
+ public:
+  // Validates the options and connects. With a non-zero dial_timeout, fails
+  // with UNAVAILABLE naming every endpoint tried when none is reachable in time.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
+
+  // Cancels asynchronous calls still in flight (their callbacks run with
+  // CANCELLED) and waits for their callbacks to finish.
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // --- KV -----------------------------------------------------------------
+  [[nodiscard]] absl::StatusOr<GetResult> Get(std::string_view key,
+                                              const GetOptions& options = {});
+  [[nodiscard]] absl::StatusOr<GetResult> Range(const KeyRange& range,
+                                                const GetOptions& options = {});
+  [[nodiscard]] absl::StatusOr<PutResult> Put(std::string_view key, std::string_view value,
+                                              const PutOptions& options = {});
+  [[nodiscard]] absl::StatusOr<DeleteResult> Delete(std::string_view key,
+                                                    const DeleteOptions& options = {});
+  [[nodiscard]] absl::StatusOr<DeleteResult> DeleteRange(const KeyRange& range,
+                                                         const DeleteOptions& options = {});
+  [[nodiscard]] absl::StatusOr<TxnResult> Txn(const TxnRequest& txn);
+  // Compacts the history up to `revision`; returns the header of the answer.
+  [[nodiscard]] absl::StatusOr<ResponseHeader> Compact(int64_t revision,
+                                                       const CompactOptions& options = {});
+
+  void GetAsync(std::string key, GetOptions options, Callback<GetResult> done);
+  void RangeAsync(KeyRange range, GetOptions options, Callback<GetResult> done);
+  void PutAsync(std::string key, std::string value, PutOptions options, Callback<PutResult> done);
+  void DeleteRangeAsync(KeyRange range, DeleteOptions options, Callback<DeleteResult> done);
+  void TxnAsync(TxnRequest txn, Callback<TxnResult> done);
+  void CompactAsync(int64_t revision, CompactOptions options, Callback<ResponseHeader> done);
+
+  // --- Maintenance ----------------------------------------------------------
+  // Status of one member, which must be one of endpoints().
+  [[nodiscard]] absl::StatusOr<EndpointStatus> Status(std::string_view endpoint);
+
+  // --- Connection -----------------------------------------------------------
+  // The endpoints as given, normalized to "host:port".
+  [[nodiscard]] const std::vector<std::string>& endpoints() const;
+  // The endpoint that calls currently go to.
+  [[nodiscard]] std::string current_endpoint() const;
+  [[nodiscard]] const ClientOptions& options() const { return options_; }
+
+  // For tests: a client over the given connection (for example one whose stubs
+  // are mocks). Use Connect() otherwise.
+  Client(ClientOptions options, std::unique_ptr<internal::Connection> connection);
+
+ private:
+  ClientOptions options_;
+  std::unique_ptr<internal::Connection> connection_;
+  std::unique_ptr<internal::AsyncCalls> async_calls_;
+};
+
+}  // namespace etcdgrpc

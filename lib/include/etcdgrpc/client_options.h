@@ -1,0 +1,51 @@
+// Options of an etcd client: endpoints, time-outs, credentials, wire log.
+#pragma once
+
+#include <climits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "etcdgrpc/wire_log.h"
+
+namespace etcdgrpc {
+
+struct TlsOptions {
+  // PEM file of the CA that signed the servers' certificates.
+  std::string ca_file;
+  // PEM files of the client certificate and key, for mutual TLS.
+  std::string cert_file;
+  std::string key_file;
+  // Name to verify in the server certificate instead of the endpoint's host.
+  std::string server_name_override;
+};
+
+struct ClientOptions {
+  // etcd members as "host:port" (also accepted: "http://host:port",
+  // "https://host:port", "[::1]:port").
+  std::vector<std::string> endpoints = {"127.0.0.1:2379"};
+  // Connect() fails if no endpoint is reachable within this time. Zero: do not
+  // wait, connect on the first call.
+  absl::Duration dial_timeout = absl::Seconds(2);
+  // Deadline of each unary call.
+  absl::Duration request_timeout = absl::Seconds(5);
+  // Authentication (not yet supported: Connect() refuses these).
+  std::string username;
+  std::string password;
+  // Transport security (not yet supported: Connect() refuses it).
+  std::optional<TlsOptions> tls;
+  // Ask etcd to refuse calls on members without a leader (metadata hasleader).
+  bool require_leader = false;
+  // Largest response message accepted; etcd's own client allows any size.
+  int max_receive_bytes = INT_MAX;
+  // Records every message on the wire when set.
+  std::shared_ptr<WireLogSink> wire_log;
+  // Unary writes (Put, Delete, Txn, Compact) are sent at most once: a write
+  // that fails with UNAVAILABLE may or may not have been applied, so it is not
+  // retried on another endpoint unless this is set. Reads are always retried.
+  bool retry_writes = false;
+};
+
+}  // namespace etcdgrpc

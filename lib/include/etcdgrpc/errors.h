@@ -1,0 +1,27 @@
+// Reading the errors the client returns: etcd's own message, the endpoint that
+// produced it, and tests for the conditions callers act on.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace etcdgrpc {
+
+// etcd's (or gRPC's) message without the endpoint and method the client
+// appends, e.g. "etcdserver: mvcc: required revision has been compacted".
+[[nodiscard]] std::string ServerMessage(const absl::Status& status);
+
+// The endpoint ("host:port") a failed call went to, when the error came from
+// the wire.
+[[nodiscard]] std::optional<std::string> ErrorEndpoint(const absl::Status& status);
+
+// The requested revision was compacted away.
+[[nodiscard]] bool IsCompacted(const absl::Status& status);
+// The requested revision is ahead of the store.
+[[nodiscard]] bool IsFutureRevision(const absl::Status& status);
+// The lease does not exist (expired or revoked).
+[[nodiscard]] bool IsLeaseNotFound(const absl::Status& status);
+
+}  // namespace etcdgrpc

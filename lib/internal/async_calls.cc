@@ -1,0 +1,36 @@
+#include "internal/async_calls.h"
+
+namespace etcdgrpc::internal {
+
+bool AsyncCalls::Begin(grpc::ClientContext* context) {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) return false;
+  in_flight_.insert(context);
+  return true;
+}
+
+void AsyncCalls::Replace(grpc::ClientContext* old_context, grpc::ClientContext* new_context) {
+  absl::MutexLock lock(&mu_);
+  in_flight_.erase(old_context);
+  in_flight_.insert(new_context);
+  // A retry that starts after CancelAllAndWait() cancelled everything must not
+  // run for its whole deadline.
+  if (shutting_down_) new_context->TryCancel();
+}
+
+void AsyncCalls::End(grpc::ClientContext* context) {
+  absl::MutexLock lock(&mu_);
+  in_flight_.erase(context);
+}
+
+void AsyncCalls::CancelAllAndWait() {
+  absl::MutexLock lock(&mu_);
+  shutting_down_ = true;
+  // TryCancel only marks the call; its callback runs later on a gRPC thread.
+  for (grpc::ClientContext* context : in_flight_) context->TryCancel();
+  mu_.Await(absl::Condition(
+      +[](absl::flat_hash_set<grpc::ClientContext*>* calls) { return calls->empty(); },
+      &in_flight_));
+}
+
+}  // namespace etcdgrpc::internal

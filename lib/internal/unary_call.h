@@ -1,0 +1,128 @@
+// How every unary call is made, synchronously or asynchronously: deadline and
+// metadata, conversion of the status, and the retry rule (a call that is safe
+// to repeat moves to the next endpoint on UNAVAILABLE; a write is sent at most
+// once unless the client allows retrying writes).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <utility>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/status.h"
+#include "internal/async_calls.h"
+#include "internal/connection.h"
+#include "internal/grpc_status.h"
+
+namespace etcdgrpc::internal {
+
+enum class Retry {
+  kSafe,   // reads: repeating cannot change anything
+  kWrite,  // writes: repeat only if ClientOptions::retry_writes
+};
+
+inline bool MayRetry(const Connection& connection, Retry retry) {
+  return retry == Retry::kSafe || connection.retry_writes();
+}
+
+// `invoke(EndpointStubs&, grpc::ClientContext*, Response*) -> grpc::Status`
+// makes one attempt on one endpoint.
+template <class Response, class Invoke>
+absl::StatusOr<Response> CallUnary(Connection& connection, absl::string_view method, Retry retry,
+                                   Invoke&& invoke) {
+  const absl::Time deadline = connection.UnaryDeadline();
+  const size_t attempts = MayRetry(connection, retry) ? connection.size() : 1;
+  for (size_t attempt = 1;; ++attempt) {
+    const size_t index = connection.current();
+    EndpointStubs& endpoint = connection.endpoint(index);
+    grpc::ClientContext context;
+    connection.PrepareContext(&context, deadline);
+    Response response;
+    grpc::Status status = invoke(endpoint, &context, &response);
+    if (status.ok()) return response;
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      connection.ReportUnavailable(index);
+      if (attempt < attempts && absl::Now() < deadline) continue;
+    }
+    return FromGrpcStatus(status, endpoint.address, method);
+  }
+}
+
+// Asynchronous counterpart of CallUnary, on gRPC's callback API.
+// `invoke(EndpointStubs&, grpc::ClientContext*, const Request*, Response*,
+//         std::function<void(grpc::Status)>)` starts one attempt;
+// `parse(Response&) -> Result` converts the answer; `done` runs exactly once.
+template <class Request, class Response, class Result, class Invoke, class Parse>
+void CallUnaryAsync(Connection& connection, AsyncCalls& calls, absl::string_view method,
+                    Retry retry, Request request, Invoke invoke, Parse parse,
+                    absl::AnyInvocable<void(absl::StatusOr<Result>) &&> done) {
+  struct State {
+    Connection* connection;
+    AsyncCalls* calls;
+    absl::string_view method;
+    size_t attempts;
+    size_t attempt = 0;
+    size_t index = 0;
+    absl::Time deadline;
+    Request request;
+    Response response;
+    std::unique_ptr<grpc::ClientContext> context;
+    Invoke invoke;
+    Parse parse;
+    absl::AnyInvocable<void(absl::StatusOr<Result>) &&> done;
+
+    void Start() {
+      ++attempt;
+      index = connection->current();
+      EndpointStubs& endpoint = connection->endpoint(index);
+      invoke(endpoint, context.get(), &request, &response,
+             [this](grpc::Status status) { OnDone(std::move(status)); });
+    }
+
+    void OnDone(grpc::Status status) {
+      if (status.ok()) return Finish(parse(response));
+      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+        connection->ReportUnavailable(index);
+        if (attempt < attempts && absl::Now() < deadline) {
+          auto next = std::make_unique<grpc::ClientContext>();
+          connection->PrepareContext(next.get(), deadline);
+          calls->Replace(context.get(), next.get());
+          context = std::move(next);
+          response.Clear();
+          return Start();
+        }
+      }
+      Finish(FromGrpcStatus(status, connection->endpoint(index).address, method));
+    }
+
+    void Finish(absl::StatusOr<Result> result) {
+      std::unique_ptr<State> self(this);
+      std::move(done)(std::move(result));
+      calls->End(context.get());
+    }
+  };
+
+  auto state = std::make_unique<State>(State{
+      .connection = &connection,
+      .calls = &calls,
+      .method = method,
+      .attempts = MayRetry(connection, retry) ? connection.size() : 1,
+      .deadline = connection.UnaryDeadline(),
+      .request = std::move(request),
+      .response = {},
+      .context = std::make_unique<grpc::ClientContext>(),
+      .invoke = std::move(invoke),
+      .parse = std::move(parse),
+      .done = std::move(done)});
+  connection.PrepareContext(state->context.get(), state->deadline);
+  if (!calls.Begin(state->context.get())) {
+    std::move(state->done)(absl::CancelledError("the client is shutting down"));
+    return;
+  }
+  state.release()->Start();
+}
+
+}  // namespace etcdgrpc::internal
