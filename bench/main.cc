@@ -1,0 +1,111 @@
+// etcdgrpc-bench: runs named benchmark scenarios against an etcd (a throwaway
+// local one unless --endpoints is given) and prints one line per scenario.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "local_etcd.h"
+#include "scenario.h"
+
+ABSL_FLAG(std::string, endpoints, "",
+          "etcd endpoints (host:port,...); empty: start a throwaway local etcd");
+ABSL_FLAG(double, scale, 1.0, "multiply every scenario's operation count and duration");
+ABSL_FLAG(int, repeat, 1, "run the list of scenarios this many times");
+ABSL_FLAG(bool, list, false, "list the scenarios and exit");
+
+namespace etcdgrpc::bench {
+namespace {
+
+// For every "<x>_raw_stub" baseline a scenario ran next to "<x>", the ratios
+// the targets are stated in (client CPU per op, p50 latency).
+void PrintComparisons(const std::vector<ReportFigures>& figures) {
+  constexpr absl::string_view kSuffix = "_raw_stub";
+  for (const ReportFigures& baseline : figures) {
+    absl::string_view name = baseline.workload;
+    if (!absl::ConsumeSuffix(&name, kSuffix)) continue;
+    for (const ReportFigures& ours : figures) {
+      if (ours.workload != name || baseline.cpu_us_per_op <= 0 || baseline.p50_us <= 0) continue;
+      std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
+                  ours.workload.c_str(), baseline.workload.c_str(),
+                  ours.cpu_us_per_op / baseline.cpu_us_per_op, ours.p50_us / baseline.p50_us);
+    }
+  }
+}
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "etcdgrpc-bench [--endpoints=host:port,...] [--scale=X] [--repeat=N] SCENARIO...|all");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  std::vector<Scenario> scenarios;
+  RegisterKvScenarios(scenarios);
+  if (absl::GetFlag(FLAGS_list)) {
+    for (const Scenario& s : scenarios) std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());
+    return 0;
+  }
+  std::vector<const Scenario*> selected;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string name = args[i];
+    bool found = false;
+    // "<x>_raw_stub" runs inside scenario <x>, interleaved with it.
+    absl::string_view base = name;
+    absl::ConsumeSuffix(&base, "_raw_stub");
+    for (const Scenario& s : scenarios) {
+      if (name == "all" || s.name == base) {
+        selected.push_back(&s);
+        found = true;
+      }
+    }
+    if (!found) {
+      std::fprintf(stderr, "unknown scenario \"%s\"; --list shows them\n", name.c_str());
+      return 2;
+    }
+  }
+  if (selected.empty()) {
+    std::fprintf(stderr, "%s\n", absl::ProgramUsageMessage().data());
+    return 2;
+  }
+
+  BenchEnv env;
+  env.scale = absl::GetFlag(FLAGS_scale);
+  env.self_path = argv[0];
+  std::unique_ptr<testing::LocalEtcd> local_etcd;
+  if (std::string endpoints = absl::GetFlag(FLAGS_endpoints); !endpoints.empty()) {
+    env.endpoints = absl::StrSplit(endpoints, ',', absl::SkipEmpty());
+  } else {
+    absl::StatusOr<std::unique_ptr<testing::LocalEtcd>> started = testing::LocalEtcd::Start();
+    if (!started.ok()) {
+      std::fprintf(stderr, "cannot start a local etcd: %s\n", started.status().ToString().c_str());
+      return 1;
+    }
+    local_etcd = *std::move(started);
+    env.endpoints = local_etcd->ClientEndpoints();
+    std::fprintf(stderr, "started a throwaway etcd at %s\n", local_etcd->EndpointsFlag().c_str());
+  }
+
+  int failures = 0;
+  for (int round = 0; round < absl::GetFlag(FLAGS_repeat); ++round) {
+    for (const Scenario* scenario : selected) {
+      absl::StatusOr<std::vector<ReportFigures>> result = scenario->run(env);
+      if (!result.ok()) {
+        std::fprintf(stderr, "scenario %s failed: %s\n", scenario->name.c_str(),
+                     result.status().ToString().c_str());
+        ++failures;
+        continue;
+      }
+      PrintComparisons(*result);
+    }
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace etcdgrpc::bench
+
+int main(int argc, char** argv) { return etcdgrpc::bench::Main(argc, argv); }

@@ -1,0 +1,70 @@
+// Measurement and the one-line report every benchmark scenario prints
+// (DESIGN.md, "Benchmarks"): wall time, latency percentiles, client CPU per
+// operation from getrusage, RSS and threads of this process.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace etcdgrpc::bench {
+
+// Process-wide resource figures at one moment.
+struct ProcessSample {
+  absl::Time wall;
+  int64_t cpu_us = 0;  // user + system CPU of the whole process
+};
+[[nodiscard]] ProcessSample SampleProcess();
+[[nodiscard]] double RssMb();
+[[nodiscard]] int ThreadCount();
+
+// Wall time, process CPU and per-operation latencies of the measured phase,
+// which may be split in several Start()/Stop() slices (interleaved runs).
+class Measurement {
+ public:
+  explicit Measurement(size_t expected_ops = 0) { latencies_ns_.reserve(expected_ops); }
+  void Start() { slice_start_ = SampleProcess(); }
+  void Stop() {
+    ProcessSample now = SampleProcess();
+    wall_ += now.wall - slice_start_.wall;
+    cpu_us_ += now.cpu_us - slice_start_.cpu_us;
+  }
+  void AddLatency(absl::Duration latency) {
+    latencies_ns_.push_back(absl::ToInt64Nanoseconds(latency));
+  }
+  double seconds() const { return absl::ToDoubleSeconds(wall_); }
+  int64_t cpu_us() const { return cpu_us_; }
+  // Percentile (0..100) of the recorded latencies in microseconds; -1 if none.
+  double PercentileUs(double percentile);
+
+ private:
+  ProcessSample slice_start_;
+  absl::Duration wall_;
+  int64_t cpu_us_ = 0;
+  std::vector<int64_t> latencies_ns_;
+  bool sorted_ = false;
+};
+
+// One report line. Extra fields (name=value) follow the standard ones.
+struct Report {
+  std::string peer = "etcd-grpc";
+  std::string workload;
+  int64_t ops = 0;
+  std::vector<std::pair<std::string, std::string>> extra = {};
+};
+
+// The figures of a printed report, for comparisons between scenarios.
+struct ReportFigures {
+  std::string workload;
+  double cpu_us_per_op = 0;
+  double p50_us = 0;
+};
+
+// Prints "peer=… workload=… ops=… seconds=… ops_per_s=… p50_us=… p99_us=…
+// client_cpu_us_per_op=… rss_mb=… [extra…]" to stdout.
+ReportFigures PrintReport(const Report& report, Measurement& measurement);
+
+}  // namespace etcdgrpc::bench

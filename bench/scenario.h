@@ -1,0 +1,37 @@
+// The benchmark scenarios' common frame: where etcd is, how much work to do,
+// and the list of named scenarios `etcdgrpc-bench` can run.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "report.h"
+
+namespace etcdgrpc::bench {
+
+struct BenchEnv {
+  std::vector<std::string> endpoints;
+  // Multiplies every scenario's operation count and duration (quick runs, smoke
+  // tests); the standard figures are at 1.
+  double scale = 1.0;
+  // Path of this executable, for scenarios that start a helper process.
+  std::string self_path;
+
+  int64_t Scaled(int64_t count) const {
+    const auto scaled = static_cast<int64_t>(static_cast<double>(count) * scale);
+    return scaled < 1 ? 1 : scaled;
+  }
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  // Runs the scenario and prints its report lines; returns their figures.
+  std::function<absl::StatusOr<std::vector<ReportFigures>>(const BenchEnv&)> run;
+};
+
+void RegisterKvScenarios(std::vector<Scenario>& scenarios);
+
+}  // namespace etcdgrpc::bench

@@ -1,0 +1,140 @@
+// LocalEtcd: starts throwaway etcd processes on free 127.0.0.1 ports in a temp dir, for the
+// integration tests, the benchmarks and the demo. Deliberately free of GoogleTest.
+#ifndef ETCDGRPC_TESTS_SUPPORT_LOCAL_ETCD_H_
+#define ETCDGRPC_TESTS_SUPPORT_LOCAL_ETCD_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace etcdgrpc::testing {
+
+struct LocalEtcdOptions {
+  // Number of cluster members (1 or 3 in practice; any n >= 1 works).
+  int members = 1;
+  // Appended to every member's command line, e.g. "--max-request-bytes=2048",
+  // "--auth-token=simple", "--auth-token-ttl=2".
+  std::vector<std::string> extra_flags;
+  std::string etcd_binary = "/usr/bin/etcd";
+  // Bounds Start() as a whole (including port retries) and each Restart().
+  absl::Duration start_timeout = absl::Seconds(30);
+  // --unsafe-no-fsync: the data is thrown away anyway and fsync dominates write latency.
+  bool unsafe_no_fsync = true;
+  // Where the temp dir is created; empty means $TMPDIR, else /tmp.
+  std::string temp_parent;
+  // Append the tail of the etcd logs to errors from Start()/Restart()/WaitReady().
+  bool keep_logs_on_failure = true;
+};
+
+// A running etcd cluster of `members` processes, each in its own process group, with its
+// data dir and log file under one temp dir "<parent>/etcdgrpc-etcd-<pid>-XXXXXX".
+//
+// Lifetime: the destructor SIGKILLs and reaps every member and removes the temp dir. If the
+// owning process dies without running it, the members die too (PR_SET_PDEATHSIG) and the
+// next Start() in any process sweeps the temp dirs left behind by dead pids.
+//
+// Threads: PR_SET_PDEATHSIG fires when the *thread* that forked exits, not the process, so
+// Start() and Restart() must be called from a thread that outlives the members (the main
+// thread, or a test's thread that also destroys the LocalEtcd). The class is not
+// thread-safe; call it from one thread at a time.
+class LocalEtcd {
+ public:
+  // Starts all members and waits until each answers Maintenance.Status and a leader exists.
+  // Retries with new ports if a port was taken in the meantime.
+  static absl::StatusOr<std::unique_ptr<LocalEtcd>> Start(LocalEtcdOptions options = {});
+
+  LocalEtcd(const LocalEtcd&) = delete;
+  LocalEtcd& operator=(const LocalEtcd&) = delete;
+  // SIGKILLs and reaps all members, removes the temp dir. Never throws; every wait is bounded.
+  ~LocalEtcd();
+
+  int size() const;
+  // "127.0.0.1:PORT" of every member, in member order.
+  std::vector<std::string> ClientEndpoints() const;
+  std::string ClientEndpoint(int member) const;
+  // Comma-joined client endpoints, for --endpoints=.
+  std::string EndpointsFlag() const;
+  std::string PeerUrl(int member) const;
+  std::string DataDir(int member) const;
+  std::string LogPath(int member) const;
+  // The temp dir holding all data dirs and logs.
+  std::string TempDir() const;
+  // 0 when the member is not running.
+  pid_t Pid(int member) const;
+  // True while the process exists (including while paused).
+  bool IsRunning(int member) const;
+
+  // SIGTERM, then wait (SIGKILL if it has not exited after a few seconds).
+  absl::Status Stop(int member);
+  // SIGKILL, then wait.
+  absl::Status Kill(int member);
+  // Starts the member again with the same name, ports and data dir (stopping it first if it
+  // is running) and waits until it answers Status. A cluster member only answers once it can
+  // reach a quorum: to bring back a majority at once, use RestartAll().
+  absl::Status Restart(int member);
+  // Starts every member that is not running, then waits until all answer and a leader exists.
+  absl::Status RestartAll();
+  // SIGSTOP / SIGCONT: the member keeps its sockets but stops answering.
+  absl::Status Pause(int member);
+  absl::Status Resume(int member);
+  // Waits until Maintenance.Status answers on the member's client port. Fails early if the
+  // process exits.
+  absl::Status WaitReady(int member, absl::Duration timeout);
+  // Index of the leader: the answering member whose StatusResponse.leader is its own id, and
+  // which a majority of all members report as leader.
+  absl::StatusOr<int> Leader(absl::Duration timeout = absl::Seconds(10));
+  // Stops every running member like Stop(); data dirs and logs stay until destruction.
+  absl::Status StopAll();
+
+ private:
+  static constexpr int kLogTailLines = 30;
+
+  struct Member {
+    std::string name;
+    int client_port = 0;
+    int peer_port = 0;
+    std::string data_dir;
+    std::string log_path;
+    pid_t pid = 0;
+    bool paused = false;
+    // Set when the process was reaped: the raw wait status, for error messages.
+    int last_wait_status = 0;
+    bool exited = false;
+  };
+
+  explicit LocalEtcd(LocalEtcdOptions options);
+
+  absl::Status CheckMember(int member) const;
+  absl::Status LaunchAttempt(absl::Time deadline);
+  absl::Status Spawn(int member);
+  // Reaps the member without blocking if it has exited; returns true if it is (still) running.
+  bool Poll(int member) const;
+  // Sends `sig` (if not yet exited) and waits up to `timeout` for the process to exit.
+  bool SignalAndWait(int member, int sig, absl::Duration timeout);
+  void KillAllNow();
+  absl::Status WaitAllReady(absl::Time deadline);
+  absl::StatusOr<int> LeaderUntil(absl::Time deadline);
+  std::string DescribeMember(int member) const;
+  std::string ExitDescription(int member) const;
+  // The last `max_lines` lines of the member's log (plus earlier error lines), or "" when
+  // options_.keep_logs_on_failure is off.
+  std::string LogTail(int member, int max_lines = kLogTailLines) const;
+  std::vector<std::string> BuildArgs(int member) const;
+
+  LocalEtcdOptions options_;
+  std::string temp_dir_;
+  std::string cluster_token_;
+  // mutable: observing a member reaps it when it has exited, which updates its state.
+  mutable std::vector<Member> members_;
+};
+
+}  // namespace etcdgrpc::testing
+
+#endif  // ETCDGRPC_TESTS_SUPPORT_LOCAL_ETCD_H_
