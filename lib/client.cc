@@ -7,6 +7,7 @@
 #include "internal/connection.h"
 #include "internal/endpoint.h"
 #include "internal/kv_codec.h"
+#include "internal/lease_keeper.h"
 #include "internal/unary_call.h"
 
 namespace etcdgrpc {
@@ -21,9 +22,14 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
 Client::Client(ClientOptions options, std::unique_ptr<internal::Connection> connection)
     : options_(std::move(options)),
       connection_(std::move(connection)),
-      async_calls_(std::make_unique<internal::AsyncCalls>()) {}
+      async_calls_(std::make_unique<internal::AsyncCalls>()),
+      lease_keeper_(std::make_shared<internal::LeaseKeeper>(*connection_, options_)) {}
 
-Client::~Client() { async_calls_->CancelAllAndWait(); }
+Client::~Client() {
+  // Streams first: their threads may still be delivering to async callers.
+  lease_keeper_->Shutdown();
+  async_calls_->CancelAllAndWait();
+}
 
 const std::vector<std::string>& Client::endpoints() const { return connection_->addresses(); }
 

@@ -22,9 +22,11 @@ grpc::ChannelArguments ChannelArgs(const ClientOptions& options) {
   // the same endpoint (or a benchmark's baseline next to it) do not share one.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // gRPC's default reconnect backoff grows to 120 s, which leaves a client
-  // failing for many seconds after etcd is back; etcd members restart quickly.
+  // failing for many seconds after etcd is back; etcd members restart in about
+  // a second. In gRPC 1.51 the "min reconnect backoff" is the connect
+  // time-out: too small and a slow handshake never completes, so keep 1 s.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   return args;
 }
@@ -128,6 +130,10 @@ void Connection::ReportUnavailable(size_t index) {
 
 void Connection::PrepareContext(grpc::ClientContext* context, absl::Time deadline) const {
   context->set_deadline(absl::ToChronoTime(deadline));
+  if (require_leader_) context->AddMetadata("hasleader", "true");
+}
+
+void Connection::PrepareStreamContext(grpc::ClientContext* context) const {
   if (require_leader_) context->AddMetadata("hasleader", "true");
 }
 

@@ -55,6 +55,9 @@ class Connection {
   absl::Time UnaryDeadline() const { return absl::Now() + request_timeout_; }
   // Applies the deadline and the metadata every call carries.
   void PrepareContext(grpc::ClientContext* context, absl::Time deadline) const;
+  // The metadata of a long-lived stream (no deadline).
+  void PrepareStreamContext(grpc::ClientContext* context) const;
+  absl::Duration request_timeout() const { return request_timeout_; }
 
   bool retry_writes() const { return retry_writes_; }
 

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "etcdgrpc/client_options.h"
 #include "etcdgrpc/kv.h"
+#include "etcdgrpc/lease.h"
 #include "etcdgrpc/maintenance.h"
 #include "etcdgrpc/txn.h"
 #include "etcdgrpc/types.h"
@@ -21,6 +22,7 @@ namespace etcdgrpc {
 namespace internal {
 class Connection;
 class AsyncCalls;
+class LeaseKeeper;
 }  // namespace internal
 
 // Completion of an asynchronous call. Runs on a gRPC thread, never while the
@@ -66,6 +68,31 @@ class Client {
   void TxnAsync(TxnRequest txn, Callback<TxnResult> done);
   void CompactAsync(int64_t revision, CompactOptions options, Callback<ResponseHeader> done);
 
+  // --- Lease ----------------------------------------------------------------
+  // Grants a lease of `ttl_seconds` (> 0); `id` 0 lets etcd choose the id.
+  [[nodiscard]] absl::StatusOr<LeaseGrantResult> Grant(int64_t ttl_seconds, int64_t id = 0);
+  // Revokes the lease and deletes its keys; handles keeping it hear kRevoked.
+  [[nodiscard]] absl::StatusOr<ResponseHeader> Revoke(int64_t id);
+  [[nodiscard]] absl::StatusOr<LeaseTimeToLiveResult> TimeToLive(int64_t id,
+                                                                 bool with_keys = false);
+  [[nodiscard]] absl::StatusOr<LeaseListResult> Leases();
+  // Renews the lease once, on the client's shared keep-alive stream. NOT_FOUND
+  // ("etcdserver: requested lease not found") when etcd no longer has it.
+  [[nodiscard]] absl::StatusOr<LeaseKeepAliveResult> KeepAliveOnce(int64_t id);
+  // Keeps the lease alive on the shared keep-alive stream until the handle is
+  // dropped or the lease is lost; `listener` (may be null) hears renewals and
+  // the loss. Keeping the same lease twice shares its renewals.
+  [[nodiscard]] absl::StatusOr<KeptLease> Keep(int64_t id, LeaseListener* listener,
+                                               const KeepOptions& options = {});
+
+  void GrantAsync(int64_t ttl_seconds, int64_t id, Callback<LeaseGrantResult> done);
+  void RevokeAsync(int64_t id, Callback<ResponseHeader> done);
+  void TimeToLiveAsync(int64_t id, bool with_keys, Callback<LeaseTimeToLiveResult> done);
+  void LeasesAsync(Callback<LeaseListResult> done);
+  // `done` runs on the keep-alive stream's thread; calls made from it are
+  // written together with others made while answers are being delivered.
+  void KeepAliveOnceAsync(int64_t id, Callback<LeaseKeepAliveResult> done);
+
   // --- Maintenance ----------------------------------------------------------
   // Status of one member, which must be one of endpoints().
   [[nodiscard]] absl::StatusOr<EndpointStatus> Status(std::string_view endpoint);
@@ -77,6 +104,9 @@ class Client {
   [[nodiscard]] std::string current_endpoint() const;
   [[nodiscard]] const ClientOptions& options() const { return options_; }
 
+  // For tests and benchmarks: the keep-alive stream's counters.
+  [[nodiscard]] internal::LeaseKeeper& lease_keeper_for_testing() { return *lease_keeper_; }
+
   // For tests: a client over the given connection (for example one whose stubs
   // are mocks). Use Connect() otherwise.
   Client(ClientOptions options, std::unique_ptr<internal::Connection> connection);
@@ -85,6 +115,7 @@ class Client {
   ClientOptions options_;
   std::unique_ptr<internal::Connection> connection_;
   std::unique_ptr<internal::AsyncCalls> async_calls_;
+  std::shared_ptr<internal::LeaseKeeper> lease_keeper_;
 };
 
 }  // namespace etcdgrpc

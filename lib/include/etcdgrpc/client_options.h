@@ -22,6 +22,26 @@ struct TlsOptions {
   std::string server_name_override;
 };
 
+// Reconnect delays of the watch and keep-alive streams: exponential, with
+// random jitter so that many clients do not reconnect in lock-step.
+struct BackoffOptions {
+  absl::Duration initial = absl::Milliseconds(100);
+  absl::Duration max = absl::Seconds(5);
+  double multiplier = 2.0;
+  // Each delay is multiplied by a random factor in [1 - jitter, 1 + jitter].
+  double jitter = 0.2;
+};
+
+// How the client's one keep-alive stream renews kept leases.
+struct KeepAliveOptions {
+  // A lease is renewed when this fraction of its TTL has passed since its last
+  // renewal: at most one request per lease per interval.
+  double renew_fraction = 1.0 / 3.0;
+  // Renewals falling due within one tick are written together as one burst;
+  // the timer wakes at most once per tick.
+  absl::Duration tick = absl::Milliseconds(100);
+};
+
 struct ClientOptions {
   // etcd members as "host:port" (also accepted: "http://host:port",
   // "https://host:port", "[::1]:port").
@@ -46,6 +66,9 @@ struct ClientOptions {
   // that fails with UNAVAILABLE may or may not have been applied, so it is not
   // retried on another endpoint unless this is set. Reads are always retried.
   bool retry_writes = false;
+  // Reconnecting the watch and keep-alive streams after a break.
+  BackoffOptions stream_backoff;
+  KeepAliveOptions keepalive;
 };
 
 }  // namespace etcdgrpc

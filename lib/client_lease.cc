@@ -1,0 +1,240 @@
+// Client's Lease calls: Grant, Revoke, TimeToLive, Leases (unary), and
+// KeepAliveOnce / Keep on the shared keep-alive stream.
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "etcdgrpc/client.h"
+#include "internal/async_calls.h"
+#include "internal/connection.h"
+#include "internal/kv_codec.h"
+#include "internal/lease_keeper.h"
+#include "internal/unary_call.h"
+
+namespace etcdgrpc {
+namespace {
+
+using internal::CallUnary;
+using internal::CallUnaryAsync;
+using internal::EndpointStubs;
+using internal::Retry;
+
+constexpr absl::string_view kGrant = "/etcdserverpb.Lease/LeaseGrant";
+constexpr absl::string_view kRevoke = "/etcdserverpb.Lease/LeaseRevoke";
+constexpr absl::string_view kTimeToLive = "/etcdserverpb.Lease/LeaseTimeToLive";
+constexpr absl::string_view kLeases = "/etcdserverpb.Lease/LeaseLeases";
+
+absl::Status CheckId(int64_t id) {
+  if (id <= 0) return absl::InvalidArgumentError(absl::StrCat("invalid lease id ", id));
+  return absl::OkStatus();
+}
+
+absl::Status BuildGrant(int64_t ttl_seconds, int64_t id, etcdserverpb::LeaseGrantRequest* out) {
+  if (ttl_seconds <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("lease TTL must be positive, got ", ttl_seconds, "s"));
+  }
+  if (id < 0) return absl::InvalidArgumentError(absl::StrCat("invalid lease id ", id));
+  out->set_ttl(ttl_seconds);
+  out->set_id(id);
+  return absl::OkStatus();
+}
+
+LeaseGrantResult ParseGrant(etcdserverpb::LeaseGrantResponse& response) {
+  return LeaseGrantResult{internal::ParseHeader(response.header()), response.id(),
+                          response.ttl()};
+}
+
+ResponseHeader ParseRevoke(etcdserverpb::LeaseRevokeResponse& response) {
+  return internal::ParseHeader(response.header());
+}
+
+LeaseTimeToLiveResult ParseTimeToLive(etcdserverpb::LeaseTimeToLiveResponse& response) {
+  LeaseTimeToLiveResult result;
+  result.header = internal::ParseHeader(response.header());
+  result.id = response.id();
+  result.ttl = response.ttl();
+  result.granted_ttl = response.grantedttl();
+  for (std::string& key : *response.mutable_keys()) result.keys.push_back(std::move(key));
+  return result;
+}
+
+LeaseListResult ParseLeases(etcdserverpb::LeaseLeasesResponse& response) {
+  LeaseListResult result;
+  result.header = internal::ParseHeader(response.header());
+  for (const auto& lease : response.leases()) result.ids.push_back(lease.id());
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<LeaseGrantResult> Client::Grant(int64_t ttl_seconds, int64_t id) {
+  etcdserverpb::LeaseGrantRequest request;
+  if (absl::Status s = BuildGrant(ttl_seconds, id, &request); !s.ok()) return s;
+  auto response = CallUnary<etcdserverpb::LeaseGrantResponse>(
+      *connection_, kGrant, Retry::kWrite,
+      [&](EndpointStubs& stubs, grpc::ClientContext* context,
+          etcdserverpb::LeaseGrantResponse* out) {
+        return stubs.lease->LeaseGrant(context, request, out);
+      });
+  if (!response.ok()) return response.status();
+  return ParseGrant(*response);
+}
+
+absl::StatusOr<ResponseHeader> Client::Revoke(int64_t id) {
+  if (absl::Status s = CheckId(id); !s.ok()) return s;
+  etcdserverpb::LeaseRevokeRequest request;
+  request.set_id(id);
+  auto response = CallUnary<etcdserverpb::LeaseRevokeResponse>(
+      *connection_, kRevoke, Retry::kWrite,
+      [&](EndpointStubs& stubs, grpc::ClientContext* context,
+          etcdserverpb::LeaseRevokeResponse* out) {
+        return stubs.lease->LeaseRevoke(context, request, out);
+      });
+  if (!response.ok()) return response.status();
+  lease_keeper_->Revoked(id);
+  return ParseRevoke(*response);
+}
+
+absl::StatusOr<LeaseTimeToLiveResult> Client::TimeToLive(int64_t id, bool with_keys) {
+  if (absl::Status s = CheckId(id); !s.ok()) return s;
+  etcdserverpb::LeaseTimeToLiveRequest request;
+  request.set_id(id);
+  request.set_keys(with_keys);
+  auto response = CallUnary<etcdserverpb::LeaseTimeToLiveResponse>(
+      *connection_, kTimeToLive, Retry::kSafe,
+      [&](EndpointStubs& stubs, grpc::ClientContext* context,
+          etcdserverpb::LeaseTimeToLiveResponse* out) {
+        return stubs.lease->LeaseTimeToLive(context, request, out);
+      });
+  if (!response.ok()) return response.status();
+  return ParseTimeToLive(*response);
+}
+
+absl::StatusOr<LeaseListResult> Client::Leases() {
+  etcdserverpb::LeaseLeasesRequest request;
+  auto response = CallUnary<etcdserverpb::LeaseLeasesResponse>(
+      *connection_, kLeases, Retry::kSafe,
+      [&](EndpointStubs& stubs, grpc::ClientContext* context,
+          etcdserverpb::LeaseLeasesResponse* out) {
+        return stubs.lease->LeaseLeases(context, request, out);
+      });
+  if (!response.ok()) return response.status();
+  return ParseLeases(*response);
+}
+
+absl::StatusOr<LeaseKeepAliveResult> Client::KeepAliveOnce(int64_t id) {
+  absl::StatusOr<LeaseKeepAliveResult> result;
+  absl::Notification done;
+  KeepAliveOnceAsync(id, [&](absl::StatusOr<LeaseKeepAliveResult> r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();  // bounded: the keeper completes it by its deadline
+  return result;
+}
+
+absl::StatusOr<KeptLease> Client::Keep(int64_t id, LeaseListener* listener,
+                                       const KeepOptions& options) {
+  if (absl::Status s = CheckId(id); !s.ok()) return s;
+  return KeptLease(lease_keeper_, lease_keeper_->Keep(id, listener, options), id);
+}
+
+void Client::GrantAsync(int64_t ttl_seconds, int64_t id, Callback<LeaseGrantResult> done) {
+  etcdserverpb::LeaseGrantRequest request;
+  if (absl::Status s = BuildGrant(ttl_seconds, id, &request); !s.ok()) {
+    return std::move(done)(s);
+  }
+  CallUnaryAsync<etcdserverpb::LeaseGrantRequest, etcdserverpb::LeaseGrantResponse,
+                 LeaseGrantResult>(
+      *connection_, *async_calls_, kGrant, Retry::kWrite, std::move(request),
+      [](EndpointStubs& stubs, grpc::ClientContext* context,
+         const etcdserverpb::LeaseGrantRequest* in, etcdserverpb::LeaseGrantResponse* out,
+         std::function<void(grpc::Status)> on_done) {
+        stubs.lease->async()->LeaseGrant(context, in, out, std::move(on_done));
+      },
+      ParseGrant, std::move(done));
+}
+
+void Client::RevokeAsync(int64_t id, Callback<ResponseHeader> done) {
+  if (absl::Status s = CheckId(id); !s.ok()) return std::move(done)(s);
+  etcdserverpb::LeaseRevokeRequest request;
+  request.set_id(id);
+  std::shared_ptr<internal::LeaseKeeper> keeper = lease_keeper_;
+  CallUnaryAsync<etcdserverpb::LeaseRevokeRequest, etcdserverpb::LeaseRevokeResponse,
+                 ResponseHeader>(
+      *connection_, *async_calls_, kRevoke, Retry::kWrite, std::move(request),
+      [](EndpointStubs& stubs, grpc::ClientContext* context,
+         const etcdserverpb::LeaseRevokeRequest* in, etcdserverpb::LeaseRevokeResponse* out,
+         std::function<void(grpc::Status)> on_done) {
+        stubs.lease->async()->LeaseRevoke(context, in, out, std::move(on_done));
+      },
+      ParseRevoke,
+      [keeper, id, done = std::move(done)](absl::StatusOr<ResponseHeader> result) mutable {
+        if (result.ok()) keeper->Revoked(id);
+        std::move(done)(std::move(result));
+      });
+}
+
+void Client::TimeToLiveAsync(int64_t id, bool with_keys, Callback<LeaseTimeToLiveResult> done) {
+  if (absl::Status s = CheckId(id); !s.ok()) return std::move(done)(s);
+  etcdserverpb::LeaseTimeToLiveRequest request;
+  request.set_id(id);
+  request.set_keys(with_keys);
+  CallUnaryAsync<etcdserverpb::LeaseTimeToLiveRequest, etcdserverpb::LeaseTimeToLiveResponse,
+                 LeaseTimeToLiveResult>(
+      *connection_, *async_calls_, kTimeToLive, Retry::kSafe, std::move(request),
+      [](EndpointStubs& stubs, grpc::ClientContext* context,
+         const etcdserverpb::LeaseTimeToLiveRequest* in,
+         etcdserverpb::LeaseTimeToLiveResponse* out, std::function<void(grpc::Status)> on_done) {
+        stubs.lease->async()->LeaseTimeToLive(context, in, out, std::move(on_done));
+      },
+      ParseTimeToLive, std::move(done));
+}
+
+void Client::LeasesAsync(Callback<LeaseListResult> done) {
+  CallUnaryAsync<etcdserverpb::LeaseLeasesRequest, etcdserverpb::LeaseLeasesResponse,
+                 LeaseListResult>(
+      *connection_, *async_calls_, kLeases, Retry::kSafe, etcdserverpb::LeaseLeasesRequest(),
+      [](EndpointStubs& stubs, grpc::ClientContext* context,
+         const etcdserverpb::LeaseLeasesRequest* in, etcdserverpb::LeaseLeasesResponse* out,
+         std::function<void(grpc::Status)> on_done) {
+        stubs.lease->async()->LeaseLeases(context, in, out, std::move(on_done));
+      },
+      ParseLeases, std::move(done));
+}
+
+void Client::KeepAliveOnceAsync(int64_t id, Callback<LeaseKeepAliveResult> done) {
+  if (absl::Status s = CheckId(id); !s.ok()) return std::move(done)(s);
+  lease_keeper_->KeepAliveOnce(id, std::move(done));
+}
+
+// --- KeptLease ----------------------------------------------------------------
+
+KeptLease::KeptLease(std::shared_ptr<internal::LeaseKeeper> keeper,
+                     std::shared_ptr<internal::LeaseHolder> holder, int64_t id)
+    : keeper_(std::move(keeper)), holder_(std::move(holder)), id_(id) {}
+
+KeptLease::KeptLease(KeptLease&& other) noexcept
+    : keeper_(std::move(other.keeper_)), holder_(std::move(other.holder_)), id_(other.id_) {}
+
+KeptLease& KeptLease::operator=(KeptLease&& other) noexcept {
+  if (this != &other) {
+    Stop();
+    keeper_ = std::move(other.keeper_);
+    holder_ = std::move(other.holder_);
+    id_ = other.id_;
+  }
+  return *this;
+}
+
+KeptLease::~KeptLease() { Stop(); }
+
+void KeptLease::Stop() {
+  if (holder_ == nullptr) return;
+  keeper_->Unkeep(holder_);
+  holder_.reset();
+  keeper_.reset();
+}
+
+}  // namespace etcdgrpc

@@ -1,0 +1,417 @@
+#include "internal/lease_keeper.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "internal/kv_codec.h"
+
+namespace etcdgrpc::internal {
+namespace {
+
+constexpr absl::string_view kKeepAliveMethod = "/etcdserverpb.Lease/LeaseKeepAlive";
+
+etcdserverpb::LeaseKeepAliveRequest RequestFor(int64_t id) {
+  etcdserverpb::LeaseKeepAliveRequest request;
+  request.set_id(id);
+  return request;
+}
+
+absl::Status NotFound(int64_t id) {
+  return absl::NotFoundError(absl::StrCat(
+      "etcdserver: requested lease not found (lease ", absl::Hex(id),
+      ": etcd answered the keep-alive with TTL 0; it expired, was revoked or never existed)"));
+}
+
+// The next multiple of `tick` at or after `t`: renewals due within one tick
+// share one wake-up and one write burst.
+absl::Time TickCeil(absl::Time t, absl::Duration tick) {
+  if (t == absl::InfiniteFuture() || tick <= absl::ZeroDuration()) return t;
+  const int64_t ns = absl::ToUnixNanos(t);
+  const int64_t step = absl::ToInt64Nanoseconds(tick);
+  const int64_t rounded = (ns + step - 1) / step * step;
+  return absl::FromUnixNanos(rounded);
+}
+
+}  // namespace
+
+LeaseKeeper::LeaseKeeper(Connection& connection, const ClientOptions& options)
+    : connection_(connection),
+      options_(options.keepalive),
+      request_timeout_(options.request_timeout),
+      stream_(
+          connection, std::string(kKeepAliveMethod), options.stream_backoff,
+          [](EndpointStubs& stubs, grpc::ClientContext* context) {
+            return stubs.lease->LeaseKeepAlive(context);
+          },
+          this) {}
+
+LeaseKeeper::~LeaseKeeper() { Shutdown(); }
+
+void LeaseKeeper::EnsureStarted() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (started_ || shutdown_) return;
+    started_ = true;
+    timer_ = std::thread([this] { TimerLoop(); });
+  }
+  stream_.EnsureStarted();
+}
+
+void LeaseKeeper::Shutdown() {
+  stream_.Shutdown();
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) return;
+    shutdown_ = true;
+  }
+  if (timer_.joinable()) timer_.join();
+  Deliveries out;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, entry] : entries_) {
+      for (auto& holder : entry.holders) {
+        out.lost.emplace_back(holder,
+                              LeaseLoss{LeaseLossReason::kClientClosed,
+                                        absl::CancelledError("the client was closed; lease " +
+                                                             absl::StrCat(absl::Hex(id)) +
+                                                             " is no longer renewed")});
+      }
+      for (auto& pending : entry.in_flight) {
+        if (pending.once) out.Complete(*pending.once, absl::CancelledError("the client was closed"));
+      }
+      for (auto& once : entry.unsent_once) {
+        out.Complete(*once, absl::CancelledError("the client was closed"));
+      }
+    }
+    entries_.clear();
+    renewals_.clear();
+    deadlines_.clear();
+    once_deadlines_.clear();
+  }
+  Deliver(out);
+}
+
+absl::Duration LeaseKeeper::Interval(const Entry& entry) const {
+  // Before the first answer the TTL is unknown: ask again only after a whole
+  // request time-out, so there is still at most one request in flight.
+  if (entry.ttl_seconds <= 0) return request_timeout_;
+  return std::max(absl::Seconds(entry.ttl_seconds) * options_.renew_fraction, options_.tick);
+}
+
+void LeaseKeeper::Schedule(int64_t id, Entry& entry, absl::Time next_send) {
+  renewals_.erase({entry.next_send, id});
+  entry.next_send = next_send;
+  if (!entry.holders.empty() && next_send != absl::InfiniteFuture()) {
+    renewals_.insert({next_send, id});
+  }
+}
+
+void LeaseKeeper::SetDeadline(int64_t id, Entry& entry, absl::Time deadline) {
+  deadlines_.erase({entry.deadline, id});
+  entry.deadline = deadline;
+  if (!entry.holders.empty() && deadline != absl::InfiniteFuture()) {
+    deadlines_.insert({deadline, id});
+  }
+}
+
+void LeaseKeeper::Drop(int64_t id, Entry& entry, const LeaseLoss& loss, Deliveries& out) {
+  Schedule(id, entry, absl::InfiniteFuture());
+  SetDeadline(id, entry, absl::InfiniteFuture());
+  for (auto& holder : entry.holders) out.lost.emplace_back(std::move(holder), loss);
+  entry.holders.clear();
+}
+
+void LeaseKeeper::EraseIfUnused(int64_t id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  const Entry& entry = it->second;
+  if (entry.holders.empty() && entry.in_flight.empty() && entry.unsent_once.empty()) {
+    entries_.erase(it);
+  }
+}
+
+void LeaseKeeper::NoteSent(Entry& entry, absl::Time now,
+                           std::shared_ptr<OnceCall> once) {
+  entry.in_flight.push_back(Pending{now, std::move(once)});
+  unanswered_.push_back(now);
+  ++requests_sent_;
+}
+
+std::shared_ptr<LeaseHolder> LeaseKeeper::Keep(int64_t lease_id, LeaseListener* listener,
+                                               const KeepOptions& options) {
+  auto holder = std::make_shared<LeaseHolder>(listener, lease_id);
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) return holder;
+    Entry& entry = entries_[lease_id];
+    entry.holders.push_back(holder);
+    if (entry.holders.size() == 1) {
+      const absl::Time now = absl::Now();
+      if (options.ttl > absl::ZeroDuration()) {
+        entry.ttl_seconds = absl::ToInt64Seconds(options.ttl);
+        SetDeadline(lease_id, entry, now + options.ttl);
+      }
+      // The first renewal goes out at once: it confirms the lease exists and
+      // learns its TTL.
+      Schedule(lease_id, entry, now);
+      kicked_ = true;
+    }
+  }
+  EnsureStarted();
+  return holder;
+}
+
+void LeaseKeeper::Unkeep(const std::shared_ptr<LeaseHolder>& holder) {
+  holder->executor.Stop();
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(holder->lease_id);
+  if (it == entries_.end()) return;
+  Entry& entry = it->second;
+  auto found = std::find(entry.holders.begin(), entry.holders.end(), holder);
+  if (found == entry.holders.end()) return;
+  entry.holders.erase(found);
+  if (entry.holders.empty()) {
+    Schedule(holder->lease_id, entry, absl::InfiniteFuture());
+    SetDeadline(holder->lease_id, entry, absl::InfiniteFuture());
+    EraseIfUnused(holder->lease_id);
+  }
+}
+
+void LeaseKeeper::KeepAliveOnce(int64_t lease_id, Callback<LeaseKeepAliveResult> done) {
+  auto once = std::make_shared<OnceCall>(
+      OnceCall{lease_id, absl::Now() + request_timeout_, std::move(done)});
+  bool closed;
+  {
+    absl::MutexLock lock(&mu_);
+    closed = shutdown_;
+    if (!closed) {
+      once_deadlines_.emplace(once->deadline, once);
+      kicked_ = true;
+    }
+  }
+  if (closed) {
+    std::move(once->done)(absl::CancelledError("the client was closed"));
+    return;
+  }
+  EnsureStarted();
+  stream_.WithWriter([&](Stream::Writer* writer) {
+    mu_.Lock();
+    if (shutdown_ || !once->done) {  // closed or timed out meanwhile
+      mu_.Unlock();
+      return;
+    }
+    Entry& entry = entries_[lease_id];
+    if (writer == nullptr) {
+      entry.unsent_once.push_back(std::move(once));  // OnOpen() writes it
+      mu_.Unlock();
+      return;
+    }
+    NoteSent(entry, absl::Now(), std::move(once));
+    mu_.Unlock();
+    writer->Write(RequestFor(lease_id));
+  });
+}
+
+void LeaseKeeper::Revoked(int64_t lease_id) {
+  Deliveries out;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(lease_id);
+    if (it == entries_.end()) return;
+    Drop(lease_id, it->second,
+         LeaseLoss{LeaseLossReason::kRevoked,
+                   absl::CancelledError(absl::StrCat("lease ", absl::Hex(lease_id),
+                                                     " was revoked by this client"))},
+         out);
+    EraseIfUnused(lease_id);
+  }
+  Deliver(out);
+}
+
+void LeaseKeeper::OnOpen(Stream::Writer& writer) {
+  std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    for (auto& [id, entry] : entries_) {
+      // Every kept lease is renewed at once on a new stream, unless its
+      // deadline already passed: the timer reports that loss instead of a
+      // late renewal resurrecting it.
+      if (!entry.holders.empty() && entry.deadline > now) {
+        burst.push_back(RequestFor(id));
+        NoteSent(entry, now, nullptr);
+        Schedule(id, entry, now + Interval(entry));
+      }
+      for (auto& once : entry.unsent_once) {
+        if (!once->done) continue;  // timed out while waiting
+        burst.push_back(RequestFor(id));
+        NoteSent(entry, now, std::move(once));
+      }
+      entry.unsent_once.clear();
+    }
+  }
+  writer.WriteBurst(burst);
+}
+
+void LeaseKeeper::OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) {
+  Deliveries out;
+  {
+    absl::MutexLock lock(&mu_);
+    ++responses_;
+    if (!unanswered_.empty()) unanswered_.pop_front();
+    const int64_t id = response.id();
+    auto it = entries_.find(id);
+    if (it == entries_.end() || it->second.in_flight.empty()) return;  // nobody waits for it
+    Entry& entry = it->second;
+    Pending pending = std::move(entry.in_flight.front());
+    entry.in_flight.pop_front();
+    const int64_t ttl = response.ttl();
+    if (pending.once) {
+      if (ttl <= 0) {
+        out.Complete(*pending.once, NotFound(id));
+      } else {
+        out.Complete(*pending.once,
+                     LeaseKeepAliveResult{ParseHeader(response.header()), id, ttl});
+      }
+    }
+    if (!entry.holders.empty()) {
+      const absl::Time now = absl::Now();
+      if (ttl <= 0) {
+        Drop(id, entry, LeaseLoss{LeaseLossReason::kNotFound, NotFound(id)}, out);
+      } else {
+        entry.ttl_seconds = ttl;
+        // etcd started the new TTL when it handled the request, after we sent
+        // it: counting from the send time keeps the local deadline early.
+        SetDeadline(id, entry, pending.sent_at + absl::Seconds(ttl));
+        Schedule(id, entry, now + Interval(entry));
+        for (auto& holder : entry.holders) out.renewed.emplace_back(holder, ttl);
+      }
+    }
+    EraseIfUnused(id);
+  }
+  Deliver(out);
+}
+
+void LeaseKeeper::OnBroken(const absl::Status& /*status*/) {
+  absl::MutexLock lock(&mu_);
+  // Requests on the broken stream are lost: renewals are redone on reconnect,
+  // KeepAliveOnce calls are sent again (until their deadline).
+  for (auto& [id, entry] : entries_) {
+    for (auto& pending : entry.in_flight) {
+      if (pending.once && pending.once->done) entry.unsent_once.push_back(std::move(pending.once));
+    }
+    entry.in_flight.clear();
+  }
+  unanswered_.clear();
+}
+
+absl::Time LeaseKeeper::NextWake() const {
+  absl::Time wake = absl::InfiniteFuture();
+  if (!renewals_.empty()) wake = std::min(wake, TickCeil(renewals_.begin()->first, options_.tick));
+  if (!deadlines_.empty()) wake = std::min(wake, deadlines_.begin()->first);
+  if (!once_deadlines_.empty()) wake = std::min(wake, once_deadlines_.begin()->first);
+  if (!unanswered_.empty()) wake = std::min(wake, unanswered_.front() + request_timeout_);
+  return wake;
+}
+
+void LeaseKeeper::TimerLoop() {
+  mu_.Lock();
+  while (!shutdown_) {
+    const absl::Time wake = NextWake();
+    mu_.AwaitWithDeadline(absl::Condition(
+                              +[](LeaseKeeper* k) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                return k->kicked_ || k->shutdown_;
+                              },
+                              this),
+                          wake);
+    kicked_ = false;
+    if (shutdown_) break;
+    const absl::Time now = absl::Now();
+    Deliveries out;
+    // Leases whose deadline passed without an answered renewal.
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      const int64_t id = deadlines_.begin()->second;
+      Entry& entry = entries_[id];
+      Drop(id, entry,
+           LeaseLoss{LeaseLossReason::kDeadlinePassed,
+                     absl::DeadlineExceededError(absl::StrCat(
+                         "lease ", absl::Hex(id), " was not renewed before its deadline (TTL ",
+                         entry.ttl_seconds, "s); it must be assumed expired"))},
+           out);
+      EraseIfUnused(id);
+    }
+    // KeepAliveOnce calls that got no answer in time.
+    while (!once_deadlines_.empty() && once_deadlines_.begin()->first <= now) {
+      if (std::shared_ptr<OnceCall> once = once_deadlines_.begin()->second.lock()) {
+        out.Complete(*once, absl::DeadlineExceededError(absl::StrCat(
+                                "no keep-alive answer for lease ", absl::Hex(once->lease_id),
+                                " within ", absl::FormatDuration(request_timeout_))));
+      }
+      once_deadlines_.erase(once_deadlines_.begin());
+    }
+    // A stream that stopped answering is broken even if TCP says otherwise:
+    // restart it (possibly on another endpoint) instead of waiting for it.
+    const bool stalled = !unanswered_.empty() && unanswered_.front() + request_timeout_ <= now;
+    if (stalled) unanswered_.clear();
+    mu_.Unlock();
+    if (stalled) stream_.Restart();
+    SendDueRenewals();
+    Deliver(out);
+    mu_.Lock();
+  }
+  mu_.Unlock();
+}
+
+void LeaseKeeper::SendDueRenewals() {
+  std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
+  stream_.WithWriter([&](Stream::Writer* writer) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (writer == nullptr) return;  // OnOpen() renews everything on reconnect
+      const absl::Time now = absl::Now();
+      while (!renewals_.empty() && renewals_.begin()->first <= now) {
+        const int64_t id = renewals_.begin()->second;
+        Entry& entry = entries_[id];
+        burst.push_back(RequestFor(id));
+        NoteSent(entry, now, nullptr);
+        // One request per interval: the next one is due an interval from now
+        // (or an interval after the answer, whichever comes later).
+        Schedule(id, entry, now + Interval(entry));
+      }
+    }
+    writer->WriteBurst(burst);
+  });
+}
+
+void LeaseKeeper::Deliver(Deliveries& deliveries) {
+  for (auto& [done, result] : deliveries.once) std::move(done)(std::move(result));
+  for (auto& [holder, ttl] : deliveries.renewed) {
+    if (holder->listener == nullptr) continue;
+    holder->executor.Run([holder = holder, ttl = ttl] {
+      holder->listener->OnRenewed(holder->lease_id, ttl);
+    });
+  }
+  for (auto& [holder, loss] : deliveries.lost) {
+    holder->executor.Run([holder = holder, loss = std::move(loss)] {
+      if (holder->listener != nullptr) holder->listener->OnLost(holder->lease_id, loss);
+      holder->executor.Stop();  // nothing after the loss
+    });
+  }
+}
+
+LeaseKeeper::Stats LeaseKeeper::stats() const {
+  Stats stats;
+  stats.state = stream_.state();
+  stats.streams_opened = stream_.opens();
+  absl::MutexLock lock(&mu_);
+  stats.requests_sent = requests_sent_;
+  stats.responses = responses_;
+  for (const auto& [id, entry] : entries_) {
+    if (!entry.holders.empty()) ++stats.kept_leases;
+  }
+  return stats;
+}
+
+}  // namespace etcdgrpc::internal

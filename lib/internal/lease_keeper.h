@@ -1,0 +1,148 @@
+// The client's lease keeper: keeps any number of leases alive over one
+// LeaseKeepAlive stream (one reader thread) with one timer thread for all of
+// them. Per kept lease: a deadline and at most one renewal per interval
+// (TTL x renew_fraction); renewals due in the same tick are written as one
+// burst. KeepAliveOnce calls share the stream, matched to responses by lease
+// id and order. See DESIGN.md, "Lease keep-alive".
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "etcdgrpc/client.h"
+#include "etcdgrpc/lease.h"
+#include "etcdserverpb/rpc.grpc.pb.h"
+#include "internal/bidi_stream.h"
+#include "internal/serial_executor.h"
+
+namespace etcdgrpc::internal {
+
+// One KeptLease handle: its listener and the executor that serializes calls.
+struct LeaseHolder {
+  LeaseHolder(LeaseListener* listener, int64_t lease_id) : listener(listener), lease_id(lease_id) {}
+  LeaseListener* const listener;
+  const int64_t lease_id;
+  SerialExecutor executor;
+};
+
+class LeaseKeeper
+    : public BidiStream<etcdserverpb::LeaseKeepAliveRequest,
+                        etcdserverpb::LeaseKeepAliveResponse>::Handler {
+ public:
+  using Stream =
+      BidiStream<etcdserverpb::LeaseKeepAliveRequest, etcdserverpb::LeaseKeepAliveResponse>;
+
+  LeaseKeeper(Connection& connection, const ClientOptions& options);
+  ~LeaseKeeper() override;
+
+  // The client is closing: stops both threads; kept leases hear
+  // kClientClosed, KeepAliveOnce calls in flight complete with CANCELLED.
+  void Shutdown();
+
+  [[nodiscard]] std::shared_ptr<LeaseHolder> Keep(int64_t lease_id, LeaseListener* listener,
+                                                  const KeepOptions& options);
+  // Stops one handle's renewals (KeptLease::Stop).
+  void Unkeep(const std::shared_ptr<LeaseHolder>& holder);
+  // One renewal on the shared stream; `done` runs on the stream or timer
+  // thread (or here, on immediate failure).
+  void KeepAliveOnce(int64_t lease_id, Callback<LeaseKeepAliveResult> done);
+  // This client revoked the lease: its handles hear kRevoked.
+  void Revoked(int64_t lease_id);
+
+  struct Stats {
+    StreamState state = StreamState::kIdle;
+    uint64_t streams_opened = 0;
+    uint64_t requests_sent = 0;
+    uint64_t responses = 0;
+    size_t kept_leases = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct OnceCall {
+    int64_t lease_id;
+    absl::Time deadline;
+    Callback<LeaseKeepAliveResult> done;  // empty once completed
+  };
+  struct Pending {
+    absl::Time sent_at;
+    std::shared_ptr<OnceCall> once;  // null for a renewal
+  };
+  struct Entry {
+    std::vector<std::shared_ptr<LeaseHolder>> holders;  // kept while not empty
+    int64_t ttl_seconds = 0;                            // last granted/renewed TTL; 0 unknown
+    absl::Time next_send = absl::InfiniteFuture();
+    absl::Time deadline = absl::InfiniteFuture();
+    std::deque<Pending> in_flight;                        // written on this stream, oldest first
+    std::deque<std::shared_ptr<OnceCall>> unsent_once;  // waiting for the stream
+  };
+  // Work collected under the lock and carried out after releasing it.
+  struct Deliveries {
+    std::vector<std::pair<std::shared_ptr<LeaseHolder>, int64_t>> renewed;  // holder, ttl
+    std::vector<std::pair<std::shared_ptr<LeaseHolder>, LeaseLoss>> lost;
+    // Callbacks are moved out of their OnceCall under the lock, so that exactly
+    // one of answer, time-out and shutdown completes a call.
+    std::vector<std::pair<Callback<LeaseKeepAliveResult>, absl::StatusOr<LeaseKeepAliveResult>>>
+        once;
+    void Complete(OnceCall& call, absl::StatusOr<LeaseKeepAliveResult> result) {
+      if (call.done) once.emplace_back(std::move(call.done), std::move(result));
+      call.done = nullptr;
+    }
+  };
+
+  // Stream handler (reader thread).
+  void OnOpen(Stream::Writer& writer) override;
+  void OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) override;
+  void OnBroken(const absl::Status& status) override;
+
+  void EnsureStarted();
+  void TimerLoop();
+  absl::Time NextWake() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Duration Interval(const Entry& entry) const;
+  void Schedule(int64_t id, Entry& entry, absl::Time next_send) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetDeadline(int64_t id, Entry& entry, absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends keeping `id`: every holder hears `loss`.
+  void Drop(int64_t id, Entry& entry, const LeaseLoss& loss, Deliveries& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseIfUnused(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void NoteSent(Entry& entry, absl::Time now, std::shared_ptr<OnceCall> once)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SendDueRenewals();
+  static void Deliver(Deliveries& deliveries);
+
+  Connection& connection_;
+  const KeepAliveOptions options_;
+  const absl::Duration request_timeout_;
+  Stream stream_;
+
+  // Taken after the stream's writer lock when both are needed (write order must
+  // match the order of `in_flight`).
+  mutable absl::Mutex mu_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  bool kicked_ ABSL_GUARDED_BY(mu_) = false;  // wake the timer before its planned time
+  absl::flat_hash_map<int64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::set<std::pair<absl::Time, int64_t>> renewals_ ABSL_GUARDED_BY(mu_);  // next_send, id
+  std::set<std::pair<absl::Time, int64_t>> deadlines_ ABSL_GUARDED_BY(mu_);  // deadline, id
+  std::multimap<absl::Time, std::weak_ptr<OnceCall>> once_deadlines_ ABSL_GUARDED_BY(mu_);
+  // Send times of every request on the stream in order (etcd answers a
+  // keep-alive stream in order): the oldest tells whether the stream stalled.
+  std::deque<absl::Time> unanswered_ ABSL_GUARDED_BY(mu_);
+  uint64_t requests_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t responses_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread timer_;
+};
+
+}  // namespace etcdgrpc::internal

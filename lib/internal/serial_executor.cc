@@ -1,0 +1,41 @@
+#include "internal/serial_executor.h"
+
+#include <utility>
+
+namespace etcdgrpc::internal {
+
+void SerialExecutor::Run(absl::AnyInvocable<void() &&> fn) {
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return;
+  queue_.push_back(std::move(fn));
+  if (draining_) return;  // the draining thread will run it, in order
+  draining_ = true;
+  drain_thread_ = std::this_thread::get_id();
+  while (!queue_.empty() && !stopped_) {
+    absl::AnyInvocable<void() &&> next = std::move(queue_.front());
+    queue_.pop_front();
+    mu_.Unlock();
+    std::move(next)();
+    next = nullptr;  // release its captures outside the lock
+    mu_.Lock();
+  }
+  queue_.clear();
+  draining_ = false;
+  drain_thread_ = std::thread::id();
+}
+
+void SerialExecutor::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+  queue_.clear();
+  if (draining_ && drain_thread_ == std::this_thread::get_id()) return;
+  mu_.Await(absl::Condition(
+      +[](bool* draining) { return !*draining; }, &draining_));
+}
+
+bool SerialExecutor::stopped() const {
+  absl::MutexLock lock(&mu_);
+  return stopped_;
+}
+
+}  // namespace etcdgrpc::internal

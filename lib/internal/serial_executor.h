@@ -1,0 +1,34 @@
+// Runs one subscriber's callbacks (a kept lease's or a watch's listener) one
+// at a time and in order, never under a library lock, on whichever library
+// thread produced them. A callback may call back into the library, even stop
+// its own subscription; Stop() from another thread waits for a running one.
+#pragma once
+
+#include <deque>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/synchronization/mutex.h"
+
+namespace etcdgrpc::internal {
+
+class SerialExecutor {
+ public:
+  // Runs `fn` now on this thread, or after the callback running on another
+  // thread (or further up this thread's stack) returns. Dropped after Stop().
+  void Run(absl::AnyInvocable<void() &&> fn);
+  // No callback starts after this returns; one running on another thread has
+  // returned. Called from inside a callback, it does not wait for that one.
+  void Stop();
+  bool stopped() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread::id drain_thread_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace etcdgrpc::internal
