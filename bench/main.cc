@@ -45,6 +45,7 @@ int Main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   std::vector<Scenario> scenarios;
   RegisterKvScenarios(scenarios);
+  RegisterLeaseScenarios(scenarios);
   if (absl::GetFlag(FLAGS_list)) {
     for (const Scenario& s : scenarios) std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());
     return 0;

@@ -34,6 +34,13 @@ class Measurement {
   }
   void AddLatency(absl::Duration latency) {
     latencies_ns_.push_back(absl::ToInt64Nanoseconds(latency));
+    sorted_ = false;
+  }
+  // Takes the latencies another measurement (say, another thread's) recorded.
+  void AddLatencies(const Measurement& other) {
+    latencies_ns_.insert(latencies_ns_.end(), other.latencies_ns_.begin(),
+                         other.latencies_ns_.end());
+    sorted_ = false;
   }
   double seconds() const { return absl::ToDoubleSeconds(wall_); }
   int64_t cpu_us() const { return cpu_us_; }

@@ -33,5 +33,6 @@ struct Scenario {
 };
 
 void RegisterKvScenarios(std::vector<Scenario>& scenarios);
+void RegisterLeaseScenarios(std::vector<Scenario>& scenarios);
 
 }  // namespace etcdgrpc::bench

@@ -1,33 +1,33 @@
 #include "sequential.h"
 
 #include <algorithm>
+#include <memory>
+#include <utility>
 
 #include "absl/time/clock.h"
 
 namespace etcdgrpc::bench {
 
-absl::StatusOr<std::vector<ReportFigures>> RunInterleaved(std::vector<SequentialRun> runs,
-                                                          int64_t ops, int64_t warmup_ops,
-                                                          int64_t block_ops) {
-  for (SequentialRun& run : runs) {
-    for (int64_t i = -warmup_ops; i < 0; ++i) {
-      if (absl::Status s = run.op(i); !s.ok()) return s;
+absl::StatusOr<std::vector<ReportFigures>> RunBlocksInterleaved(std::vector<BlockRun> runs,
+                                                                int64_t ops, int64_t warmup_ops,
+                                                                int64_t block_ops) {
+  for (BlockRun& run : runs) {
+    Measurement discarded;
+    if (warmup_ops > 0) {
+      if (absl::Status s = run.block(warmup_ops, discarded); !s.ok()) return s;
     }
   }
   std::vector<Measurement> measurements(runs.size(), Measurement(ops));
-  for (int64_t first = 0, block = 0; first < ops; first += block_ops, ++block) {
-    const int64_t last = std::min(ops, first + block_ops);
+  for (int64_t done = 0, block = 0; done < ops; done += block_ops, ++block) {
+    const int64_t count = std::min(block_ops, ops - done);
     for (size_t k = 0; k < runs.size(); ++k) {
       // Alternate which run goes first so neither always follows the other.
       const size_t r = block % 2 == 0 ? k : runs.size() - 1 - k;
       Measurement& m = measurements[r];
       m.Start();
-      for (int64_t i = first; i < last; ++i) {
-        const absl::Time start = absl::Now();
-        if (absl::Status s = runs[r].op(i); !s.ok()) return s;
-        m.AddLatency(absl::Now() - start);
-      }
+      absl::Status s = runs[r].block(count, m);
       m.Stop();
+      if (!s.ok()) return s;
     }
   }
   std::vector<ReportFigures> figures;
@@ -36,6 +36,27 @@ absl::StatusOr<std::vector<ReportFigures>> RunInterleaved(std::vector<Sequential
     figures.push_back(PrintReport(runs[r].report, measurements[r]));
   }
   return figures;
+}
+
+absl::StatusOr<std::vector<ReportFigures>> RunInterleaved(std::vector<SequentialRun> runs,
+                                                          int64_t ops, int64_t warmup_ops,
+                                                          int64_t block_ops) {
+  std::vector<BlockRun> blocks;
+  for (SequentialRun& run : runs) {
+    // Warm-up operations get negative numbers; measured ones count up from 0.
+    auto next = std::make_shared<int64_t>(-warmup_ops);
+    blocks.push_back(
+        {.report = run.report,
+         .block = [op = std::move(run.op), next](int64_t count, Measurement& m) -> absl::Status {
+           for (int64_t n = 0; n < count; ++n) {
+             const absl::Time start = absl::Now();
+             if (absl::Status s = op((*next)++); !s.ok()) return s;
+             m.AddLatency(absl::Now() - start);
+           }
+           return absl::OkStatus();
+         }});
+  }
+  return RunBlocksInterleaved(std::move(blocks), ops, warmup_ops, block_ops);
 }
 
 }  // namespace etcdgrpc::bench

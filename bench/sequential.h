@@ -1,7 +1,6 @@
-// Runs sequential workloads (one operation at a time) and, when there are
-// several (ours and its raw-stub baseline), interleaves them in blocks so that
-// each sees the same machine conditions; these VMs drift too much for
-// back-to-back runs to be compared.
+// Runs a workload and, when there are several (ours and its raw-stub
+// baseline), interleaves them in blocks so that each sees the same machine
+// conditions; these VMs drift too much for back-to-back runs to be compared.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +13,7 @@
 
 namespace etcdgrpc::bench {
 
+// A sequential workload: one operation at a time.
 struct SequentialRun {
   Report report;  // peer and workload; ops is filled in
   // Performs operation number i (warm-up operations get negative numbers).
@@ -23,5 +23,17 @@ struct SequentialRun {
 [[nodiscard]] absl::StatusOr<std::vector<ReportFigures>> RunInterleaved(
     std::vector<SequentialRun> runs, int64_t ops, int64_t warmup_ops = 200,
     int64_t block_ops = 500);
+
+// A workload that performs a block of operations at a time (pipelined, for
+// instance), recording each operation's latency in the measurement.
+struct BlockRun {
+  Report report;
+  std::function<absl::Status(int64_t count, Measurement& measurement)> block;
+};
+
+// Warms each run up with one block of `warmup_ops` (measured separately and
+// discarded), then alternates blocks of `block_ops` until each did `ops`.
+[[nodiscard]] absl::StatusOr<std::vector<ReportFigures>> RunBlocksInterleaved(
+    std::vector<BlockRun> runs, int64_t ops, int64_t warmup_ops, int64_t block_ops);
 
 }  // namespace etcdgrpc::bench

@@ -50,6 +50,7 @@ LeaseKeeper::LeaseKeeper(Connection& connection, const ClientOptions& options)
 LeaseKeeper::~LeaseKeeper() { Shutdown(); }
 
 void LeaseKeeper::EnsureStarted() {
+  if (started_fast_.load(std::memory_order_acquire)) return;
   {
     absl::MutexLock lock(&mu_);
     if (started_ || shutdown_) return;
@@ -57,6 +58,19 @@ void LeaseKeeper::EnsureStarted() {
     timer_ = std::thread([this] { TimerLoop(); });
   }
   stream_.EnsureStarted();
+  started_fast_.store(true, std::memory_order_release);
+}
+
+void LeaseKeeper::WakeTimerBy(absl::Time when) {
+  if (when < planned_wake_) kicked_ = true;
+}
+
+void LeaseKeeper::Complete(OnceCall& call, absl::StatusOr<LeaseKeepAliveResult> result,
+                           Deliveries& out) {
+  if (!call.done) return;
+  out.once.emplace_back(std::move(call.done), std::move(result));
+  call.done = nullptr;
+  once_deadlines_.erase(call.timer);
 }
 
 void LeaseKeeper::Shutdown() {
@@ -79,10 +93,10 @@ void LeaseKeeper::Shutdown() {
                                                              " is no longer renewed")});
       }
       for (auto& pending : entry.in_flight) {
-        if (pending.once) out.Complete(*pending.once, absl::CancelledError("the client was closed"));
+        if (pending.once) Complete(*pending.once, absl::CancelledError("the client was closed"), out);
       }
       for (auto& once : entry.unsent_once) {
-        out.Complete(*once, absl::CancelledError("the client was closed"));
+        Complete(*once, absl::CancelledError("the client was closed"), out);
       }
     }
     entries_.clear();
@@ -105,6 +119,7 @@ void LeaseKeeper::Schedule(int64_t id, Entry& entry, absl::Time next_send) {
   entry.next_send = next_send;
   if (!entry.holders.empty() && next_send != absl::InfiniteFuture()) {
     renewals_.insert({next_send, id});
+    if (stream_open_) WakeTimerBy(TickCeil(next_send, options_.tick));
   }
 }
 
@@ -113,6 +128,7 @@ void LeaseKeeper::SetDeadline(int64_t id, Entry& entry, absl::Time deadline) {
   entry.deadline = deadline;
   if (!entry.holders.empty() && deadline != absl::InfiniteFuture()) {
     deadlines_.insert({deadline, id});
+    WakeTimerBy(deadline);
   }
 }
 
@@ -156,7 +172,6 @@ std::shared_ptr<LeaseHolder> LeaseKeeper::Keep(int64_t lease_id, LeaseListener* 
       // The first renewal goes out at once: it confirms the lease exists and
       // learns its TTL.
       Schedule(lease_id, entry, now);
-      kicked_ = true;
     }
   }
   EnsureStarted();
@@ -181,18 +196,25 @@ void LeaseKeeper::Unkeep(const std::shared_ptr<LeaseHolder>& holder) {
 
 void LeaseKeeper::KeepAliveOnce(int64_t lease_id, Callback<LeaseKeepAliveResult> done) {
   auto once = std::make_shared<OnceCall>(
-      OnceCall{lease_id, absl::Now() + request_timeout_, std::move(done)});
+      OnceCall{lease_id, absl::Now() + request_timeout_, std::move(done), {}});
   bool closed;
   {
     absl::MutexLock lock(&mu_);
     closed = shutdown_;
     if (!closed) {
-      once_deadlines_.emplace(once->deadline, once);
-      kicked_ = true;
+      once->timer = once_deadlines_.emplace(once->deadline, once.get());
+      WakeTimerBy(once->deadline);
     }
   }
   if (closed) {
     std::move(once->done)(absl::CancelledError("the client was closed"));
+    return;
+  }
+  if (stream_.IsReaderThread()) {
+    // Called from a callback we are delivering: batch it (FlushDeferred).
+    absl::MutexLock lock(&mu_);
+    entries_[lease_id].unsent_once.push_back(std::move(once));
+    deferred_ids_.push_back(lease_id);
     return;
   }
   EnsureStarted();
@@ -234,6 +256,7 @@ void LeaseKeeper::OnOpen(Stream::Writer& writer) {
   std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
   {
     absl::MutexLock lock(&mu_);
+    stream_open_ = true;
     const absl::Time now = absl::Now();
     for (auto& [id, entry] : entries_) {
       // Every kept lease is renewed at once on a new stream, unless its
@@ -251,8 +274,36 @@ void LeaseKeeper::OnOpen(Stream::Writer& writer) {
       }
       entry.unsent_once.clear();
     }
+    deferred_ids_.clear();
   }
   writer.WriteBurst(burst);
+}
+
+void LeaseKeeper::FlushDeferred() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (deferred_ids_.empty() || deferred_ids_.size() < unanswered_.size()) return;
+  }
+  std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
+  stream_.WithWriter([&](Stream::Writer* writer) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (writer == nullptr) return;  // OnOpen() writes them
+      const absl::Time now = absl::Now();
+      for (int64_t id : deferred_ids_) {
+        auto it = entries_.find(id);
+        if (it == entries_.end() || it->second.unsent_once.empty()) continue;
+        Entry& entry = it->second;
+        std::shared_ptr<OnceCall> once = std::move(entry.unsent_once.front());
+        entry.unsent_once.pop_front();
+        if (!once->done) continue;  // timed out meanwhile
+        burst.push_back(RequestFor(id));
+        NoteSent(entry, now, std::move(once));
+      }
+      deferred_ids_.clear();
+    }
+    writer->WriteBurst(burst);
+  });
 }
 
 void LeaseKeeper::OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) {
@@ -270,10 +321,10 @@ void LeaseKeeper::OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) {
     const int64_t ttl = response.ttl();
     if (pending.once) {
       if (ttl <= 0) {
-        out.Complete(*pending.once, NotFound(id));
+        Complete(*pending.once, NotFound(id), out);
       } else {
-        out.Complete(*pending.once,
-                     LeaseKeepAliveResult{ParseHeader(response.header()), id, ttl});
+        Complete(*pending.once, LeaseKeepAliveResult{ParseHeader(response.header()), id, ttl},
+                 out);
       }
     }
     if (!entry.holders.empty()) {
@@ -292,10 +343,12 @@ void LeaseKeeper::OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) {
     EraseIfUnused(id);
   }
   Deliver(out);
+  FlushDeferred();
 }
 
 void LeaseKeeper::OnBroken(const absl::Status& /*status*/) {
   absl::MutexLock lock(&mu_);
+  stream_open_ = false;
   // Requests on the broken stream are lost: renewals are redone on reconnect,
   // KeepAliveOnce calls are sent again (until their deadline).
   for (auto& [id, entry] : entries_) {
@@ -309,7 +362,9 @@ void LeaseKeeper::OnBroken(const absl::Status& /*status*/) {
 
 absl::Time LeaseKeeper::NextWake() const {
   absl::Time wake = absl::InfiniteFuture();
-  if (!renewals_.empty()) wake = std::min(wake, TickCeil(renewals_.begin()->first, options_.tick));
+  if (stream_open_ && !renewals_.empty()) {
+    wake = std::min(wake, TickCeil(renewals_.begin()->first, options_.tick));
+  }
   if (!deadlines_.empty()) wake = std::min(wake, deadlines_.begin()->first);
   if (!once_deadlines_.empty()) wake = std::min(wake, once_deadlines_.begin()->first);
   if (!unanswered_.empty()) wake = std::min(wake, unanswered_.front() + request_timeout_);
@@ -320,6 +375,7 @@ void LeaseKeeper::TimerLoop() {
   mu_.Lock();
   while (!shutdown_) {
     const absl::Time wake = NextWake();
+    planned_wake_ = wake;
     mu_.AwaitWithDeadline(absl::Condition(
                               +[](LeaseKeeper* k) ABSL_NO_THREAD_SAFETY_ANALYSIS {
                                 return k->kicked_ || k->shutdown_;
@@ -327,6 +383,7 @@ void LeaseKeeper::TimerLoop() {
                               this),
                           wake);
     kicked_ = false;
+    planned_wake_ = absl::InfinitePast();  // awake: nobody needs to kick
     if (shutdown_) break;
     const absl::Time now = absl::Now();
     Deliveries out;
@@ -344,12 +401,12 @@ void LeaseKeeper::TimerLoop() {
     }
     // KeepAliveOnce calls that got no answer in time.
     while (!once_deadlines_.empty() && once_deadlines_.begin()->first <= now) {
-      if (std::shared_ptr<OnceCall> once = once_deadlines_.begin()->second.lock()) {
-        out.Complete(*once, absl::DeadlineExceededError(absl::StrCat(
-                                "no keep-alive answer for lease ", absl::Hex(once->lease_id),
-                                " within ", absl::FormatDuration(request_timeout_))));
-      }
-      once_deadlines_.erase(once_deadlines_.begin());
+      OnceCall& once = *once_deadlines_.begin()->second;
+      Complete(once,
+               absl::DeadlineExceededError(absl::StrCat("no keep-alive answer for lease ",
+                                                        absl::Hex(once.lease_id), " within ",
+                                                        absl::FormatDuration(request_timeout_))),
+               out);
     }
     // A stream that stopped answering is broken even if TCP says otherwise:
     // restart it (possibly on another endpoint) instead of waiting for it.

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
@@ -70,10 +71,13 @@ class LeaseKeeper
   Stats stats() const;
 
  private:
+  struct OnceCall;
+  using OnceDeadlines = std::multimap<absl::Time, OnceCall*>;
   struct OnceCall {
     int64_t lease_id;
     absl::Time deadline;
     Callback<LeaseKeepAliveResult> done;  // empty once completed
+    OnceDeadlines::iterator timer;        // its place in once_deadlines_
   };
   struct Pending {
     absl::Time sent_at;
@@ -91,14 +95,8 @@ class LeaseKeeper
   struct Deliveries {
     std::vector<std::pair<std::shared_ptr<LeaseHolder>, int64_t>> renewed;  // holder, ttl
     std::vector<std::pair<std::shared_ptr<LeaseHolder>, LeaseLoss>> lost;
-    // Callbacks are moved out of their OnceCall under the lock, so that exactly
-    // one of answer, time-out and shutdown completes a call.
     std::vector<std::pair<Callback<LeaseKeepAliveResult>, absl::StatusOr<LeaseKeepAliveResult>>>
         once;
-    void Complete(OnceCall& call, absl::StatusOr<LeaseKeepAliveResult> result) {
-      if (call.done) once.emplace_back(std::move(call.done), std::move(result));
-      call.done = nullptr;
-    }
   };
 
   // Stream handler (reader thread).
@@ -119,7 +117,15 @@ class LeaseKeeper
   void EraseIfUnused(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void NoteSent(Entry& entry, absl::Time now, std::shared_ptr<OnceCall> once)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the callback out under the lock, so that exactly one of answer,
+  // time-out and shutdown completes a call.
+  void Complete(OnceCall& call, absl::StatusOr<LeaseKeepAliveResult> result, Deliveries& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Wakes the timer if `when` comes before its planned wake-up.
+  void WakeTimerBy(absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SendDueRenewals();
+  // Writes KeepAliveOnce calls made from callbacks on the reader thread.
+  void FlushDeferred();
   static void Deliver(Deliveries& deliveries);
 
   Connection& connection_;
@@ -133,13 +139,23 @@ class LeaseKeeper
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   bool kicked_ ABSL_GUARDED_BY(mu_) = false;  // wake the timer before its planned time
+  absl::Time planned_wake_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // Renewals are only due while the stream is open; OnOpen() catches up.
+  bool stream_open_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> started_fast_{false};  // EnsureStarted() without the lock
   absl::flat_hash_map<int64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::set<std::pair<absl::Time, int64_t>> renewals_ ABSL_GUARDED_BY(mu_);  // next_send, id
   std::set<std::pair<absl::Time, int64_t>> deadlines_ ABSL_GUARDED_BY(mu_);  // deadline, id
-  std::multimap<absl::Time, std::weak_ptr<OnceCall>> once_deadlines_ ABSL_GUARDED_BY(mu_);
+  OnceDeadlines once_deadlines_ ABSL_GUARDED_BY(mu_);
   // Send times of every request on the stream in order (etcd answers a
   // keep-alive stream in order): the oldest tells whether the stream stalled.
   std::deque<absl::Time> unanswered_ ABSL_GUARDED_BY(mu_);
+  // Leases with KeepAliveOnce calls made from callbacks on the reader thread
+  // and not written yet (in `unsent_once`), in call order. They are written
+  // as one burst once at least as many wait as remain unanswered (or none
+  // remain): like refilling a window when half of it is free, it turns one
+  // flush per answer into one per half window.
+  std::vector<int64_t> deferred_ids_ ABSL_GUARDED_BY(mu_);
   uint64_t requests_sent_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t responses_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread timer_;

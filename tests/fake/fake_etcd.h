@@ -1,0 +1,76 @@
+// An in-process fake etcd for fault-injection tests: a gRPC server on
+// 127.0.0.1 implementing the parts of etcd's API a test needs, whose answers
+// the test controls (drop streams, answer TTL 0, stay silent, ...). Never a
+// stand-in for the real server in behaviour tests: those use LocalEtcd.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "etcdserverpb/rpc.grpc.pb.h"
+#include "grpcpp/server.h"
+
+namespace etcdgrpc::testing {
+
+// Lease service with controllable keep-alive answers.
+class FakeLeaseService final : public etcdserverpb::Lease::Service {
+ public:
+  enum class Mode {
+    kAnswer,   // answer every keep-alive with ttl()
+    kTtlZero,  // answer every keep-alive with TTL 0 (lease gone)
+    kSilent,   // read requests but never answer
+  };
+
+  void set_mode(Mode mode);
+  void set_ttl(int64_t ttl);
+  // Ends every open keep-alive stream (the client sees the stream break).
+  void DropStreams();
+  // Drop the stream on the next request received (before answering it).
+  void DropOnNextRequest();
+
+  int streams_opened();
+  // Receive times of keep-alive requests, per lease id.
+  std::map<int64_t, std::vector<absl::Time>> requests();
+  // Waits until `n` requests for `id` were received.
+  bool WaitForRequests(int64_t id, size_t n, absl::Duration timeout);
+
+  grpc::Status LeaseKeepAlive(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<etcdserverpb::LeaseKeepAliveResponse,
+                               etcdserverpb::LeaseKeepAliveRequest>* stream) override;
+
+ private:
+  absl::Mutex mu_;
+  Mode mode_ ABSL_GUARDED_BY(mu_) = Mode::kAnswer;
+  int64_t ttl_ ABSL_GUARDED_BY(mu_) = 30;
+  bool drop_on_next_ ABSL_GUARDED_BY(mu_) = false;
+  int streams_opened_ ABSL_GUARDED_BY(mu_) = 0;
+  std::set<grpc::ServerContext*> open_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, std::vector<absl::Time>> requests_ ABSL_GUARDED_BY(mu_);
+};
+
+class FakeEtcd {
+ public:
+  // Starts the server on a free 127.0.0.1 port.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<FakeEtcd>> Start();
+  ~FakeEtcd();
+
+  std::string endpoint() const { return endpoint_; }
+  FakeLeaseService& lease() { return lease_; }
+
+ private:
+  FakeEtcd() = default;
+  FakeLeaseService lease_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string endpoint_;
+};
+
+}  // namespace etcdgrpc::testing

@@ -1,0 +1,170 @@
+// Lease keeping under faults the real etcd will not produce on demand: a TTL 0
+// answer, a dropped stream, a server that stops answering.
+#include <memory>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "etcdgrpc/client.h"
+#include "fake_etcd.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "internal/lease_keeper.h"
+#include "status_matchers.h"
+
+namespace etcdgrpc {
+namespace {
+
+using ::etcdgrpc::testing::FakeEtcd;
+using ::etcdgrpc::testing::FakeLeaseService;
+using ::etcdgrpc::testing::IsOk;
+using ::etcdgrpc::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class Listener : public LeaseListener {
+ public:
+  void OnRenewed(int64_t, int64_t) override {
+    absl::MutexLock lock(&mu_);
+    ++renewals_;
+  }
+  void OnLost(int64_t, const LeaseLoss& loss) override {
+    absl::MutexLock lock(&mu_);
+    losses_.push_back(loss);
+    lost_at_ = absl::Now();
+  }
+  bool WaitForLoss(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(
+        absl::Condition(+[](std::vector<LeaseLoss>* l) { return !l->empty(); }, &losses_),
+        timeout);
+  }
+  std::vector<LeaseLoss> losses() {
+    absl::MutexLock lock(&mu_);
+    return losses_;
+  }
+  absl::Time lost_at() {
+    absl::MutexLock lock(&mu_);
+    return lost_at_;
+  }
+  int renewals() {
+    absl::MutexLock lock(&mu_);
+    return renewals_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int renewals_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<LeaseLoss> losses_ ABSL_GUARDED_BY(mu_);
+  absl::Time lost_at_ ABSL_GUARDED_BY(mu_);
+};
+
+class LeaseFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<FakeEtcd>> fake = FakeEtcd::Start();
+    ASSERT_THAT(fake, IsOk());
+    fake_ = *std::move(fake);
+    ClientOptions options;
+    options.endpoints = {fake_->endpoint()};
+    options.request_timeout = absl::Seconds(1);
+    options.stream_backoff.initial = absl::Milliseconds(20);
+    options.stream_backoff.max = absl::Milliseconds(200);
+    absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+    ASSERT_THAT(client, IsOk());
+    client_ = *std::move(client);
+  }
+  void TearDown() override {
+    client_.reset();
+    fake_.reset();
+  }
+
+  std::unique_ptr<FakeEtcd> fake_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(LeaseFaultTest, TtlZeroAnswerMeansLost) {
+  fake_->lease().set_mode(FakeLeaseService::Mode::kTtlZero);
+  Listener listener;
+  absl::StatusOr<KeptLease> kept = client_->Keep(42, &listener);
+  ASSERT_THAT(kept, IsOk());
+  ASSERT_TRUE(listener.WaitForLoss(absl::Seconds(5)));
+  ASSERT_EQ(listener.losses().size(), 1u);
+  EXPECT_EQ(listener.losses()[0].reason, LeaseLossReason::kNotFound);
+  EXPECT_THAT(listener.losses()[0].status,
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("requested lease not found")));
+  EXPECT_EQ(listener.renewals(), 0);
+  EXPECT_THAT(client_->KeepAliveOnce(42), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(LeaseFaultTest, DroppedStreamReconnectsAndResendsAtOnce) {
+  fake_->lease().set_ttl(30);  // next renewal would be 10 s away
+  Listener listener;
+  absl::StatusOr<KeptLease> kept = client_->Keep(7, &listener);
+  ASSERT_THAT(kept, IsOk());
+  ASSERT_TRUE(fake_->lease().WaitForRequests(7, 1, absl::Seconds(5)));
+  const absl::Time dropped = absl::Now();
+  fake_->lease().DropStreams();
+  // A new stream, and the lease renewed on it right away, not 10 s later.
+  ASSERT_TRUE(fake_->lease().WaitForRequests(7, 2, absl::Seconds(3)));
+  EXPECT_LT(fake_->lease().requests()[7][1] - dropped, absl::Seconds(1));
+  EXPECT_EQ(fake_->lease().streams_opened(), 2);
+  EXPECT_TRUE(listener.losses().empty());
+  EXPECT_GE(client_->lease_keeper_for_testing().stats().streams_opened, 2u);
+}
+
+TEST_F(LeaseFaultTest, NoAnswerIsLostLocallyAtTheDeadline) {
+  fake_->lease().set_mode(FakeLeaseService::Mode::kSilent);
+  Listener listener;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<KeptLease> kept = client_->Keep(9, &listener, {.ttl = absl::Seconds(2)});
+  ASSERT_THAT(kept, IsOk());
+  ASSERT_TRUE(listener.WaitForLoss(absl::Seconds(5)));
+  const absl::Duration after = listener.lost_at() - start;
+  EXPECT_GE(after, absl::Seconds(2));
+  EXPECT_LT(after, absl::Milliseconds(2500));
+  ASSERT_EQ(listener.losses().size(), 1u);
+  EXPECT_EQ(listener.losses()[0].reason, LeaseLossReason::kDeadlinePassed);
+  // A stream that stopped answering was restarted (request time-out 1 s).
+  EXPECT_GE(fake_->lease().streams_opened(), 2);
+}
+
+TEST_F(LeaseFaultTest, KeepAliveOnceSurvivesAStreamDrop) {
+  fake_->lease().DropOnNextRequest();
+  absl::StatusOr<LeaseKeepAliveResult> result = client_->KeepAliveOnce(11);
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->ttl, 30);
+  EXPECT_EQ(fake_->lease().requests()[11].size(), 2u);  // sent again on the new stream
+}
+
+TEST_F(LeaseFaultTest, KeepAliveOnceTimesOutWithoutAnswer) {
+  fake_->lease().set_mode(FakeLeaseService::Mode::kSilent);
+  const absl::Time start = absl::Now();
+  EXPECT_THAT(client_->KeepAliveOnce(12), StatusIs(absl::StatusCode::kDeadlineExceeded,
+                                                   HasSubstr("no keep-alive answer")));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+TEST_F(LeaseFaultTest, ListenerMayStopItsOwnHandle) {
+  struct SelfStopping : LeaseListener {
+    KeptLease* handle = nullptr;
+    absl::Mutex mu;
+    int calls ABSL_GUARDED_BY(mu) = 0;
+    void OnRenewed(int64_t, int64_t) override {
+      {
+        absl::MutexLock lock(&mu);
+        ++calls;
+      }
+      handle->Stop();  // from inside its own callback: must not deadlock
+    }
+  } listener;
+  fake_->lease().set_ttl(3);  // renew every second
+  absl::StatusOr<KeptLease> kept = client_->Keep(13, &listener);
+  ASSERT_THAT(kept, IsOk());
+  listener.handle = &*kept;
+  absl::SleepFor(absl::Milliseconds(2500));
+  absl::MutexLock lock(&listener.mu);
+  EXPECT_EQ(listener.calls, 1);
+}
+
+}  // namespace
+}  // namespace etcdgrpc
