@@ -37,8 +37,7 @@ absl::Time TickCeil(absl::Time t, absl::Duration tick) {
 }  // namespace
 
 LeaseKeeper::LeaseKeeper(Connection& connection, const ClientOptions& options)
-    : connection_(connection),
-      options_(options.keepalive),
+    : options_(options.keepalive),
       request_timeout_(options.request_timeout),
       stream_(
           connection, std::string(kKeepAliveMethod), options.stream_backoff,

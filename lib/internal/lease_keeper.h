@@ -128,7 +128,6 @@ class LeaseKeeper
   void FlushDeferred();
   static void Deliver(Deliveries& deliveries);
 
-  Connection& connection_;
   const KeepAliveOptions options_;
   const absl::Duration request_timeout_;
   Stream stream_;
