@@ -8,6 +8,7 @@
 #include "internal/endpoint.h"
 #include "internal/kv_codec.h"
 #include "internal/lease_keeper.h"
+#include "internal/timer.h"
 #include "internal/unary_call.h"
 
 namespace etcdgrpc {
@@ -23,10 +24,13 @@ Client::Client(ClientOptions options, std::unique_ptr<internal::Connection> conn
     : options_(std::move(options)),
       connection_(std::move(connection)),
       async_calls_(std::make_unique<internal::AsyncCalls>()),
-      lease_keeper_(std::make_shared<internal::LeaseKeeper>(*connection_, options_)) {}
+      timer_(std::make_unique<internal::Timer>()),
+      lease_keeper_(std::make_shared<internal::LeaseKeeper>(*connection_, *timer_, options_)) {}
 
 Client::~Client() {
-  // Streams first: their threads may still be delivering to async callers.
+  // The timer first (it drives the streams' time-outs), then the streams,
+  // whose threads may still be delivering to async callers.
+  timer_->Shutdown();
   lease_keeper_->Shutdown();
   async_calls_->CancelAllAndWait();
 }

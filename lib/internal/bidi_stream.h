@@ -4,6 +4,12 @@
 // next endpoint when the current one is unavailable, and serializes writes so
 // that a group of messages goes out as one burst (buffer_hint on all but the
 // last, so gRPC flushes once). DESIGN.md, "Streams", says why.
+//
+// A handler call (which runs listeners) that blocks for longer than
+// `handoff_after` does not stall the stream: a watchdog on the client's timer
+// starts a new reader thread that carries on reading, and the blocked thread
+// ends once the call returns. So the reader is one thread, plus one per
+// listener blocked at that moment.
 #pragma once
 
 #include <atomic>
@@ -12,10 +18,10 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -29,11 +35,12 @@
 #include "internal/connection.h"
 #include "internal/grpc_status.h"
 #include "internal/stream_state.h"
+#include "internal/timer.h"
 
 namespace etcdgrpc::internal {
 
 template <class Request, class Response>
-class BidiStream {
+class BidiStream : public Timer::Slot {
  public:
   using ReaderWriter = grpc::ClientReaderWriterInterface<Request, Response>;
   // Starts the call on one endpoint's stubs.
@@ -64,45 +71,67 @@ class BidiStream {
     // The stream (re)opened. Reader thread, writer locked: write what must go
     // first (re-created watches, renewals of every kept lease).
     virtual void OnOpen(Writer& writer) = 0;
-    // A message arrived. Reader thread, no lock held.
+    // A message arrived. Reader thread, no lock held. After a hand-off two
+    // threads may be inside OnMessage at once (one blocked in a listener).
     virtual void OnMessage(Response& message) = 0;
     // The stream broke; a reconnect follows after a backoff. Reader thread.
     virtual void OnBroken(const absl::Status& status) = 0;
   };
 
-  BidiStream(Connection& connection, std::string method, BackoffOptions backoff, Opener opener,
-             Handler* handler)
-      : connection_(connection),
-        method_(std::move(method)),
-        backoff_options_(backoff),
-        opener_(std::move(opener)),
-        handler_(handler) {}
+  struct Options {
+    BackoffOptions backoff;
+    // A handler call blocked this long gets the reading handed to a new thread.
+    absl::Duration handoff_after = absl::Milliseconds(200);
+  };
 
-  ~BidiStream() { Shutdown(); }
+  BidiStream(Connection& connection, Timer& timer, std::string method, Options options,
+             Opener opener, Handler* handler)
+      : connection_(connection),
+        timer_(timer),
+        method_(std::move(method)),
+        options_(options),
+        opener_(std::move(opener)),
+        handler_(handler),
+        backoff_(options.backoff) {}
+
+  ~BidiStream() override { Shutdown(); }
 
   // Starts the reader thread on first use; later calls do nothing.
   void EnsureStarted() {
-    absl::MutexLock lock(&state_mu_);
-    if (started_ || shutdown_) return;
-    started_ = true;
-    reader_ = std::thread([this] { Run(); });
+    if (started_fast_.load(std::memory_order_acquire)) return;
+    {
+      absl::MutexLock lock(&state_mu_);
+      if (started_ || shutdown_) return;
+      started_ = true;
+      const uint64_t token = ++reader_token_;
+      threads_.emplace_back([this, token] { ReaderLoop(token); });
+    }
+    timer_.Add(this);
+    started_fast_.store(true, std::memory_order_release);
   }
 
-  // Cancels the stream, stops reconnecting and joins the reader thread.
+  // Cancels the stream, stops reconnecting and joins the reader threads (a
+  // thread blocked in a listener is waited for).
   void Shutdown() {
+    std::vector<std::thread> threads;
     {
       absl::MutexLock lock(&state_mu_);
       shutdown_ = true;
+      ++reader_token_;
       if (context_ != nullptr) context_->TryCancel();
+      threads.swap(threads_);
+      if (started_) SetState(StreamState::kClosed);
     }
-    if (!reader_.joinable()) return;
-    if (reader_.get_id() == std::this_thread::get_id()) {
-      std::fprintf(stderr,
-                   "etcdgrpc: a Client was destroyed from inside one of its own callbacks; "
-                   "that would deadlock\n");
-      std::abort();
+    for (std::thread& thread : threads) {
+      if (!thread.joinable()) continue;
+      if (thread.get_id() == std::this_thread::get_id()) {
+        std::fprintf(stderr,
+                     "etcdgrpc: a Client was destroyed from inside one of its own callbacks; "
+                     "that would deadlock\n");
+        std::abort();
+      }
+      thread.join();
     }
-    reader_.join();
   }
 
   // Runs f(Writer*) with the writer locked; the pointer is null when the
@@ -122,7 +151,10 @@ class BidiStream {
     if (context_ != nullptr) context_->TryCancel();
   }
 
-  bool IsReaderThread() const { return std::this_thread::get_id() == reader_id_.load(); }
+  // True on the thread currently reading (inside OnMessage()).
+  bool IsReaderThread() const {
+    return std::this_thread::get_id() == reader_id_.load(std::memory_order_relaxed);
+  }
 
   StreamState state() const {
     absl::MutexLock lock(&state_mu_);
@@ -130,10 +162,29 @@ class BidiStream {
   }
   // How many times a stream was opened (1 + reconnects).
   uint64_t opens() const { return opens_.load(std::memory_order_relaxed); }
+  // How many times reading was handed to a new thread.
+  uint64_t handoffs() const { return handoffs_.load(std::memory_order_relaxed); }
   // The endpoint of the current or last stream.
   std::string endpoint() const {
     absl::MutexLock lock(&state_mu_);
     return endpoint_;
+  }
+
+  // Watchdog (timer thread): hands reading over if a handler call blocks.
+  absl::Time OnTimer(absl::Time now) override {
+    const int64_t busy_ns = busy_since_ns_.load(std::memory_order_acquire);
+    if (busy_ns == 0) return absl::InfiniteFuture();
+    const absl::Time due = absl::FromUnixNanos(busy_ns) + options_.handoff_after;
+    if (now < due) return due;
+    absl::MutexLock lock(&state_mu_);
+    if (shutdown_ || busy_since_ns_.load(std::memory_order_acquire) != busy_ns) {
+      return absl::InfiniteFuture();
+    }
+    const uint64_t token = ++reader_token_;
+    busy_since_ns_.store(0, std::memory_order_release);
+    handoffs_.fetch_add(1, std::memory_order_relaxed);
+    threads_.emplace_back([this, token] { ReaderLoop(token); });
+    return absl::InfiniteFuture();
   }
 
  private:
@@ -144,74 +195,113 @@ class BidiStream {
     state_ = state;
   }
 
-  void Run() {
-    reader_id_.store(std::this_thread::get_id());
-    Backoff backoff(backoff_options_);
-    while (true) {
-      const size_t index = connection_.current();
-      EndpointStubs& endpoint = connection_.endpoint(index);
-      auto context = std::make_unique<grpc::ClientContext>();
-      connection_.PrepareStreamContext(context.get());
-      {
-        absl::MutexLock lock(&state_mu_);
-        if (shutdown_) break;
-        context_ = context.get();
-        endpoint_ = endpoint.address;
-        SetState(StreamState::kConnecting);
-      }
-      std::unique_ptr<ReaderWriter> stream = opener_(endpoint, context.get());
-      const absl::Time opened_at = absl::Now();
-      opens_.fetch_add(1, std::memory_order_relaxed);
-      {
-        absl::MutexLock lock(&state_mu_);
-        SetState(StreamState::kOpen);
-      }
-      {
-        absl::MutexLock lock(&write_mu_);
-        stream_ = stream.get();
-        Writer writer(stream_);
-        handler_->OnOpen(writer);
-      }
-      Response message;
-      bool received = false;
-      while (stream->Read(&message)) {
-        received = true;
-        handler_->OnMessage(message);
-      }
-      {
-        absl::MutexLock lock(&write_mu_);
-        stream_ = nullptr;
-      }
-      const grpc::Status status = stream->Finish();
-      stream.reset();
-      {
-        absl::MutexLock lock(&state_mu_);
-        context_ = nullptr;
-        if (shutdown_) break;
-      }
-      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-        connection_.ReportUnavailable(index);
-      }
-      // A stream that worked for a while starts the backoff over.
-      if (received || absl::Now() - opened_at > absl::Seconds(1)) backoff.Reset();
-      absl::Status broken = FromGrpcStatus(status, endpoint.address, method_);
-      if (status.ok()) broken = absl::UnavailableError("the server ended the stream");
-      handler_->OnBroken(broken);
-      const absl::Duration delay = backoff.Next();
-      absl::MutexLock lock(&state_mu_);
-      SetState(StreamState::kBackingOff, broken.ToString());
-      state_mu_.AwaitWithTimeout(absl::Condition(&shutdown_), delay);
-      if (shutdown_) break;
-    }
+  bool IsCurrent(uint64_t token) {
     absl::MutexLock lock(&state_mu_);
-    SetState(StreamState::kClosed);
+    return token == reader_token_ && !shutdown_;
+  }
+
+  // Body of every reader thread. Only the thread whose token is current
+  // touches the call; a thread handed off ends when its handler call returns.
+  void ReaderLoop(uint64_t token) {
+    reader_id_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    Response message;
+    while (IsCurrent(token)) {
+      if (call_ == nullptr) {
+        Connect();
+        continue;
+      }
+      if (!call_->Read(&message)) {
+        FinishAndWait();
+        continue;
+      }
+      received_ = true;
+      const absl::Time now = absl::Now();
+      busy_since_ns_.store(absl::ToUnixNanos(now), std::memory_order_release);
+      // Ask the watchdog to look in time, but not on every message.
+      if (now + options_.handoff_after / 2 > watchdog_requested_) {
+        watchdog_requested_ = now + options_.handoff_after;
+        timer_.RequestWake(this, watchdog_requested_);
+      }
+      handler_->OnMessage(message);
+      int64_t expected = absl::ToUnixNanos(now);
+      busy_since_ns_.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+    }
+  }
+
+  void Connect() {
+    const size_t index = connection_.current();
+    EndpointStubs& endpoint = connection_.endpoint(index);
+    auto context = std::make_unique<grpc::ClientContext>();
+    connection_.PrepareStreamContext(context.get());
+    {
+      absl::MutexLock lock(&state_mu_);
+      if (shutdown_) return;
+      context_ = context.get();
+      endpoint_ = endpoint.address;
+      SetState(StreamState::kConnecting);
+    }
+    std::unique_ptr<ReaderWriter> call = opener_(endpoint, context.get());
+    opens_.fetch_add(1, std::memory_order_relaxed);
+    {
+      absl::MutexLock lock(&state_mu_);
+      SetState(StreamState::kOpen);
+    }
+    {
+      absl::MutexLock lock(&write_mu_);
+      stream_ = call.get();
+      Writer writer(stream_);
+      handler_->OnOpen(writer);
+    }
+    call_ = std::move(call);
+    call_context_ = std::move(context);
+    call_index_ = index;
+    opened_at_ = absl::Now();
+    received_ = false;
+  }
+
+  void FinishAndWait() {
+    {
+      absl::MutexLock lock(&write_mu_);
+      stream_ = nullptr;
+    }
+    const grpc::Status status = call_->Finish();
+    call_.reset();
+    const std::string address = connection_.endpoint(call_index_).address;
+    {
+      absl::MutexLock lock(&state_mu_);
+      context_ = nullptr;
+      if (shutdown_) return;
+    }
+    call_context_.reset();
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      connection_.ReportUnavailable(call_index_);
+    }
+    // A stream that worked for a while starts the backoff over.
+    if (received_ || absl::Now() - opened_at_ > absl::Seconds(1)) backoff_.Reset();
+    absl::Status broken = FromGrpcStatus(status, address, method_);
+    if (status.ok()) broken = absl::UnavailableError("the server ended the stream");
+    handler_->OnBroken(broken);
+    const absl::Duration delay = backoff_.Next();
+    absl::MutexLock lock(&state_mu_);
+    SetState(StreamState::kBackingOff, broken.ToString());
+    state_mu_.AwaitWithTimeout(absl::Condition(&shutdown_), delay);
   }
 
   Connection& connection_;
+  Timer& timer_;
   const std::string method_;
-  const BackoffOptions backoff_options_;
+  const Options options_;
   const Opener opener_;
   Handler* const handler_;
+
+  // The call, used only by the current reader thread (hand-off passes it on).
+  std::unique_ptr<ReaderWriter> call_;
+  std::unique_ptr<grpc::ClientContext> call_context_;
+  size_t call_index_ = 0;
+  absl::Time opened_at_;
+  bool received_ = false;
+  Backoff backoff_;
+  absl::Time watchdog_requested_ = absl::InfinitePast();
 
   mutable absl::Mutex state_mu_;
   bool started_ ABSL_GUARDED_BY(state_mu_) = false;
@@ -220,13 +310,18 @@ class BidiStream {
   grpc::ClientContext* context_ ABSL_GUARDED_BY(state_mu_) = nullptr;
   StreamState state_ ABSL_GUARDED_BY(state_mu_) = StreamState::kIdle;
   std::string endpoint_ ABSL_GUARDED_BY(state_mu_);
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(state_mu_);
+  std::atomic<uint64_t> reader_token_{0};
 
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(state_mu_);
   ReaderWriter* stream_ ABSL_GUARDED_BY(write_mu_) = nullptr;
 
+  std::atomic<bool> started_fast_{false};
+  // When the current reader entered a handler call (Unix ns), 0 when not in one.
+  std::atomic<int64_t> busy_since_ns_{0};
   std::atomic<uint64_t> opens_{0};
+  std::atomic<uint64_t> handoffs_{0};
   std::atomic<std::thread::id> reader_id_{};
-  std::thread reader_;
 };
 
 }  // namespace etcdgrpc::internal

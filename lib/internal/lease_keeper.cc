@@ -36,11 +36,14 @@ absl::Time TickCeil(absl::Time t, absl::Duration tick) {
 
 }  // namespace
 
-LeaseKeeper::LeaseKeeper(Connection& connection, const ClientOptions& options)
-    : options_(options.keepalive),
+LeaseKeeper::LeaseKeeper(Connection& connection, Timer& timer, const ClientOptions& options)
+    : timer_(timer),
+      options_(options.keepalive),
       request_timeout_(options.request_timeout),
       stream_(
-          connection, std::string(kKeepAliveMethod), options.stream_backoff,
+          connection, timer, std::string(kKeepAliveMethod),
+          Stream::Options{.backoff = options.stream_backoff,
+                          .handoff_after = options.slow_listener_handoff},
           [](EndpointStubs& stubs, grpc::ClientContext* context) {
             return stubs.lease->LeaseKeepAlive(context);
           },
@@ -54,14 +57,16 @@ void LeaseKeeper::EnsureStarted() {
     absl::MutexLock lock(&mu_);
     if (started_ || shutdown_) return;
     started_ = true;
-    timer_ = std::thread([this] { TimerLoop(); });
   }
+  timer_.Add(this);
   stream_.EnsureStarted();
   started_fast_.store(true, std::memory_order_release);
+  absl::MutexLock lock(&mu_);
+  WakeTimerBy(NextWake());
 }
 
 void LeaseKeeper::WakeTimerBy(absl::Time when) {
-  if (when < planned_wake_) kicked_ = true;
+  if (started_ && !shutdown_) timer_.RequestWake(this, when);
 }
 
 void LeaseKeeper::Complete(OnceCall& call, absl::StatusOr<LeaseKeepAliveResult> result,
@@ -79,7 +84,6 @@ void LeaseKeeper::Shutdown() {
     if (shutdown_) return;
     shutdown_ = true;
   }
-  if (timer_.joinable()) timer_.join();
   Deliveries out;
   {
     absl::MutexLock lock(&mu_);
@@ -370,22 +374,12 @@ absl::Time LeaseKeeper::NextWake() const {
   return wake;
 }
 
-void LeaseKeeper::TimerLoop() {
-  mu_.Lock();
-  while (!shutdown_) {
-    const absl::Time wake = NextWake();
-    planned_wake_ = wake;
-    mu_.AwaitWithDeadline(absl::Condition(
-                              +[](LeaseKeeper* k) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                return k->kicked_ || k->shutdown_;
-                              },
-                              this),
-                          wake);
-    kicked_ = false;
-    planned_wake_ = absl::InfinitePast();  // awake: nobody needs to kick
-    if (shutdown_) break;
-    const absl::Time now = absl::Now();
-    Deliveries out;
+absl::Time LeaseKeeper::OnTimer(absl::Time now) {
+  Deliveries out;
+  bool stalled;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) return absl::InfiniteFuture();
     // Leases whose deadline passed without an answered renewal.
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
       const int64_t id = deadlines_.begin()->second;
@@ -409,15 +403,14 @@ void LeaseKeeper::TimerLoop() {
     }
     // A stream that stopped answering is broken even if TCP says otherwise:
     // restart it (possibly on another endpoint) instead of waiting for it.
-    const bool stalled = !unanswered_.empty() && unanswered_.front() + request_timeout_ <= now;
+    stalled = !unanswered_.empty() && unanswered_.front() + request_timeout_ <= now;
     if (stalled) unanswered_.clear();
-    mu_.Unlock();
-    if (stalled) stream_.Restart();
-    SendDueRenewals();
-    Deliver(out);
-    mu_.Lock();
   }
-  mu_.Unlock();
+  if (stalled) stream_.Restart();
+  SendDueRenewals();
+  Deliver(out);
+  absl::MutexLock lock(&mu_);
+  return NextWake();
 }
 
 void LeaseKeeper::SendDueRenewals() {
@@ -461,6 +454,7 @@ LeaseKeeper::Stats LeaseKeeper::stats() const {
   Stats stats;
   stats.state = stream_.state();
   stats.streams_opened = stream_.opens();
+  stats.handoffs = stream_.handoffs();
   absl::MutexLock lock(&mu_);
   stats.requests_sent = requests_sent_;
   stats.responses = responses_;

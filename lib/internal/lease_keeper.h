@@ -39,16 +39,18 @@ struct LeaseHolder {
 
 class LeaseKeeper
     : public BidiStream<etcdserverpb::LeaseKeepAliveRequest,
-                        etcdserverpb::LeaseKeepAliveResponse>::Handler {
+                        etcdserverpb::LeaseKeepAliveResponse>::Handler,
+      public Timer::Slot {
  public:
   using Stream =
       BidiStream<etcdserverpb::LeaseKeepAliveRequest, etcdserverpb::LeaseKeepAliveResponse>;
 
-  LeaseKeeper(Connection& connection, const ClientOptions& options);
+  LeaseKeeper(Connection& connection, Timer& timer, const ClientOptions& options);
   ~LeaseKeeper() override;
 
-  // The client is closing: stops both threads; kept leases hear
-  // kClientClosed, KeepAliveOnce calls in flight complete with CANCELLED.
+  // The client is closing (its timer already stopped): stops the stream; kept
+  // leases hear kClientClosed, KeepAliveOnce calls in flight complete with
+  // CANCELLED.
   void Shutdown();
 
   [[nodiscard]] std::shared_ptr<LeaseHolder> Keep(int64_t lease_id, LeaseListener* listener,
@@ -64,6 +66,7 @@ class LeaseKeeper
   struct Stats {
     StreamState state = StreamState::kIdle;
     uint64_t streams_opened = 0;
+    uint64_t handoffs = 0;  // reading handed to a new thread (blocked listener)
     uint64_t requests_sent = 0;
     uint64_t responses = 0;
     size_t kept_leases = 0;
@@ -105,7 +108,8 @@ class LeaseKeeper
   void OnBroken(const absl::Status& status) override;
 
   void EnsureStarted();
-  void TimerLoop();
+  // Deadlines, KeepAliveOnce time-outs, a stalled stream, due renewals.
+  absl::Time OnTimer(absl::Time now) override;
   absl::Time NextWake() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration Interval(const Entry& entry) const;
   void Schedule(int64_t id, Entry& entry, absl::Time next_send) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -128,6 +132,7 @@ class LeaseKeeper
   void FlushDeferred();
   static void Deliver(Deliveries& deliveries);
 
+  Timer& timer_;
   const KeepAliveOptions options_;
   const absl::Duration request_timeout_;
   Stream stream_;
@@ -157,7 +162,6 @@ class LeaseKeeper
   std::vector<int64_t> deferred_ids_ ABSL_GUARDED_BY(mu_);
   uint64_t requests_sent_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t responses_ ABSL_GUARDED_BY(mu_) = 0;
-  std::thread timer_;
 };
 
 }  // namespace etcdgrpc::internal

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "etcdgrpc/client.h"
 #include "fake_etcd.h"
@@ -164,6 +165,26 @@ TEST_F(LeaseFaultTest, ListenerMayStopItsOwnHandle) {
   absl::SleepFor(absl::Milliseconds(2500));
   absl::MutexLock lock(&listener.mu);
   EXPECT_EQ(listener.calls, 1);
+}
+
+TEST_F(LeaseFaultTest, BlockedListenerDoesNotStallTheStream) {
+  struct Blocking : LeaseListener {
+    absl::Notification entered;
+    absl::Notification release;
+    void OnRenewed(int64_t, int64_t) override {
+      if (!entered.HasBeenNotified()) entered.Notify();
+      release.WaitForNotificationWithTimeout(absl::Seconds(10));
+    }
+  } blocking;
+  absl::StatusOr<KeptLease> kept = client_->Keep(21, &blocking);
+  ASSERT_THAT(kept, IsOk());
+  ASSERT_TRUE(blocking.entered.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  // The reader thread is stuck in the listener; reading is handed over.
+  const absl::Time start = absl::Now();
+  EXPECT_THAT(client_->KeepAliveOnce(22), IsOk());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_GE(client_->lease_keeper_for_testing().stats().handoffs, 1u);
+  blocking.release.Notify();
 }
 
 }  // namespace

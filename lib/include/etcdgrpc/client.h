@@ -23,6 +23,7 @@ namespace internal {
 class Connection;
 class AsyncCalls;
 class LeaseKeeper;
+class Timer;
 }  // namespace internal
 
 // Completion of an asynchronous call. Runs on a gRPC thread, never while the
@@ -115,6 +116,7 @@ class Client {
   ClientOptions options_;
   std::unique_ptr<internal::Connection> connection_;
   std::unique_ptr<internal::AsyncCalls> async_calls_;
+  std::unique_ptr<internal::Timer> timer_;
   std::shared_ptr<internal::LeaseKeeper> lease_keeper_;
 };
 

@@ -69,6 +69,10 @@ struct ClientOptions {
   // Reconnecting the watch and keep-alive streams after a break.
   BackoffOptions stream_backoff;
   KeepAliveOptions keepalive;
+  // Listeners run on a stream's reader thread. One that does not return
+  // within this time gets the stream's reading handed to a new thread, so a
+  // slow listener does not hold up the others (see README, "Watch").
+  absl::Duration slow_listener_handoff = absl::Milliseconds(200);
 };
 
 }  // namespace etcdgrpc
