@@ -9,6 +9,7 @@
 #include "internal/kv_codec.h"
 #include "internal/lease_keeper.h"
 #include "internal/timer.h"
+#include "internal/watch_stream.h"
 #include "internal/unary_call.h"
 
 namespace etcdgrpc {
@@ -25,12 +26,14 @@ Client::Client(ClientOptions options, std::unique_ptr<internal::Connection> conn
       connection_(std::move(connection)),
       async_calls_(std::make_unique<internal::AsyncCalls>()),
       timer_(std::make_unique<internal::Timer>()),
-      lease_keeper_(std::make_shared<internal::LeaseKeeper>(*connection_, *timer_, options_)) {}
+      lease_keeper_(std::make_shared<internal::LeaseKeeper>(*connection_, *timer_, options_)),
+      watch_stream_(std::make_shared<internal::WatchStream>(*connection_, *timer_, options_)) {}
 
 Client::~Client() {
   // The timer first (it drives the streams' time-outs), then the streams,
   // whose threads may still be delivering to async callers.
   timer_->Shutdown();
+  watch_stream_->Shutdown();
   lease_keeper_->Shutdown();
   async_calls_->CancelAllAndWait();
 }

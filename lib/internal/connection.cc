@@ -122,6 +122,23 @@ Connection::Connection(const ClientOptions& options,
   for (const auto& endpoint : endpoints_) addresses_.push_back(endpoint->address);
 }
 
+size_t Connection::PickEndpoint() {
+  const size_t index = current();
+  if (endpoints_.size() == 1 || endpoints_[index]->channel == nullptr ||
+      endpoints_[index]->channel->GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) {
+    return index;
+  }
+  for (size_t step = 1; step < endpoints_.size(); ++step) {
+    const size_t next = (index + step) % endpoints_.size();
+    if (endpoints_[next]->channel->GetState(true) != GRPC_CHANNEL_TRANSIENT_FAILURE) {
+      size_t expected = index;
+      current_.compare_exchange_strong(expected, next, std::memory_order_relaxed);
+      return next;
+    }
+  }
+  return index;
+}
+
 void Connection::ReportUnavailable(size_t index) {
   size_t expected = index;
   current_.compare_exchange_strong(expected, (index + 1) % endpoints_.size(),

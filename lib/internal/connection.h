@@ -47,6 +47,9 @@ class Connection {
 
   // Index of the endpoint calls go to now.
   size_t current() const { return current_.load(std::memory_order_relaxed); }
+  // The endpoint for a new call: the current one, unless its channel is in
+  // TRANSIENT_FAILURE and another's is not (then that one becomes current).
+  size_t PickEndpoint();
   // The endpoint at `index` answered UNAVAILABLE: later calls go to the next
   // one (unless another thread already moved on).
   void ReportUnavailable(size_t index);

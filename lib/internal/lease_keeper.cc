@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "internal/kv_codec.h"
+#include "internal/listener_call.h"
 
 namespace etcdgrpc::internal {
 namespace {
@@ -439,12 +440,16 @@ void LeaseKeeper::Deliver(Deliveries& deliveries) {
   for (auto& [holder, ttl] : deliveries.renewed) {
     if (holder->listener == nullptr) continue;
     holder->executor.Run([holder = holder, ttl = ttl] {
-      holder->listener->OnRenewed(holder->lease_id, ttl);
+      (void)CallListener("lease listener",
+                         [&] { holder->listener->OnRenewed(holder->lease_id, ttl); });
     });
   }
   for (auto& [holder, loss] : deliveries.lost) {
     holder->executor.Run([holder = holder, loss = std::move(loss)] {
-      if (holder->listener != nullptr) holder->listener->OnLost(holder->lease_id, loss);
+      if (holder->listener != nullptr) {
+        (void)CallListener("lease listener",
+                           [&] { holder->listener->OnLost(holder->lease_id, loss); });
+      }
       holder->executor.Stop();  // nothing after the loss
     });
   }

@@ -28,6 +28,14 @@ inline bool MayRetry(const Connection& connection, Retry retry) {
   return retry == Retry::kSafe || connection.retry_writes();
 }
 
+// A call waits (within its deadline) for its endpoint to become ready, as
+// etcd's own client does, so that a call made while etcd restarts succeeds
+// once it is back instead of failing at once. With other endpoints left to
+// try, it fails fast instead and the next attempt moves on.
+inline bool WaitForReady(const Connection& connection, size_t attempt, size_t attempts) {
+  return connection.size() == 1 || attempt == attempts;
+}
+
 // `invoke(EndpointStubs&, grpc::ClientContext*, Response*) -> grpc::Status`
 // makes one attempt on one endpoint.
 template <class Response, class Invoke>
@@ -36,10 +44,11 @@ absl::StatusOr<Response> CallUnary(Connection& connection, absl::string_view met
   const absl::Time deadline = connection.UnaryDeadline();
   const size_t attempts = MayRetry(connection, retry) ? connection.size() : 1;
   for (size_t attempt = 1;; ++attempt) {
-    const size_t index = connection.current();
+    const size_t index = connection.PickEndpoint();
     EndpointStubs& endpoint = connection.endpoint(index);
     grpc::ClientContext context;
     connection.PrepareContext(&context, deadline);
+    context.set_wait_for_ready(WaitForReady(connection, attempt, attempts));
     Response response;
     grpc::Status status = invoke(endpoint, &context, &response);
     if (status.ok()) return response;
@@ -76,7 +85,8 @@ void CallUnaryAsync(Connection& connection, AsyncCalls& calls, absl::string_view
 
     void Start() {
       ++attempt;
-      index = connection->current();
+      index = connection->PickEndpoint();
+      context->set_wait_for_ready(WaitForReady(*connection, attempt, attempts));
       EndpointStubs& endpoint = connection->endpoint(index);
       invoke(endpoint, context.get(), &request, &response,
              [this](grpc::Status status) { OnDone(std::move(status)); });

@@ -16,6 +16,7 @@
 #include "etcdgrpc/maintenance.h"
 #include "etcdgrpc/txn.h"
 #include "etcdgrpc/types.h"
+#include "etcdgrpc/watch.h"
 
 namespace etcdgrpc {
 
@@ -24,6 +25,7 @@ class Connection;
 class AsyncCalls;
 class LeaseKeeper;
 class Timer;
+class WatchStream;
 }  // namespace internal
 
 // Completion of an asynchronous call. Runs on a gRPC thread, never while the
@@ -94,6 +96,15 @@ class Client {
   // written together with others made while answers are being delivered.
   void KeepAliveOnceAsync(int64_t id, Callback<LeaseKeepAliveResult> done);
 
+  // --- Watch ----------------------------------------------------------------
+  // Starts a watch on the client's shared watch stream; `listener` (not null)
+  // receives its events until the handle is dropped or the watch ends.
+  // InvalidArgument for an empty key, a range end before the key or a
+  // negative start revision.
+  [[nodiscard]] absl::StatusOr<WatchHandle> Watch(WatchRequest request, WatchListener* listener);
+  // Asks etcd for a progress notification on every watch (OnProgress).
+  [[nodiscard]] absl::Status RequestProgress();
+
   // --- Maintenance ----------------------------------------------------------
   // Status of one member, which must be one of endpoints().
   [[nodiscard]] absl::StatusOr<EndpointStatus> Status(std::string_view endpoint);
@@ -107,6 +118,7 @@ class Client {
 
   // For tests and benchmarks: the keep-alive stream's counters.
   [[nodiscard]] internal::LeaseKeeper& lease_keeper_for_testing() { return *lease_keeper_; }
+  [[nodiscard]] internal::WatchStream& watch_stream_for_testing() { return *watch_stream_; }
 
   // For tests: a client over the given connection (for example one whose stubs
   // are mocks). Use Connect() otherwise.
@@ -118,6 +130,7 @@ class Client {
   std::unique_ptr<internal::AsyncCalls> async_calls_;
   std::unique_ptr<internal::Timer> timer_;
   std::shared_ptr<internal::LeaseKeeper> lease_keeper_;
+  std::shared_ptr<internal::WatchStream> watch_stream_;
 };
 
 }  // namespace etcdgrpc

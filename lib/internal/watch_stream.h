@@ -1,0 +1,121 @@
+// The client's watch stream: every watch of the client on one Watch stream
+// (one reader thread). Watches carry client-chosen ids, so creates are
+// pipelined and each response maps to its watch by id. Each watch keeps the
+// revision to resume from (last delivered event's mod_revision + 1) and is
+// re-created from it on every new stream, so nothing is lost or delivered
+// twice. See DESIGN.md, "Watch".
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "etcdgrpc/client_options.h"
+#include "etcdgrpc/watch.h"
+#include "etcdserverpb/rpc.grpc.pb.h"
+#include "internal/bidi_stream.h"
+#include "internal/serial_executor.h"
+#include "internal/timer.h"
+
+namespace etcdgrpc::internal {
+
+struct WatchState {
+  WatchState(int64_t id, WatchRequest request, WatchListener* listener)
+      : id(id), request(std::move(request)), listener(listener) {}
+  const int64_t id;
+  const WatchRequest request;
+  WatchListener* const listener;
+  SerialExecutor executor;
+  // For WatchHandle::next_revision() without the stream's lock.
+  std::atomic<int64_t> next_revision_seen{0};
+
+  // The rest is guarded by the WatchStream's lock.
+  enum class Phase {
+    kUnsent,    // waiting for a stream to be created on
+    kCreating,  // create sent on the current stream, no answer yet
+    kActive,    // created on the current stream
+    kEnded,     // ended; no longer in the stream's table
+  };
+  Phase phase = Phase::kUnsent;
+  // Where to resume: last delivered event's mod_revision + 1; before any
+  // event, the start revision asked for, or (watching "from now") the created
+  // response's revision + 1. 0 until known.
+  int64_t next_revision = 0;
+  // Events of a fragmented response received so far.
+  std::vector<Event> fragments;
+};
+
+class WatchStream
+    : public BidiStream<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>::Handler {
+ public:
+  using Stream = BidiStream<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>;
+
+  WatchStream(Connection& connection, Timer& timer, const ClientOptions& options);
+  ~WatchStream() override;
+
+  // The client is closing: stops the stream; live watches end with CANCELLED.
+  void Shutdown();
+
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<WatchState>> Watch(WatchRequest request,
+                                                                  WatchListener* listener);
+  // Cancels on the server and stops the listener (WatchHandle).
+  void Cancel(const std::shared_ptr<WatchState>& watch);
+  // Asks etcd for a progress notification on every watch of the stream (sent
+  // when the stream next opens if it is not open now).
+  [[nodiscard]] absl::Status RequestProgress();
+
+  struct Stats {
+    StreamState state = StreamState::kIdle;
+    uint64_t streams_opened = 0;
+    uint64_t handoffs = 0;
+    uint64_t creates_sent = 0;
+    size_t watches = 0;
+  };
+  Stats stats() const;
+
+ private:
+  // Listener calls collected under the lock, made after releasing it.
+  struct Delivery {
+    std::shared_ptr<WatchState> watch;
+    enum class Kind { kEvents, kProgress, kEnd } kind;
+    WatchEvents events;
+    int64_t progress = 0;
+    WatchEnd end;
+  };
+
+  void OnOpen(Stream::Writer& writer) override;
+  void OnMessage(etcdserverpb::WatchResponse& response) override;
+  void OnBroken(const absl::Status& status) override;
+
+  etcdserverpb::WatchRequest CreateRequest(const WatchState& watch) const;
+  // Removes the watch and queues its end.
+  void End(const std::shared_ptr<WatchState>& watch, WatchEnd end,
+           std::vector<Delivery>& out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetNextRevision(WatchState& watch, int64_t revision) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Deliver(std::vector<Delivery>& deliveries);
+  // A listener threw: cancel the watch and end it with `status`.
+  void EndAfterListenerError(const std::shared_ptr<WatchState>& watch, absl::Status status);
+
+  Stream stream_;
+
+  // Taken after the stream's writer lock when both are needed.
+  mutable absl::Mutex mu_;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<int64_t, std::shared_ptr<WatchState>> watches_ ABSL_GUARDED_BY(mu_);
+  // Ids of creates sent on the current stream and not yet answered, in order:
+  // etcd answers creates in order, which maps a created response that does
+  // not carry our id (watch_id -1, on an error) to its watch.
+  std::deque<int64_t> creating_ ABSL_GUARDED_BY(mu_);
+  uint64_t creates_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  // RequestProgress() while the stream was not open: ask once it is.
+  bool progress_pending_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace etcdgrpc::internal
