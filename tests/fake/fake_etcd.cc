@@ -82,12 +82,67 @@ grpc::Status FakeLeaseService::LeaseKeepAlive(
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, "fake etcd dropped the stream");
 }
 
+std::vector<etcdserverpb::WatchRequest> FakeWatchService::requests(size_t stream) {
+  absl::MutexLock lock(&mu_);
+  if (stream >= requests_.size()) return {};
+  return requests_[stream];
+}
+
+bool FakeWatchService::WaitForRequests(size_t stream, size_t n, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto enough = [this, stream, n]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return stream < requests_.size() && requests_[stream].size() >= n;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+}
+
+bool FakeWatchService::Send(const etcdserverpb::WatchResponse& response) {
+  absl::MutexLock lock(&mu_);
+  if (stream_ == nullptr) return false;
+  return stream_->Write(response);
+}
+
+void FakeWatchService::DropStream() {
+  absl::MutexLock lock(&mu_);
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+int FakeWatchService::streams_opened() {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(requests_.size());
+}
+
+grpc::Status FakeWatchService::Watch(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<etcdserverpb::WatchResponse, etcdserverpb::WatchRequest>* stream) {
+  size_t index;
+  {
+    absl::MutexLock lock(&mu_);
+    index = requests_.size();
+    requests_.emplace_back();
+    context_ = context;
+    stream_ = stream;
+  }
+  etcdserverpb::WatchRequest request;
+  while (stream->Read(&request)) {
+    absl::MutexLock lock(&mu_);
+    requests_[index].push_back(request);
+  }
+  absl::MutexLock lock(&mu_);
+  if (stream_ == stream) {
+    stream_ = nullptr;
+    context_ = nullptr;
+  }
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, "fake etcd dropped the stream");
+}
+
 absl::StatusOr<std::unique_ptr<FakeEtcd>> FakeEtcd::Start() {
   std::unique_ptr<FakeEtcd> fake(new FakeEtcd());
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&fake->lease_);
+  builder.RegisterService(&fake->watch_);
   fake->server_ = builder.BuildAndStart();
   if (fake->server_ == nullptr || port == 0) {
     return absl::InternalError("cannot start the fake etcd server on 127.0.0.1");
@@ -98,6 +153,7 @@ absl::StatusOr<std::unique_ptr<FakeEtcd>> FakeEtcd::Start() {
 
 FakeEtcd::~FakeEtcd() {
   lease_.DropStreams();
+  watch_.DropStream();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
 }
 

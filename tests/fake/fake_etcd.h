@@ -57,6 +57,30 @@ class FakeLeaseService final : public etcdserverpb::Lease::Service {
   std::map<int64_t, std::vector<absl::Time>> requests_ ABSL_GUARDED_BY(mu_);
 };
 
+// Watch service whose responses the test sends by hand.
+class FakeWatchService final : public etcdserverpb::Watch::Service {
+ public:
+  // Requests received so far on stream number `stream` (0 = first).
+  std::vector<etcdserverpb::WatchRequest> requests(size_t stream);
+  bool WaitForRequests(size_t stream, size_t n, absl::Duration timeout);
+  // Sends on the current stream; false if there is none.
+  bool Send(const etcdserverpb::WatchResponse& response);
+  // Ends the current stream.
+  void DropStream();
+  int streams_opened();
+
+  grpc::Status Watch(grpc::ServerContext* context,
+                     grpc::ServerReaderWriter<etcdserverpb::WatchResponse,
+                                              etcdserverpb::WatchRequest>* stream) override;
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::vector<etcdserverpb::WatchRequest>> requests_ ABSL_GUARDED_BY(mu_);
+  grpc::ServerContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  grpc::ServerReaderWriter<etcdserverpb::WatchResponse, etcdserverpb::WatchRequest>* stream_
+      ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
 class FakeEtcd {
  public:
   // Starts the server on a free 127.0.0.1 port.
@@ -65,10 +89,12 @@ class FakeEtcd {
 
   std::string endpoint() const { return endpoint_; }
   FakeLeaseService& lease() { return lease_; }
+  FakeWatchService& watch() { return watch_; }
 
  private:
   FakeEtcd() = default;
   FakeLeaseService lease_;
+  FakeWatchService watch_;
   std::unique_ptr<grpc::Server> server_;
   std::string endpoint_;
 };

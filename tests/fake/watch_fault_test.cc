@@ -1,0 +1,210 @@
+// Watch stream behaviour under responses the real etcd produces only in
+// narrow windows: a break during catch-up (header revision ahead of the
+// delivered events), created answers without our id, fragments, progress.
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "etcdgrpc/client.h"
+#include "fake_etcd.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "status_matchers.h"
+
+namespace etcdgrpc {
+namespace {
+
+using ::etcdgrpc::testing::FakeEtcd;
+using ::etcdgrpc::testing::IsOk;
+using ::etcdgrpc::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class Recorder : public WatchListener {
+ public:
+  void OnEvents(const WatchEvents& batch) override {
+    absl::MutexLock lock(&mu_);
+    batches_.push_back(batch);
+  }
+  void OnProgress(int64_t revision) override {
+    absl::MutexLock lock(&mu_);
+    progress_.push_back(revision);
+  }
+  void OnEnd(const WatchEnd& end) override {
+    absl::MutexLock lock(&mu_);
+    ends_.push_back(end);
+  }
+  template <class Pred>
+  bool Wait(Pred pred, absl::Duration timeout = absl::Seconds(5)) {
+    absl::MutexLock lock(&mu_);
+    auto done = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return pred(*this); };
+    return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+  }
+  std::vector<int64_t> revisions() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    std::vector<int64_t> out;
+    for (const auto& b : batches_)
+      for (const auto& e : b.events) out.push_back(e.kv.mod_revision);
+    return out;
+  }
+
+  absl::Mutex mu_;
+  std::vector<WatchEvents> batches_ ABSL_GUARDED_BY(mu_);
+  std::vector<int64_t> progress_ ABSL_GUARDED_BY(mu_);
+  std::vector<WatchEnd> ends_ ABSL_GUARDED_BY(mu_);
+};
+
+etcdserverpb::WatchResponse Response(const std::string& text) {
+  etcdserverpb::WatchResponse response;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &response)) << text;
+  return response;
+}
+
+std::string Events(int64_t id, int64_t header, std::initializer_list<int64_t> revisions,
+                   bool fragment = false) {
+  std::string text = absl::StrCat("header { revision: ", header, " } watch_id: ", id);
+  for (int64_t r : revisions) {
+    absl::StrAppend(&text, " events { kv { key: \"k\" value: \"v\" mod_revision: ", r,
+                    " create_revision: 1 version: 1 } }");
+  }
+  if (fragment) absl::StrAppend(&text, " fragment: true");
+  return text;
+}
+
+class WatchFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<FakeEtcd>> fake = FakeEtcd::Start();
+    ASSERT_THAT(fake, IsOk());
+    fake_ = *std::move(fake);
+    ClientOptions options;
+    options.endpoints = {fake_->endpoint()};
+    options.stream_backoff.initial = absl::Milliseconds(20);
+    options.stream_backoff.max = absl::Milliseconds(100);
+    absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+    ASSERT_THAT(client, IsOk());
+    client_ = *std::move(client);
+  }
+  void TearDown() override {
+    client_.reset();
+    fake_.reset();
+  }
+  const etcdserverpb::WatchCreateRequest& Create(size_t stream, size_t n) {
+    EXPECT_TRUE(fake_->watch().WaitForRequests(stream, n + 1, absl::Seconds(5)));
+    requests_ = fake_->watch().requests(stream);
+    return requests_.at(n).create_request();
+  }
+
+  std::unique_ptr<FakeEtcd> fake_;
+  std::unique_ptr<Client> client_;
+  std::vector<etcdserverpb::WatchRequest> requests_;
+};
+
+TEST_F(WatchFaultTest, BreakDuringCatchUpResumesFromTheLastDeliveredEvent) {
+  Recorder recorder;
+  auto watch = client_->Watch({.range = KeyRange::Prefix("k"), .start_revision = 5}, &recorder);
+  ASSERT_THAT(watch, IsOk());
+  const auto& create = Create(0, 0);
+  EXPECT_EQ(create.start_revision(), 5);
+  const int64_t id = create.watch_id();
+  ASSERT_TRUE(fake_->watch().Send(Response(
+      absl::StrCat("header { revision: 100 } watch_id: ", id, " created: true"))));
+  // Catch-up: the header says 100 while the events are at 5 and 6.
+  ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 100, {5, 6}))));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r) { return r.revisions().size() == 2; }));
+  fake_->watch().DropStream();
+  const auto& again = Create(1, 0);
+  EXPECT_EQ(again.start_revision(), 7);  // not 101
+  EXPECT_EQ(again.watch_id(), id);
+  ASSERT_TRUE(fake_->watch().Send(Response(
+      absl::StrCat("header { revision: 100 } watch_id: ", id, " created: true"))));
+  ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 100, {7, 8}))));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r) { return r.revisions().size() == 4; }));
+  EXPECT_THAT(recorder.revisions(), ElementsAre(5, 6, 7, 8));
+  EXPECT_EQ(watch->next_revision(), 9);
+}
+
+TEST_F(WatchFaultTest, PartialFragmentsAreDroppedAndResentAfterABreak) {
+  Recorder recorder;
+  auto watch = client_->Watch({.range = KeyRange::Prefix("k"), .start_revision = 10,
+                               .fragment = true},
+                              &recorder);
+  ASSERT_THAT(watch, IsOk());
+  const int64_t id = Create(0, 0).watch_id();
+  ASSERT_TRUE(fake_->watch().Send(
+      Response(absl::StrCat("header { revision: 20 } watch_id: ", id, " created: true"))));
+  ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 20, {10, 11}, /*fragment=*/true))));
+  ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 20, {12}, /*fragment=*/false))));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r) { return r.revisions().size() == 3; }));
+  {
+    absl::MutexLock lock(&recorder.mu_);
+    EXPECT_EQ(recorder.batches_.size(), 1u);  // the fragments were joined
+  }
+  // A fragment arrives, then the stream breaks before the rest.
+  ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 20, {13, 14}, /*fragment=*/true))));
+  fake_->watch().DropStream();
+  EXPECT_EQ(Create(1, 0).start_revision(), 13);
+  absl::MutexLock lock(&recorder.mu_);
+  EXPECT_EQ(recorder.revisions().size(), 3u);  // nothing of the partial response
+}
+
+TEST_F(WatchFaultTest, CreatedWithIdMinusOneFailsOnlyThatWatch) {
+  Recorder first;
+  Recorder second;
+  auto a = client_->Watch({.range = KeyRange::Key("a")}, &first);
+  auto b = client_->Watch({.range = KeyRange::Key("b")}, &second);
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  const int64_t id_a = Create(0, 0).watch_id();
+  Create(0, 1);
+  ASSERT_TRUE(fake_->watch().Send(
+      Response(absl::StrCat("header { revision: 3 } watch_id: ", id_a, " created: true"))));
+  // etcd's answer to a create it refused carries watch_id -1.
+  ASSERT_TRUE(fake_->watch().Send(Response(
+      "header { revision: 3 } watch_id: -1 created: true canceled: true "
+      "cancel_reason: \"mvcc: duplicate watch ID provided on the WatchStream\"")));
+  ASSERT_TRUE(fake_->watch().Send(Response(Events(id_a, 4, {4}))));
+  ASSERT_TRUE(second.Wait([](Recorder& r) { return !r.ends_.empty(); }));
+  ASSERT_TRUE(first.Wait([](Recorder& r) { return r.revisions().size() == 1; }));
+  absl::MutexLock lock(&second.mu_);
+  EXPECT_THAT(second.ends_[0].status,
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("duplicate watch ID")));
+  EXPECT_EQ(fake_->watch().streams_opened(), 1);  // the stream went on
+}
+
+TEST_F(WatchFaultTest, ProgressAdvancesTheResumeRevision) {
+  Recorder recorder;
+  auto watch = client_->Watch({.range = KeyRange::Key("p"), .start_revision = 2,
+                               .progress_notify = true},
+                              &recorder);
+  ASSERT_THAT(watch, IsOk());
+  const int64_t id = Create(0, 0).watch_id();
+  ASSERT_TRUE(fake_->watch().Send(
+      Response(absl::StrCat("header { revision: 50 } watch_id: ", id, " created: true"))));
+  ASSERT_TRUE(fake_->watch().Send(
+      Response(absl::StrCat("header { revision: 60 } watch_id: ", id))));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r) { return !r.progress_.empty(); }));
+  EXPECT_EQ(watch->next_revision(), 61);
+  fake_->watch().DropStream();
+  EXPECT_EQ(Create(1, 0).start_revision(), 61);
+}
+
+TEST_F(WatchFaultTest, CompactionEndsTheWatchWithItsRevision) {
+  Recorder recorder;
+  auto watch = client_->Watch({.range = KeyRange::Key("c"), .start_revision = 3}, &recorder);
+  ASSERT_THAT(watch, IsOk());
+  const int64_t id = Create(0, 0).watch_id();
+  ASSERT_TRUE(fake_->watch().Send(
+      Response(absl::StrCat("header { revision: 9 } watch_id: ", id, " created: true"))));
+  ASSERT_TRUE(fake_->watch().Send(Response(
+      absl::StrCat("header { revision: 9 } watch_id: ", id, " compact_revision: 7 canceled: true"))));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r) { return !r.ends_.empty(); }));
+  absl::MutexLock lock(&recorder.mu_);
+  EXPECT_EQ(recorder.ends_[0].compact_revision, 7);
+  EXPECT_EQ(recorder.ends_[0].next_revision, 3);
+  EXPECT_THAT(recorder.ends_[0].status, StatusIs(absl::StatusCode::kOutOfRange));
+}
+
+}  // namespace
+}  // namespace etcdgrpc
