@@ -1,6 +1,7 @@
 // etcdgrpc-bench: runs named benchmark scenarios against an etcd (a throwaway
 // local one unless --endpoints is given) and prints one line per scenario.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,12 +14,20 @@
 #include "absl/strings/strip.h"
 #include "local_etcd.h"
 #include "scenario.h"
+#include "watch_writer.h"
 
 ABSL_FLAG(std::string, endpoints, "",
           "etcd endpoints (host:port,...); empty: start a throwaway local etcd");
 ABSL_FLAG(double, scale, 1.0, "multiply every scenario's operation count and duration");
 ABSL_FLAG(int, repeat, 1, "run the list of scenarios this many times");
 ABSL_FLAG(bool, list, false, "list the scenarios and exit");
+// The watch benchmarks' writer process (see watch_writer.h); not for people.
+ABSL_FLAG(std::string, writer_mode, "", "internal: run as a watch benchmark writer");
+ABSL_FLAG(std::string, writer_prefix, "", "internal: writer key prefix");
+ABSL_FLAG(int64_t, writer_count, 0, "internal: writer puts");
+ABSL_FLAG(int64_t, writer_batch, 100, "internal: writer puts per Txn");
+ABSL_FLAG(int64_t, writer_keys, 0, "internal: writer keys");
+ABSL_FLAG(int64_t, writer_rounds, 10, "internal: writer rounds over the keys");
 
 namespace etcdgrpc::bench {
 namespace {
@@ -43,9 +52,23 @@ int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "etcdgrpc-bench [--endpoints=host:port,...] [--scale=X] [--repeat=N] SCENARIO...|all");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (std::string mode = absl::GetFlag(FLAGS_writer_mode); !mode.empty()) {
+    WriterPlan plan;
+    plan.endpoints = absl::StrSplit(absl::GetFlag(FLAGS_endpoints), ',', absl::SkipEmpty());
+    plan.prefix = absl::GetFlag(FLAGS_writer_prefix);
+    plan.mode = mode;
+    plan.count = absl::GetFlag(FLAGS_writer_count);
+    plan.batch = absl::GetFlag(FLAGS_writer_batch);
+    plan.keys = absl::GetFlag(FLAGS_writer_keys);
+    plan.rounds = absl::GetFlag(FLAGS_writer_rounds);
+    absl::Status status = RunWriter(plan);
+    if (!status.ok()) std::fprintf(stderr, "writer: %s\n", status.ToString().c_str());
+    return status.ok() ? 0 : 1;
+  }
   std::vector<Scenario> scenarios;
   RegisterKvScenarios(scenarios);
   RegisterLeaseScenarios(scenarios);
+  RegisterWatchScenarios(scenarios);
   if (absl::GetFlag(FLAGS_list)) {
     for (const Scenario& s : scenarios) std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());
     return 0;
@@ -75,7 +98,10 @@ int Main(int argc, char** argv) {
 
   BenchEnv env;
   env.scale = absl::GetFlag(FLAGS_scale);
-  env.self_path = argv[0];
+  // The writer processes are this same executable.
+  std::error_code error;
+  env.self_path = std::filesystem::read_symlink("/proc/self/exe", error).string();
+  if (error) env.self_path = argv[0];
   std::unique_ptr<testing::LocalEtcd> local_etcd;
   if (std::string endpoints = absl::GetFlag(FLAGS_endpoints); !endpoints.empty()) {
     env.endpoints = absl::StrSplit(endpoints, ',', absl::SkipEmpty());

@@ -34,5 +34,6 @@ struct Scenario {
 
 void RegisterKvScenarios(std::vector<Scenario>& scenarios);
 void RegisterLeaseScenarios(std::vector<Scenario>& scenarios);
+void RegisterWatchScenarios(std::vector<Scenario>& scenarios);
 
 }  // namespace etcdgrpc::bench

@@ -169,19 +169,42 @@ class RawKeepAliveStream {
 };
 
 absl::StatusOr<std::vector<ReportFigures>> KeepAliveStream(const BenchEnv& env) {
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
-  if (!client.ok()) return client.status();
-  absl::StatusOr<std::vector<int64_t>> ids = GrantMany(**client, 1000, 60);
+  absl::StatusOr<std::unique_ptr<Client>> setup = Connect(env);
+  if (!setup.ok()) return setup.status();
+  absl::StatusOr<std::vector<int64_t>> ids = GrantMany(**setup, 1000, 60);
   if (!ids.ok()) return ids.status();
-  OncePipeline ours(**client, *ids);
-  RawKeepAliveStream raw(env.endpoints.front(), *ids);
+  // Each side's stream exists only during its own blocks (see BlockRun).
+  std::unique_ptr<Client> client;
+  std::unique_ptr<OncePipeline> ours;
+  std::unique_ptr<RawKeepAliveStream> raw;
   absl::StatusOr<std::vector<ReportFigures>> figures = RunBlocksInterleaved(
       {{.report = {.peer = "grpc-raw-stub", .workload = "keepalive_stream_raw_stub"},
-        .block = [&raw](int64_t n, Measurement& m) { return raw.Run(n, m); }},
+        .block = [&](int64_t n, Measurement& m) { return raw->Run(n, m); },
+        .prepare =
+            [&](int64_t) {
+              raw = std::make_unique<RawKeepAliveStream>(env.endpoints.front(), *ids);
+              Measurement ignored;
+              return raw->Run(kInFlight, ignored);  // the stream is up and warm
+            },
+        .finish = [&] { raw.reset(); }},
        {.report = {.workload = "keepalive_stream"},
-        .block = [&ours](int64_t n, Measurement& m) { return ours.Run(n, m); }}},
+        .block = [&](int64_t n, Measurement& m) { return ours->Run(n, m); },
+        .prepare =
+            [&](int64_t) -> absl::Status {
+              absl::StatusOr<std::unique_ptr<Client>> connected = Connect(env);
+              if (!connected.ok()) return connected.status();
+              client = *std::move(connected);
+              ours = std::make_unique<OncePipeline>(*client, *ids);
+              Measurement ignored;
+              return ours->Run(kInFlight, ignored);
+            },
+        .finish =
+            [&] {
+              ours.reset();
+              client.reset();
+            }}},
       env.Scaled(100000), /*warmup_ops=*/2000, /*block_ops=*/10000);
-  RevokeAll(**client, *ids);
+  RevokeAll(**setup, *ids);
   return figures;
 }
 

@@ -14,7 +14,11 @@ absl::StatusOr<std::vector<ReportFigures>> RunBlocksInterleaved(std::vector<Bloc
   for (BlockRun& run : runs) {
     Measurement discarded;
     if (warmup_ops > 0) {
+      if (run.prepare) {
+        if (absl::Status s = run.prepare(warmup_ops); !s.ok()) return s;
+      }
       if (absl::Status s = run.block(warmup_ops, discarded); !s.ok()) return s;
+      if (run.finish) run.finish();
     }
   }
   std::vector<Measurement> measurements(runs.size(), Measurement(ops));
@@ -24,9 +28,13 @@ absl::StatusOr<std::vector<ReportFigures>> RunBlocksInterleaved(std::vector<Bloc
       // Alternate which run goes first so neither always follows the other.
       const size_t r = block % 2 == 0 ? k : runs.size() - 1 - k;
       Measurement& m = measurements[r];
+      if (runs[r].prepare) {
+        if (absl::Status s = runs[r].prepare(count); !s.ok()) return s;
+      }
       m.Start();
       absl::Status s = runs[r].block(count, m);
       m.Stop();
+      if (runs[r].finish) runs[r].finish();
       if (!s.ok()) return s;
     }
   }

@@ -29,6 +29,12 @@ struct SequentialRun {
 struct BlockRun {
   Report report;
   std::function<absl::Status(int64_t count, Measurement& measurement)> block;
+  // Run before and after each block, outside the measurement: set up and
+  // tear down what only this run needs (a writer process, a stream). A
+  // stream left open while the other run is measured would add a thread
+  // polling gRPC's shared poller and tax that run with extra wake-ups.
+  std::function<absl::Status(int64_t count)> prepare = nullptr;
+  std::function<void()> finish = nullptr;
 };
 
 // Warms each run up with one block of `warmup_ops` (measured separately and

@@ -3,14 +3,14 @@
 namespace etcdgrpc::internal {
 
 bool AsyncCalls::Begin(grpc::ClientContext* context) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (shutting_down_) return false;
   in_flight_.insert(context);
   return true;
 }
 
 void AsyncCalls::Replace(grpc::ClientContext* old_context, grpc::ClientContext* new_context) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   in_flight_.erase(old_context);
   in_flight_.insert(new_context);
   // A retry that starts after CancelAllAndWait() cancelled everything must not
@@ -19,18 +19,17 @@ void AsyncCalls::Replace(grpc::ClientContext* old_context, grpc::ClientContext* 
 }
 
 void AsyncCalls::End(grpc::ClientContext* context) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   in_flight_.erase(context);
+  if (shutting_down_ && in_flight_.empty()) all_ended_.Notify();
 }
 
 void AsyncCalls::CancelAllAndWait() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   shutting_down_ = true;
   // TryCancel only marks the call; its callback runs later on a gRPC thread.
   for (grpc::ClientContext* context : in_flight_) context->TryCancel();
-  mu_.Await(absl::Condition(
-      +[](absl::flat_hash_set<grpc::ClientContext*>* calls) { return calls->empty(); },
-      &in_flight_));
+  all_ended_.Wait(mu_, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return in_flight_.empty(); });
 }
 
 }  // namespace etcdgrpc::internal

@@ -7,7 +7,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
+#include "internal/mutex.h"
 #include "grpcpp/client_context.h"
 
 namespace etcdgrpc::internal {
@@ -25,7 +25,8 @@ class AsyncCalls {
   void CancelAllAndWait();
 
  private:
-  absl::Mutex mu_;
+  Mutex mu_;
+  CondVar all_ended_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<grpc::ClientContext*> in_flight_ ABSL_GUARDED_BY(mu_);
 };

@@ -26,7 +26,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "internal/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/types/span.h"
 #include "grpcpp/client_context.h"
@@ -100,7 +100,7 @@ class BidiStream : public Timer::Slot {
   void EnsureStarted() {
     if (started_fast_.load(std::memory_order_acquire)) return;
     {
-      absl::MutexLock lock(&state_mu_);
+      MutexLock lock(&state_mu_);
       if (started_ || shutdown_) return;
       started_ = true;
       const uint64_t token = ++reader_token_;
@@ -115,8 +115,9 @@ class BidiStream : public Timer::Slot {
   void Shutdown() {
     std::vector<std::thread> threads;
     {
-      absl::MutexLock lock(&state_mu_);
+      MutexLock lock(&state_mu_);
       shutdown_ = true;
+      shutdown_cv_.Notify();
       ++reader_token_;
       if (context_ != nullptr) context_->TryCancel();
       threads.swap(threads_);
@@ -138,7 +139,7 @@ class BidiStream : public Timer::Slot {
   // stream is not open (the handler's OnOpen() will catch up on reconnect).
   template <class F>
   auto WithWriter(F&& f) {
-    absl::MutexLock lock(&write_mu_);
+    MutexLock lock(&write_mu_);
     if (stream_ == nullptr) return f(static_cast<Writer*>(nullptr));
     Writer writer(stream_);
     return f(&writer);
@@ -147,7 +148,7 @@ class BidiStream : public Timer::Slot {
   // Breaks the current stream (for instance when it stopped answering); the
   // reader reconnects after the backoff.
   void Restart() {
-    absl::MutexLock lock(&state_mu_);
+    MutexLock lock(&state_mu_);
     if (context_ != nullptr) context_->TryCancel();
   }
 
@@ -157,7 +158,7 @@ class BidiStream : public Timer::Slot {
   }
 
   StreamState state() const {
-    absl::MutexLock lock(&state_mu_);
+    MutexLock lock(&state_mu_);
     return state_;
   }
   // How many times a stream was opened (1 + reconnects).
@@ -166,7 +167,7 @@ class BidiStream : public Timer::Slot {
   uint64_t handoffs() const { return handoffs_.load(std::memory_order_relaxed); }
   // The endpoint of the current or last stream.
   std::string endpoint() const {
-    absl::MutexLock lock(&state_mu_);
+    MutexLock lock(&state_mu_);
     return endpoint_;
   }
 
@@ -176,7 +177,7 @@ class BidiStream : public Timer::Slot {
     if (busy_ns == 0) return absl::InfiniteFuture();
     const absl::Time due = absl::FromUnixNanos(busy_ns) + options_.handoff_after;
     if (now < due) return due;
-    absl::MutexLock lock(&state_mu_);
+    MutexLock lock(&state_mu_);
     if (shutdown_ || busy_since_ns_.load(std::memory_order_acquire) != busy_ns) {
       return absl::InfiniteFuture();
     }
@@ -196,7 +197,7 @@ class BidiStream : public Timer::Slot {
   }
 
   bool IsCurrent(uint64_t token) {
-    absl::MutexLock lock(&state_mu_);
+    MutexLock lock(&state_mu_);
     return token == reader_token_ && !shutdown_;
   }
 
@@ -234,7 +235,7 @@ class BidiStream : public Timer::Slot {
     auto context = std::make_unique<grpc::ClientContext>();
     connection_.PrepareStreamContext(context.get());
     {
-      absl::MutexLock lock(&state_mu_);
+      MutexLock lock(&state_mu_);
       if (shutdown_) return;
       context_ = context.get();
       endpoint_ = endpoint.address;
@@ -243,11 +244,11 @@ class BidiStream : public Timer::Slot {
     std::unique_ptr<ReaderWriter> call = opener_(endpoint, context.get());
     opens_.fetch_add(1, std::memory_order_relaxed);
     {
-      absl::MutexLock lock(&state_mu_);
+      MutexLock lock(&state_mu_);
       SetState(StreamState::kOpen);
     }
     {
-      absl::MutexLock lock(&write_mu_);
+      MutexLock lock(&write_mu_);
       stream_ = call.get();
       Writer writer(stream_);
       handler_->OnOpen(writer);
@@ -261,14 +262,14 @@ class BidiStream : public Timer::Slot {
 
   void FinishAndWait() {
     {
-      absl::MutexLock lock(&write_mu_);
+      MutexLock lock(&write_mu_);
       stream_ = nullptr;
     }
     const grpc::Status status = call_->Finish();
     call_.reset();
     const std::string address = connection_.endpoint(call_index_).address;
     {
-      absl::MutexLock lock(&state_mu_);
+      MutexLock lock(&state_mu_);
       context_ = nullptr;
       if (shutdown_) return;
     }
@@ -282,9 +283,10 @@ class BidiStream : public Timer::Slot {
     if (status.ok()) broken = absl::UnavailableError("the server ended the stream");
     handler_->OnBroken(broken);
     const absl::Duration delay = backoff_.Next();
-    absl::MutexLock lock(&state_mu_);
+    MutexLock lock(&state_mu_);
     SetState(StreamState::kBackingOff, broken.ToString());
-    state_mu_.AwaitWithTimeout(absl::Condition(&shutdown_), delay);
+    shutdown_cv_.WaitUntil(state_mu_, absl::Now() + delay,
+                           [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return shutdown_; });
   }
 
   Connection& connection_;
@@ -303,7 +305,8 @@ class BidiStream : public Timer::Slot {
   Backoff backoff_;
   absl::Time watchdog_requested_ = absl::InfinitePast();
 
-  mutable absl::Mutex state_mu_;
+  mutable Mutex state_mu_;
+  CondVar shutdown_cv_;  // wakes a backoff wait
   bool started_ ABSL_GUARDED_BY(state_mu_) = false;
   bool shutdown_ ABSL_GUARDED_BY(state_mu_) = false;
   // The current call's context, for cancelling it from Shutdown()/Restart().
@@ -313,7 +316,7 @@ class BidiStream : public Timer::Slot {
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(state_mu_);
   std::atomic<uint64_t> reader_token_{0};
 
-  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(state_mu_);
+  Mutex write_mu_;
   ReaderWriter* stream_ ABSL_GUARDED_BY(write_mu_) = nullptr;
 
   std::atomic<bool> started_fast_{false};

@@ -55,19 +55,21 @@ LeaseKeeper::~LeaseKeeper() { Shutdown(); }
 void LeaseKeeper::EnsureStarted() {
   if (started_fast_.load(std::memory_order_acquire)) return;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (started_ || shutdown_) return;
     started_ = true;
   }
   timer_.Add(this);
   stream_.EnsureStarted();
   started_fast_.store(true, std::memory_order_release);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   WakeTimerBy(NextWake());
 }
 
 void LeaseKeeper::WakeTimerBy(absl::Time when) {
-  if (started_ && !shutdown_) timer_.RequestWake(this, when);
+  if (!started_ || shutdown_ || when >= requested_wake_) return;
+  requested_wake_ = when;
+  timer_.RequestWake(this, when);
 }
 
 void LeaseKeeper::Complete(OnceCall& call, absl::StatusOr<LeaseKeepAliveResult> result,
@@ -75,19 +77,19 @@ void LeaseKeeper::Complete(OnceCall& call, absl::StatusOr<LeaseKeepAliveResult> 
   if (!call.done) return;
   out.once.emplace_back(std::move(call.done), std::move(result));
   call.done = nullptr;
-  once_deadlines_.erase(call.timer);
+  while (!once_deadlines_.empty() && !once_deadlines_.front()->done) once_deadlines_.pop_front();
 }
 
 void LeaseKeeper::Shutdown() {
   stream_.Shutdown();
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (shutdown_) return;
     shutdown_ = true;
   }
   Deliveries out;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (auto& [id, entry] : entries_) {
       for (auto& holder : entry.holders) {
         out.lost.emplace_back(holder,
@@ -163,7 +165,7 @@ std::shared_ptr<LeaseHolder> LeaseKeeper::Keep(int64_t lease_id, LeaseListener* 
                                                const KeepOptions& options) {
   auto holder = std::make_shared<LeaseHolder>(listener, lease_id);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (shutdown_) return holder;
     Entry& entry = entries_[lease_id];
     entry.holders.push_back(holder);
@@ -184,7 +186,7 @@ std::shared_ptr<LeaseHolder> LeaseKeeper::Keep(int64_t lease_id, LeaseListener* 
 
 void LeaseKeeper::Unkeep(const std::shared_ptr<LeaseHolder>& holder) {
   holder->executor.Stop();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = entries_.find(holder->lease_id);
   if (it == entries_.end()) return;
   Entry& entry = it->second;
@@ -200,13 +202,13 @@ void LeaseKeeper::Unkeep(const std::shared_ptr<LeaseHolder>& holder) {
 
 void LeaseKeeper::KeepAliveOnce(int64_t lease_id, Callback<LeaseKeepAliveResult> done) {
   auto once = std::make_shared<OnceCall>(
-      OnceCall{lease_id, absl::Now() + request_timeout_, std::move(done), {}});
+      OnceCall{lease_id, absl::Now() + request_timeout_, std::move(done)});
   bool closed;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     closed = shutdown_;
     if (!closed) {
-      once->timer = once_deadlines_.emplace(once->deadline, once.get());
+      once_deadlines_.push_back(once);
       WakeTimerBy(once->deadline);
     }
   }
@@ -216,7 +218,7 @@ void LeaseKeeper::KeepAliveOnce(int64_t lease_id, Callback<LeaseKeepAliveResult>
   }
   if (stream_.IsReaderThread()) {
     // Called from a callback we are delivering: batch it (FlushDeferred).
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     entries_[lease_id].unsent_once.push_back(std::move(once));
     deferred_ids_.push_back(lease_id);
     return;
@@ -243,7 +245,7 @@ void LeaseKeeper::KeepAliveOnce(int64_t lease_id, Callback<LeaseKeepAliveResult>
 void LeaseKeeper::Revoked(int64_t lease_id) {
   Deliveries out;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = entries_.find(lease_id);
     if (it == entries_.end()) return;
     Drop(lease_id, it->second,
@@ -259,7 +261,7 @@ void LeaseKeeper::Revoked(int64_t lease_id) {
 void LeaseKeeper::OnOpen(Stream::Writer& writer) {
   std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stream_open_ = true;
     const absl::Time now = absl::Now();
     for (auto& [id, entry] : entries_) {
@@ -285,13 +287,13 @@ void LeaseKeeper::OnOpen(Stream::Writer& writer) {
 
 void LeaseKeeper::FlushDeferred() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (deferred_ids_.empty() || deferred_ids_.size() < unanswered_.size()) return;
   }
   std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
   stream_.WithWriter([&](Stream::Writer* writer) {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (writer == nullptr) return;  // OnOpen() writes them
       const absl::Time now = absl::Now();
       for (int64_t id : deferred_ids_) {
@@ -299,7 +301,7 @@ void LeaseKeeper::FlushDeferred() {
         if (it == entries_.end() || it->second.unsent_once.empty()) continue;
         Entry& entry = it->second;
         std::shared_ptr<OnceCall> once = std::move(entry.unsent_once.front());
-        entry.unsent_once.pop_front();
+        entry.unsent_once.erase(entry.unsent_once.begin());
         if (!once->done) continue;  // timed out meanwhile
         burst.push_back(RequestFor(id));
         NoteSent(entry, now, std::move(once));
@@ -313,7 +315,7 @@ void LeaseKeeper::FlushDeferred() {
 void LeaseKeeper::OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) {
   Deliveries out;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     ++responses_;
     if (!unanswered_.empty()) unanswered_.pop_front();
     const int64_t id = response.id();
@@ -321,7 +323,7 @@ void LeaseKeeper::OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) {
     if (it == entries_.end() || it->second.in_flight.empty()) return;  // nobody waits for it
     Entry& entry = it->second;
     Pending pending = std::move(entry.in_flight.front());
-    entry.in_flight.pop_front();
+    entry.in_flight.erase(entry.in_flight.begin());
     const int64_t ttl = response.ttl();
     if (pending.once) {
       if (ttl <= 0) {
@@ -351,7 +353,7 @@ void LeaseKeeper::OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) {
 }
 
 void LeaseKeeper::OnBroken(const absl::Status& /*status*/) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   stream_open_ = false;
   // Requests on the broken stream are lost: renewals are redone on reconnect,
   // KeepAliveOnce calls are sent again (until their deadline).
@@ -370,7 +372,7 @@ absl::Time LeaseKeeper::NextWake() const {
     wake = std::min(wake, TickCeil(renewals_.begin()->first, options_.tick));
   }
   if (!deadlines_.empty()) wake = std::min(wake, deadlines_.begin()->first);
-  if (!once_deadlines_.empty()) wake = std::min(wake, once_deadlines_.begin()->first);
+  if (!once_deadlines_.empty()) wake = std::min(wake, once_deadlines_.front()->deadline);
   if (!unanswered_.empty()) wake = std::min(wake, unanswered_.front() + request_timeout_);
   return wake;
 }
@@ -379,7 +381,7 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
   Deliveries out;
   bool stalled;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (shutdown_) return absl::InfiniteFuture();
     // Leases whose deadline passed without an answered renewal.
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
@@ -394,8 +396,9 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
       EraseIfUnused(id);
     }
     // KeepAliveOnce calls that got no answer in time.
-    while (!once_deadlines_.empty() && once_deadlines_.begin()->first <= now) {
-      OnceCall& once = *once_deadlines_.begin()->second;
+    while (!once_deadlines_.empty() && once_deadlines_.front()->deadline <= now) {
+      std::shared_ptr<OnceCall> once_ptr = once_deadlines_.front();
+      OnceCall& once = *once_ptr;
       Complete(once,
                absl::DeadlineExceededError(absl::StrCat("no keep-alive answer for lease ",
                                                         absl::Hex(once.lease_id), " within ",
@@ -410,15 +413,16 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
   if (stalled) stream_.Restart();
   SendDueRenewals();
   Deliver(out);
-  absl::MutexLock lock(&mu_);
-  return NextWake();
+  MutexLock lock(&mu_);
+  requested_wake_ = NextWake();
+  return requested_wake_;
 }
 
 void LeaseKeeper::SendDueRenewals() {
   std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
   stream_.WithWriter([&](Stream::Writer* writer) {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (writer == nullptr) return;  // OnOpen() renews everything on reconnect
       const absl::Time now = absl::Now();
       while (!renewals_.empty() && renewals_.begin()->first <= now) {
@@ -460,7 +464,7 @@ LeaseKeeper::Stats LeaseKeeper::stats() const {
   stats.state = stream_.state();
   stats.streams_opened = stream_.opens();
   stats.handoffs = stream_.handoffs();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   stats.requests_sent = requests_sent_;
   stats.responses = responses_;
   for (const auto& [id, entry] : entries_) {

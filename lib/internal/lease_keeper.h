@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <deque>
 #include <atomic>
-#include <map>
 #include <memory>
 #include <set>
 #include <thread>
@@ -18,8 +17,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "internal/mutex.h"
 #include "absl/time/time.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/lease.h"
@@ -74,13 +74,10 @@ class LeaseKeeper
   Stats stats() const;
 
  private:
-  struct OnceCall;
-  using OnceDeadlines = std::multimap<absl::Time, OnceCall*>;
   struct OnceCall {
     int64_t lease_id;
     absl::Time deadline;
     Callback<LeaseKeepAliveResult> done;  // empty once completed
-    OnceDeadlines::iterator timer;        // its place in once_deadlines_
   };
   struct Pending {
     absl::Time sent_at;
@@ -91,14 +88,17 @@ class LeaseKeeper
     int64_t ttl_seconds = 0;                            // last granted/renewed TTL; 0 unknown
     absl::Time next_send = absl::InfiniteFuture();
     absl::Time deadline = absl::InfiniteFuture();
-    std::deque<Pending> in_flight;                        // written on this stream, oldest first
-    std::deque<std::shared_ptr<OnceCall>> unsent_once;  // waiting for the stream
+    // Usually zero or one element: small inline FIFOs (a std::deque allocates
+    // even when empty, and entries come and go with every KeepAliveOnce).
+    absl::InlinedVector<Pending, 1> in_flight;  // written on this stream, oldest first
+    absl::InlinedVector<std::shared_ptr<OnceCall>, 1> unsent_once;  // waiting for the stream
   };
   // Work collected under the lock and carried out after releasing it.
   struct Deliveries {
-    std::vector<std::pair<std::shared_ptr<LeaseHolder>, int64_t>> renewed;  // holder, ttl
+    absl::InlinedVector<std::pair<std::shared_ptr<LeaseHolder>, int64_t>, 1> renewed;  // ttl
     std::vector<std::pair<std::shared_ptr<LeaseHolder>, LeaseLoss>> lost;
-    std::vector<std::pair<Callback<LeaseKeepAliveResult>, absl::StatusOr<LeaseKeepAliveResult>>>
+    absl::InlinedVector<
+        std::pair<Callback<LeaseKeepAliveResult>, absl::StatusOr<LeaseKeepAliveResult>>, 1>
         once;
   };
 
@@ -139,7 +139,7 @@ class LeaseKeeper
 
   // Taken after the stream's writer lock when both are needed (write order must
   // match the order of `in_flight`).
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   bool kicked_ ABSL_GUARDED_BY(mu_) = false;  // wake the timer before its planned time
@@ -150,7 +150,13 @@ class LeaseKeeper
   absl::flat_hash_map<int64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::set<std::pair<absl::Time, int64_t>> renewals_ ABSL_GUARDED_BY(mu_);  // next_send, id
   std::set<std::pair<absl::Time, int64_t>> deadlines_ ABSL_GUARDED_BY(mu_);  // deadline, id
-  OnceDeadlines once_deadlines_ ABSL_GUARDED_BY(mu_);
+  // KeepAliveOnce calls in deadline order (every deadline is "now + request
+  // time-out", so call order is deadline order); completed ones are dropped
+  // from the front as they come up.
+  std::deque<std::shared_ptr<OnceCall>> once_deadlines_ ABSL_GUARDED_BY(mu_);
+  // The earliest wake-up known to be requested from the timer: asking again
+  // for a later time would only cost the timer's lock.
+  absl::Time requested_wake_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   // Send times of every request on the stream in order (etcd answers a
   // keep-alive stream in order): the oldest tells whether the stream stalled.
   std::deque<absl::Time> unanswered_ ABSL_GUARDED_BY(mu_);

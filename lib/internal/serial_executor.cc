@@ -5,7 +5,7 @@
 namespace etcdgrpc::internal {
 
 void SerialExecutor::Run(absl::AnyInvocable<void() &&> fn) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (stopped_) return;
   queue_.push_back(std::move(fn));
   if (draining_) return;  // the draining thread will run it, in order
@@ -22,19 +22,19 @@ void SerialExecutor::Run(absl::AnyInvocable<void() &&> fn) {
   queue_.clear();
   draining_ = false;
   drain_thread_ = std::thread::id();
+  drained_.Notify();
 }
 
 void SerialExecutor::Stop() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   stopped_ = true;
   queue_.clear();
   if (draining_ && drain_thread_ == std::this_thread::get_id()) return;
-  mu_.Await(absl::Condition(
-      +[](bool* draining) { return !*draining; }, &draining_));
+  drained_.Wait(mu_, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !draining_; });
 }
 
 bool SerialExecutor::stopped() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return stopped_;
 }
 

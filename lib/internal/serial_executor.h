@@ -9,7 +9,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
-#include "absl/synchronization/mutex.h"
+#include "internal/mutex.h"
 
 namespace etcdgrpc::internal {
 
@@ -24,7 +24,8 @@ class SerialExecutor {
   bool stopped() const;
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
+  CondVar drained_;
   std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;

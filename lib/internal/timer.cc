@@ -7,7 +7,7 @@
 namespace etcdgrpc::internal {
 
 void Timer::Add(Slot* slot) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (shutdown_) return;
   entries_.push_back(Entry{slot, absl::InfiniteFuture()});
   if (!started_) {
@@ -17,36 +17,36 @@ void Timer::Add(Slot* slot) {
 }
 
 void Timer::RequestWake(Slot* slot, absl::Time when) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (Entry& entry : entries_) {
     if (entry.slot != slot) continue;
     if (when >= entry.next) return;
     entry.next = when;
-    if (when < sleeping_until_) kicked_ = true;
+    if (when < sleeping_until_) {
+      kicked_ = true;
+      wake_.Notify();
+    }
     return;
   }
 }
 
 void Timer::Shutdown() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     shutdown_ = true;
+    wake_.Notify();
   }
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
 void Timer::Run() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   while (!shutdown_) {
     absl::Time wake = absl::InfiniteFuture();
     for (const Entry& entry : entries_) wake = std::min(wake, entry.next);
     sleeping_until_ = wake;
-    mu_.AwaitWithDeadline(absl::Condition(
-                              +[](Timer* t) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                return t->kicked_ || t->shutdown_;
-                              },
-                              this),
-                          wake);
+    wake_.WaitUntil(mu_, wake,
+                    [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return kicked_ || shutdown_; });
     sleeping_until_ = absl::InfinitePast();
     kicked_ = false;
     if (shutdown_) break;

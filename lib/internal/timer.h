@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "internal/mutex.h"
 #include "absl/time/time.h"
 
 namespace etcdgrpc::internal {
@@ -41,7 +41,8 @@ class Timer {
   };
   void Run();
 
-  absl::Mutex mu_;
+  Mutex mu_;
+  CondVar wake_;
   std::vector<Entry> entries_ ABSL_GUARDED_BY(mu_);
   // When the sleeping thread wakes next; InfinitePast while it is awake (it
   // looks at every slot before sleeping again).

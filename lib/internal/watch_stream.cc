@@ -48,7 +48,7 @@ void WatchStream::Shutdown() {
   stream_.Shutdown();
   std::vector<Delivery> out;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (shutdown_) return;
     shutdown_ = true;
     while (!watches_.empty()) {
@@ -90,7 +90,7 @@ absl::StatusOr<std::shared_ptr<WatchState>> WatchStream::Watch(WatchRequest requ
   if (listener == nullptr) return absl::InvalidArgumentError("a watch needs a listener");
   std::shared_ptr<WatchState> watch;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (shutdown_) return absl::CancelledError("the client was closed");
     watch = std::make_shared<WatchState>(next_id_++, std::move(request), listener);
     watch->next_revision = watch->request.start_revision;
@@ -101,7 +101,7 @@ absl::StatusOr<std::shared_ptr<WatchState>> WatchStream::Watch(WatchRequest requ
   stream_.WithWriter([&](Stream::Writer* writer) {
     etcdserverpb::WatchRequest create;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       // Without a stream, or already picked up by OnOpen(): nothing to do.
       if (writer == nullptr || watch->phase != WatchState::Phase::kUnsent) return;
       watch->phase = WatchState::Phase::kCreating;
@@ -119,7 +119,7 @@ void WatchStream::Cancel(const std::shared_ptr<WatchState>& watch) {
   stream_.WithWriter([&](Stream::Writer* writer) {
     bool on_stream;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (watch->phase == WatchState::Phase::kEnded) return;
       on_stream = watch->phase == WatchState::Phase::kCreating ||
                   watch->phase == WatchState::Phase::kActive;
@@ -141,14 +141,14 @@ absl::Status WatchStream::RequestProgress() {
   return stream_.WithWriter([&](Stream::Writer* writer) {
     if (writer == nullptr) {
       // Sent right after the creates when the stream (re)opens.
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       progress_pending_ = true;
       return absl::OkStatus();
     }
     etcdserverpb::WatchRequest request;
     request.mutable_progress_request();
     if (!writer->Write(request)) {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       progress_pending_ = true;  // the stream broke: ask again on the next one
     }
     return absl::OkStatus();
@@ -175,7 +175,7 @@ void WatchStream::End(const std::shared_ptr<WatchState>& watch, WatchEnd end,
 void WatchStream::OnOpen(Stream::Writer& writer) {
   std::vector<etcdserverpb::WatchRequest> burst;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     creating_.clear();
     // Re-create every live watch from its next revision, as one burst.
     for (auto& [id, watch] : watches_) {
@@ -194,7 +194,7 @@ void WatchStream::OnOpen(Stream::Writer& writer) {
 }
 
 void WatchStream::OnBroken(const absl::Status& /*status*/) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   creating_.clear();
   for (auto& [id, watch] : watches_) {
     watch->phase = WatchState::Phase::kUnsent;
@@ -207,7 +207,7 @@ void WatchStream::OnBroken(const absl::Status& /*status*/) {
 void WatchStream::OnMessage(etcdserverpb::WatchResponse& response) {
   std::vector<Delivery> out;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     const int64_t revision = response.header().revision();
     int64_t id = response.watch_id();
     if (response.created()) {
@@ -330,7 +330,7 @@ void WatchStream::EndAfterListenerError(const std::shared_ptr<WatchState>& watch
   // tell the listener why, as its last call.
   int64_t next_revision;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     next_revision = watch->next_revision;
   }
   Cancel(watch);
@@ -345,7 +345,7 @@ WatchStream::Stats WatchStream::stats() const {
   stats.state = stream_.state();
   stats.streams_opened = stream_.opens();
   stats.handoffs = stream_.handoffs();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   stats.creates_sent = creates_sent_;
   stats.watches = watches_.size();
   return stats;

@@ -15,7 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "internal/mutex.h"
 #include "etcdgrpc/client_options.h"
 #include "etcdgrpc/watch.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
@@ -105,7 +105,7 @@ class WatchStream
   Stream stream_;
 
   // Taken after the stream's writer lock when both are needed.
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::map<int64_t, std::shared_ptr<WatchState>> watches_ ABSL_GUARDED_BY(mu_);
