@@ -28,7 +28,10 @@ class IsOkMatcher {
   template <typename StatusLike>
   bool MatchAndExplain(const StatusLike& value, ::testing::MatchResultListener* listener) const {
     const absl::Status& status = GetStatus(value);
-    if (!status.ok()) *listener << "which is " << status;
+    // gMock already prints an absl::Status; a StatusOr prints as bytes, so name its status.
+    if (!status.ok() && !std::is_same_v<StatusLike, absl::Status>) {
+      *listener << "which has status " << status;
+    }
     return status.ok();
   }
   void DescribeTo(std::ostream* os) const { *os << "is OK"; }
@@ -45,7 +48,7 @@ class StatusIsMatcherImpl : public ::testing::MatcherInterface<const StatusLike&
   bool MatchAndExplain(const StatusLike& value,
                        ::testing::MatchResultListener* listener) const override {
     const absl::Status& status = GetStatus(value);
-    *listener << "which is " << status;
+    if (!std::is_same_v<StatusLike, absl::Status>) *listener << "which has status " << status;
     ::testing::StringMatchResultListener inner;
     if (!code_.MatchAndExplain(status.code(), &inner)) {
       if (!inner.str().empty()) *listener << ", whose code " << inner.str();

@@ -1,0 +1,520 @@
+// The etcdgrpc command line tool against a real etcd, next to etcdctl: what
+// one writes the other reads, `get` prints byte-identical output for the same
+// keys and flags, put/del/txn outputs match, and errors and exit codes match.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "local_etcd.h"
+#include "nlohmann/json.hpp"
+#include "status_matchers.h"
+
+namespace etcdgrpc {
+namespace {
+
+using ::etcdgrpc::testing::IsOk;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::StartsWith;
+
+constexpr char kCli[] = ETCDGRPC_CLI;
+constexpr char kEtcdctl[] = "/usr/bin/etcdctl";
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+};
+
+std::ostream& operator<<(std::ostream& os, const RunResult& r) {
+  return os << "exit=" << r.exit_code << " timed_out=" << r.timed_out << "\nstdout:\n"
+            << r.out << "\nstderr:\n"
+            << r.err;
+}
+
+// Runs a program with `input` on stdin; every run is bounded by `timeout`
+// (the child is killed after it).
+RunResult RunProgram(const std::vector<std::string>& argv, const std::string& input,
+                     absl::Duration timeout = absl::Seconds(20)) {
+  RunResult result;
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
+      pipe2(err_pipe, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe: " << errno;
+    return result;
+  }
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in_pipe[0], 0);
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
+  size_t written = 0;
+  int in_fd = in_pipe[1];
+  if (input.empty()) {
+    close(in_fd);
+    in_fd = -1;
+  }
+  int fds[2] = {out_pipe[0], err_pipe[0]};
+  std::string* sinks[2] = {&result.out, &result.err};
+  const absl::Time deadline = absl::Now() + timeout;
+  while (fds[0] >= 0 || fds[1] >= 0) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      result.timed_out = true;
+      kill(pid, SIGKILL);
+      break;
+    }
+    pollfd polls[3];
+    int n = 0;
+    for (int fd : fds) polls[n++] = {fd, POLLIN, 0};
+    polls[n++] = {in_fd, POLLOUT, 0};
+    poll(polls, n, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i] < 0 || polls[i].revents == 0) continue;
+      char buffer[4096];
+      const ssize_t got = read(fds[i], buffer, sizeof(buffer));
+      if (got > 0) {
+        sinks[i]->append(buffer, static_cast<size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        close(fds[i]);
+        fds[i] = -1;
+      }
+    }
+    if (in_fd >= 0 && polls[2].revents != 0) {
+      const ssize_t put = write(in_fd, input.data() + written, input.size() - written);
+      if (put > 0) written += static_cast<size_t>(put);
+      if (put < 0 || written == input.size()) {
+        close(in_fd);
+        in_fd = -1;
+      }
+    }
+  }
+  for (int fd : fds) {
+    if (fd >= 0) close(fd);
+  }
+  if (in_fd >= 0) close(in_fd);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+// etcdctl 3.4 logs client retries as JSON lines on stderr; they are not part
+// of its answer.
+std::string WithoutLogLines(const std::string& err) {
+  std::string kept;
+  for (absl::string_view line : absl::StrSplit(err, '\n')) {
+    if (absl::StartsWith(line, "{\"level\"")) continue;
+    absl::StrAppend(&kept, line, "\n");
+  }
+  kept.pop_back();
+  return kept;
+}
+
+std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+class CliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    setenv("ETCDCTL_API", "3", 1);
+    absl::StatusOr<std::unique_ptr<testing::LocalEtcd>> etcd = testing::LocalEtcd::Start();
+    ASSERT_THAT(etcd, IsOk());
+    etcd_ = etcd->release();
+  }
+  static void TearDownTestSuite() {
+    delete etcd_;
+    etcd_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(etcd_, nullptr);
+    if (access(kEtcdctl, X_OK) != 0) GTEST_SKIP() << "etcdctl not installed";
+    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    prefix_ = absl::StrCat("/cli/", info->name(), "/");
+  }
+
+  static std::vector<std::string> Argv(const char* program, std::vector<std::string> args) {
+    std::vector<std::string> argv = {program, "--endpoints=" + etcd_->EndpointsFlag()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+  static RunResult Cli(std::vector<std::string> args, const std::string& input = "") {
+    return RunProgram(Argv(kCli, std::move(args)), input);
+  }
+  static RunResult Ctl(std::vector<std::string> args, const std::string& input = "") {
+    RunResult result = RunProgram(Argv(kEtcdctl, std::move(args)), input);
+    result.err = WithoutLogLines(result.err);
+    return result;
+  }
+  // Puts with etcdctl, the value through stdin so that it may hold any byte.
+  void CtlPut(const std::string& key, const std::string& value) {
+    RunResult put = value.empty() ? Ctl({"put", key, ""}) : Ctl({"put", key}, value);
+    ASSERT_EQ(put.exit_code, 0) << put;
+  }
+  int64_t Revision() {
+    RunResult get = Ctl({"get", "x", "-w", "json"});
+    int64_t revision = 0;
+    EXPECT_TRUE(nlohmann::json::accept(get.out)) << get;
+    if (nlohmann::json::accept(get.out)) {
+      revision = nlohmann::json::parse(get.out)["header"]["revision"].get<int64_t>();
+    }
+    return revision;
+  }
+
+  // Both tools with the same arguments; stdout, stderr and exit code must be
+  // identical.
+  void ExpectSameOutput(std::vector<std::string> args, const std::string& input = "") {
+    SCOPED_TRACE(absl::StrJoin(args, " "));
+    RunResult ctl = Ctl(args, input);
+    RunResult ours = Cli(args, input);
+    EXPECT_FALSE(ours.timed_out);
+    EXPECT_EQ(ours.out, ctl.out) << "etcdctl: " << ctl << "\netcdgrpc: " << ours;
+    EXPECT_EQ(ours.err, ctl.err);
+    EXPECT_EQ(ours.exit_code, ctl.exit_code);
+  }
+
+  static testing::LocalEtcd* etcd_;
+  std::string prefix_;
+};
+
+testing::LocalEtcd* CliTest::etcd_ = nullptr;
+
+// Revisions and what depends on when a write happened: the only JSON fields
+// that differ when the same write is replayed by the other tool.
+void DropRevisions(nlohmann::json& json) {
+  if (json.is_object()) {
+    for (const char* field : {"revision", "create_revision", "mod_revision"}) json.erase(field);
+    for (auto& [name, value] : json.items()) DropRevisions(value);
+  } else if (json.is_array()) {
+    for (auto& value : json) DropRevisions(value);
+  }
+}
+
+TEST_F(CliTest, GetIsByteIdenticalToEtcdctl) {
+  const std::string p = prefix_;
+  CtlPut(p + "a", "plain");
+  CtlPut(p + "b", std::string("x\0y\xffz", 5));
+  CtlPut(p + "c", std::string("\0", 1));
+  CtlPut(p + "d", "\xff");
+  CtlPut(p + "e", "");
+  CtlPut(p + "f/1", "nested\nline");
+  CtlPut(p + "\xff\xfe", "high key");
+  CtlPut(p + "a", "plain again");  // version 2
+  const int64_t old_revision = Revision() - 1;
+  const std::vector<std::vector<std::string>> cases = {
+      {"get", p + "a"},
+      {"get", p + "b"},
+      {"get", p + "e"},
+      {"get", p + "missing"},
+      {"get", p, "--prefix"},
+      {"get", p, "--prefix", "--keys-only"},
+      {"get", p, "--prefix", "--print-value-only"},
+      {"get", p, "--prefix", "--limit=3"},
+      {"get", p, "--prefix", "--sort-by=VALUE", "--order=DESCEND"},
+      {"get", p, "--prefix", "--sort-by=version"},
+      {"get", p, "--prefix", "--consistency=s"},
+      {"get", p, "--prefix", "--hex"},
+      {"get", p + "f/", "--prefix"},
+      {"get", p + "b", p + "e"},
+      {"get", p + "e", p + "b"},
+      {"get", p + "e", "--from-key", "--keys-only"},
+      {"get", p + "a", "--rev=" + std::to_string(old_revision)},
+      {"get", p, "--prefix", "-w", "json"},
+      {"get", p, "--prefix", "--keys-only", "-w", "json"},
+      {"get", p, "--prefix", "--limit=2", "-w", "json"},
+      {"get", p + "missing", "-w", "json"},
+      {"get", p + "e", p + "b", "-w", "json"},
+      {"-w", "json", "get", p + "d"},
+  };
+  for (const auto& args : cases) ExpectSameOutput(args);
+}
+
+TEST_F(CliTest, WhatOneToolWritesTheOtherReads) {
+  const std::string binary("v\0\xff\n", 4);
+  RunResult put = Cli({"put", prefix_ + "ours"}, binary);
+  ASSERT_EQ(put.exit_code, 0) << put;
+  EXPECT_EQ(put.out, "OK\n");
+  RunResult read = Ctl({"get", prefix_ + "ours", "--print-value-only"});
+  EXPECT_EQ(read.out, binary + "\n");
+
+  CtlPut(prefix_ + "theirs", binary);
+  read = Cli({"get", prefix_ + "theirs", "--print-value-only"});
+  EXPECT_EQ(read.exit_code, 0) << read;
+  EXPECT_EQ(read.out, binary + "\n");
+
+  RunResult txn =
+      Cli({"txn"}, absl::StrCat("value(\"", prefix_, "theirs\") = \"v\\x00\\xff\\n\"\n\n", "put ",
+                                prefix_, "txn \"from txn\"\n\n\n"));
+  EXPECT_EQ(txn.exit_code, 0) << txn;
+  EXPECT_EQ(txn.out, "SUCCESS\n\nOK\n");
+  read = Ctl({"get", prefix_ + "txn", "--print-value-only"});
+  EXPECT_EQ(read.out, "from txn\n");
+
+  RunResult del = Cli({"del", prefix_, "--prefix"});
+  EXPECT_EQ(del.out, "3\n");
+  read = Ctl({"get", prefix_, "--prefix", "-w", "json"});
+  EXPECT_EQ(read.exit_code, 0) << read;
+  EXPECT_THAT(read.out, ::testing::Not(HasSubstr("kvs")));
+}
+
+// Runs `args` with etcdctl and then with etcdgrpc, each after `setup` has put
+// the keys back in the same state; the outputs must match.
+void ExpectSameAfterSetup(const std::function<void()>& setup,
+                          const std::function<RunResult(bool ours)>& run, bool json) {
+  setup();
+  RunResult ctl = run(false);
+  setup();
+  RunResult ours = run(true);
+  EXPECT_EQ(ours.exit_code, ctl.exit_code) << "etcdctl: " << ctl << "\netcdgrpc: " << ours;
+  EXPECT_EQ(ours.err, ctl.err);
+  if (!json) {
+    EXPECT_EQ(ours.out, ctl.out) << "etcdctl: " << ctl << "\netcdgrpc: " << ours;
+    return;
+  }
+  ASSERT_TRUE(nlohmann::json::accept(ctl.out)) << ctl;
+  ASSERT_TRUE(nlohmann::json::accept(ours.out)) << ours;
+  nlohmann::json expected = nlohmann::json::parse(ctl.out);
+  nlohmann::json actual = nlohmann::json::parse(ours.out);
+  DropRevisions(expected);
+  DropRevisions(actual);
+  EXPECT_EQ(actual, expected);
+}
+
+TEST_F(CliTest, PutDelAndTxnOutputsMatchEtcdctl) {
+  const std::string p = prefix_;
+  const auto setup = [&] {
+    Ctl({"del", p, "--prefix"});
+    CtlPut(p + "k1", "v1");
+    CtlPut(p + "k2", std::string("\0\xff", 2));
+    CtlPut(p + "k3", "");
+  };
+  const std::string txn_success =
+      absl::StrCat("value(\"", p, "k1\") = \"v1\"\nmod(\"", p, "k1\") > \"0\"\n\n", "get ", p,
+                   " --prefix\n", "put ", p, "k1 \"new value\" --prev-kv\n", "del ", p,
+                   "k2 --prev-kv\n\n", "put ", p, "k9 x\n\n");
+  const std::string txn_failure = absl::StrCat("version(\"", p, "k1\") = \"7\"\n\nput ", p,
+                                               "k9 x\n\nget ", p, "k1\ndel ", p, "k3\n\n");
+  for (bool json : {false, true}) {
+    SCOPED_TRACE(json ? "json" : "simple");
+    std::vector<std::string> format;
+    if (json) format = {"-w", "json"};
+    const auto with = [&](std::vector<std::string> args) {
+      args.insert(args.end(), format.begin(), format.end());
+      return args;
+    };
+    const auto both = [&](std::vector<std::string> args, std::string input = "") {
+      SCOPED_TRACE(absl::StrJoin(args, " "));
+      ExpectSameAfterSetup(
+          setup, [&](bool ours) { return ours ? Cli(with(args), input) : Ctl(with(args), input); },
+          json);
+    };
+    both({"put", p + "k1", "v2"});
+    both({"put", p + "k1", "v2", "--prev-kv"});
+    both({"put", p + "new"}, std::string("from\0stdin\n", 11));
+    both({"put", p + "k2", "--ignore-value", "--prev-kv"});
+    both({"del", p + "k1"});
+    both({"del", p + "none"});
+    both({"del", p, "--prefix", "--prev-kv"});
+    both({"del", p + "k1", p + "k3", "--prev-kv"});
+    both({"del", p + "k3", p + "k1"});
+    both({"txn"}, txn_success);
+    both({"txn"}, txn_failure);
+    // The prompts go to stdout too, before the answer.
+    if (!json) both({"txn", "-i"}, txn_failure);
+  }
+}
+
+TEST_F(CliTest, ErrorsMatchEtcdctl) {
+  const int64_t future = Revision() + 1000;
+  // Same stdout, stderr and exit code.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"get"},
+           {"get", ""},
+           {"put"},
+           {"put", "", "v"},
+           {"put", prefix_ + "k", "v", "--lease=zz"},
+           {"put", prefix_ + "k", "--ignore-value"},  // etcd: key not found
+           {"del"},
+           {"del", "a", "b", "c"},
+           {"del", ""},
+           {"get", "a", "--prefix", "--from-key"},
+           {"get", "a", "--consistency=x"},
+           {"get", "a", "--sort-by=x"},
+           {"get", "a", "-w", "table"},
+           {"get", "a", "-w", "nope"},
+           {"get", "a", "--print-value-only", "-w", "json"},
+           {"get", "a", "--rev=" + std::to_string(future)},
+           {"compaction"},
+           {"compaction", "x"},
+           {"compaction", std::to_string(future)},
+           {"txn", "x"},
+       }) {
+    ExpectSameOutput(args);
+  }
+  RunResult future_rev = Cli({"get", "a", "--rev=" + std::to_string(future)});
+  EXPECT_EQ(future_rev.err, "Error: etcdserver: mvcc: required revision is a future revision\n");
+  EXPECT_EQ(future_rev.exit_code, 1);
+
+  // Malformed transactions: same message and exit code.
+  for (const std::string& input :
+       {std::string("mod(\"k\")>\"0\"\n\n\n\n"), std::string("foo(\"k\") > \"0\"\n\n\n\n"),
+        std::string("\nget k --bogus\n\n\n"), std::string("\nput k v\n"),
+        std::string("\nput k v --lease=zz\n\n\n")}) {
+    SCOPED_TRACE(input);
+    RunResult ctl = Ctl({"txn"}, input);
+    RunResult ours = Cli({"txn"}, input);
+    EXPECT_EQ(ours.exit_code, ctl.exit_code) << ctl << ours;
+    // etcdctl also prints cobra's usage of an operation it cannot parse.
+    EXPECT_EQ(ours.err, ctl.err.substr(ctl.err.find("Error: ")));
+  }
+}
+
+TEST_F(CliTest, UnknownFlagOrCommandShowsUsageAndFails) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"get", "a", "--bogus"}, {"get", "a", "--limit=x"}}) {
+    SCOPED_TRACE(absl::StrJoin(args, " "));
+    RunResult ctl = Ctl(args);
+    RunResult ours = Cli(args);
+    EXPECT_EQ(ours.exit_code, ctl.exit_code);
+    EXPECT_NE(ours.exit_code, 0);
+    // etcdctl prints the error twice (cobra, then itself); the usage texts differ.
+    EXPECT_EQ(ours.err, FirstLine(ctl.err) + "\n");
+    EXPECT_THAT(ours.out, HasSubstr("Usage: etcdgrpc get"));
+  }
+  RunResult ours = Cli({"bogus"});
+  EXPECT_EQ(ours.exit_code, 1);
+  EXPECT_EQ(ours.out, "");
+  EXPECT_EQ(
+      ours.err,
+      "Error: unknown command \"bogus\" for \"etcdgrpc\"\nRun 'etcdgrpc --help' for usage.\n");
+  EXPECT_EQ(Ctl({"bogus"}).exit_code, 1);
+}
+
+TEST_F(CliTest, EndpointStatusMatchesEtcdctl) {
+  RunResult ctl = Ctl({"endpoint", "status"});
+  RunResult ours = Cli({"endpoint", "status"});
+  ASSERT_EQ(ours.exit_code, 0) << ours;
+  ASSERT_EQ(ctl.exit_code, 0) << ctl;
+  std::vector<std::string> ctl_columns = absl::StrSplit(FirstLine(ctl.out), ", ");
+  std::vector<std::string> our_columns = absl::StrSplit(FirstLine(ours.out), ", ");
+  ASSERT_EQ(our_columns.size(), 10u) << ours;
+  ASSERT_EQ(ctl_columns.size(), 10u) << ctl;
+  // endpoint, ID, version, is leader, is learner, raft term, errors are stable;
+  // db size and the raft indexes move with etcd's own writes.
+  for (size_t column : {0, 1, 2, 4, 5, 6, 9}) {
+    EXPECT_EQ(our_columns[column], ctl_columns[column]) << column;
+  }
+  EXPECT_THAT(our_columns[3], MatchesRegex("[0-9]+(\\.[0-9])? k?B"));
+  int64_t number = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(our_columns[7], &number));
+  EXPECT_TRUE(absl::SimpleAtoi(our_columns[8], &number));
+
+  ours = Cli({"endpoint", "status", "-w", "json"});
+  ctl = Ctl({"endpoint", "status", "-w", "json"});
+  ASSERT_TRUE(nlohmann::json::accept(ours.out)) << ours;
+  nlohmann::json expected = nlohmann::json::parse(ctl.out);
+  nlohmann::json actual = nlohmann::json::parse(ours.out);
+  for (nlohmann::json* status : {&expected, &actual}) {
+    for (auto& entry : *status) {
+      for (const char* moving : {"dbSize", "dbSizeInUse", "raftIndex", "raftAppliedIndex"}) {
+        entry["Status"].erase(moving);
+      }
+      entry["Status"]["header"].erase("revision");
+    }
+  }
+  EXPECT_EQ(actual, expected);
+
+  ours = Cli({"endpoint", "status", "-w", "table"});
+  EXPECT_EQ(ours.exit_code, 0);
+  EXPECT_THAT(ours.out, HasSubstr("|        ID        | VERSION | DB SIZE | IS LEADER |"));
+  EXPECT_THAT(ours.out, HasSubstr("| RAFT APPLIED INDEX | ERRORS |"));
+}
+
+TEST_F(CliTest, EndpointStatusReportsEachUnreachableEndpoint) {
+  // A port nobody listens on: bind, read the port, close.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string dead = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  close(fd);
+
+  RunResult ours = RunProgram({kCli, "--endpoints=" + etcd_->EndpointsFlag() + "," + dead,
+                               "--command-timeout=3s", "endpoint", "status"},
+                              "");
+  EXPECT_EQ(ours.exit_code, 1);
+  EXPECT_THAT(ours.out, StartsWith(etcd_->ClientEndpoint(0) + ", "));
+  EXPECT_THAT(ours.err, StartsWith("Failed to get the status of endpoint " + dead + " ("));
+
+  RunResult get = RunProgram({kCli, "--endpoints=" + dead, "--dial-timeout=500ms", "get", "k"}, "");
+  EXPECT_EQ(get.exit_code, 1);
+  EXPECT_THAT(get.err, StartsWith("Error: "));
+}
+
+TEST_F(CliTest, Compaction) {
+  CtlPut(prefix_ + "k", "v");
+  const int64_t revision = Revision();
+  RunResult ours = Cli({"compaction", std::to_string(revision - 1)});
+  EXPECT_EQ(ours.exit_code, 0) << ours;
+  EXPECT_EQ(ours.out, absl::StrCat("compacted revision ", revision - 1, "\n"));
+  ours = Cli({"compaction", "--physical", std::to_string(revision)});
+  EXPECT_EQ(ours.out, absl::StrCat("compacted revision ", revision, "\n"));
+  // Compacted already, and reading below it: etcd's errors, as etcdctl shows them.
+  ExpectSameOutput({"compaction", std::to_string(revision - 1)});
+  ExpectSameOutput({"get", prefix_ + "k", "--rev=" + std::to_string(revision - 1)});
+}
+
+TEST_F(CliTest, WireLogRecordsTheCall) {
+  const std::string path = ::testing::TempDir() + "/cli_wire_log.txt";
+  std::filesystem::remove(path);
+  RunResult ours = Cli({"--wire-log=" + path, "get", prefix_ + "k"});
+  EXPECT_EQ(ours.exit_code, 0) << ours;
+  std::ifstream file(path);
+  std::stringstream contents;
+  contents << file.rdbuf();
+  EXPECT_THAT(contents.str(), HasSubstr("/etcdserverpb.KV/Range"));
+  EXPECT_THAT(contents.str(), HasSubstr(" send "));
+  EXPECT_THAT(contents.str(), HasSubstr(" recv "));
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace etcdgrpc

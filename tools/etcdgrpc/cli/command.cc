@@ -1,0 +1,44 @@
+#include "cli/command.h"
+
+#include <utility>
+
+#include "cli/exit_status.h"
+
+namespace etcdgrpc::cli {
+
+absl::StatusOr<std::unique_ptr<Client>> CommandEnv::Connect(bool wait) const {
+  absl::StatusOr<ClientOptions> options = MakeClientOptions(flags_);
+  if (!options.ok()) return options.status();
+  if (!wait) options->dial_timeout = absl::ZeroDuration();
+  return Client::Connect(*std::move(options));
+}
+
+void CommandEnv::Print(std::string_view text) const {
+  std::fwrite(text.data(), 1, text.size(), out_);
+}
+
+void CommandEnv::PrintError(std::string_view text) const {
+  std::fwrite(text.data(), 1, text.size(), err_);
+}
+
+void CommandEnv::Flush() const { std::fflush(out_); }
+
+CommandRegistry& CommandRegistry::Global() {
+  // Never destroyed: registrations run during static initialization.
+  static auto* registry = new CommandRegistry();
+  return *registry;
+}
+
+bool CommandRegistry::Add(CommandSpec spec) {
+  specs_.push_back(std::move(spec));
+  return true;
+}
+
+absl::Status FormatNotSupported(OutputFormat format) {
+  const char* name = format == OutputFormat::kJson    ? "json"
+                     : format == OutputFormat::kTable ? "table"
+                                                      : "simple";
+  return CliError(kExitBadFeature, std::string(name) + " not supported as output format");
+}
+
+}  // namespace etcdgrpc::cli

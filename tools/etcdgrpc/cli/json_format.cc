@@ -1,0 +1,140 @@
+#include "cli/json_format.h"
+
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "nlohmann/json.hpp"
+
+namespace etcdgrpc::cli {
+namespace {
+
+// Keeps insertion order: Go writes struct fields in declaration order.
+using Json = nlohmann::ordered_json;
+
+std::string Dump(const Json& json) {
+  // Invalid UTF-8 becomes U+FFFD, as in Go.
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+std::string Base64(const std::string& bytes) {
+  return absl::Base64Escape(absl::string_view(bytes.data(), bytes.size()));
+}
+
+// `omitempty` on every field: zero values are left out.
+template <class T>
+void SetIfNonZero(Json& json, const char* name, T value) {
+  if (value != T{}) json[name] = value;
+}
+
+Json HeaderJson(const ResponseHeader& header) {
+  Json json = Json::object();
+  SetIfNonZero(json, "cluster_id", header.cluster_id);
+  SetIfNonZero(json, "member_id", header.member_id);
+  SetIfNonZero(json, "revision", header.revision);
+  SetIfNonZero(json, "raft_term", header.raft_term);
+  return json;
+}
+
+Json KeyValueJson(const KeyValue& kv) {
+  Json json = Json::object();
+  if (!kv.key.empty()) json["key"] = Base64(kv.key);
+  SetIfNonZero(json, "create_revision", kv.create_revision);
+  SetIfNonZero(json, "mod_revision", kv.mod_revision);
+  SetIfNonZero(json, "version", kv.version);
+  if (!kv.value.empty()) json["value"] = Base64(kv.value);
+  SetIfNonZero(json, "lease", kv.lease);
+  return json;
+}
+
+Json KeyValuesJson(const std::vector<KeyValue>& kvs) {
+  Json json = Json::array();
+  for (const KeyValue& kv : kvs) json.push_back(KeyValueJson(kv));
+  return json;
+}
+
+Json GetJson(const GetResult& result) {
+  Json json = Json::object();
+  json["header"] = HeaderJson(result.header);
+  if (!result.kvs.empty()) json["kvs"] = KeyValuesJson(result.kvs);
+  SetIfNonZero(json, "more", result.more);
+  SetIfNonZero(json, "count", result.count);
+  return json;
+}
+
+Json PutJson(const PutResult& result) {
+  Json json = Json::object();
+  json["header"] = HeaderJson(result.header);
+  if (result.prev_kv) json["prev_kv"] = KeyValueJson(*result.prev_kv);
+  return json;
+}
+
+Json DeleteJson(const DeleteResult& result) {
+  Json json = Json::object();
+  json["header"] = HeaderJson(result.header);
+  SetIfNonZero(json, "deleted", result.deleted);
+  if (!result.prev_kvs.empty()) json["prev_kvs"] = KeyValuesJson(result.prev_kvs);
+  return json;
+}
+
+Json TxnJson(const TxnResult& result) {
+  Json json = Json::object();
+  json["header"] = HeaderJson(result.header);
+  SetIfNonZero(json, "succeeded", result.succeeded);
+  if (!result.results.empty()) {
+    Json responses = Json::array();
+    for (const OpResult& op : result.results) {
+      // Go's encoding of the ResponseOp oneof: {"Response":{"ResponseRange":{...}}}.
+      Json response = Json::object();
+      if (const GetResult* get = op.get()) {
+        response["ResponseRange"] = GetJson(*get);
+      } else if (const PutResult* put = op.put()) {
+        response["ResponsePut"] = PutJson(*put);
+      } else if (const DeleteResult* del = op.del()) {
+        response["ResponseDeleteRange"] = DeleteJson(*del);
+      } else if (const TxnResult* txn = op.txn()) {
+        response["ResponseTxn"] = TxnJson(*txn);
+      }
+      Json wrapper = Json::object();
+      wrapper["Response"] = std::move(response);
+      responses.push_back(std::move(wrapper));
+    }
+    json["responses"] = std::move(responses);
+  }
+  return json;
+}
+
+Json StatusJson(const EndpointStatus& status) {
+  // etcdserverpb.StatusResponse's json names, in field order.
+  Json json = Json::object();
+  json["header"] = HeaderJson(status.header);
+  if (!status.version.empty()) json["version"] = status.version;
+  SetIfNonZero(json, "dbSize", status.db_size);
+  SetIfNonZero(json, "leader", status.leader);
+  SetIfNonZero(json, "raftIndex", status.raft_index);
+  SetIfNonZero(json, "raftTerm", status.raft_term);
+  SetIfNonZero(json, "raftAppliedIndex", status.raft_applied_index);
+  if (!status.errors.empty()) json["errors"] = status.errors;
+  SetIfNonZero(json, "dbSizeInUse", status.db_size_in_use);
+  SetIfNonZero(json, "isLearner", status.is_learner);
+  return json;
+}
+
+}  // namespace
+
+std::string JsonGet(const GetResult& result) { return Dump(GetJson(result)); }
+std::string JsonPut(const PutResult& result) { return Dump(PutJson(result)); }
+std::string JsonDelete(const DeleteResult& result) { return Dump(DeleteJson(result)); }
+std::string JsonTxn(const TxnResult& result) { return Dump(TxnJson(result)); }
+
+std::string JsonEndpointStatus(const std::vector<EndpointStatus>& statuses) {
+  Json json = Json::array();
+  for (const EndpointStatus& status : statuses) {
+    Json entry = Json::object();
+    entry["Endpoint"] = status.endpoint;
+    entry["Status"] = StatusJson(status);
+    json.push_back(std::move(entry));
+  }
+  return Dump(json);
+}
+
+}  // namespace etcdgrpc::cli

@@ -1,0 +1,110 @@
+#include "cli/simple_format.h"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace etcdgrpc::cli {
+namespace {
+
+std::string Hex(const std::string& bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 4);
+  for (char c : bytes) {
+    absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(c));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string SimpleKeyValue(const KeyValue& kv, const SimpleOptions& options) {
+  std::string out;
+  if (!options.value_only) absl::StrAppend(&out, options.hex ? Hex(kv.key) : kv.key, "\n");
+  absl::StrAppend(&out, options.hex ? Hex(kv.value) : kv.value, "\n");
+  return out;
+}
+
+std::string SimpleGet(const GetResult& result, const SimpleOptions& options) {
+  std::string out;
+  for (const KeyValue& kv : result.kvs) out += SimpleKeyValue(kv, options);
+  return out;
+}
+
+std::string SimpleCount(const GetResult& result) { return absl::StrCat(result.count, "\n"); }
+
+std::string SimplePut(const PutResult& result, const SimpleOptions& options) {
+  std::string out = "OK\n";
+  if (result.prev_kv) out += SimpleKeyValue(*result.prev_kv, options);
+  return out;
+}
+
+std::string SimpleDelete(const DeleteResult& result, const SimpleOptions& options) {
+  std::string out = absl::StrCat(result.deleted, "\n");
+  for (const KeyValue& kv : result.prev_kvs) out += SimpleKeyValue(kv, options);
+  return out;
+}
+
+std::string SimpleTxn(const TxnResult& result, const SimpleOptions& options) {
+  std::string out = result.succeeded ? "SUCCESS\n" : "FAILURE\n";
+  for (const OpResult& op : result.results) {
+    out += "\n";
+    if (const GetResult* get = op.get()) {
+      out += SimpleGet(*get, options);
+    } else if (const PutResult* put = op.put()) {
+      out += SimplePut(*put, options);
+    } else if (const DeleteResult* del = op.del()) {
+      out += SimpleDelete(*del, options);
+    } else if (const TxnResult* txn = op.txn()) {
+      // etcdctl cannot send nested transactions; print them the same way.
+      out += SimpleTxn(*txn, options);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> EndpointStatusColumns(const EndpointStatus& status) {
+  // etcdctl compares the raw fields (no "leader known" check).
+  const bool is_leader = status.leader == status.header.member_id;
+  return {status.endpoint,
+          absl::StrFormat("%x", status.header.member_id),
+          status.version,
+          HumanizeBytes(static_cast<uint64_t>(status.db_size)),
+          is_leader ? "true" : "false",
+          status.is_learner ? "true" : "false",
+          absl::StrCat(status.raft_term),
+          absl::StrCat(status.raft_index),
+          absl::StrCat(status.raft_applied_index),
+          absl::StrJoin(status.errors, ", ")};
+}
+
+std::string SimpleEndpointStatus(const std::vector<EndpointStatus>& statuses) {
+  std::string out;
+  for (const EndpointStatus& status : statuses) {
+    absl::StrAppend(&out, absl::StrJoin(EndpointStatusColumns(status), ", "), "\n");
+  }
+  return out;
+}
+
+std::string HumanizeBytes(uint64_t bytes) {
+  // Same arithmetic as go-humanize's humanateBytes(s, 1000, ...).
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  if (bytes < 10) return absl::StrCat(bytes, " B");
+  const double size = static_cast<double>(bytes);
+  const double exponent = std::floor(std::log(size) / std::log(1000.0));
+  const double value = std::floor(size / std::pow(1000.0, exponent) * 10 + 0.5) / 10;
+  const char* unit = kUnits[static_cast<int>(exponent)];
+  char buffer[64];
+  if (value < 10) {
+    std::snprintf(buffer, sizeof(buffer), "%.1f %s", value, unit);
+  } else {
+    std::snprintf(buffer, sizeof(buffer), "%.0f %s", value, unit);
+  }
+  return buffer;
+}
+
+}  // namespace etcdgrpc::cli

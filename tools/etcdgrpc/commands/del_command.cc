@@ -1,0 +1,42 @@
+// `del <key> [<range_end>]`: deletes a key or a range of keys.
+#include <memory>
+
+#include "cli/command.h"
+#include "cli/empty_range.h"
+#include "cli/json_format.h"
+#include "cli/kv_flags.h"
+#include "cli/simple_format.h"
+
+namespace etcdgrpc::cli {
+namespace {
+
+class DelCommand final : public Command {
+ public:
+  void Configure(CLI::App& app) override { AddDelFlags(app, &flags_); }
+
+  absl::Status Run(CommandEnv& env) override {
+    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
+    absl::StatusOr<DeletePlan> plan = MakeDeletePlan(flags_);
+    if (!plan.ok()) return plan.status();
+    absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
+    if (!client.ok()) return client.status();
+    absl::StatusOr<DeleteResult> result = IsEmptyRange(plan->range)
+                                              ? EmptyDelete(**client, plan->range)
+                                              : (*client)->DeleteRange(plan->range, plan->options);
+    if (!result.ok()) return result.status();
+    env.Print(env.format() == OutputFormat::kJson ? JsonDelete(*result)
+                                                  : SimpleDelete(*result, env.simple_options()));
+    return absl::OkStatus();
+  }
+
+ private:
+  DelFlags flags_;
+};
+
+[[maybe_unused]] const bool kRegistered = CommandRegistry::Global().Add(
+    {.path = {"del"},
+     .summary = "Removes the specified key or range of keys [key, range_end)",
+     .make = [] { return std::make_unique<DelCommand>(); }});
+
+}  // namespace
+}  // namespace etcdgrpc::cli

@@ -1,0 +1,39 @@
+// `put <key> [<value>]`: puts a key; the value is read from stdin when omitted.
+#include <memory>
+
+#include "cli/command.h"
+#include "cli/json_format.h"
+#include "cli/kv_flags.h"
+#include "cli/simple_format.h"
+
+namespace etcdgrpc::cli {
+namespace {
+
+class PutCommand final : public Command {
+ public:
+  void Configure(CLI::App& app) override { AddPutFlags(app, &flags_); }
+
+  absl::Status Run(CommandEnv& env) override {
+    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
+    absl::StatusOr<PutPlan> plan = MakePutPlan(flags_, &env.in());
+    if (!plan.ok()) return plan.status();
+    absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
+    if (!client.ok()) return client.status();
+    absl::StatusOr<PutResult> result = (*client)->Put(plan->key, plan->value, plan->options);
+    if (!result.ok()) return result.status();
+    env.Print(env.format() == OutputFormat::kJson ? JsonPut(*result)
+                                                  : SimplePut(*result, env.simple_options()));
+    return absl::OkStatus();
+  }
+
+ private:
+  PutFlags flags_;
+};
+
+[[maybe_unused]] const bool kRegistered = CommandRegistry::Global().Add(
+    {.path = {"put"}, .summary = "Puts the given key into the store", .make = [] {
+       return std::make_unique<PutCommand>();
+     }});
+
+}  // namespace
+}  // namespace etcdgrpc::cli
