@@ -4,8 +4,8 @@
 // its own subscription; Stop() from another thread waits for a running one.
 #pragma once
 
-#include <deque>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
@@ -26,7 +26,11 @@ class SerialExecutor {
  private:
   mutable Mutex mu_;
   CondVar drained_;
-  std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
+  // Pending callbacks from index `head_` on. A vector and an index rather
+  // than a std::deque, which allocates ~600 bytes even when empty: there is
+  // one executor per watch and per kept lease.
+  std::vector<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
+  size_t head_ ABSL_GUARDED_BY(mu_) = 0;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::thread::id drain_thread_ ABSL_GUARDED_BY(mu_);
