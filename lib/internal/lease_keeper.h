@@ -142,7 +142,6 @@ class LeaseKeeper
   mutable Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
-  bool kicked_ ABSL_GUARDED_BY(mu_) = false;  // wake the timer before its planned time
   absl::Time planned_wake_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   // Renewals are only due while the stream is open; OnOpen() catches up.
   bool stream_open_ ABSL_GUARDED_BY(mu_) = false;

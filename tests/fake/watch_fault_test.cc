@@ -112,7 +112,7 @@ TEST_F(WatchFaultTest, BreakDuringCatchUpResumesFromTheLastDeliveredEvent) {
       absl::StrCat("header { revision: 100 } watch_id: ", id, " created: true"))));
   // Catch-up: the header says 100 while the events are at 5 and 6.
   ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 100, {5, 6}))));
-  ASSERT_TRUE(recorder.Wait([](Recorder& r) { return r.revisions().size() == 2; }));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 2; }));
   fake_->watch().DropStream();
   const auto& again = Create(1, 0);
   EXPECT_EQ(again.start_revision(), 7);  // not 101
@@ -120,7 +120,7 @@ TEST_F(WatchFaultTest, BreakDuringCatchUpResumesFromTheLastDeliveredEvent) {
   ASSERT_TRUE(fake_->watch().Send(Response(
       absl::StrCat("header { revision: 100 } watch_id: ", id, " created: true"))));
   ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 100, {7, 8}))));
-  ASSERT_TRUE(recorder.Wait([](Recorder& r) { return r.revisions().size() == 4; }));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 4; }));
   EXPECT_THAT(recorder.revisions(), ElementsAre(5, 6, 7, 8));
   EXPECT_EQ(watch->next_revision(), 9);
 }
@@ -136,7 +136,7 @@ TEST_F(WatchFaultTest, PartialFragmentsAreDroppedAndResentAfterABreak) {
       Response(absl::StrCat("header { revision: 20 } watch_id: ", id, " created: true"))));
   ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 20, {10, 11}, /*fragment=*/true))));
   ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 20, {12}, /*fragment=*/false))));
-  ASSERT_TRUE(recorder.Wait([](Recorder& r) { return r.revisions().size() == 3; }));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 3; }));
   {
     absl::MutexLock lock(&recorder.mu_);
     EXPECT_EQ(recorder.batches_.size(), 1u);  // the fragments were joined
@@ -165,8 +165,8 @@ TEST_F(WatchFaultTest, CreatedWithIdMinusOneFailsOnlyThatWatch) {
       "header { revision: 3 } watch_id: -1 created: true canceled: true "
       "cancel_reason: \"mvcc: duplicate watch ID provided on the WatchStream\"")));
   ASSERT_TRUE(fake_->watch().Send(Response(Events(id_a, 4, {4}))));
-  ASSERT_TRUE(second.Wait([](Recorder& r) { return !r.ends_.empty(); }));
-  ASSERT_TRUE(first.Wait([](Recorder& r) { return r.revisions().size() == 1; }));
+  ASSERT_TRUE(second.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.ends_.empty(); }));
+  ASSERT_TRUE(first.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 1; }));
   absl::MutexLock lock(&second.mu_);
   EXPECT_THAT(second.ends_[0].status,
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("duplicate watch ID")));
@@ -184,7 +184,7 @@ TEST_F(WatchFaultTest, ProgressAdvancesTheResumeRevision) {
       Response(absl::StrCat("header { revision: 50 } watch_id: ", id, " created: true"))));
   ASSERT_TRUE(fake_->watch().Send(
       Response(absl::StrCat("header { revision: 60 } watch_id: ", id))));
-  ASSERT_TRUE(recorder.Wait([](Recorder& r) { return !r.progress_.empty(); }));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.progress_.empty(); }));
   EXPECT_EQ(watch->next_revision(), 61);
   fake_->watch().DropStream();
   EXPECT_EQ(Create(1, 0).start_revision(), 61);
@@ -199,7 +199,7 @@ TEST_F(WatchFaultTest, CompactionEndsTheWatchWithItsRevision) {
       Response(absl::StrCat("header { revision: 9 } watch_id: ", id, " created: true"))));
   ASSERT_TRUE(fake_->watch().Send(Response(
       absl::StrCat("header { revision: 9 } watch_id: ", id, " compact_revision: 7 canceled: true"))));
-  ASSERT_TRUE(recorder.Wait([](Recorder& r) { return !r.ends_.empty(); }));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.ends_.empty(); }));
   absl::MutexLock lock(&recorder.mu_);
   EXPECT_EQ(recorder.ends_[0].compact_revision, 7);
   EXPECT_EQ(recorder.ends_[0].next_revision, 3);
