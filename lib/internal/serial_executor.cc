@@ -5,22 +5,27 @@
 namespace etcdgrpc::internal {
 
 void SerialExecutor::Run(absl::AnyInvocable<void() &&> fn) {
+  if (Post(std::move(fn))) Drain();
+}
+
+bool SerialExecutor::Post(absl::AnyInvocable<void() &&> fn) {
   MutexLock lock(&mu_);
-  if (stopped_) return;
-  if (draining_) {
-    queue_.push_back(std::move(fn));  // the draining thread will run it, in order
-    return;
-  }
+  if (stopped_) return false;
+  queue_.push_back(std::move(fn));
+  if (draining_) return false;  // the draining thread will run it, in order
   draining_ = true;
   drain_thread_ = std::this_thread::get_id();
-  absl::AnyInvocable<void() &&> next = std::move(fn);
-  while (true) {
+  return true;
+}
+
+void SerialExecutor::Drain() {
+  MutexLock lock(&mu_);
+  while (head_ < queue_.size() && !stopped_) {
+    absl::AnyInvocable<void() &&> next = std::move(queue_[head_++]);
     mu_.Unlock();
     std::move(next)();
     next = nullptr;  // release its captures outside the lock
     mu_.Lock();
-    if (stopped_ || head_ >= queue_.size()) break;
-    next = std::move(queue_[head_++]);
   }
   queue_.clear();
   head_ = 0;

@@ -18,6 +18,12 @@ class SerialExecutor {
   // Runs `fn` now on this thread, or after the callback running on another
   // thread (or further up this thread's stack) returns. Dropped after Stop().
   void Run(absl::AnyInvocable<void() &&> fn);
+  // Run() in two steps, so that a caller can queue callbacks for several
+  // subscribers in order under its own lock and run them after releasing it:
+  // Post() queues `fn` and returns true when the caller must then call
+  // Drain() (no thread is running this executor's callbacks).
+  [[nodiscard]] bool Post(absl::AnyInvocable<void() &&> fn);
+  void Drain();
   // No callback starts after this returns; one running on another thread has
   // returned. Called from inside a callback, it does not wait for that one.
   void Stop();

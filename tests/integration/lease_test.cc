@@ -1,5 +1,6 @@
 // Leases against a real etcd: the unary calls, KeepAliveOnce and kept leases
 // on the one keep-alive stream, including etcd restarts.
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -53,7 +54,8 @@ class RecordingListener : public LeaseListener {
   bool WaitForLoss(absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
     return mu_.AwaitWithTimeout(
-        absl::Condition(+[](std::vector<LeaseLoss>* l) { return !l->empty(); }, &losses_),
+        absl::Condition(
+            +[](std::vector<LeaseLoss>* l) { return !l->empty(); }, &losses_),
         timeout);
   }
   bool WaitForRenewals(int n, absl::Duration timeout) {
@@ -176,8 +178,8 @@ TEST_F(LeaseTest, KeepAliveOnce) {
   EXPECT_EQ(renewed->ttl, 20);
   EXPECT_GT(renewed->header.revision, 0);
 
-  EXPECT_THAT(client_->KeepAliveOnce(0x1234567), StatusIs(absl::StatusCode::kNotFound,
-                                                          HasSubstr("requested lease not found")));
+  EXPECT_THAT(client_->KeepAliveOnce(0x1234567),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("requested lease not found")));
   EXPECT_THAT(client_->KeepAliveOnce(-1), StatusIs(absl::StatusCode::kInvalidArgument));
   ASSERT_THAT(client_->Revoke(lease->id), IsOk());
 }
@@ -274,10 +276,13 @@ TEST(LeaseStreamTest, ThousandLeasesOneStreamOneRequestPerInterval) {
   for (int i = 0; i < kLeases; ++i) {
     absl::StatusOr<LeaseGrantResult> lease = client->Grant(kTtl);
     ASSERT_THAT(lease, IsOk());
-    absl::StatusOr<KeptLease> handle = client->Keep(lease->id, nullptr, {.ttl = absl::Seconds(kTtl)});
+    absl::StatusOr<KeptLease> handle =
+        client->Keep(lease->id, nullptr, {.ttl = absl::Seconds(kTtl)});
     ASSERT_THAT(handle, IsOk());
     kept.push_back(*std::move(handle));
   }
+  // Granting takes a while under sanitizers: count from when all are kept.
+  const int64_t all_kept_us = absl::ToUnixMicros(absl::Now());
   absl::SleepFor(absl::Seconds(4));
   internal::LeaseKeeper::Stats stats = client->lease_keeper_for_testing().stats();
   EXPECT_EQ(stats.streams_opened, 1u);
@@ -292,7 +297,9 @@ TEST(LeaseStreamTest, ThousandLeasesOneStreamOneRequestPerInterval) {
       EXPECT_GE(times[i] - times[i - 1], 850000) << lease << " request " << i;
     }
     EXPECT_GE(times.size(), 4u) << lease;
-    EXPECT_LE(times.size(), 6u) << lease;
+    const auto after_all_kept =
+        std::count_if(times.begin(), times.end(), [&](int64_t t) { return t >= all_kept_us; });
+    EXPECT_LE(after_all_kept, 5) << lease;
   }
 }
 

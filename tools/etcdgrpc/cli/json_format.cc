@@ -119,6 +119,15 @@ Json StatusJson(const EndpointStatus& status) {
   return json;
 }
 
+Json EventJson(const Event& event) {
+  Json json = Json::object();
+  // mvccpb.Event_EventType: PUT = 0 is omitted, DELETE = 1.
+  if (event.type == EventType::kDelete) json["type"] = 1;
+  json["kv"] = KeyValueJson(event.kv);
+  if (event.prev_kv) json["prev_kv"] = KeyValueJson(*event.prev_kv);
+  return json;
+}
+
 }  // namespace
 
 std::string JsonGet(const GetResult& result) { return Dump(GetJson(result)); }
@@ -134,6 +143,70 @@ std::string JsonEndpointStatus(const std::vector<EndpointStatus>& statuses) {
     entry["Status"] = StatusJson(status);
     json.push_back(std::move(entry));
   }
+  return Dump(json);
+}
+
+// clientv3's lease responses embed *pb.ResponseHeader: its fields come first,
+// at the top level.
+std::string JsonLeaseGrant(const LeaseGrantResult& result) {
+  Json json = HeaderJson(result.header);
+  json["ID"] = result.id;
+  json["TTL"] = result.ttl;
+  // LeaseGrantResponse.Error: etcd never sets it on a granted lease.
+  json["Error"] = "";
+  return Dump(json);
+}
+
+std::string JsonLeaseRevoke(const ResponseHeader& header) {
+  Json json = Json::object();
+  json["header"] = HeaderJson(header);
+  return Dump(json);
+}
+
+std::string JsonLeaseTimeToLive(const LeaseTimeToLiveResult& result) {
+  Json json = HeaderJson(result.header);
+  json["id"] = result.id;
+  json["ttl"] = result.ttl;
+  json["granted-ttl"] = result.granted_ttl;
+  if (result.keys.empty()) {
+    json["keys"] = nullptr;
+  } else {
+    Json keys = Json::array();
+    for (const std::string& key : result.keys) keys.push_back(Base64(key));
+    json["keys"] = std::move(keys);
+  }
+  return Dump(json);
+}
+
+std::string JsonLeaseList(const LeaseListResult& result) {
+  Json json = HeaderJson(result.header);
+  Json leases = Json::array();
+  for (int64_t id : result.ids) {
+    Json lease = Json::object();
+    lease["id"] = id;
+    leases.push_back(std::move(lease));
+  }
+  json["leases"] = std::move(leases);
+  return Dump(json);
+}
+
+std::string JsonLeaseKeepAlive(const LeaseKeepAliveResult& result) {
+  Json json = HeaderJson(result.header);
+  json["ID"] = result.id;
+  json["TTL"] = result.ttl;
+  return Dump(json);
+}
+
+std::string JsonWatchResponse(const ResponseHeader& header, const std::vector<Event>& events,
+                              int64_t compact_revision, bool canceled) {
+  Json json = Json::object();
+  json["Header"] = HeaderJson(header);
+  Json list = Json::array();
+  for (const Event& event : events) list.push_back(EventJson(event));
+  json["Events"] = std::move(list);
+  json["CompactRevision"] = compact_revision;
+  json["Canceled"] = canceled;
+  json["Created"] = false;
   return Dump(json);
 }
 

@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "etcdgrpc/kv.h"
+#include "etcdgrpc/lease.h"
 #include "etcdgrpc/maintenance.h"
 #include "etcdgrpc/txn.h"
+#include "etcdgrpc/watch.h"
 
 namespace etcdgrpc::cli {
 
@@ -19,5 +21,25 @@ namespace etcdgrpc::cli {
 [[nodiscard]] std::string JsonTxn(const TxnResult& result);
 // [{"Endpoint": ..., "Status": {...}}, ...] with `status.endpoint` as given.
 [[nodiscard]] std::string JsonEndpointStatus(const std::vector<EndpointStatus>& statuses);
+
+// Lease commands. etcdctl prints clientv3's response structs, which embed the
+// header (its fields at the top level) and name the rest their own way:
+// grant {...header, "ID", "TTL", "Error"}, keep-alive {...header, "ID", "TTL"},
+// timetolive {...header, "id", "ttl", "granted-ttl", "keys" (base64, null if
+// none)}, list {...header, "leases": [{"id"}...]}; revoke prints etcd's own
+// response, {"header": {...}}.
+[[nodiscard]] std::string JsonLeaseGrant(const LeaseGrantResult& result);
+[[nodiscard]] std::string JsonLeaseRevoke(const ResponseHeader& header);
+[[nodiscard]] std::string JsonLeaseTimeToLive(const LeaseTimeToLiveResult& result);
+[[nodiscard]] std::string JsonLeaseList(const LeaseListResult& result);
+[[nodiscard]] std::string JsonLeaseKeepAlive(const LeaseKeepAliveResult& result);
+
+// One clientv3.WatchResponse: {"Header": {...}, "Events": [...],
+// "CompactRevision": n, "Canceled": b, "Created": false}. Events have
+// mvccpb's names ("type" only for DELETE, "kv", "prev_kv"). etcdctl never asks
+// for created notifications, so "Created" is always false.
+[[nodiscard]] std::string JsonWatchResponse(const ResponseHeader& header,
+                                            const std::vector<Event>& events,
+                                            int64_t compact_revision = 0, bool canceled = false);
 
 }  // namespace etcdgrpc::cli

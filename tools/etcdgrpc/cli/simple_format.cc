@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cli/lease_id.h"
 
 namespace etcdgrpc::cli {
 namespace {
@@ -88,6 +89,52 @@ std::string SimpleEndpointStatus(const std::vector<EndpointStatus>& statuses) {
     absl::StrAppend(&out, absl::StrJoin(EndpointStatusColumns(status), ", "), "\n");
   }
   return out;
+}
+
+std::string SimpleLeaseGrant(const LeaseGrantResult& result) {
+  return absl::StrCat("lease ", LeaseIdHex(result.id), " granted with TTL(", result.ttl, "s)\n");
+}
+
+std::string SimpleLeaseRevoke(int64_t id) {
+  return absl::StrCat("lease ", LeaseIdHex(id), " revoked\n");
+}
+
+std::string SimpleLeaseTimeToLive(const LeaseTimeToLiveResult& result, bool with_keys) {
+  if (result.granted_ttl == 0 && result.ttl == -1) {
+    return absl::StrCat("lease ", LeaseIdHex(result.id), " already expired\n");
+  }
+  std::string out = absl::StrCat("lease ", LeaseIdHex(result.id), " granted with TTL(",
+                                 result.granted_ttl, "s), remaining(", result.ttl, "s)");
+  if (with_keys) absl::StrAppend(&out, ", attached keys([", absl::StrJoin(result.keys, " "), "])");
+  return out + "\n";
+}
+
+std::string SimpleLeaseList(const LeaseListResult& result) {
+  std::string out = absl::StrCat("found ", result.ids.size(), " leases\n");
+  for (int64_t id : result.ids) absl::StrAppend(&out, LeaseIdHex(id), "\n");
+  return out;
+}
+
+std::string SimpleLeaseKeepAlive(int64_t id, int64_t ttl) {
+  return absl::StrCat("lease ", LeaseIdHex(id), " keepalived with TTL(", ttl, ")\n");
+}
+
+std::string SimpleLeaseLost(int64_t id) {
+  return absl::StrCat("lease ", LeaseIdHex(id), " expired or revoked.\n");
+}
+
+std::string SimpleWatchEvents(const std::vector<Event>& events, const SimpleOptions& options) {
+  std::string out;
+  for (const Event& event : events) {
+    out += event.type == EventType::kDelete ? "DELETE\n" : "PUT\n";
+    if (event.prev_kv) out += SimpleKeyValue(*event.prev_kv, options);
+    out += SimpleKeyValue(event.kv, options);
+  }
+  return out;
+}
+
+std::string SimpleWatchProgress(int64_t revision) {
+  return absl::StrCat("progress notify: ", revision, "\n");
 }
 
 std::string HumanizeBytes(uint64_t bytes) {

@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "etcdgrpc/kv.h"
+#include "etcdgrpc/lease.h"
 #include "etcdgrpc/maintenance.h"
 #include "etcdgrpc/txn.h"
 #include "etcdgrpc/types.h"
+#include "etcdgrpc/watch.h"
 
 namespace etcdgrpc::cli {
 
@@ -35,6 +37,30 @@ struct SimpleOptions {
 // raft index, raft applied index, errors. `status.endpoint` is printed as is.
 [[nodiscard]] std::vector<std::string> EndpointStatusColumns(const EndpointStatus& status);
 [[nodiscard]] std::string SimpleEndpointStatus(const std::vector<EndpointStatus>& statuses);
+
+// Lease commands (etcdctl's simplePrinter); ids as LeaseIdHex (lease_id.h).
+// "lease <id> granted with TTL(<ttl>s)".
+[[nodiscard]] std::string SimpleLeaseGrant(const LeaseGrantResult& result);
+// "lease <id> revoked".
+[[nodiscard]] std::string SimpleLeaseRevoke(int64_t id);
+// "lease <id> granted with TTL(<granted>s), remaining(<ttl>s)[, attached
+// keys([k1 k2])]", or "lease <id> already expired" for a lease etcd does not
+// have (granted TTL 0, TTL -1). Keys are printed raw, as Go's %v does.
+[[nodiscard]] std::string SimpleLeaseTimeToLive(const LeaseTimeToLiveResult& result,
+                                                bool with_keys);
+// "found <n> leases" and one id per line.
+[[nodiscard]] std::string SimpleLeaseList(const LeaseListResult& result);
+// "lease <id> keepalived with TTL(<ttl>)" (no unit, as etcdctl prints it).
+[[nodiscard]] std::string SimpleLeaseKeepAlive(int64_t id, int64_t ttl);
+// What `lease keep-alive` prints when it stops keeping a lost lease.
+[[nodiscard]] std::string SimpleLeaseLost(int64_t id);
+
+// One watch response: per event its type ("PUT"/"DELETE"), then the previous
+// key-value (when etcd sent one), then the key-value, as SimpleKeyValue does.
+[[nodiscard]] std::string SimpleWatchEvents(const std::vector<Event>& events,
+                                            const SimpleOptions& options);
+// etcdctl 3.5's line for a progress notification (3.4 has no --progress-notify).
+[[nodiscard]] std::string SimpleWatchProgress(int64_t revision);
 
 // go-humanize's Bytes(): SI units, e.g. 32768 -> "33 kB", 1500 -> "1.5 kB".
 [[nodiscard]] std::string HumanizeBytes(uint64_t bytes);

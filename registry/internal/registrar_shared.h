@@ -1,0 +1,70 @@
+// What a Registrar's registrations share and may outlive the Registrar
+// object with: the client, the resolved options (prefix, codec, TTL), the
+// background scheduler, the retry delays, and the list of live registrations
+// the Registrar deregisters when it goes away.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "etcdgrpc/client.h"
+#include "etcdgrpc/registry/codec.h"
+#include "etcdgrpc/registry/registrar.h"
+#include "registry/internal/scheduler.h"
+
+namespace etcdgrpc::registry::internal {
+
+class RegistrationCore;
+
+class RegistrarShared {
+ public:
+  RegistrarShared(Client& client, RegistrarOptions options);
+
+  Client& client() { return client_; }
+  const Codec& codec() const { return *codec_; }
+  const std::string& prefix() const { return prefix_; }
+  const RegistrarOptions& options() const { return options_; }
+  Scheduler& scheduler() { return scheduler_; }
+  // InvalidArgument when the options cannot work (TTL below 1 s, bad backoff).
+  const absl::Status& options_status() const { return options_status_; }
+  // The TTL asked for in whole seconds.
+  int64_t ttl_seconds() const { return ttl_seconds_; }
+  // Bounds Deregister and the wait for an attempt in flight.
+  absl::Duration request_timeout() const { return client_.options().request_timeout; }
+
+  std::string KeyOf(const ServiceInstance& instance) const;
+  // Checks the instance (generic and codec rules) and encodes it; refuses a
+  // value that would make the registration Txn exceed max_request_bytes.
+  absl::StatusOr<std::string> Encode(const ServiceInstance& instance, const std::string& key) const;
+  // The jittered delay before retry number `attempt` (0-based).
+  absl::Duration RetryDelay(int attempt);
+
+  void Track(const std::shared_ptr<RegistrationCore>& core);
+  void Forget(const RegistrationCore* core);
+  // The registrations still tracked; the list is emptied.
+  std::vector<std::shared_ptr<RegistrationCore>> TakeLive();
+
+ private:
+  Client& client_;
+  const RegistrarOptions options_;
+  const std::shared_ptr<const Codec> codec_;
+  const std::string prefix_;
+  const absl::Status options_status_;
+  const int64_t ttl_seconds_;
+  Scheduler scheduler_;
+
+  absl::Mutex mu_;
+  absl::BitGen random_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<const RegistrationCore*, std::weak_ptr<RegistrationCore>> live_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace etcdgrpc::registry::internal

@@ -1,0 +1,81 @@
+// etcd's Go gRPC naming records: GRPCResolver.Update (etcd 3.4
+// clientv3/naming/grpc.go) puts json.Marshal(naming.Update{Op, Addr,
+// Metadata}) at `{target}/{Addr}`; the 3.5+ endpoints manager
+// (client/v3/naming/endpoints) writes the same three fields
+// (internal.Update) at `{target}/{any key}`. Both read any such value.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "etcdgrpc/registry/codec.h"
+#include "registry/internal/json_text.h"
+#include "registry/internal/text.h"
+
+namespace etcdgrpc::registry {
+namespace {
+
+class Naming final : public Codec {
+ public:
+  std::string_view name() const override { return "naming"; }
+  std::string_view default_prefix() const override { return ""; }
+
+  std::string Key(std::string_view prefix, const ServiceInstance& instance) const override {
+    return JoinKey(JoinKey(prefix, instance.service), instance.address);
+  }
+
+  absl::StatusOr<std::string> Encode(const ServiceInstance& instance) const override {
+    nlohmann::ordered_json json = nlohmann::ordered_json::object();
+    json["Op"] = 0;  // naming.Add
+    json["Addr"] = instance.address;
+    json["Metadata"] = instance.metadata.empty() ? nlohmann::ordered_json(nullptr)
+                                                 : internal::MetadataObject(instance.metadata);
+    return internal::DumpGoStyle(json);
+  }
+
+  absl::StatusOr<ServiceInstance> Decode(std::string_view service, std::string_view key,
+                                         std::string_view value) const override {
+    const size_t slash = key.rfind('/');
+    if (slash == std::string_view::npos || slash + 1 == key.size()) {
+      return internal::BadValue(key, "is not under a {target}/ prefix");
+    }
+    absl::StatusOr<nlohmann::json> json = internal::ParseObject(key, value);
+    if (!json.ok()) return json.status();
+    ServiceInstance instance;
+    instance.id = std::string(key.substr(slash + 1));
+    if (service.empty()) {
+      const std::string_view parent = key.substr(0, slash);
+      instance.service = std::string(parent.substr(parent.rfind('/') + 1));
+    } else {
+      instance.service = std::string(service);
+    }
+    if (auto op = json->find("Op"); op != json->end() && !op->is_number_integer()) {
+      return internal::BadValue(key, "has an \"Op\" that is not a number");
+    }
+    // Go's watchers treat every stored record as an addition whatever its
+    // Op, so the Op value is not checked further.
+    absl::StatusOr<std::string> addr = internal::OptionalString(key, *json, "Addr");
+    if (!addr.ok()) return addr.status();
+    if (addr->empty()) return internal::BadValue(key, "has no \"Addr\"");
+    instance.address = *std::move(addr);
+    if (auto metadata = json->find("Metadata"); metadata != json->end() && !metadata->is_null()) {
+      if (metadata->is_object()) {
+        auto read = internal::ReadMetadata(key, *metadata, "Metadata");
+        if (!read.ok()) return read.status();
+        instance.metadata = *std::move(read);
+      } else {
+        // Go's Metadata is interface{}: a string, a number, a list.
+        instance.metadata["metadata"] =
+            metadata->is_string() ? metadata->get<std::string>() : metadata->dump();
+      }
+    }
+    return instance;
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const Codec> NamingCodec() {
+  static const auto* codec = new std::shared_ptr<const Codec>(std::make_shared<Naming>());
+  return *codec;
+}
+
+}  // namespace etcdgrpc::registry

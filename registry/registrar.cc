@@ -1,0 +1,42 @@
+#include "etcdgrpc/registry/registrar.h"
+
+#include <utility>
+
+#include "registry/internal/registrar_shared.h"
+#include "registry/internal/registration_core.h"
+
+namespace etcdgrpc::registry {
+
+Registrar::Registrar(Client& client, RegistrarOptions options)
+    : shared_(std::make_shared<internal::RegistrarShared>(client, std::move(options))) {}
+
+Registrar::~Registrar() {
+  for (const auto& core : shared_->TakeLive()) (void)core->Deregister();
+  // Retries still scheduled are dropped; registrations that outlive this
+  // object are deregistered already and do nothing more.
+  shared_->scheduler().Shutdown();
+}
+
+absl::StatusOr<Registration> Registrar::Register(ServiceInstance instance,
+                                                 RegistrationListener* listener,
+                                                 const RegisterOptions& options) {
+  if (!shared_->options_status().ok()) return shared_->options_status();
+  // Checked before the key is built: the key is made of these fields.
+  if (absl::Status s = ValidateInstance(instance); !s.ok()) return s;
+  std::string key = shared_->KeyOf(instance);
+  auto core = std::make_shared<internal::RegistrationCore>(shared_, std::move(instance),
+                                                           std::move(key), listener);
+  if (absl::Status s = core->Start(options.replace); !s.ok()) return s;
+  shared_->Track(core);
+  return Registration(std::move(core));
+}
+
+std::string Registrar::KeyOf(const ServiceInstance& instance) const {
+  return shared_->KeyOf(instance);
+}
+
+const std::string& Registrar::prefix() const { return shared_->prefix(); }
+
+const Codec& Registrar::codec() const { return shared_->codec(); }
+
+}  // namespace etcdgrpc::registry

@@ -1,0 +1,49 @@
+// What the resolver publishes: a service's endpoints (decoded registry
+// records) as an immutable snapshot with the store revision it reflects, and
+// the changes between two snapshots.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "etcdgrpc/registry/service_instance.h"
+
+namespace etcdgrpc::resolver {
+
+struct Endpoint {
+  // The etcd key of the record and where it was last written.
+  std::string key;
+  int64_t mod_revision = 0;
+  int64_t lease = 0;
+  registry::ServiceInstance instance;
+
+  const std::string& address() const { return instance.address; }
+  // metadata "weight" as a positive integer; 1 when absent or not a number.
+  int weight() const;
+  // metadata "zone"; empty when absent.
+  std::string zone() const;
+};
+
+// One immutable view of a service. Shared between threads; never changes.
+struct EndpointSet {
+  std::string service;
+  // The store revision this set reflects: every change up to it is in.
+  int64_t revision = 0;
+  // In key order.
+  std::vector<std::shared_ptr<const Endpoint>> endpoints;
+};
+
+struct EndpointChanges {
+  std::vector<std::shared_ptr<const Endpoint>> added;
+  std::vector<std::shared_ptr<const Endpoint>> removed;
+  // New version of an endpoint whose key was already there.
+  std::vector<std::shared_ptr<const Endpoint>> updated;
+  bool empty() const { return added.empty() && removed.empty() && updated.empty(); }
+};
+
+// The changes from `before` to `after` (matched by key).
+[[nodiscard]] EndpointChanges Diff(const EndpointSet& before, const EndpointSet& after);
+
+}  // namespace etcdgrpc::resolver

@@ -1,0 +1,71 @@
+// A live view of one service's endpoints: the registry records under the
+// service's prefix, listed once and then followed on the client's shared
+// watch stream, published as immutable snapshots that readers load without
+// a lock.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "etcdgrpc/resolver/endpoint.h"
+
+namespace etcdgrpc::resolver {
+
+class ServiceListener {
+ public:
+  virtual ~ServiceListener() = default;
+  // The endpoints changed; first called with the current set (as all
+  // "added") when subscribing. Calls for one subscription never overlap and
+  // never run under a library lock; they run on the client's watch thread or
+  // the subscribing thread.
+  virtual void OnUpdate(const EndpointSet& endpoints, const EndpointChanges& changes) = 0;
+  // Something the view worked around: a record that does not decode or has
+  // an unusable address (skipped; reported once per version of the record),
+  // a compaction that forced a re-list, a watch that ended and was restarted.
+  virtual void OnProblem(const absl::Status& /*problem*/) {}
+};
+
+namespace internal {
+class ViewCore;
+}  // namespace internal
+
+class ServiceView {
+ public:
+  explicit ServiceView(std::shared_ptr<internal::ViewCore> core);
+  ~ServiceView();
+
+  [[nodiscard]] const std::string& service() const;
+  // The current endpoints. Lock-free.
+  [[nodiscard]] std::shared_ptr<const EndpointSet> snapshot() const;
+
+  // Ends listener calls when destroyed (waits for one in progress unless
+  // destroyed from inside it).
+  class Subscription {
+   public:
+    Subscription() = default;
+    Subscription(Subscription&&) noexcept;
+    Subscription& operator=(Subscription&&) noexcept;
+    ~Subscription();
+    void Cancel();
+
+    Subscription(std::shared_ptr<internal::ViewCore> core, std::shared_ptr<void> state);
+
+   private:
+    std::shared_ptr<internal::ViewCore> core_;
+    std::shared_ptr<void> state_;
+  };
+  [[nodiscard]] Subscription Subscribe(ServiceListener* listener);
+
+  // OK once the service has at least one endpoint; DEADLINE_EXCEEDED after
+  // `timeout` otherwise.
+  [[nodiscard]] absl::Status WaitForEndpoints(absl::Duration timeout) const;
+
+  [[nodiscard]] internal::ViewCore& core() const { return *core_; }
+
+ private:
+  std::shared_ptr<internal::ViewCore> core_;
+};
+
+}  // namespace etcdgrpc::resolver

@@ -1,0 +1,162 @@
+#include "internal/balancer_core.h"
+
+#include <functional>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "internal/epoch.h"
+
+namespace etcdgrpc::resolver::internal {
+namespace {
+
+// A per-thread xorshift64* generator: random enough to spread choices, with
+// no shared state.
+uint64_t NextRandom() {
+  thread_local uint64_t state =
+      std::hash<std::thread::id>()(std::this_thread::get_id()) * 0x9E3779B97F4A7C15ULL | 1;
+  state ^= state >> 12;
+  state ^= state << 25;
+  state ^= state >> 27;
+  return state * 0x2545F4914F6CDD1DULL;
+}
+
+size_t ThisThreadStripe(size_t stripes) {
+  thread_local const size_t stripe = std::hash<std::thread::id>()(std::this_thread::get_id());
+  return stripe % stripes;
+}
+
+bool Healthy(const PickSlot& slot) {
+  return !slot.channel->failing.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+BalancerCore::BalancerCore(std::string service, BalancerOptions options,
+                           std::shared_ptr<ChannelPool> pool)
+    : service_(std::move(service)),
+      options_(std::move(options)),
+      pool_(std::move(pool)),
+      table_(std::make_unique<PickTable>()) {}
+
+BalancerCore::~BalancerCore() {
+  // No update may run while the members below go away.
+  subscription_.Cancel();
+}
+
+void BalancerCore::Attach(std::shared_ptr<ServiceView> view) {
+  view_ = std::move(view);
+  subscription_ = view_->Subscribe(&adapter_);
+}
+
+void BalancerCore::Update(const EndpointSet& set) {
+  auto table = std::make_unique<PickTable>(BuildPickTable(
+      set, options_, [this](const std::string& address) { return pool_->Get(address); }));
+  const bool any = !table->slots.empty();
+  table_.Publish(std::move(table));
+  absl::MutexLock lock(&wait_mu_);
+  has_endpoints_ = any;
+}
+
+uint64_t BalancerCore::NextTicket() {
+  return stripes_[ThisThreadStripe(kStripes)].next.fetch_add(1, std::memory_order_relaxed) +
+         ThisThreadStripe(kStripes);
+}
+
+const PickSlot* BalancerCore::ChooseFrom(const PickTable& table, const std::vector<uint32_t>& group,
+                                         const std::vector<uint32_t>& weighted, bool healthy_only) {
+  const size_t n = group.size();
+  if (n == 0) return nullptr;
+  auto usable = [&](uint32_t index) -> const PickSlot* {
+    const PickSlot& slot = table.slots[index];
+    return !healthy_only || Healthy(slot) ? &slot : nullptr;
+  };
+  switch (options_.policy) {
+    case Policy::kPickFirst:
+      for (uint32_t index : group) {
+        if (const PickSlot* slot = usable(index)) return slot;
+      }
+      return nullptr;
+    case Policy::kWeightedRoundRobin: {
+      const uint64_t ticket = NextTicket();
+      for (size_t i = 0; i < weighted.size(); ++i) {
+        if (const PickSlot* slot = usable(weighted[(ticket + i) % weighted.size()])) return slot;
+      }
+      return nullptr;
+    }
+    case Policy::kPowerOfTwoChoices: {
+      if (n >= 2) {
+        // Two distinct members, uniformly.
+        const uint64_t random = NextRandom();
+        const size_t i = (random & 0xffffffff) % n;
+        size_t j = (random >> 32) % (n - 1);
+        if (j >= i) ++j;
+        const PickSlot* first = usable(group[i]);
+        const PickSlot* second = usable(group[j]);
+        if (first != nullptr && second != nullptr) {
+          return first->channel->in_flight.load(std::memory_order_relaxed) <=
+                         second->channel->in_flight.load(std::memory_order_relaxed)
+                     ? first
+                     : second;
+        }
+        if (first != nullptr || second != nullptr) return first != nullptr ? first : second;
+      }
+      [[fallthrough]];  // one member, or both samples failing: go round
+    }
+    case Policy::kRoundRobin: {
+      const uint64_t ticket = NextTicket();
+      for (size_t i = 0; i < n; ++i) {
+        if (const PickSlot* slot = usable(group[(ticket + i) % n])) return slot;
+      }
+      return nullptr;
+    }
+  }
+  return nullptr;
+}
+
+const PickSlot* BalancerCore::Choose(const PickTable& table) {
+  if (table.slots.empty()) return nullptr;
+  // Healthy endpoints of the preferred zone, then healthy others; when every
+  // endpoint is failing, pick anyway (the call may find it recovered).
+  for (bool healthy_only : {true, false}) {
+    if (const PickSlot* slot =
+            ChooseFrom(table, table.preferred, table.preferred_wrr, healthy_only)) {
+      return slot;
+    }
+    if (const PickSlot* slot = ChooseFrom(table, table.others, table.others_wrr, healthy_only)) {
+      return slot;
+    }
+  }
+  return nullptr;
+}
+
+absl::StatusOr<PickResult> BalancerCore::Pick() {
+  const bool counts = options_.policy == Policy::kPowerOfTwoChoices;
+  const absl::Time deadline = absl::Now() + options_.wait_for_endpoints;
+  while (true) {
+    {
+      EpochDomain::ReadGuard guard;
+      const PickTable& table = *table_.Load();
+      if (const PickSlot* slot = Choose(table)) {
+        return PickResult(slot->endpoint, slot->channel, counts);
+      }
+    }
+    // No endpoint: wait for one (the only path that blocks).
+    absl::MutexLock lock(&wait_mu_);
+    if (!has_endpoints_ &&
+        !wait_mu_.AwaitWithDeadline(absl::Condition(&has_endpoints_), deadline)) {
+      return absl::UnavailableError(
+          absl::StrCat("no endpoint of service \"", service_, "\" within ",
+                       absl::FormatDuration(options_.wait_for_endpoints),
+                       options_.require_metadata.empty() ? "" : " (after the metadata filter)"));
+    }
+  }
+}
+
+size_t BalancerCore::eligible() const {
+  EpochDomain::ReadGuard guard;
+  return table_.Load()->slots.size();
+}
+
+}  // namespace etcdgrpc::resolver::internal

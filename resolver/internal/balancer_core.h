@@ -1,0 +1,72 @@
+// The state behind a Balancer: the current pick table (lock-free reads),
+// striped round-robin counters, and the wait for a first endpoint.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "etcdgrpc/resolver/balancer.h"
+#include "etcdgrpc/resolver/service_view.h"
+#include "internal/channel_pool.h"
+#include "internal/pick_table.h"
+#include "internal/snapshot_cell.h"
+
+namespace etcdgrpc::resolver::internal {
+
+class BalancerCore {
+ public:
+  BalancerCore(std::string service, BalancerOptions options, std::shared_ptr<ChannelPool> pool);
+
+  // A new snapshot of the service: rebuild and publish the table. Calls are
+  // serialized by the caller (the view's listener calls never overlap).
+  void Update(const EndpointSet& set);
+  [[nodiscard]] absl::StatusOr<PickResult> Pick();
+  [[nodiscard]] size_t eligible() const;
+  ~BalancerCore();
+  // Follows `view`: a new table for each change of its endpoints.
+  void Attach(std::shared_ptr<ServiceView> view);
+
+ private:
+  // Null when the table is empty.
+  const PickSlot* Choose(const PickTable& table);
+  const PickSlot* ChooseFrom(const PickTable& table, const std::vector<uint32_t>& group,
+                             const std::vector<uint32_t>& weighted, bool healthy_only);
+  uint64_t NextTicket();
+
+  const std::string service_;
+  const BalancerOptions options_;
+  const std::shared_ptr<ChannelPool> pool_;
+  SnapshotCell<PickTable> table_;
+
+  class Adapter : public ServiceListener {
+   public:
+    explicit Adapter(BalancerCore* core) : core_(core) {}
+    void OnUpdate(const EndpointSet& endpoints, const EndpointChanges&) override {
+      core_->Update(endpoints);
+    }
+
+   private:
+    BalancerCore* core_;
+  };
+  Adapter adapter_{this};
+  std::shared_ptr<ServiceView> view_;
+  ServiceView::Subscription subscription_;
+
+  // Round-robin position, striped per thread so that threads picking at the
+  // same time do not fight over one cache line.
+  struct alignas(64) Stripe {
+    std::atomic<uint64_t> next{0};
+  };
+  static constexpr int kStripes = 8;
+  Stripe stripes_[kStripes];
+
+  absl::Mutex wait_mu_;
+  bool has_endpoints_ ABSL_GUARDED_BY(wait_mu_) = false;
+};
+
+}  // namespace etcdgrpc::resolver::internal

@@ -1,0 +1,49 @@
+// The immutable table a Balancer picks from: the eligible endpoints of one
+// snapshot with their channels, grouped by zone preference, and the smooth
+// weighted round-robin order precomputed, so that a pick is a few loads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "etcdgrpc/resolver/balancer.h"
+#include "etcdgrpc/resolver/endpoint.h"
+#include "internal/channel_pool.h"
+
+namespace etcdgrpc::resolver::internal {
+
+struct PickSlot {
+  std::shared_ptr<const Endpoint> endpoint;
+  std::shared_ptr<ChannelEntry> channel;
+};
+
+struct PickTable {
+  std::string service;
+  int64_t revision = 0;
+  std::vector<PickSlot> slots;  // eligible endpoints, key order
+  // Indices into `slots`: the preferred zone's (all of them without a
+  // preference) and the others.
+  std::vector<uint32_t> preferred;
+  std::vector<uint32_t> others;
+  // Smooth weighted round-robin order over `preferred` and over `others`.
+  std::vector<uint32_t> preferred_wrr;
+  std::vector<uint32_t> others_wrr;
+};
+
+// Builds the table of `set` under `options`; `channel_for` gives the shared
+// channel entry of an address.
+[[nodiscard]] PickTable BuildPickTable(
+    const EndpointSet& set, const BalancerOptions& options,
+    const std::function<std::shared_ptr<ChannelEntry>(const std::string&)>& channel_for);
+
+// One period of nginx's smooth weighted round robin over `members` with
+// `weights` (parallel vectors). Weights are divided by their gcd, and scaled
+// down when the period would exceed `max_period`.
+[[nodiscard]] std::vector<uint32_t> SmoothWeightedOrder(const std::vector<uint32_t>& members,
+                                                        std::vector<int> weights,
+                                                        int max_period = 4096);
+
+}  // namespace etcdgrpc::resolver::internal

@@ -1,0 +1,313 @@
+#include "internal/view_core.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "etcdgrpc/errors.h"
+#include "etcdgrpc/registry/service_instance.h"
+#include "internal/epoch.h"
+
+namespace etcdgrpc::resolver::internal {
+
+// Forwards a watch's calls to the view, tagged with the watch's generation.
+class ViewCore::WatchAdapter : public WatchListener {
+ public:
+  WatchAdapter(std::weak_ptr<ViewCore> view, uint64_t generation)
+      : view_(std::move(view)), generation_(generation) {}
+  void OnEvents(const WatchEvents& batch) override {
+    if (auto view = view_.lock()) view->OnWatchEvents(generation_, batch);
+  }
+  void OnProgress(int64_t revision) override {
+    if (auto view = view_.lock()) view->OnWatchProgress(generation_, revision);
+  }
+  void OnEnd(const WatchEnd& end) override {
+    if (auto view = view_.lock()) view->OnWatchEnd(generation_, end);
+  }
+
+ private:
+  std::weak_ptr<ViewCore> view_;
+  const uint64_t generation_;
+};
+
+ViewCore::ViewCore(Client& client, std::shared_ptr<const registry::Codec> codec, std::string prefix,
+                   std::string service, Scheduler* scheduler)
+    : client_(client),
+      codec_(std::move(codec)),
+      prefix_(std::move(prefix)),
+      service_(std::move(service)),
+      service_prefix_(codec_->ServicePrefix(prefix_, service_)),
+      scheduler_(scheduler),
+      cell_(std::make_unique<Holder>(Holder{std::make_shared<EndpointSet>()})) {
+  absl::MutexLock lock(&mu_);
+  published_ = std::make_shared<EndpointSet>(EndpointSet{service_, 0, {}});
+  cell_.Publish(std::make_unique<Holder>(Holder{published_}));
+}
+
+ViewCore::~ViewCore() { Stop(); }
+
+absl::Status ViewCore::Start() {
+  absl::StatusOr<GetResult> listing = client_.Range(KeyRange::Prefix(service_prefix_));
+  if (!listing.ok()) return listing.status();
+  ToDrain to_drain;
+  absl::StatusOr<WatchHandle> previous;
+  {
+    absl::MutexLock lock(&mu_);
+    to_drain = ApplyListing(*std::move(listing));
+    previous = StartWatchLocked(revision_ + 1);
+  }
+  Drain(to_drain);
+  return previous.status();
+}
+
+void ViewCore::Stop() {
+  WatchHandle watch;
+  std::unique_ptr<WatchAdapter> adapter;
+  std::vector<std::shared_ptr<Subscriber>> subscribers;
+  {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    watch = std::move(watch_);
+    adapter = std::move(adapter_);
+    subscribers.swap(subscribers_);
+  }
+  watch.Cancel();  // outside the lock: it waits for a listener call in progress
+  for (auto& subscriber : subscribers) subscriber->executor.Stop();
+}
+
+std::shared_ptr<const EndpointSet> ViewCore::snapshot() const {
+  EpochDomain::ReadGuard guard;
+  return cell_.Load()->set;
+}
+
+std::shared_ptr<void> ViewCore::Subscribe(ServiceListener* listener) {
+  auto subscriber = std::make_shared<Subscriber>(listener);
+  bool drain;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopped_) subscribers_.push_back(subscriber);
+    std::shared_ptr<const EndpointSet> current = published_;
+    // Queued under the lock, so it comes before any later update.
+    drain = subscriber->executor.Post([subscriber, current]() {
+      EndpointChanges changes;
+      changes.added = current->endpoints;
+      subscriber->listener->OnUpdate(*current, changes);
+    });
+  }
+  if (drain) subscriber->executor.Drain();
+  return subscriber;
+}
+
+void ViewCore::Unsubscribe(const std::shared_ptr<void>& subscription) {
+  auto subscriber = std::static_pointer_cast<Subscriber>(subscription);
+  subscriber->executor.Stop();
+  absl::MutexLock lock(&mu_);
+  subscribers_.erase(std::remove(subscribers_.begin(), subscribers_.end(), subscriber),
+                     subscribers_.end());
+}
+
+absl::Status ViewCore::WaitForEndpoints(absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto any = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !published_->endpoints.empty(); };
+  if (mu_.AwaitWithTimeout(absl::Condition(&any), timeout)) return absl::OkStatus();
+  return absl::DeadlineExceededError(absl::StrCat("no endpoint of service \"", service_,
+                                                  "\" within ", absl::FormatDuration(timeout)));
+}
+
+int ViewCore::relists() const {
+  absl::MutexLock lock(&mu_);
+  return relists_;
+}
+
+std::shared_ptr<const Endpoint> ViewCore::Decode(const KeyValue& kv,
+                                                 std::vector<absl::Status>& problems) {
+  absl::StatusOr<registry::ServiceInstance> instance = codec_->Decode(service_, kv.key, kv.value);
+  absl::Status problem;
+  if (!instance.ok()) {
+    problem = instance.status();
+  } else if (absl::Status address = registry::ValidateAddress(instance->address); !address.ok()) {
+    // gRPC could not dial it: skip rather than hand out a broken channel.
+    problem = absl::InvalidArgumentError(
+        absl::StrCat("record ", kv.key, " has an unusable address: ", address.message()));
+  }
+  if (!problem.ok()) {
+    if (reported_.insert({kv.key, kv.mod_revision}).second) {
+      problems.push_back(absl::Status(
+          problem.code(),
+          absl::StrCat("skipped (revision ", kv.mod_revision, "): ", problem.message())));
+    }
+    return nullptr;
+  }
+  auto endpoint = std::make_shared<Endpoint>();
+  endpoint->key = kv.key;
+  endpoint->mod_revision = kv.mod_revision;
+  endpoint->lease = kv.lease;
+  endpoint->instance = *std::move(instance);
+  return endpoint;
+}
+
+ViewCore::ToDrain ViewCore::ApplyListing(GetResult listing) {
+  std::vector<absl::Status> problems;
+  records_.clear();
+  for (const KeyValue& kv : listing.kvs) {
+    if (auto endpoint = Decode(kv, problems)) records_[kv.key] = std::move(endpoint);
+  }
+  return PublishLocked(listing.header.revision, std::move(problems));
+}
+
+ViewCore::ToDrain ViewCore::PublishLocked(int64_t revision, std::vector<absl::Status> problems) {
+  auto set = std::make_shared<EndpointSet>();
+  set->service = service_;
+  set->revision = std::max(revision, revision_);
+  revision_ = set->revision;
+  set->endpoints.reserve(records_.size());
+  for (const auto& [key, endpoint] : records_) set->endpoints.push_back(endpoint);
+  EndpointChanges changes = Diff(*published_, *set);
+  if (changes.empty() && problems.empty() && set->revision == published_->revision) return {};
+  published_ = set;
+  cell_.Publish(std::make_unique<Holder>(Holder{set}));
+  if (changes.empty() && problems.empty()) return {};  // only the revision moved
+  return QueueLocked(set, changes, problems);
+}
+
+ViewCore::ToDrain ViewCore::QueueLocked(const std::shared_ptr<const EndpointSet>& set,
+                                        const EndpointChanges& changes,
+                                        const std::vector<absl::Status>& problems) {
+  ToDrain to_drain;
+  for (const auto& subscriber : subscribers_) {
+    if (subscriber->executor.Post([subscriber, set, changes, problems]() {
+          for (const absl::Status& problem : problems) subscriber->listener->OnProblem(problem);
+          if (set != nullptr && !changes.empty()) subscriber->listener->OnUpdate(*set, changes);
+        })) {
+      to_drain.push_back(subscriber);
+    }
+  }
+  return to_drain;
+}
+
+void ViewCore::Drain(const ToDrain& subscribers) {
+  for (const auto& subscriber : subscribers) subscriber->executor.Drain();
+}
+
+absl::StatusOr<WatchHandle> ViewCore::StartWatchLocked(int64_t from_revision) {
+  const uint64_t generation = ++generation_;
+  auto adapter = std::make_unique<WatchAdapter>(weak_from_this(), generation);
+  absl::StatusOr<WatchHandle> watch = client_.Watch(
+      {.range = KeyRange::Prefix(service_prefix_), .start_revision = from_revision}, adapter.get());
+  if (!watch.ok()) return watch.status();
+  adapter_.swap(adapter);
+  if (adapter != nullptr) retired_adapters_.push_back(std::move(adapter));
+  WatchHandle previous = std::move(watch_);
+  watch_ = *std::move(watch);
+  return previous;
+}
+
+void ViewCore::OnWatchEvents(uint64_t generation, const WatchEvents& batch) {
+  ToDrain to_drain;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_ || generation != generation_) return;
+    to_drain = ApplyEvents(batch);
+  }
+  Drain(to_drain);
+}
+
+ViewCore::ToDrain ViewCore::ApplyEvents(const WatchEvents& batch) {
+  std::vector<absl::Status> problems;
+  int64_t revision = revision_;
+  for (const Event& event : batch.events) {
+    revision = std::max(revision, event.kv.mod_revision);
+    if (event.type == EventType::kDelete) {
+      records_.erase(event.kv.key);
+      continue;
+    }
+    if (auto endpoint = Decode(event.kv, problems)) {
+      records_[event.kv.key] = std::move(endpoint);
+    } else {
+      records_.erase(event.kv.key);  // its previous version no longer holds
+    }
+  }
+  return PublishLocked(revision, std::move(problems));
+}
+
+void ViewCore::OnWatchProgress(uint64_t generation, int64_t revision) {
+  ToDrain to_drain;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_ || generation != generation_) return;
+    to_drain = PublishLocked(revision, {});
+  }
+  Drain(to_drain);
+}
+
+void ViewCore::OnWatchEnd(uint64_t generation, const WatchEnd& end) {
+  ToDrain to_drain;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_ || generation != generation_) return;
+    // The client is closing: there is nothing to resume with.
+    if (absl::IsCancelled(end.status) && end.status.message() == "the client was closed") return;
+    absl::Status problem =
+        IsCompacted(end.status)
+            ? absl::OutOfRangeError(absl::StrCat("history compacted up to revision ",
+                                                 end.compact_revision, " while following ",
+                                                 service_prefix_, "; listing it again"))
+            : absl::Status(end.status.code(),
+                           absl::StrCat("the watch of ", service_prefix_, " ended (",
+                                        end.status.message(), "); listing it again"));
+    to_drain = QueueLocked(nullptr, {}, {problem});
+  }
+  Drain(to_drain);
+  Relist(absl::ZeroDuration());
+}
+
+void ViewCore::Relist(absl::Duration delay) {
+  std::weak_ptr<ViewCore> weak = weak_from_this();
+  auto run = [weak] {
+    std::shared_ptr<ViewCore> view = weak.lock();
+    if (view == nullptr) return;
+    view->client_.RangeAsync(
+        KeyRange::Prefix(view->service_prefix_), {}, [weak](absl::StatusOr<GetResult> listing) {
+          std::shared_ptr<ViewCore> view = weak.lock();
+          if (view == nullptr) return;
+          ToDrain to_drain;
+          WatchHandle previous;
+          absl::Status status = listing.status();
+          {
+            absl::MutexLock lock(&view->mu_);
+            if (view->stopped_) return;
+            if (status.ok()) {
+              ++view->relists_;
+              to_drain = view->ApplyListing(*std::move(listing));
+              absl::StatusOr<WatchHandle> started = view->StartWatchLocked(view->revision_ + 1);
+              status = started.status();
+              if (started.ok()) previous = *std::move(started);
+            }
+          }
+          previous.Cancel();
+          Drain(to_drain);
+          if (status.ok()) {
+            absl::MutexLock lock(&view->mu_);
+            view->failed_relists_ = 0;
+            return;
+          }
+          // Try again with a growing delay (etcd down, no permission, ...).
+          // Under the lock: Stop() takes it before the scheduler goes away.
+          absl::MutexLock lock(&view->mu_);
+          if (view->stopped_) return;
+          const int failures = ++view->failed_relists_;
+          const absl::Duration retry =
+              std::min(absl::Milliseconds(100) * (1 << std::min(failures, 6)), absl::Seconds(5));
+          view->scheduler_->RunAfter(retry, [weak] {
+            if (auto again = weak.lock()) again->Relist(absl::ZeroDuration());
+          });
+        });
+  };
+  if (delay <= absl::ZeroDuration()) {
+    run();
+  } else {
+    scheduler_->RunAfter(delay, run);
+  }
+}
+
+}  // namespace etcdgrpc::resolver::internal

@@ -1,0 +1,117 @@
+// The state behind a ServiceView: the decoded records of one service, kept
+// current from a Range at revision R and a watch from R + 1 on the client's
+// shared watch stream, re-listed (and diffed) after a compaction, published
+// as immutable snapshots.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "etcdgrpc/client.h"
+#include "etcdgrpc/registry/codec.h"
+#include "etcdgrpc/resolver/endpoint.h"
+#include "etcdgrpc/resolver/service_view.h"
+#include "internal/scheduler.h"
+#include "internal/serial_executor.h"
+#include "internal/snapshot_cell.h"
+
+namespace etcdgrpc::resolver::internal {
+
+class ViewCore : public std::enable_shared_from_this<ViewCore> {
+ public:
+  ViewCore(Client& client, std::shared_ptr<const registry::Codec> codec, std::string prefix,
+           std::string service, Scheduler* scheduler);
+  ~ViewCore();
+
+  // The first listing and the watch that follows it.
+  [[nodiscard]] absl::Status Start();
+  // Stops the watch and re-lists; no listener call starts afterwards.
+  void Stop();
+
+  const std::string& service() const { return service_; }
+  [[nodiscard]] std::shared_ptr<const EndpointSet> snapshot() const;
+  [[nodiscard]] std::shared_ptr<void> Subscribe(ServiceListener* listener);
+  void Unsubscribe(const std::shared_ptr<void>& subscription);
+  [[nodiscard]] absl::Status WaitForEndpoints(absl::Duration timeout) const;
+
+  // For tests.
+  [[nodiscard]] int relists() const;
+
+ private:
+  struct Holder {
+    std::shared_ptr<const EndpointSet> set;
+  };
+  struct Subscriber {
+    explicit Subscriber(ServiceListener* listener) : listener(listener) {}
+    ServiceListener* const listener;
+    etcdgrpc::internal::SerialExecutor executor;
+  };
+  class WatchAdapter;
+
+  // Decodes one record; on failure reports it (once per version) and
+  // returns null.
+  std::shared_ptr<const Endpoint> Decode(const KeyValue& kv, std::vector<absl::Status>& problems)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Subscribers whose queued calls the caller must run (Drain) after
+  // releasing the lock: calls are queued under it, so every subscriber sees
+  // updates in order, and run outside it.
+  using ToDrain = std::vector<std::shared_ptr<Subscriber>>;
+  // Publishes the records as a snapshot at `revision` and queues the news.
+  [[nodiscard]] ToDrain PublishLocked(int64_t revision, std::vector<absl::Status> problems)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] ToDrain QueueLocked(const std::shared_ptr<const EndpointSet>& set,
+                                    const EndpointChanges& changes,
+                                    const std::vector<absl::Status>& problems)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void Drain(const ToDrain& subscribers);
+  // Replaces the records with a listing (first start or re-list).
+  [[nodiscard]] ToDrain ApplyListing(GetResult listing) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts watching from `from_revision`; the watch it replaces is returned,
+  // to be cancelled after releasing the lock (cancelling waits for its
+  // listener call in progress).
+  [[nodiscard]] absl::StatusOr<WatchHandle> StartWatchLocked(int64_t from_revision)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnWatchEvents(uint64_t generation, const WatchEvents& batch);
+  [[nodiscard]] ToDrain ApplyEvents(const WatchEvents& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnWatchProgress(uint64_t generation, int64_t revision);
+  void OnWatchEnd(uint64_t generation, const WatchEnd& end);
+  // Lists again (after a compaction or a failed watch) and resumes watching.
+  void Relist(absl::Duration delay);
+
+  Client& client_;
+  const std::shared_ptr<const registry::Codec> codec_;
+  const std::string prefix_;
+  const std::string service_;
+  const std::string service_prefix_;
+  Scheduler* const scheduler_;
+  SnapshotCell<Holder> cell_;
+
+  mutable absl::Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  // Records by key; kept in key order for snapshots.
+  std::map<std::string, std::shared_ptr<const Endpoint>> records_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const EndpointSet> published_ ABSL_GUARDED_BY(mu_);
+  int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
+  // (key, mod_revision) of records already reported as unusable.
+  std::set<std::pair<std::string, int64_t>> reported_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Subscriber>> subscribers_ ABSL_GUARDED_BY(mu_);
+  // Bumped for every new watch, so that calls from an ended one are ignored.
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<WatchAdapter> adapter_ ABSL_GUARDED_BY(mu_);
+  // Adapters of ended watches: one may still be inside a call (a re-list
+  // starts from its OnEnd), so they live as long as the view.
+  std::vector<std::unique_ptr<WatchAdapter>> retired_adapters_ ABSL_GUARDED_BY(mu_);
+  WatchHandle watch_ ABSL_GUARDED_BY(mu_);
+  int relists_ ABSL_GUARDED_BY(mu_) = 0;
+  int failed_relists_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace etcdgrpc::resolver::internal

@@ -1,0 +1,104 @@
+#include "etcdgrpc/resolver/resolver.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "internal/balancer_core.h"
+#include "internal/channel_pool.h"
+#include "internal/scheduler.h"
+#include "internal/view_core.h"
+
+namespace etcdgrpc::resolver {
+namespace internal {
+
+// What a Resolver owns. The scheduler is declared first so that it is
+// destroyed last, after everything that schedules on it.
+class ResolverCore {
+ public:
+  ResolverCore(Client& client, ResolverOptions options)
+      : client_(client),
+        codec_(options.codec != nullptr ? options.codec : registry::NativeCodec()),
+        prefix_(options.prefix.value_or(std::string(codec_->default_prefix()))),
+        pool_(std::make_shared<ChannelPool>(options.channel_credentials != nullptr
+                                                ? options.channel_credentials
+                                                : grpc::InsecureChannelCredentials(),
+                                            options.channel_arguments.value_or(DefaultArguments()),
+                                            options.health_poll_interval, &scheduler_)) {}
+
+  ~ResolverCore() {
+    absl::MutexLock lock(&mu_);
+    for (auto& [service, weak] : views_) {
+      if (auto view = weak.lock()) view->Stop();
+    }
+  }
+
+  absl::StatusOr<std::shared_ptr<ServiceView>> Watch(std::string_view service) {
+    // The same rules as for registering (not empty, no '/', UTF-8).
+    registry::ServiceInstance probe;
+    probe.service = std::string(service);
+    probe.id = "x";
+    probe.address = "x:1";
+    if (absl::Status valid = registry::ValidateInstance(probe); !valid.ok()) return valid;
+    absl::MutexLock lock(&mu_);
+    std::weak_ptr<ViewCore>& weak = views_[std::string(service)];
+    std::shared_ptr<ViewCore> view = weak.lock();
+    if (view == nullptr) {
+      view =
+          std::make_shared<ViewCore>(client_, codec_, prefix_, std::string(service), &scheduler_);
+      if (absl::Status started = view->Start(); !started.ok()) return started;
+      weak = view;
+    }
+    return std::make_shared<ServiceView>(view);
+  }
+
+  absl::StatusOr<std::shared_ptr<Balancer>> Balance(std::string_view service,
+                                                    BalancerOptions options) {
+    absl::StatusOr<std::shared_ptr<ServiceView>> view = Watch(service);
+    if (!view.ok()) return view.status();
+    auto core = std::make_shared<BalancerCore>(std::string(service), std::move(options), pool_);
+    core->Attach(*view);
+    return std::make_shared<Balancer>(core);
+  }
+
+  size_t channels() const { return pool_->size(); }
+
+ private:
+  static grpc::ChannelArguments DefaultArguments() {
+    grpc::ChannelArguments arguments;
+    // An endpoint that restarts is back in about a second; gRPC's default
+    // backoff would keep its channel failing for up to two minutes.
+    arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
+    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    return arguments;
+  }
+
+  Scheduler scheduler_;
+  Client& client_;
+  const std::shared_ptr<const registry::Codec> codec_;
+  const std::string prefix_;
+  const std::shared_ptr<ChannelPool> pool_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::weak_ptr<ViewCore>> views_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace internal
+
+Resolver::Resolver(Client& client, ResolverOptions options)
+    : core_(std::make_shared<internal::ResolverCore>(client, std::move(options))) {}
+
+Resolver::~Resolver() = default;
+
+absl::StatusOr<std::shared_ptr<ServiceView>> Resolver::Watch(std::string_view service) {
+  return core_->Watch(service);
+}
+
+absl::StatusOr<std::shared_ptr<Balancer>> Resolver::Balance(std::string_view service,
+                                                            BalancerOptions options) {
+  return core_->Balance(service, std::move(options));
+}
+
+size_t Resolver::channels() const { return core_->channels(); }
+
+}  // namespace etcdgrpc::resolver

@@ -1,0 +1,66 @@
+#include "cli/signals.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "absl/time/clock.h"
+
+namespace etcdgrpc::cli {
+
+SignalWaiter::SignalWaiter() : owner_(pthread_self()) {
+  sigemptyset(&waited_);
+  sigaddset(&waited_, SIGINT);
+  sigaddset(&waited_, SIGTERM);
+  sigaddset(&waited_, kWakeSignal);
+  pthread_sigmask(SIG_BLOCK, &waited_, &previous_);
+}
+
+SignalWaiter::~SignalWaiter() {
+  // Whatever is still pending would be delivered with its default action
+  // (termination) as soon as the mask is restored.
+  const timespec zero = {0, 0};
+  while (sigtimedwait(&waited_, nullptr, &zero) > 0 || errno == EINTR) {
+  }
+  pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+}
+
+void SignalWaiter::Wake() { pthread_kill(owner_, kWakeSignal); }
+
+bool SignalWaiter::Wait(absl::Duration timeout) {
+  if (signal_ != 0) return true;
+  const bool forever = timeout == absl::InfiniteDuration();
+  const absl::Time deadline = forever ? absl::InfiniteFuture() : absl::Now() + timeout;
+  while (true) {
+    int received;
+    if (forever) {
+      received = sigwaitinfo(&waited_, nullptr);
+    } else {
+      const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
+      const timespec wait = absl::ToTimespec(left);
+      received = sigtimedwait(&waited_, nullptr, &wait);
+    }
+    if (received == SIGINT || received == SIGTERM) {
+      signal_ = received;
+      return true;
+    }
+    if (received == kWakeSignal) return false;
+    if (received < 0 && errno == EAGAIN) return false;  // timed out
+    // EINTR (a signal outside the set was handled): wait again.
+  }
+}
+
+bool SignalWaiter::WaitForSignalOr(const std::function<bool()>& done, absl::Time deadline) {
+  while (true) {
+    if (signal_ != 0) return true;
+    if (done()) return false;
+    const absl::Time now = absl::Now();
+    if (now >= deadline) return false;
+    if (Wait(deadline == absl::InfiniteFuture() ? absl::InfiniteDuration() : deadline - now)) {
+      return true;
+    }
+  }
+}
+
+}  // namespace etcdgrpc::cli

@@ -1,0 +1,49 @@
+// `lease revoke <leaseID>`: revokes a lease, deleting the keys attached to it.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cli/command.h"
+#include "cli/exit_status.h"
+#include "cli/json_format.h"
+#include "cli/lease_id.h"
+#include "cli/simple_format.h"
+
+namespace etcdgrpc::cli {
+namespace {
+
+class LeaseRevokeCommand final : public Command {
+ public:
+  void Configure(CLI::App& app) override {
+    app.add_option("leaseID", args_, "<leaseID> in hexadecimal")->type_name("");
+  }
+
+  absl::Status Run(CommandEnv& env) override {
+    if (args_.size() != 1) return CliError(kExitBadArgs, "lease revoke command needs 1 argument");
+    absl::StatusOr<int64_t> id = ParseLeaseIdArg(args_[0]);
+    if (!id.ok()) return id.status();
+    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
+    absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
+    if (!client.ok()) return client.status();
+    absl::StatusOr<ResponseHeader> header = (*client)->Revoke(*id);
+    if (!header.ok()) {
+      return CliError(kExitError,
+                      absl::StrCat("failed to revoke lease (", ErrorText(header.status()), ")"));
+    }
+    env.Print(env.format() == OutputFormat::kJson ? JsonLeaseRevoke(*header)
+                                                  : SimpleLeaseRevoke(*id));
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::string> args_;
+};
+
+[[maybe_unused]] const bool kRegistered = CommandRegistry::Global().Add(
+    {.path = {"lease", "revoke"}, .summary = "Revokes leases", .make = [] {
+       return std::make_unique<LeaseRevokeCommand>();
+     }});
+
+}  // namespace
+}  // namespace etcdgrpc::cli

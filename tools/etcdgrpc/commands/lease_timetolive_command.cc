@@ -1,0 +1,53 @@
+// `lease timetolive <leaseID> [--keys]`: a lease's granted and remaining TTL,
+// and optionally the keys attached to it.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/exit_status.h"
+#include "cli/json_format.h"
+#include "cli/lease_id.h"
+#include "cli/simple_format.h"
+
+namespace etcdgrpc::cli {
+namespace {
+
+class LeaseTimeToLiveCommand final : public Command {
+ public:
+  void Configure(CLI::App& app) override {
+    app.add_option("leaseID", args_, "<leaseID> in hexadecimal")->type_name("");
+    app.add_flag("--keys", keys_, "Get keys attached to this lease");
+  }
+
+  absl::Status Run(CommandEnv& env) override {
+    if (args_.size() != 1) {
+      return CliError(kExitBadArgs, "lease timetolive command needs lease ID as argument");
+    }
+    absl::StatusOr<int64_t> id = ParseLeaseIdArg(args_[0]);
+    if (!id.ok()) return id.status();
+    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
+    absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
+    if (!client.ok()) return client.status();
+    // etcd answers an unknown lease with TTL -1 ("already expired"), not an
+    // error. etcdctl waits without a time-out; the client's request time-out
+    // (--command-timeout) applies here.
+    absl::StatusOr<LeaseTimeToLiveResult> result = (*client)->TimeToLive(*id, keys_);
+    if (!result.ok()) return CliError(kExitBadConnection, ErrorText(result.status()));
+    env.Print(env.format() == OutputFormat::kJson ? JsonLeaseTimeToLive(*result)
+                                                  : SimpleLeaseTimeToLive(*result, keys_));
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::string> args_;
+  bool keys_ = false;
+};
+
+[[maybe_unused]] const bool kRegistered = CommandRegistry::Global().Add(
+    {.path = {"lease", "timetolive"}, .summary = "Get lease information", .make = [] {
+       return std::make_unique<LeaseTimeToLiveCommand>();
+     }});
+
+}  // namespace
+}  // namespace etcdgrpc::cli
