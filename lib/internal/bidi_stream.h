@@ -26,7 +26,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "internal/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/types/span.h"
 #include "grpcpp/client_context.h"
@@ -34,6 +33,7 @@
 #include "internal/backoff.h"
 #include "internal/connection.h"
 #include "internal/grpc_status.h"
+#include "internal/mutex.h"
 #include "internal/stream_state.h"
 #include "internal/timer.h"
 
@@ -229,9 +229,31 @@ class BidiStream : public Timer::Slot {
     }
   }
 
+  // A channel left in TRANSIENT_FAILURE by fail-fast calls is not always
+  // retried by gRPC 1.51 on its own: after an etcd member restart it kept
+  // failing with "tcp handshaker shutdown" for as long as we looked, while
+  // a wait_for_ready call brought it back at once. So ask it to connect and
+  // wait (bounded, in slices that notice a shutdown) as such a call would.
+  void AwaitChannel(grpc::Channel& channel, absl::Duration max) {
+    const absl::Time deadline = absl::Now() + max;
+    while (true) {
+      const grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
+      if (state == GRPC_CHANNEL_READY) return;
+      {
+        MutexLock lock(&state_mu_);
+        if (shutdown_) return;
+      }
+      const absl::Time now = absl::Now();
+      if (now >= deadline) return;
+      channel.WaitForStateChange(
+          state, absl::ToChronoTime(std::min(deadline, now + absl::Milliseconds(50))));
+    }
+  }
+
   void Connect() {
-    const size_t index = connection_.current();
+    const size_t index = connection_.PickEndpoint();
     EndpointStubs& endpoint = connection_.endpoint(index);
+    if (endpoint.channel != nullptr) AwaitChannel(*endpoint.channel, absl::Seconds(1));
     auto context = std::make_unique<grpc::ClientContext>();
     connection_.PrepareStreamContext(context.get());
     {

@@ -87,8 +87,11 @@ std::shared_ptr<void> ViewCore::Subscribe(ServiceListener* listener) {
     absl::MutexLock lock(&mu_);
     if (!stopped_) subscribers_.push_back(subscriber);
     std::shared_ptr<const EndpointSet> current = published_;
+    std::vector<absl::Status> skipped;
+    for (const auto& [key, report] : skipped_) skipped.push_back(report);
     // Queued under the lock, so it comes before any later update.
-    drain = subscriber->executor.Post([subscriber, current]() {
+    drain = subscriber->executor.Post([subscriber, current, skipped = std::move(skipped)]() {
+      for (const absl::Status& report : skipped) subscriber->listener->OnProblem(report);
       EndpointChanges changes;
       changes.added = current->endpoints;
       subscriber->listener->OnUpdate(*current, changes);
@@ -131,13 +134,13 @@ std::shared_ptr<const Endpoint> ViewCore::Decode(const KeyValue& kv,
         absl::StrCat("record ", kv.key, " has an unusable address: ", address.message()));
   }
   if (!problem.ok()) {
-    if (reported_.insert({kv.key, kv.mod_revision}).second) {
-      problems.push_back(absl::Status(
-          problem.code(),
-          absl::StrCat("skipped (revision ", kv.mod_revision, "): ", problem.message())));
-    }
+    absl::Status report(problem.code(), absl::StrCat("skipped (revision ", kv.mod_revision,
+                                                     "): ", problem.message()));
+    if (reported_.insert({kv.key, kv.mod_revision}).second) problems.push_back(report);
+    skipped_[kv.key] = std::move(report);
     return nullptr;
   }
+  skipped_.erase(kv.key);
   auto endpoint = std::make_shared<Endpoint>();
   endpoint->key = kv.key;
   endpoint->mod_revision = kv.mod_revision;
@@ -149,6 +152,7 @@ std::shared_ptr<const Endpoint> ViewCore::Decode(const KeyValue& kv,
 ViewCore::ToDrain ViewCore::ApplyListing(GetResult listing) {
   std::vector<absl::Status> problems;
   records_.clear();
+  skipped_.clear();
   for (const KeyValue& kv : listing.kvs) {
     if (auto endpoint = Decode(kv, problems)) records_[kv.key] = std::move(endpoint);
   }
@@ -219,6 +223,7 @@ ViewCore::ToDrain ViewCore::ApplyEvents(const WatchEvents& batch) {
     revision = std::max(revision, event.kv.mod_revision);
     if (event.type == EventType::kDelete) {
       records_.erase(event.kv.key);
+      skipped_.erase(event.kv.key);
       continue;
     }
     if (auto endpoint = Decode(event.kv, problems)) {

@@ -102,6 +102,9 @@ class ViewCore : public std::enable_shared_from_this<ViewCore> {
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   // (key, mod_revision) of records already reported as unusable.
   std::set<std::pair<std::string, int64_t>> reported_ ABSL_GUARDED_BY(mu_);
+  // Records skipped now, by key, with their report: a new subscriber hears
+  // them too, as it would not otherwise learn why a record is missing.
+  std::map<std::string, absl::Status> skipped_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Subscriber>> subscribers_ ABSL_GUARDED_BY(mu_);
   // Bumped for every new watch, so that calls from an ended one are ignored.
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;

@@ -22,13 +22,13 @@ namespace etcdgrpc::resolver {
 
 struct ResolverOptions {
   // Root of the registry's keys; unset: the codec's default.
-  std::optional<std::string> prefix;
+  std::optional<std::string> prefix = std::nullopt;
   // How records are laid out (native, Kratos, Go naming).
   std::shared_ptr<const registry::Codec> codec = registry::NativeCodec();
   // For the endpoints' channels; default: insecure.
-  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials = nullptr;
   // For the endpoints' channels; default: reconnect backoff 100 ms to 1 s.
-  std::optional<grpc::ChannelArguments> channel_arguments;
+  std::optional<grpc::ChannelArguments> channel_arguments = std::nullopt;
   // How often channels' connectivity is polled to skip failing endpoints.
   absl::Duration health_poll_interval = absl::Milliseconds(200);
 };

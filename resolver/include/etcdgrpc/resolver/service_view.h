@@ -22,7 +22,9 @@ class ServiceListener {
   // the subscribing thread.
   virtual void OnUpdate(const EndpointSet& endpoints, const EndpointChanges& changes) = 0;
   // Something the view worked around: a record that does not decode or has
-  // an unusable address (skipped; reported once per version of the record),
+  // an unusable address (skipped; reported once per version of the record,
+  // and to a new subscriber, before its first OnUpdate, for each record
+  // skipped at that time),
   // a compaction that forced a re-list, a watch that ended and was restarted.
   virtual void OnProblem(const absl::Status& /*problem*/) {}
 };
