@@ -7,17 +7,18 @@
 
 namespace etcdgrpc::resolver {
 
-PickResult::PickResult(std::shared_ptr<const Endpoint> endpoint,
-                       std::shared_ptr<internal::ChannelEntry> channel, bool counts_in_flight)
-    : endpoint_(std::move(endpoint)),
-      entry_(std::move(channel)),
+PickResult::PickResult(std::shared_ptr<const internal::PickSlot> slot, bool counts_in_flight)
+    : slot_(std::move(slot)),
+      endpoint_(slot_->endpoint.get()),
+      entry_(slot_->channel.get()),
       counts_in_flight_(counts_in_flight) {
   if (counts_in_flight_) entry_->in_flight.fetch_add(1, std::memory_order_relaxed);
 }
 
 PickResult::PickResult(PickResult&& other) noexcept
-    : endpoint_(std::move(other.endpoint_)),
-      entry_(std::move(other.entry_)),
+    : slot_(std::move(other.slot_)),
+      endpoint_(other.endpoint_),
+      entry_(other.entry_),
       counts_in_flight_(other.counts_in_flight_),
       done_(other.done_) {
   other.done_ = true;
@@ -26,8 +27,9 @@ PickResult::PickResult(PickResult&& other) noexcept
 PickResult& PickResult::operator=(PickResult&& other) noexcept {
   if (this != &other) {
     Done(grpc::Status::OK);
-    endpoint_ = std::move(other.endpoint_);
-    entry_ = std::move(other.entry_);
+    slot_ = std::move(other.slot_);
+    endpoint_ = other.endpoint_;
+    entry_ = other.entry_;
     counts_in_flight_ = other.counts_in_flight_;
     done_ = other.done_;
     other.done_ = true;

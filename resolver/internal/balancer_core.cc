@@ -1,6 +1,8 @@
 #include "internal/balancer_core.h"
 
+#include <atomic>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -22,8 +24,11 @@ uint64_t NextRandom() {
   return state * 0x2545F4914F6CDD1DULL;
 }
 
+// Threads take stripes in turn. (Hashing the thread id would not do: it is
+// pthread_self(), page-aligned, so every thread landed on stripe 0.)
 size_t ThisThreadStripe(size_t stripes) {
-  thread_local const size_t stripe = std::hash<std::thread::id>()(std::this_thread::get_id());
+  static std::atomic<size_t> next_thread{0};
+  thread_local const size_t stripe = next_thread.fetch_add(1, std::memory_order_relaxed);
   return stripe % stripes;
 }
 
@@ -64,39 +69,44 @@ uint64_t BalancerCore::NextTicket() {
          ThisThreadStripe(kStripes);
 }
 
-const PickSlot* BalancerCore::ChooseFrom(const PickTable& table, const std::vector<uint32_t>& group,
-                                         const std::vector<uint32_t>& weighted, bool healthy_only) {
+const BalancerCore::SlotRef* BalancerCore::ChooseFrom(const PickTable& table,
+                                                      const std::vector<uint32_t>& group,
+                                                      const std::vector<uint32_t>& weighted,
+                                                      bool healthy_only) {
   const size_t n = group.size();
   if (n == 0) return nullptr;
-  auto usable = [&](uint32_t index) -> const PickSlot* {
-    const PickSlot& slot = table.slots[index];
-    return !healthy_only || Healthy(slot) ? &slot : nullptr;
+  auto usable = [&](uint32_t index) -> const SlotRef* {
+    const PickSlot& slot = *table.slots[index];
+    return !healthy_only || Healthy(slot) ? &table.slots[index] : nullptr;
   };
   switch (options_.policy) {
     case Policy::kPickFirst:
       for (uint32_t index : group) {
-        if (const PickSlot* slot = usable(index)) return slot;
+        if (const SlotRef* slot = usable(index)) return slot;
       }
       return nullptr;
     case Policy::kWeightedRoundRobin: {
-      const uint64_t ticket = NextTicket();
-      for (size_t i = 0; i < weighted.size(); ++i) {
-        if (const PickSlot* slot = usable(weighted[(ticket + i) % weighted.size()])) return slot;
+      // 32-bit modulo: a 64-bit division costs more than the rest of a pick.
+      const auto ticket = static_cast<uint32_t>(NextTicket());
+      const auto size = static_cast<uint32_t>(weighted.size());
+      for (uint32_t i = 0; i < size; ++i) {
+        if (const SlotRef* slot = usable(weighted[(ticket + i) % size])) return slot;
       }
       return nullptr;
     }
     case Policy::kPowerOfTwoChoices: {
       if (n >= 2) {
         // Two distinct members, uniformly.
+        // Two distinct members by multiply-shift (no division).
         const uint64_t random = NextRandom();
-        const size_t i = (random & 0xffffffff) % n;
-        size_t j = (random >> 32) % (n - 1);
+        const size_t i = ((random & 0xffffffff) * n) >> 32;
+        size_t j = ((random >> 32) * (n - 1)) >> 32;
         if (j >= i) ++j;
-        const PickSlot* first = usable(group[i]);
-        const PickSlot* second = usable(group[j]);
+        const SlotRef* first = usable(group[i]);
+        const SlotRef* second = usable(group[j]);
         if (first != nullptr && second != nullptr) {
-          return first->channel->in_flight.load(std::memory_order_relaxed) <=
-                         second->channel->in_flight.load(std::memory_order_relaxed)
+          return (*first)->channel->in_flight.load(std::memory_order_relaxed) <=
+                         (*second)->channel->in_flight.load(std::memory_order_relaxed)
                      ? first
                      : second;
         }
@@ -105,9 +115,10 @@ const PickSlot* BalancerCore::ChooseFrom(const PickTable& table, const std::vect
       [[fallthrough]];  // one member, or both samples failing: go round
     }
     case Policy::kRoundRobin: {
-      const uint64_t ticket = NextTicket();
-      for (size_t i = 0; i < n; ++i) {
-        if (const PickSlot* slot = usable(group[(ticket + i) % n])) return slot;
+      const auto ticket = static_cast<uint32_t>(NextTicket());
+      const auto size = static_cast<uint32_t>(n);
+      for (uint32_t i = 0; i < size; ++i) {
+        if (const SlotRef* slot = usable(group[(ticket + i) % size])) return slot;
       }
       return nullptr;
     }
@@ -115,16 +126,16 @@ const PickSlot* BalancerCore::ChooseFrom(const PickTable& table, const std::vect
   return nullptr;
 }
 
-const PickSlot* BalancerCore::Choose(const PickTable& table) {
+const BalancerCore::SlotRef* BalancerCore::Choose(const PickTable& table) {
   if (table.slots.empty()) return nullptr;
   // Healthy endpoints of the preferred zone, then healthy others; when every
   // endpoint is failing, pick anyway (the call may find it recovered).
   for (bool healthy_only : {true, false}) {
-    if (const PickSlot* slot =
+    if (const SlotRef* slot =
             ChooseFrom(table, table.preferred, table.preferred_wrr, healthy_only)) {
       return slot;
     }
-    if (const PickSlot* slot = ChooseFrom(table, table.others, table.others_wrr, healthy_only)) {
+    if (const SlotRef* slot = ChooseFrom(table, table.others, table.others_wrr, healthy_only)) {
       return slot;
     }
   }
@@ -133,19 +144,18 @@ const PickSlot* BalancerCore::Choose(const PickTable& table) {
 
 absl::StatusOr<PickResult> BalancerCore::Pick() {
   const bool counts = options_.policy == Policy::kPowerOfTwoChoices;
-  const absl::Time deadline = absl::Now() + options_.wait_for_endpoints;
+  std::optional<absl::Time> deadline;  // only read the clock when waiting
   while (true) {
     {
       EpochDomain::ReadGuard guard;
       const PickTable& table = *table_.Load();
-      if (const PickSlot* slot = Choose(table)) {
-        return PickResult(slot->endpoint, slot->channel, counts);
-      }
+      if (const SlotRef* slot = Choose(table)) return PickResult(*slot, counts);
     }
+    if (!deadline.has_value()) deadline = absl::Now() + options_.wait_for_endpoints;
     // No endpoint: wait for one (the only path that blocks).
     absl::MutexLock lock(&wait_mu_);
     if (!has_endpoints_ &&
-        !wait_mu_.AwaitWithDeadline(absl::Condition(&has_endpoints_), deadline)) {
+        !wait_mu_.AwaitWithDeadline(absl::Condition(&has_endpoints_), *deadline)) {
       return absl::UnavailableError(
           absl::StrCat("no endpoint of service \"", service_, "\" within ",
                        absl::FormatDuration(options_.wait_for_endpoints),

@@ -33,9 +33,10 @@ class BalancerCore {
 
  private:
   // Null when the table is empty.
-  const PickSlot* Choose(const PickTable& table);
-  const PickSlot* ChooseFrom(const PickTable& table, const std::vector<uint32_t>& group,
-                             const std::vector<uint32_t>& weighted, bool healthy_only);
+  using SlotRef = std::shared_ptr<const PickSlot>;
+  const SlotRef* Choose(const PickTable& table);
+  const SlotRef* ChooseFrom(const PickTable& table, const std::vector<uint32_t>& group,
+                            const std::vector<uint32_t>& weighted, bool healthy_only);
   uint64_t NextTicket();
 
   const std::string service_;

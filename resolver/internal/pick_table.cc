@@ -14,11 +14,11 @@ bool Matches(const Endpoint& endpoint, const BalancerOptions& options) {
   return true;
 }
 
-std::vector<uint32_t> WeightedOrder(const std::vector<PickSlot>& slots,
+std::vector<uint32_t> WeightedOrder(const std::vector<std::shared_ptr<const PickSlot>>& slots,
                                     const std::vector<uint32_t>& members) {
   std::vector<int> weights;
   weights.reserve(members.size());
-  for (uint32_t index : members) weights.push_back(slots[index].endpoint->weight());
+  for (uint32_t index : members) weights.push_back(slots[index]->endpoint->weight());
   return SmoothWeightedOrder(members, std::move(weights));
 }
 
@@ -67,7 +67,8 @@ PickTable BuildPickTable(
   for (const auto& endpoint : set.endpoints) {
     if (!Matches(*endpoint, options)) continue;
     const auto index = static_cast<uint32_t>(table.slots.size());
-    table.slots.push_back(PickSlot{endpoint, channel_for(endpoint->address())});
+    table.slots.push_back(
+        std::make_shared<const PickSlot>(PickSlot{endpoint, channel_for(endpoint->address())}));
     if (options.preferred_zone.empty() || endpoint->zone() == options.preferred_zone) {
       table.preferred.push_back(index);
     } else {

@@ -23,7 +23,9 @@ struct PickSlot {
 struct PickTable {
   std::string service;
   int64_t revision = 0;
-  std::vector<PickSlot> slots;  // eligible endpoints, key order
+  // Eligible endpoints, key order. Shared so that a pick holds one reference
+  // (one atomic add), not one per member.
+  std::vector<std::shared_ptr<const PickSlot>> slots;
   // Indices into `slots`: the preferred zone's (all of them without a
   // preference) and the others.
   std::vector<uint32_t> preferred;

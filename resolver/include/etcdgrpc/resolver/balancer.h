@@ -42,6 +42,7 @@ struct BalancerOptions {
 
 namespace internal {
 struct ChannelEntry;
+struct PickSlot;
 }  // namespace internal
 
 // One picked endpoint and its channel. Move-only. Call Done() when the call
@@ -50,8 +51,7 @@ struct ChannelEntry;
 // skip it until its channel is ready again.
 class PickResult {
  public:
-  PickResult(std::shared_ptr<const Endpoint> endpoint,
-             std::shared_ptr<internal::ChannelEntry> channel, bool counts_in_flight);
+  PickResult(std::shared_ptr<const internal::PickSlot> slot, bool counts_in_flight);
   PickResult(PickResult&&) noexcept;
   PickResult& operator=(PickResult&&) noexcept;
   ~PickResult();
@@ -68,8 +68,11 @@ class PickResult {
   }
 
  private:
-  std::shared_ptr<const Endpoint> endpoint_;
-  std::shared_ptr<internal::ChannelEntry> entry_;
+  // One reference keeps the endpoint and its channel entry alive; the raw
+  // pointers point into it.
+  std::shared_ptr<const internal::PickSlot> slot_;
+  const Endpoint* endpoint_ = nullptr;
+  internal::ChannelEntry* entry_ = nullptr;
   bool counts_in_flight_ = false;
   bool done_ = false;
 };
