@@ -290,6 +290,49 @@ TEST(ResolverTest, ManyServicesShareOneWatchStream) {
   EXPECT_EQ(stats.watches, 50u);
 }
 
+TEST(ResolveCliTest, PrintsTheSetThenEveryChangeUntilSigterm) {
+  LocalEtcd* etcd = SharedEtcd();
+  ASSERT_NE(etcd, nullptr);
+  const std::string prefix = TestPrefix() + "/services";
+  const std::string flag = etcd->EndpointsFlag();
+  auto codec = registry::NativeCodec();
+  const ServiceInstance a = Instance("svc", "a", 1, {{"zone", "z1"}});
+  const int64_t r1 = EtcdctlWrite(flag, {"put", codec->Key(prefix, a), Value(*codec, a)});
+  EtcdctlWrite(flag, {"put", prefix + "/svc/broken", "not json"});
+  const std::vector<std::string> base = {ETCDGRPC_CLI, "--endpoints=" + flag, "resolve", "svc",
+                                         "--prefix=" + prefix};
+
+  ProgramResult once = ::etcdgrpc::registry::testing::RunProgram(base);
+  EXPECT_EQ(once.exit_code, 0) << once.err;
+  EXPECT_EQ(once.out, "svc at revision " + std::to_string(r1 + 1) +
+                          ": 1 endpoint\n  a 127.0.0.1:1 {\"zone\":\"z1\"}\n");
+  EXPECT_THAT(once.err, HasSubstr("warning: skipped"));
+  EXPECT_THAT(once.err, HasSubstr("broken"));
+
+  std::vector<std::string> watch_args = base;
+  watch_args.push_back("--watch");
+  ::etcdgrpc::registry::testing::ChildProcess watcher(watch_args);
+  EXPECT_THAT(watcher.ReadLine(absl::Seconds(10)), ::testing::Optional(HasSubstr("1 endpoint")));
+  EXPECT_THAT(watcher.ReadLine(absl::Seconds(5)), ::testing::Optional(HasSubstr("  a ")));
+  const ServiceInstance b = Instance("svc", "b", 2);
+  const int64_t r2 = EtcdctlWrite(flag, {"put", codec->Key(prefix, b), Value(*codec, b)});
+  EXPECT_EQ(watcher.ReadLine(absl::Seconds(5)),
+            "revision " + std::to_string(r2) + " (2 endpoints)");
+  EXPECT_EQ(watcher.ReadLine(absl::Seconds(5)), "  + b 127.0.0.1:2 {}");
+  const int64_t r3 = EtcdctlWrite(flag, {"del", codec->Key(prefix, a)});
+  EXPECT_EQ(watcher.ReadLine(absl::Seconds(5)), "revision " + std::to_string(r3) + " (1 endpoint)");
+  EXPECT_EQ(watcher.ReadLine(absl::Seconds(5)), "  - a 127.0.0.1:1 {\"zone\":\"z1\"}");
+  const absl::Time signalled = absl::Now();
+  watcher.Signal(SIGTERM);
+  EXPECT_EQ(watcher.Wait(absl::Seconds(5)), 128 + SIGTERM);
+  EXPECT_LT(absl::Now() - signalled, absl::Seconds(1));
+
+  ProgramResult bad = ::etcdgrpc::registry::testing::RunProgram(
+      {ETCDGRPC_CLI, "--endpoints=" + flag, "resolve", "a/b"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("Error:"));
+}
+
 // A 3-member cluster with the resolver's client on member 0 only: stopping
 // member 0 breaks the watch while members 1 and 2 keep taking writes.
 class ResolverBreakTest : public ::testing::Test {
