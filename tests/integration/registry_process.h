@@ -1,13 +1,14 @@
 // Child processes for the registry's integration tests: running etcdctl to
 // see what the registry wrote, and driving `etcdgrpc register` (read its
 // lines, signal it, reap it). Every wait is bounded; children die with the
-// test process (PR_SET_PDEATHSIG) and are killed and reaped on destruction.
+// test process (PR_SET_PDEATHSIG, through setpriv) and are killed and reaped
+// on destruction.
 #pragma once
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,24 +27,39 @@ namespace etcdgrpc::registry::testing {
 class ChildProcess {
  public:
   // Starts argv[0] (an absolute path) with stdout and stderr on pipes.
+  //
+  // posix_spawn, not fork: glibc's posix_spawn does not run pthread_atfork
+  // handlers, and gRPC's (fork support, event engine thread pool) raced with
+  // the test's live clients (a rare SIGSEGV in grpc_completion_queue_next under
+  // load). setpriv gives the child PR_SET_PDEATHSIG, so it dies with the test.
   explicit ChildProcess(const std::vector<std::string>& argv) {
     int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return;
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(out[1], 1);
-      dup2(err[1], 2);
-      // The test runner may have signals blocked; the child starts clean.
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      execv(args[0], args.data());
-      _exit(127);
+    if (pipe2(out, O_CLOEXEC) != 0) return;
+    if (pipe2(err, O_CLOEXEC) != 0) {
+      close(out[0]);
+      close(out[1]);
+      return;
     }
+    std::vector<std::string> full = {"/usr/bin/setpriv", "--pdeathsig", "KILL", "--"};
+    full.insert(full.end(), argv.begin(), argv.end());
+    std::vector<char*> args;
+    for (std::string& arg : full) args.push_back(arg.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    // The test runner may have signals blocked; the child starts clean.
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    pid_t pid = -1;
+    if (posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ) == 0) pid_ = pid;
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
     close(out[1]);
     close(err[1]);
     out_fd_ = out[0];

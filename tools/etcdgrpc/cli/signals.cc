@@ -1,9 +1,11 @@
 #include "cli/signals.h"
 
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 
 #include "absl/time/clock.h"
 
@@ -11,8 +13,13 @@ namespace etcdgrpc::cli {
 
 SignalWaiter::SignalWaiter() : owner_(pthread_self()) {
   sigemptyset(&waited_);
-  sigaddset(&waited_, SIGINT);
-  sigaddset(&waited_, SIGTERM);
+  for (int sig : {SIGINT, SIGTERM}) {
+    // A signal the process was started with ignored (a background job of a
+    // script ignores SIGINT) stays ignored, as in etcdctl: Go keeps it so.
+    struct sigaction current = {};
+    if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+    sigaddset(&waited_, sig);
+  }
   sigaddset(&waited_, kWakeSignal);
   pthread_sigmask(SIG_BLOCK, &waited_, &previous_);
 }
@@ -61,6 +68,21 @@ bool SignalWaiter::WaitForSignalOr(const std::function<bool()>& done, absl::Time
       return true;
     }
   }
+}
+
+void SignalWaiter::TerminateBy(int sig) {
+  std::fflush(nullptr);
+  struct sigaction default_action = {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  sigaction(sig, &default_action, nullptr);
+  sigset_t only;
+  sigemptyset(&only);
+  sigaddset(&only, sig);
+  pthread_sigmask(SIG_UNBLOCK, &only, nullptr);
+  raise(sig);
+  // Not reached for SIGINT/SIGTERM; the shell's convention otherwise.
+  _exit(128 + sig);
 }
 
 }  // namespace etcdgrpc::cli

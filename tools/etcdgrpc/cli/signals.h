@@ -20,15 +20,16 @@ namespace etcdgrpc::cli {
 //   auto client = env.Connect();     // gRPC's threads inherit the blocked mask
 //   ... listeners set a flag, then call signals.Wake() ...
 //   if (signals.WaitForSignalOr([&] { return done.load(); })) { /* interrupted */ }
+//   ... stop, destroy the client, then SignalWaiter::TerminateBy(signals.signal()) ...
 //
 // Wake() may be called from any thread while the waiter exists; Wait* must be
 // called on the thread that created it.
 class SignalWaiter {
  public:
   // Blocks SIGINT and SIGTERM (and the signal Wake() uses) in the calling
-  // thread. Threads created afterwards inherit the mask, so create the waiter
-  // before the Client (or anything else that starts threads); a thread that
-  // already runs with them unblocked would take the signal and die of it.
+  // thread; one the process was started with ignored stays ignored. Threads created afterwards
+  // inherit the mask, so create the waiter before the Client (or anything else that starts
+  // threads); a thread that already runs with them unblocked would take the signal and die of it.
   SignalWaiter();
   // Drops any of those signals still pending and restores the previous mask.
   ~SignalWaiter();
@@ -53,6 +54,14 @@ class SignalWaiter {
 
   // The signal that arrived (SIGINT or SIGTERM), 0 if none yet.
   [[nodiscard]] int signal() const { return signal_; }
+
+  // Ends the process the way `sig` would have ended it with its default
+  // action, so that the parent sees what etcdctl gives (it dies of SIGINT and
+  // SIGTERM: exit status 130/143 in a shell, and a shell loop around it stops
+  // on Ctrl-C). Call it after shutting down and with the output written; it
+  // flushes the stdio streams, restores the default action, unblocks `sig`
+  // in the calling thread and raises it there.
+  [[noreturn]] static void TerminateBy(int sig);
 
   // The signal Wake() sends to the owning thread.
   static constexpr int kWakeSignal = SIGUSR1;

@@ -30,7 +30,9 @@ class LeaseGrantCommand final : public Command {
     if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
-    absl::StatusOr<LeaseGrantResult> result = (*client)->Grant(*ttl);
+    // etcd raises a TTL below its minimum (at least 1 s) to that minimum; the
+    // client library refuses a TTL <= 0, which etcd would raise the same way.
+    absl::StatusOr<LeaseGrantResult> result = (*client)->Grant(*ttl > 0 ? *ttl : 1);
     if (!result.ok()) {
       return CliError(kExitError,
                       absl::StrCat("failed to grant lease (", ErrorText(result.status()), ")"));

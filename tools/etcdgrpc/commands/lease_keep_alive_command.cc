@@ -16,6 +16,7 @@
 #include "cli/lease_id.h"
 #include "cli/signals.h"
 #include "cli/simple_format.h"
+#include "etcdgrpc/errors.h"
 
 namespace etcdgrpc::cli {
 namespace {
@@ -65,8 +66,8 @@ class LeaseKeepAliveCommand final : public Command {
     app.add_flag("--once", once_,
                  "Resets the keep-alive time to its original value and exits immediately");
     app.footer(
-        "Without --once: prints every renewal until SIGINT or SIGTERM (then exits with 0) or "
-        "until the lease expires or is revoked.");
+        "Without --once: prints every renewal until SIGINT or SIGTERM (then ends by that signal, "
+        "as etcdctl does) or until the lease expires or is revoked.");
   }
 
   absl::Status Run(CommandEnv& env) override {
@@ -75,7 +76,7 @@ class LeaseKeepAliveCommand final : public Command {
     }
     absl::StatusOr<int64_t> id = ParseLeaseIdArg(args_[0]);
     if (!id.ok()) return id.status();
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
+    // -w table: etcdctl fails when it has something to print (see below).
     return once_ ? RunOnce(env, *id) : RunUntilLost(env, *id);
   }
 
@@ -83,8 +84,11 @@ class LeaseKeepAliveCommand final : public Command {
   static absl::Status RunOnce(CommandEnv& env, int64_t id) {
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
+    // etcd has no lease with an id <= 0 (the client library refuses them).
+    if (id <= 0) return CliError(kExitBadConnection, kLeaseNotFound);
     absl::StatusOr<LeaseKeepAliveResult> result = (*client)->KeepAliveOnce(id);
-    if (!result.ok()) return CliError(kExitBadConnection, ErrorText(result.status()));
+    if (!result.ok()) return CliError(kExitBadConnection, KeepAliveErrorText(result.status()));
+    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
     env.Print(env.format() == OutputFormat::kJson ? JsonLeaseKeepAlive(*result)
                                                   : SimpleLeaseKeepAlive(result->id, result->ttl));
     return absl::OkStatus();
@@ -97,6 +101,14 @@ class LeaseKeepAliveCommand final : public Command {
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
     const bool json = env.format() == OutputFormat::kJson;
+    const bool table = env.format() == OutputFormat::kTable;
+    // etcdctl prints its last line with the simple printer only.
+    const std::string lost_line = json || table ? "" : SimpleLeaseLost(id);
+    // etcd has no lease with an id <= 0: lost at once, as etcd would answer.
+    if (id <= 0) {
+      env.Print(lost_line);
+      return absl::OkStatus();
+    }
     // Renewals reach the listener without their response header; -w json
     // prints the header of a TimeToLive read at the start (same member).
     ResponseHeader header;
@@ -107,7 +119,7 @@ class LeaseKeepAliveCommand final : public Command {
     }
     RenewalQueue queue(signals);
     absl::StatusOr<KeptLease> kept = (*client)->Keep(id, &queue);
-    if (!kept.ok()) return CliError(kExitBadConnection, ErrorText(kept.status()));
+    if (!kept.ok()) return CliError(kExitBadConnection, KeepAliveErrorText(kept.status()));
     // Like etcdctl (clientv3's first keep-alive time-out): a lease whose first
     // renewal is not answered within the dial time-out plus a second counts as
     // lost. After that the client reports a loss by the lease's own deadline.
@@ -117,11 +129,20 @@ class LeaseKeepAliveCommand final : public Command {
         absl::Now() + (dial_timeout.ok() ? *dial_timeout : absl::Seconds(2)) + absl::Seconds(1);
     bool answered = false;
     bool lost = false;
+    bool interrupted = false;
     while (!lost) {
       const absl::Duration wait =
           answered ? absl::InfiniteDuration() : first_deadline - absl::Now();
-      if (signals.Wait(wait)) break;
-      for (int64_t ttl : queue.TakeRenewals()) {
+      if (signals.Wait(wait)) {
+        interrupted = true;
+        break;
+      }
+      std::vector<int64_t> renewals = queue.TakeRenewals();
+      if (table && !renewals.empty()) {
+        kept->Stop();
+        return FormatNotSupported(env.format());
+      }
+      for (int64_t ttl : renewals) {
         answered = true;
         env.Print(json ? JsonLeaseKeepAlive(LeaseKeepAliveResult{header, id, ttl})
                        : SimpleLeaseKeepAlive(id, ttl));
@@ -130,9 +151,22 @@ class LeaseKeepAliveCommand final : public Command {
       lost = queue.lost() || (!answered && absl::Now() >= first_deadline);
     }
     kept->Stop();
-    if (lost && !json) env.Print(SimpleLeaseLost(id));
+    if (interrupted) {
+      // Like etcdctl, which dies of the signal; after a clean shutdown.
+      client->reset();
+      SignalWaiter::TerminateBy(signals.signal());
+    }
+    env.Print(lost_line);
     return absl::OkStatus();
   }
+
+  // etcd's message as clientv3 reports it (the client library explains a
+  // missing lease at more length).
+  static std::string KeepAliveErrorText(const absl::Status& status) {
+    return IsLeaseNotFound(status) ? std::string(kLeaseNotFound) : ErrorText(status);
+  }
+
+  static constexpr char kLeaseNotFound[] = "etcdserver: requested lease not found";
 
   std::vector<std::string> args_;
   bool once_ = false;

@@ -19,11 +19,11 @@ class LeaseListCommand final : public Command {
   }
 
   absl::Status Run(CommandEnv& env) override {
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
     absl::StatusOr<LeaseListResult> result = (*client)->Leases();
     if (!result.ok()) return CliError(kExitBadConnection, ErrorText(result.status()));
+    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
     env.Print(env.format() == OutputFormat::kJson ? JsonLeaseList(*result)
                                                   : SimpleLeaseList(*result));
     return absl::OkStatus();

@@ -23,14 +23,18 @@ class LeaseRevokeCommand final : public Command {
     if (args_.size() != 1) return CliError(kExitBadArgs, "lease revoke command needs 1 argument");
     absl::StatusOr<int64_t> id = ParseLeaseIdArg(args_[0]);
     if (!id.ok()) return id.status();
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
-    absl::StatusOr<ResponseHeader> header = (*client)->Revoke(*id);
+    // etcd has no lease with an id <= 0 (the client library refuses them).
+    absl::StatusOr<ResponseHeader> header =
+        *id > 0 ? (*client)->Revoke(*id)
+                : absl::NotFoundError("etcdserver: requested lease not found");
     if (!header.ok()) {
       return CliError(kExitError,
                       absl::StrCat("failed to revoke lease (", ErrorText(header.status()), ")"));
     }
+    // Like etcdctl: the lease is revoked, then the format refused.
+    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
     env.Print(env.format() == OutputFormat::kJson ? JsonLeaseRevoke(*header)
                                                   : SimpleLeaseRevoke(*id));
     return absl::OkStatus();

@@ -26,20 +26,30 @@ class LeaseTimeToLiveCommand final : public Command {
     }
     absl::StatusOr<int64_t> id = ParseLeaseIdArg(args_[0]);
     if (!id.ok()) return id.status();
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
     // etcd answers an unknown lease with TTL -1 ("already expired"), not an
     // error. etcdctl waits without a time-out; the client's request time-out
     // (--command-timeout) applies here.
-    absl::StatusOr<LeaseTimeToLiveResult> result = (*client)->TimeToLive(*id, keys_);
+    absl::StatusOr<LeaseTimeToLiveResult> result =
+        *id > 0 ? (*client)->TimeToLive(*id, keys_) : UnknownLease(**client, *id);
     if (!result.ok()) return CliError(kExitBadConnection, ErrorText(result.status()));
+    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
     env.Print(env.format() == OutputFormat::kJson ? JsonLeaseTimeToLive(*result)
                                                   : SimpleLeaseTimeToLive(*result, keys_));
     return absl::OkStatus();
   }
 
  private:
+  // etcd has no lease with an id <= 0 and the client library refuses to ask:
+  // etcd's answer for an unknown lease, with the header of another Lease call.
+  static absl::StatusOr<LeaseTimeToLiveResult> UnknownLease(Client& client, int64_t id) {
+    absl::StatusOr<LeaseListResult> list = client.Leases();
+    if (!list.ok()) return list.status();
+    return LeaseTimeToLiveResult{
+        .header = list->header, .id = id, .ttl = -1, .granted_ttl = 0, .keys = {}};
+  }
+
   std::vector<std::string> args_;
   bool keys_ = false;
 };

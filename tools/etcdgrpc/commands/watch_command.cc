@@ -100,10 +100,11 @@ class WatchCommand final : public Command {
     app.add_flag("--progress-notify", progress_notify_,
                  "get periodic watch progress notification from server");
     app.footer(
-        "Runs until SIGINT or SIGTERM (then exits with 0), or until etcd cancels the watch "
-        "(exit code 5). The key and range end may come from ETCDCTL_WATCH_KEY and "
-        "ETCDCTL_WATCH_RANGE_END. Not supported: etcdctl's interactive mode (-i) and running "
-        "a command for each event (`-- exec-command ...`).");
+        "Runs until SIGINT or SIGTERM (then ends by that signal, as etcdctl does), or until etcd "
+        "cancels the watch (exit code 5). The key and range end may come from ETCDCTL_WATCH_KEY "
+        "and ETCDCTL_WATCH_RANGE_END. --progress-notify is etcdctl 3.5's (3.4 has no such "
+        "flag). Not supported: etcdctl's interactive mode (-i) and running a command for each "
+        "event (`-- exec-command ...`).");
   }
 
   absl::Status Run(CommandEnv& env) override {
@@ -143,7 +144,11 @@ class WatchCommand final : public Command {
     // Stops the listener calls (waits for one in progress): nothing is
     // printed after this but what follows.
     watch->Cancel();
-    if (interrupted) return absl::OkStatus();
+    if (interrupted) {
+      // Like etcdctl, which dies of the signal; after a clean shutdown.
+      client->reset();
+      SignalWaiter::TerminateBy(signals.signal());
+    }
 
     const WatchEnd end = *printer.end();
     const bool compacted = end.compact_revision > 0 || IsCompacted(end.status);
