@@ -69,6 +69,8 @@ int Main(int argc, char** argv) {
   RegisterKvScenarios(scenarios);
   RegisterLeaseScenarios(scenarios);
   RegisterWatchScenarios(scenarios);
+  RegisterResolverScenarios(scenarios);
+  RegisterRegistryScenarios(scenarios);
   if (absl::GetFlag(FLAGS_list)) {
     for (const Scenario& s : scenarios) std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());
     return 0;

@@ -35,5 +35,7 @@ struct Scenario {
 void RegisterKvScenarios(std::vector<Scenario>& scenarios);
 void RegisterLeaseScenarios(std::vector<Scenario>& scenarios);
 void RegisterWatchScenarios(std::vector<Scenario>& scenarios);
+void RegisterResolverScenarios(std::vector<Scenario>& scenarios);
+void RegisterRegistryScenarios(std::vector<Scenario>& scenarios);
 
 }  // namespace etcdgrpc::bench

@@ -449,10 +449,11 @@ absl::Status RegistrationCore::Deregister() {
 
   if (listener_ != nullptr) {
     RegistrationEvent event{.state = RegistrationState::kDeregistered, .reason = result};
-    bool deliver_here = false;
+    // Calls not yet made (say, kRegistered of a registration deregistered at
+    // once) are still made, in order, before kDeregistered.
+    std::deque<RegistrationEvent> to_deliver;
     {
       absl::MutexLock lock(&mu_);
-      pending_.clear();  // states before deregistration no longer matter
       if (delivering_ && shared_->scheduler().InThread()) {
         // Called from this registration's own listener call: deliver after
         // it returns, never inside it.
@@ -460,11 +461,14 @@ absl::Status RegistrationCore::Deregister() {
       } else {
         mu_.Await(absl::Condition(
             +[](bool* delivering) { return !*delivering; }, &delivering_));
+        // From here on the scheduler delivers nothing more (listener_done_),
+        // so the calls below cannot overlap with one of its calls.
+        to_deliver.swap(pending_);
+        to_deliver.push_back(event);
         listener_done_ = true;
-        deliver_here = true;
       }
     }
-    if (deliver_here) listener_->OnStateChange(event);
+    for (const RegistrationEvent& e : to_deliver) listener_->OnStateChange(e);
   }
   return result;
 }
