@@ -116,6 +116,19 @@ bool WaitForRevision(const ServiceView& view, int64_t revision,
   return true;
 }
 
+// Waits (bounded) until the listener heard an update at `revision` or later:
+// a snapshot is published before its listener calls are made.
+bool WaitForListener(const RecordingListener& listener, int64_t revision,
+                     absl::Duration timeout = absl::Seconds(10)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    std::vector<Update> updates = listener.updates();
+    if (!updates.empty() && updates.back().revision >= revision) return true;
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
 std::vector<std::string> Ids(const EndpointSet& set) {
   std::vector<std::string> ids;
   for (const auto& endpoint : set.endpoints) ids.push_back(endpoint->instance.id);
@@ -156,6 +169,7 @@ TEST(ResolverTest, EtcdctlWritesShowInOrderWithTheirRevisions) {
   const int64_t r4 = EtcdctlWrite(flag, {"del", key_b});
   ASSERT_GT(r4, r3);
   ASSERT_TRUE(WaitForRevision(*view, r4));
+  ASSERT_TRUE(WaitForListener(listener, r4));
 
   std::vector<Update> updates = listener.updates();
   ASSERT_THAT(updates, SizeIs(4));
@@ -222,6 +236,7 @@ TEST(ResolverTest, BadRecordsAreSkippedAndReportedOnce) {
   const int64_t later = EtcdctlWrite(flag, {"put", codec->Key(prefix, Instance("svc", "good", 2)),
                                             Value(*codec, Instance("svc", "good", 3))});
   ASSERT_TRUE(WaitForRevision(*view, later));
+  ASSERT_TRUE(WaitForListener(listener, later));
   std::vector<absl::Status> problems = listener.problems();
   ASSERT_THAT(problems, SizeIs(2));
   EXPECT_THAT(problems[0].message(), HasSubstr("not-json"));
@@ -374,6 +389,7 @@ TEST_F(ResolverBreakTest, ResumesAfterTheBreakWithNoMissedChange) {
   const int64_t r4 = Put(Instance("svc", "c", 3));
   ASSERT_THAT(cluster_->Restart(0), IsOk());
   ASSERT_TRUE(WaitForRevision(*view, r4, absl::Seconds(20)));
+  ASSERT_TRUE(WaitForListener(listener, r4));
   EXPECT_THAT(Ids(*view->snapshot()), ElementsAre("b", "c"));
   std::vector<Update> updates = listener.updates();
   ASSERT_FALSE(updates.empty());
@@ -412,6 +428,8 @@ TEST_F(ResolverBreakTest, CompactionDuringTheBreakRelistsTheRightSet) {
   ASSERT_EQ(compact.exit_code, 0) << compact.err;
   ASSERT_THAT(cluster_->Restart(0), IsOk());
   ASSERT_TRUE(WaitForRevision(*view, last, absl::Seconds(20)));
+  // The re-listed set differs from the one before the break.
+  ASSERT_TRUE(WaitForListener(listener, last));
   std::shared_ptr<const EndpointSet> snapshot = view->snapshot();
   EXPECT_THAT(Ids(*snapshot), ElementsAre("b", "c"));
   EXPECT_EQ(snapshot->endpoints[0]->instance.metadata.at("version"), "v2");
