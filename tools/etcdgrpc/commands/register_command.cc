@@ -1,6 +1,5 @@
 // `register SERVICE ID ADDRESS`: registers a service instance, prints every
 // state change, stays registered until SIGINT or SIGTERM, then deregisters.
-#include <signal.h>
 
 #include <cstdint>
 #include <map>
@@ -13,33 +12,12 @@
 #include "absl/strings/str_format.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/signals.h"
 #include "etcdgrpc/registry/registrar.h"
 #include "nlohmann/json.hpp"
 
 namespace etcdgrpc::cli {
 namespace {
-
-// Blocks SIGINT and SIGTERM in the calling thread, and so in every thread it
-// starts later (gRPC's included): they are then only taken by
-// WaitForTerminationSignal, never delivered with their default action, which
-// would kill the process before it deregisters. Call it before connecting.
-// TODO(lead): switch to cli/signals.h once it lands; it does the same.
-sigset_t BlockTerminationSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return signals;
-}
-
-// Waits for one of the blocked signals; returns its number.
-int WaitForTerminationSignal(const sigset_t& signals) {
-  int received = 0;
-  while (sigwait(&signals, &received) != 0) {
-  }
-  return received;
-}
 
 // Prints each state change as one line: simple text, or one JSON object per
 // line with -w json.
@@ -117,7 +95,10 @@ class RegisterCommand final : public Command {
       instance.metadata[pair.substr(0, equals)] = pair.substr(equals + 1);
     }
 
-    const sigset_t signals = BlockTerminationSignals();
+    // Before connecting: the client's threads inherit the blocked signals, so
+    // SIGINT/SIGTERM end the wait below instead of killing the process
+    // before it deregisters.
+    SignalWaiter signals;
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
     registry::Registrar registrar(**client, *std::move(options));
@@ -126,7 +107,8 @@ class RegisterCommand final : public Command {
         registrar.Register(instance, &listener, {.replace = replace_});
     if (!registration.ok()) return registration.status();
 
-    WaitForTerminationSignal(signals);
+    while (!signals.Wait()) {
+    }
     // The listener prints "deregistered" (with the error, if any).
     absl::Status deregistered = registration->Deregister();
     if (!deregistered.ok()) return CliError(kExitError, "");
