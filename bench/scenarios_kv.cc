@@ -1,6 +1,7 @@
 // KV scenarios: sequential puts and gets through the client, each interleaved
 // with the same workload through a direct, hand-written use of the generated
 // stub (the "_raw_stub" baseline).
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -9,8 +10,10 @@
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "local_etcd.h"
 #include "scenario.h"
 #include "sequential.h"
+#include "test_certs.h"
 
 namespace etcdgrpc::bench {
 namespace {
@@ -103,12 +106,66 @@ absl::StatusOr<std::vector<ReportFigures>> RangeSeq(const BenchEnv& env, bool se
       env.Scaled(kSequentialOps));
 }
 
+// put_seq over TLS next to put_seq in plaintext, interleaved: each on its own throwaway
+// local etcd (same flags; one serves https with certificates made by TestCerts), so the
+// difference is the client's and etcd's TLS cost. --endpoints does not apply.
+absl::StatusOr<std::vector<ReportFigures>> PutSeqTls(const BenchEnv& env) {
+  absl::StatusOr<std::unique_ptr<testing::TestCerts>> certs = testing::TestCerts::Create();
+  if (!certs.ok()) return certs.status();
+  testing::LocalEtcdOptions tls_etcd_options;
+  tls_etcd_options.tls = (*certs)->ServerTls();
+  absl::StatusOr<std::unique_ptr<testing::LocalEtcd>> tls_etcd =
+      testing::LocalEtcd::Start(tls_etcd_options);
+  if (!tls_etcd.ok()) return tls_etcd.status();
+  absl::StatusOr<std::unique_ptr<testing::LocalEtcd>> plain_etcd = testing::LocalEtcd::Start();
+  if (!plain_etcd.ok()) return plain_etcd.status();
+  std::fprintf(stderr, "put_seq_tls: started throwaway etcds at %s and %s\n",
+               (*tls_etcd)->EndpointsFlag().c_str(), (*plain_etcd)->EndpointsFlag().c_str());
+
+  ClientOptions tls_options;
+  tls_options.endpoints = (*tls_etcd)->ClientEndpoints();
+  tls_options.tls = TlsOptions{.ca_file = (*certs)->ca_file()};
+  absl::StatusOr<std::unique_ptr<Client>> tls_client = Client::Connect(tls_options);
+  if (!tls_client.ok()) return tls_client.status();
+  ClientOptions plain_options;
+  plain_options.endpoints = (*plain_etcd)->ClientEndpoints();
+  absl::StatusOr<std::unique_ptr<Client>> plain_client = Client::Connect(plain_options);
+  if (!plain_client.ok()) return plain_client.status();
+
+  const std::string value(kValueBytes, 'v');
+  auto put_op = [value](Client& client, std::string prefix) {
+    return [&client, prefix = std::move(prefix), value](int64_t i) {
+      return StatusOf(client.Put(absl::StrCat(prefix, i), value));
+    };
+  };
+  absl::StatusOr<std::vector<ReportFigures>> figures =
+      RunInterleaved({{.report = {.workload = "put_seq_plaintext", .extra = {{"etcd", "own"}}},
+                       .op = put_op(**plain_client, "/bench/put_seq_plaintext/")},
+                      {.report = {.workload = "put_seq_tls", .extra = {{"etcd", "own"}}},
+                       .op = put_op(**tls_client, "/bench/put_seq_tls/")}},
+                     env.Scaled(kSequentialOps));
+  if (figures.ok() && figures->size() == 2) {
+    const ReportFigures& plain = (*figures)[0];
+    const ReportFigures& tls = (*figures)[1];
+    if (plain.cpu_us_per_op > 0 && plain.p50_us > 0) {
+      std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
+                  tls.workload.c_str(), plain.workload.c_str(),
+                  tls.cpu_us_per_op / plain.cpu_us_per_op, tls.p50_us / plain.p50_us);
+    }
+  }
+  return figures;
+}
+
 }  // namespace
 
 void RegisterKvScenarios(std::vector<Scenario>& scenarios) {
   scenarios.push_back({"put_seq",
                        "20k sequential puts of 64-byte values; with put_seq_raw_stub interleaved",
                        PutSeq});
+  scenarios.push_back({"put_seq_tls",
+                       "20k sequential puts over TLS; with put_seq_plaintext interleaved (each "
+                       "on its own local etcd)",
+                       PutSeqTls});
   scenarios.push_back({"range_seq",
                        "20k sequential linearizable gets of one key; with range_seq_raw_stub",
                        [](const BenchEnv& env) { return RangeSeq(env, false); }});

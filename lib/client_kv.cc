@@ -1,9 +1,15 @@
 // Client's KV calls: Range, Put, DeleteRange, Txn and Compact, sync and async.
+#include <algorithm>
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "etcdgrpc/client.h"
 #include "internal/async_calls.h"
 #include "internal/connection.h"
+#include "internal/grpc_status.h"
 #include "internal/kv_codec.h"
 #include "internal/unary_call.h"
 
@@ -36,6 +42,54 @@ bool IsReadOnly(const TxnRequest& txn) {
   return read_only(txn.success) && read_only(txn.failure);
 }
 
+// etcd's "permission denied" does not name the key: add the call's key or
+// range (for a transaction, those it touches).
+using KeyRanges = std::vector<std::pair<std::string, std::string>>;
+
+KeyRanges TxnKeyRanges(const etcdserverpb::TxnRequest& txn) {
+  KeyRanges ranges;
+  for (const auto& compare : txn.compare()) ranges.emplace_back(compare.key(), compare.range_end());
+  auto add_ops = [&](const auto& ops) {
+    for (const etcdserverpb::RequestOp& op : ops) {
+      if (op.has_request_range()) {
+        ranges.emplace_back(op.request_range().key(), op.request_range().range_end());
+      }
+      if (op.has_request_put()) ranges.emplace_back(op.request_put().key(), "");
+      if (op.has_request_delete_range()) {
+        ranges.emplace_back(op.request_delete_range().key(), op.request_delete_range().range_end());
+      }
+    }
+  };
+  add_ops(txn.success());
+  add_ops(txn.failure());
+  return ranges;
+}
+
+absl::Status TxnKeys(absl::Status status, const KeyRanges& ranges) {
+  if (!absl::IsPermissionDenied(status)) return status;
+  std::vector<std::string> touched;
+  for (const auto& [key, range_end] : ranges) {
+    std::string text = internal::DescribeKeyRange(key, range_end);
+    if (std::find(touched.begin(), touched.end(), text) == touched.end()) {
+      touched.push_back(std::move(text));
+    }
+  }
+  absl::Status result(status.code(), absl::StrCat(status.message(), " (txn on ",
+                                                  absl::StrJoin(touched, ", "), ")"));
+  status.ForEachPayload(
+      [&](absl::string_view type, const absl::Cord& payload) { result.SetPayload(type, payload); });
+  return result;
+}
+
+template <class T>
+Callback<T> WithKeyRange(Callback<T> done, std::string key, std::string range_end) {
+  return [done = std::move(done), key = std::move(key),
+          range_end = std::move(range_end)](absl::StatusOr<T> result) mutable {
+    if (!result.ok()) result = internal::WithKeyRange(result.status(), key, range_end);
+    std::move(done)(std::move(result));
+  };
+}
+
 }  // namespace
 
 absl::StatusOr<GetResult> Client::Get(std::string_view key, const GetOptions& options) {
@@ -50,7 +104,9 @@ absl::StatusOr<GetResult> Client::Range(const KeyRange& range, const GetOptions&
       [&](EndpointStubs& stubs, grpc::ClientContext* context, etcdserverpb::RangeResponse* out) {
         return stubs.kv->Range(context, request, out);
       });
-  if (!response.ok()) return response.status();
+  if (!response.ok()) {
+    return internal::WithKeyRange(response.status(), request.key(), request.range_end());
+  }
   return internal::ParseRangeResponse(*response);
 }
 
@@ -63,7 +119,7 @@ absl::StatusOr<PutResult> Client::Put(std::string_view key, std::string_view val
       [&](EndpointStubs& stubs, grpc::ClientContext* context, etcdserverpb::PutResponse* out) {
         return stubs.kv->Put(context, request, out);
       });
-  if (!response.ok()) return response.status();
+  if (!response.ok()) return internal::WithKeyRange(response.status(), request.key(), "");
   return internal::ParsePutResponse(*response);
 }
 
@@ -81,7 +137,9 @@ absl::StatusOr<DeleteResult> Client::DeleteRange(const KeyRange& range,
           etcdserverpb::DeleteRangeResponse* out) {
         return stubs.kv->DeleteRange(context, request, out);
       });
-  if (!response.ok()) return response.status();
+  if (!response.ok()) {
+    return internal::WithKeyRange(response.status(), request.key(), request.range_end());
+  }
   return internal::ParseDeleteResponse(*response);
 }
 
@@ -93,7 +151,7 @@ absl::StatusOr<TxnResult> Client::Txn(const TxnRequest& txn) {
       [&](EndpointStubs& stubs, grpc::ClientContext* context, etcdserverpb::TxnResponse* out) {
         return stubs.kv->Txn(context, request, out);
       });
-  if (!response.ok()) return response.status();
+  if (!response.ok()) return TxnKeys(response.status(), TxnKeyRanges(request));
   return internal::ParseTxnResponse(*response);
 }
 
@@ -123,13 +181,14 @@ void Client::RangeAsync(KeyRange range, GetOptions options, Callback<GetResult> 
   if (absl::Status s = internal::BuildRangeRequest(range, options, &request); !s.ok()) {
     return std::move(done)(s);
   }
+  auto with_key = WithKeyRange(std::move(done), request.key(), request.range_end());
   CallUnaryAsync<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse, GetResult>(
       *connection_, *async_calls_, kRange, Retry::kSafe, std::move(request),
       [](EndpointStubs& stubs, grpc::ClientContext* context, const etcdserverpb::RangeRequest* in,
          etcdserverpb::RangeResponse* out, std::function<void(grpc::Status)> on_done) {
         stubs.kv->async()->Range(context, in, out, std::move(on_done));
       },
-      internal::ParseRangeResponse, std::move(done));
+      internal::ParseRangeResponse, std::move(with_key));
 }
 
 void Client::PutAsync(std::string key, std::string value, PutOptions options,
@@ -138,13 +197,14 @@ void Client::PutAsync(std::string key, std::string value, PutOptions options,
   if (absl::Status s = internal::BuildPutRequest(key, value, options, &request); !s.ok()) {
     return std::move(done)(s);
   }
+  auto with_key = WithKeyRange(std::move(done), request.key(), "");
   CallUnaryAsync<etcdserverpb::PutRequest, etcdserverpb::PutResponse, PutResult>(
       *connection_, *async_calls_, kPut, Retry::kWrite, std::move(request),
       [](EndpointStubs& stubs, grpc::ClientContext* context, const etcdserverpb::PutRequest* in,
          etcdserverpb::PutResponse* out, std::function<void(grpc::Status)> on_done) {
         stubs.kv->async()->Put(context, in, out, std::move(on_done));
       },
-      internal::ParsePutResponse, std::move(done));
+      internal::ParsePutResponse, std::move(with_key));
 }
 
 void Client::DeleteRangeAsync(KeyRange range, DeleteOptions options, Callback<DeleteResult> done) {
@@ -152,6 +212,7 @@ void Client::DeleteRangeAsync(KeyRange range, DeleteOptions options, Callback<De
   if (absl::Status s = internal::BuildDeleteRequest(range, options, &request); !s.ok()) {
     return std::move(done)(s);
   }
+  auto with_key = WithKeyRange(std::move(done), request.key(), request.range_end());
   CallUnaryAsync<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse,
                  DeleteResult>(
       *connection_, *async_calls_, kDeleteRange, Retry::kWrite, std::move(request),
@@ -160,7 +221,7 @@ void Client::DeleteRangeAsync(KeyRange range, DeleteOptions options, Callback<De
          std::function<void(grpc::Status)> on_done) {
         stubs.kv->async()->DeleteRange(context, in, out, std::move(on_done));
       },
-      internal::ParseDeleteResponse, std::move(done));
+      internal::ParseDeleteResponse, std::move(with_key));
 }
 
 void Client::TxnAsync(TxnRequest txn, Callback<TxnResult> done) {
@@ -168,6 +229,7 @@ void Client::TxnAsync(TxnRequest txn, Callback<TxnResult> done) {
   if (absl::Status s = internal::BuildTxnRequest(txn, &request); !s.ok()) {
     return std::move(done)(s);
   }
+  KeyRanges ranges = TxnKeyRanges(request);
   CallUnaryAsync<etcdserverpb::TxnRequest, etcdserverpb::TxnResponse, TxnResult>(
       *connection_, *async_calls_, kTxn, IsReadOnly(txn) ? Retry::kSafe : Retry::kWrite,
       std::move(request),
@@ -175,7 +237,12 @@ void Client::TxnAsync(TxnRequest txn, Callback<TxnResult> done) {
          etcdserverpb::TxnResponse* out, std::function<void(grpc::Status)> on_done) {
         stubs.kv->async()->Txn(context, in, out, std::move(on_done));
       },
-      internal::ParseTxnResponse, std::move(done));
+      internal::ParseTxnResponse,
+      [done = std::move(done),
+       ranges = std::move(ranges)](absl::StatusOr<TxnResult> result) mutable {
+        if (!result.ok()) result = TxnKeys(result.status(), ranges);
+        std::move(done)(std::move(result));
+      });
 }
 
 void Client::CompactAsync(int64_t revision, CompactOptions options,

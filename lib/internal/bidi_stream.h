@@ -152,6 +152,13 @@ class BidiStream : public Timer::Slot {
     if (context_ != nullptr) context_->TryCancel();
   }
 
+  // etcd refused the stream's token for part of its work (a watch create
+  // cancelled with "invalid auth token"): reopen the stream with a new token.
+  void RestartWithNewToken() {
+    token_refused_.store(true, std::memory_order_relaxed);
+    Restart();
+  }
+
   // True on the thread currently reading (inside OnMessage()).
   bool IsReaderThread() const {
     return std::this_thread::get_id() == reader_id_.load(std::memory_order_relaxed);
@@ -254,8 +261,13 @@ class BidiStream : public Timer::Slot {
     const size_t index = connection_.PickEndpoint();
     EndpointStubs& endpoint = connection_.endpoint(index);
     if (endpoint.channel != nullptr) AwaitChannel(*endpoint.channel, absl::Seconds(1));
+    if (connection_.NeedsToken()) {
+      // Connect() did not authenticate (no dial timeout): get the first
+      // token. A failure shows as the stream's own error below.
+      (void)connection_.RefreshToken(0, absl::Now() + connection_.request_timeout());
+    }
     auto context = std::make_unique<grpc::ClientContext>();
-    connection_.PrepareStreamContext(context.get());
+    const uint64_t token = connection_.PrepareStreamContext(context.get());
     {
       MutexLock lock(&state_mu_);
       if (shutdown_) return;
@@ -278,6 +290,7 @@ class BidiStream : public Timer::Slot {
     call_ = std::move(call);
     call_context_ = std::move(context);
     call_index_ = index;
+    call_token_ = token;
     opened_at_ = absl::Now();
     received_ = false;
   }
@@ -299,16 +312,53 @@ class BidiStream : public Timer::Slot {
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
       connection_.ReportUnavailable(call_index_);
     }
+    // A stream's token is fixed when it opens: when etcd refused it (expired,
+    // or forgotten by a restarted etcd), reopen with a new one.
+    if (token_refused_.exchange(false, std::memory_order_relaxed) ||
+        (connection_.has_credentials() && Connection::IsTokenRefused(status))) {
+      if (absl::Status s =
+              connection_.RefreshToken(call_token_, absl::Now() + connection_.request_timeout());
+          !s.ok()) {
+        MutexLock lock(&state_mu_);
+        LogStreamTransition(method_, endpoint_, state_, state_, s.ToString());
+      }
+    }
     // A stream that worked for a while starts the backoff over.
     if (received_ || absl::Now() - opened_at_ > absl::Seconds(1)) backoff_.Reset();
     absl::Status broken = FromGrpcStatus(status, address, method_);
     if (status.ok()) broken = absl::UnavailableError("the server ended the stream");
     handler_->OnBroken(broken);
     const absl::Duration delay = backoff_.Next();
-    MutexLock lock(&state_mu_);
-    SetState(StreamState::kBackingOff, broken.ToString());
-    shutdown_cv_.WaitUntil(state_mu_, absl::Now() + delay,
-                           [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return shutdown_; });
+    grpc::Channel* channel = connection_.endpoint(call_index_).channel.get();
+    // A stream that broke on a working connection (the server ended it) waits
+    // out the backoff; one that lost its connection reopens as soon as the
+    // channel is READY again, so the stream is back as soon as etcd is (the
+    // backoff may have grown to seconds during a long outage).
+    const bool connection_lost =
+        channel != nullptr && channel->GetState(false) != GRPC_CHANNEL_READY;
+    {
+      MutexLock lock(&state_mu_);
+      SetState(StreamState::kBackingOff, broken.ToString());
+      if (!connection_lost) {
+        shutdown_cv_.WaitUntil(state_mu_, absl::Now() + delay,
+                               [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return shutdown_; });
+        return;
+      }
+    }
+    const absl::Time deadline = absl::Now() + delay;
+    while (true) {
+      {
+        MutexLock lock(&state_mu_);
+        if (shutdown_) return;
+      }
+      const absl::Time now = absl::Now();
+      if (now >= deadline) return;
+      const grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
+      if (state == GRPC_CHANNEL_READY) return;
+      // Short slices: Shutdown() is noticed within one.
+      channel->WaitForStateChange(
+          state, absl::ToChronoTime(std::min(deadline, now + absl::Milliseconds(50))));
+    }
   }
 
   Connection& connection_;
@@ -322,6 +372,7 @@ class BidiStream : public Timer::Slot {
   std::unique_ptr<ReaderWriter> call_;
   std::unique_ptr<grpc::ClientContext> call_context_;
   size_t call_index_ = 0;
+  uint64_t call_token_ = 0;  // token generation the call was opened with
   absl::Time opened_at_;
   bool received_ = false;
   Backoff backoff_;
@@ -342,6 +393,8 @@ class BidiStream : public Timer::Slot {
   ReaderWriter* stream_ ABSL_GUARDED_BY(write_mu_) = nullptr;
 
   std::atomic<bool> started_fast_{false};
+  // RestartWithNewToken() was called: refresh before reopening.
+  std::atomic<bool> token_refused_{false};
   // When the current reader entered a handler call (Unix ns), 0 when not in one.
   std::atomic<int64_t> busy_since_ns_{0};
   std::atomic<uint64_t> opens_{0};

@@ -5,17 +5,20 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "etcdgrpc/client_options.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "internal/mutex.h"
 
 namespace etcdgrpc::internal {
 
@@ -29,6 +32,10 @@ struct EndpointStubs {
   std::unique_ptr<etcdserverpb::Maintenance::StubInterface> maintenance;
   std::unique_ptr<etcdserverpb::Cluster::StubInterface> cluster;
   std::unique_ptr<etcdserverpb::Auth::StubInterface> auth;
+  // The channel uses TLS; the client certificate it presents (file name, empty: none). Only
+  // for explaining connection failures.
+  bool tls = false;
+  std::string tls_client_cert = {};
 };
 
 class Connection {
@@ -56,13 +63,35 @@ class Connection {
 
   // Deadline for a unary call starting now.
   absl::Time UnaryDeadline() const { return absl::Now() + request_timeout_; }
-  // Applies the deadline and the metadata every call carries.
-  void PrepareContext(grpc::ClientContext* context, absl::Time deadline) const;
-  // The metadata of a long-lived stream (no deadline).
-  void PrepareStreamContext(grpc::ClientContext* context) const;
+  // Applies the deadline and the metadata every call carries (the auth token
+  // too). Returns the generation of the token sent (0: none), for
+  // RefreshToken().
+  uint64_t PrepareContext(grpc::ClientContext* context, absl::Time deadline) const;
+  // The metadata of a long-lived stream (no deadline); returns as above.
+  uint64_t PrepareStreamContext(grpc::ClientContext* context) const;
   absl::Duration request_timeout() const { return request_timeout_; }
 
   bool retry_writes() const { return retry_writes_; }
+
+  // Authentication (ClientOptions::username/password): true when the client
+  // has credentials.
+  bool has_credentials() const { return !username_.empty(); }
+  // True when credentials are set but no token was obtained yet.
+  bool NeedsToken() const;
+  // Gets a token with Auth.Authenticate, unless the current token is newer
+  // than `refused_generation` (another call already refreshed it). Calls
+  // prepared with token generation `refused_generation` were refused (see
+  // IsTokenRefused()); pass 0 to get the first token. Authentications are
+  // serialized, so concurrent refusals cause one Authenticate. An etcd
+  // without authentication enabled is fine: calls go without a token, like
+  // etcd's Go client does.
+  [[nodiscard]] absl::Status RefreshToken(uint64_t refused_generation, absl::Time deadline);
+  // etcd refused a call because of its token, before acting on it: "invalid
+  // auth token" (expired, or etcd restarted and forgot simple tokens), "revision
+  // of auth store is old", "user name is empty" (no token sent). A new token
+  // and one retry fix these.
+  static bool IsTokenRefused(const grpc::Status& status);
+  static bool IsTokenRefusedReason(absl::string_view message);
 
  private:
   absl::Status WaitForReady(absl::Duration timeout);
@@ -73,6 +102,18 @@ class Connection {
   absl::Duration request_timeout_;
   bool require_leader_;
   bool retry_writes_;
+
+  struct Token {
+    std::string value;  // empty: etcd has authentication disabled
+    uint64_t generation = 0;
+  };
+  const std::string username_;
+  const std::string password_;
+  // Serializes Authenticate calls; taken before token_mu_.
+  Mutex auth_mu_;
+  mutable Mutex token_mu_;
+  // Null until the first Authenticate.
+  std::shared_ptr<const Token> token_ ABSL_GUARDED_BY(token_mu_);
 };
 
 }  // namespace etcdgrpc::internal

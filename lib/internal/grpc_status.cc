@@ -3,9 +3,11 @@
 #include <string>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "etcdgrpc/errors.h"
+#include "etcdgrpc/types.h"
 
 namespace etcdgrpc {
 namespace {
@@ -34,6 +36,30 @@ absl::Status FromGrpcStatus(const grpc::Status& status, absl::string_view endpoi
                       absl::StrCat(message, Hint(status), " [", endpoint, " ", method, "]"));
   result.SetPayload(kMessagePayload, absl::Cord(message));
   result.SetPayload(kEndpointPayload, absl::Cord(endpoint));
+  return result;
+}
+
+std::string DescribeKeyRange(absl::string_view key, absl::string_view range_end) {
+  auto quoted = [](absl::string_view text) {
+    return absl::StrCat("\"", absl::CHexEscape(text), "\"");
+  };
+  if (range_end.empty()) return absl::StrCat("key ", quoted(key));
+  if (range_end == absl::string_view("\0", 1)) {
+    if (key.empty() || key == absl::string_view("\0", 1)) return "all keys";
+    return absl::StrCat("keys >= ", quoted(key));
+  }
+  if (!key.empty() && range_end == PrefixRangeEnd(std::string_view(key.data(), key.size()))) {
+    return absl::StrCat("prefix ", quoted(key));
+  }
+  return absl::StrCat("range [", quoted(key), ", ", quoted(range_end), ")");
+}
+
+absl::Status WithKeyRange(absl::Status status, absl::string_view key, absl::string_view range_end) {
+  if (!absl::IsPermissionDenied(status)) return status;
+  absl::Status result(status.code(),
+                      absl::StrCat(status.message(), " (", DescribeKeyRange(key, range_end), ")"));
+  status.ForEachPayload(
+      [&](absl::string_view type, const absl::Cord& payload) { result.SetPayload(type, payload); });
   return result;
 }
 

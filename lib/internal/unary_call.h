@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -43,15 +44,27 @@ absl::StatusOr<Response> CallUnary(Connection& connection, absl::string_view met
                                    Invoke&& invoke) {
   const absl::Time deadline = connection.UnaryDeadline();
   const size_t attempts = MayRetry(connection, retry) ? connection.size() : 1;
+  if (connection.NeedsToken()) {
+    if (absl::Status s = connection.RefreshToken(0, deadline); !s.ok()) return s;
+  }
+  bool token_refreshed = false;
   for (size_t attempt = 1;; ++attempt) {
     const size_t index = connection.PickEndpoint();
     EndpointStubs& endpoint = connection.endpoint(index);
     grpc::ClientContext context;
-    connection.PrepareContext(&context, deadline);
+    const uint64_t token = connection.PrepareContext(&context, deadline);
     context.set_wait_for_ready(WaitForReady(connection, attempt, attempts));
     Response response;
     grpc::Status status = invoke(endpoint, &context, &response);
     if (status.ok()) return response;
+    // The token expired (or etcd restarted and forgot it): etcd refused the
+    // call before acting on it, so authenticate again and repeat it, once.
+    if (!token_refreshed && connection.has_credentials() && Connection::IsTokenRefused(status)) {
+      token_refreshed = true;
+      if (absl::Status s = connection.RefreshToken(token, deadline); !s.ok()) return s;
+      --attempt;
+      continue;
+    }
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
       connection.ReportUnavailable(index);
       if (attempt < attempts && absl::Now() < deadline) continue;
@@ -76,6 +89,10 @@ void CallUnaryAsync(Connection& connection, AsyncCalls& calls, absl::string_view
     size_t attempt = 0;
     size_t index = 0;
     absl::Time deadline;
+    // Token generation of the current attempt's context, and whether the
+    // call was already repeated with a new token.
+    uint64_t token = 0;
+    bool token_refreshed = false;
     Request request;
     Response response;
     std::unique_ptr<grpc::ClientContext> context;
@@ -94,18 +111,31 @@ void CallUnaryAsync(Connection& connection, AsyncCalls& calls, absl::string_view
 
     void OnDone(grpc::Status status) {
       if (status.ok()) return Finish(parse(response));
+      // As in CallUnary: a new token and one repeat. Authenticate blocks this
+      // callback thread for one round trip; it happens once per token expiry.
+      if (!token_refreshed && connection->has_credentials() && Connection::IsTokenRefused(status)) {
+        token_refreshed = true;
+        if (absl::Status s = connection->RefreshToken(token, deadline); !s.ok()) {
+          return Finish(std::move(s));
+        }
+        --attempt;
+        return Repeat();
+      }
       if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
         connection->ReportUnavailable(index);
-        if (attempt < attempts && absl::Now() < deadline) {
-          auto next = std::make_unique<grpc::ClientContext>();
-          connection->PrepareContext(next.get(), deadline);
-          calls->Replace(context.get(), next.get());
-          context = std::move(next);
-          response.Clear();
-          return Start();
-        }
+        if (attempt < attempts && absl::Now() < deadline) return Repeat();
       }
       Finish(FromGrpcStatus(status, connection->endpoint(index).address, method));
+    }
+
+    // Repeats the call on a new context.
+    void Repeat() {
+      auto next = std::make_unique<grpc::ClientContext>();
+      token = connection->PrepareContext(next.get(), deadline);
+      calls->Replace(context.get(), next.get());
+      context = std::move(next);
+      response.Clear();
+      Start();
     }
 
     void Finish(absl::StatusOr<Result> result) {
@@ -127,7 +157,14 @@ void CallUnaryAsync(Connection& connection, AsyncCalls& calls, absl::string_view
       .invoke = std::move(invoke),
       .parse = std::move(parse),
       .done = std::move(done)});
-  connection.PrepareContext(state->context.get(), state->deadline);
+  if (connection.NeedsToken()) {
+    // The first call without a dial timeout: get the token first (blocking).
+    if (absl::Status s = connection.RefreshToken(0, state->deadline); !s.ok()) {
+      std::move(state->done)(std::move(s));
+      return;
+    }
+  }
+  state->token = connection.PrepareContext(state->context.get(), state->deadline);
   if (!calls.Begin(state->context.get())) {
     std::move(state->done)(absl::CancelledError("the client is shutting down"));
     return;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "internal/grpc_status.h"
 #include "internal/kv_codec.h"
 #include "internal/listener_call.h"
 
@@ -33,7 +34,8 @@ absl::Status CancelStatus(const std::string& reason) {
 }  // namespace
 
 WatchStream::WatchStream(Connection& connection, Timer& timer, const ClientOptions& options)
-    : stream_(
+    : connection_(connection),
+      stream_(
           connection, timer, std::string(kWatchMethod),
           Stream::Options{.backoff = options.stream_backoff,
                           .handoff_after = options.slow_listener_handoff},
@@ -206,6 +208,8 @@ void WatchStream::OnBroken(const absl::Status& /*status*/) {
 
 void WatchStream::OnMessage(etcdserverpb::WatchResponse& response) {
   std::vector<Delivery> out;
+  bool refresh_token = false;
+  bool restart = false;
   {
     MutexLock lock(&mu_);
     const int64_t revision = response.header().revision();
@@ -223,13 +227,28 @@ void WatchStream::OnMessage(etcdserverpb::WatchResponse& response) {
       auto it = watches_.find(id);
       if (it == watches_.end()) return;  // cancelled meanwhile
       std::shared_ptr<WatchState> watch = it->second;
-      if (response.canceled()) {
+      const std::string& reason = response.cancel_reason();
+      if (response.canceled() && !watch->token_retried && connection_.has_credentials() &&
+          (Connection::IsTokenRefusedReason(reason) ||
+           absl::StrContains(reason, "permission denied"))) {
+        // etcd checks a watch's permission with the token the stream was
+        // opened with, which may have expired since: reopen the stream with
+        // a new token (every watch is re-created on it) and try once more.
+        watch->token_retried = true;
+        watch->phase = WatchState::Phase::kUnsent;
+        refresh_token = true;
+      } else if (response.canceled()) {
+        // etcd 3.4 stops reading the stream after refusing a watch for its
+        // permissions (later creates would go unanswered): reopen it.
+        restart = absl::StrContains(reason, "permission denied");
         End(watch,
-            WatchEnd{.status = CancelStatus(response.cancel_reason()),
+            WatchEnd{.status = WithKeyRange(CancelStatus(reason), watch->request.range.key(),
+                                            watch->request.range.range_end()),
                      .compact_revision = response.compact_revision(),
                      .next_revision = watch->next_revision},
             out);
       } else {
+        watch->token_retried = false;
         watch->phase = WatchState::Phase::kActive;
         // Watching from now: history before this revision is not wanted.
         if (watch->next_revision == 0) SetNextRevision(*watch, revision + 1);
@@ -292,6 +311,11 @@ void WatchStream::OnMessage(etcdserverpb::WatchResponse& response) {
         }
       }
     }
+  }
+  if (refresh_token) {
+    stream_.RestartWithNewToken();
+  } else if (restart) {
+    stream_.Restart();
   }
   Deliver(out);
 }

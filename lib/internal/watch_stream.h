@@ -49,6 +49,11 @@ struct WatchState {
   int64_t next_revision = 0;
   // Events of a fragmented response received so far.
   std::vector<Event> fragments;
+  // etcd refused the create for the stream's token (or said "permission
+  // denied", which etcd 3.4 also says for an expired token) and the stream
+  // was reopened with a new token; a second refusal ends the watch. Cleared
+  // once the watch is created.
+  bool token_retried = false;
 };
 
 class WatchStream
@@ -102,6 +107,7 @@ class WatchStream
   // A listener threw: cancel the watch and end it with `status`.
   void EndAfterListenerError(const std::shared_ptr<WatchState>& watch, absl::Status status);
 
+  Connection& connection_;
   Stream stream_;
 
   // Taken after the stream's writer lock when both are needed.

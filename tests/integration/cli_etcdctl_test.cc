@@ -321,6 +321,20 @@ TEST_F(CliTest, UnknownFlagOrCommandShowsUsageAndFails) {
   EXPECT_EQ(Ctl({"bogus"}).exit_code, 1);
 }
 
+TEST_F(CliTest, MemberListIsByteIdenticalToEtcdctl) {
+  for (std::vector<std::string> format :
+       {std::vector<std::string>{}, {"-w", "json"}, {"-w", "table"}}) {
+    std::vector<std::string> args = {"member", "list"};
+    args.insert(args.end(), format.begin(), format.end());
+    RunResult ctl = Ctl(args);
+    RunResult ours = Cli(args);
+    ASSERT_EQ(ctl.exit_code, 0) << ctl;
+    EXPECT_EQ(ours.exit_code, 0) << ours;
+    EXPECT_EQ(ours.out, ctl.out);
+    EXPECT_EQ(ours.err, ctl.err);
+  }
+}
+
 TEST_F(CliTest, EndpointStatusMatchesEtcdctl) {
   RunResult ctl = Ctl({"endpoint", "status"});
   RunResult ours = Cli({"endpoint", "status"});

@@ -69,14 +69,12 @@ TEST(ConnectTest, UnreachableEndpointsFailWithinTheDialTimeout) {
   EXPECT_LT(took, absl::Seconds(2));
 }
 
-TEST(ConnectTest, UnsupportedOptionsAreRefusedNotIgnored) {
+// Authentication itself is covered by auth_test.
+TEST(ConnectTest, PasswordWithoutUsernameIsRefused) {
   ClientOptions auth;
-  auth.username = "root";
   auth.password = "secret";
-  EXPECT_THAT(Client::Connect(auth), StatusIs(absl::StatusCode::kUnimplemented));
-  ClientOptions tls;
-  tls.tls = TlsOptions{};
-  EXPECT_THAT(Client::Connect(tls), StatusIs(absl::StatusCode::kUnimplemented));
+  EXPECT_THAT(Client::Connect(auth),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("without a username")));
 }
 
 TEST(ConnectTest, DeadFirstEndpointIsSkipped) {

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <system_error>
@@ -30,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "etcdserverpb/rpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -140,17 +142,59 @@ int AboveStdio(int fd) {
   return moved;
 }
 
+absl::StatusOr<std::string> ReadTlsFile(const std::string& what, const std::string& path) {
+  std::string text;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec)) {
+    std::ifstream in(path, std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  if (text.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("LocalEtcd: cannot read the TLS ", what, " \"", path, "\""));
+  }
+  return text;
+}
+
+// Insecure, or with options.tls: verifying the server with tls.ca_file and presenting the
+// probe's client certificate when one is given.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ProbeCredentials(
+    const LocalEtcdOptions& options) {
+  if (!options.tls.has_value()) return grpc::InsecureChannelCredentials();
+  const LocalEtcdTlsOptions& tls = *options.tls;
+  grpc::SslCredentialsOptions ssl;
+  absl::StatusOr<std::string> ca = ReadTlsFile("CA file (tls.ca_file)", tls.ca_file);
+  if (!ca.ok()) return ca.status();
+  ssl.pem_root_certs = *std::move(ca);
+  if (!tls.probe_cert_file.empty() || !tls.probe_key_file.empty()) {
+    absl::StatusOr<std::string> cert = ReadTlsFile("probe certificate", tls.probe_cert_file);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadTlsFile("probe key", tls.probe_key_file);
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  return grpc::SslCredentials(ssl);
+}
+
 // One fresh channel per probe. A channel that has seen "connection refused" waits out gRPC's
 // reconnect backoff (measured with gRPC 1.51: 10-15 s, even with small backoff arguments) long
 // after etcd is up; a new channel with its own subchannel pool connects at once.
-grpc::Status CallStatus(const std::string& endpoint, absl::Duration timeout,
-                        etcdserverpb::StatusResponse* response) {
+grpc::Status CallStatus(const LocalEtcdOptions& options, const std::string& endpoint,
+                        absl::Duration timeout, etcdserverpb::StatusResponse* response) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // Loopback traffic must not go through an http_proxy from the environment.
   args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = ProbeCredentials(options);
+  if (!credentials.ok()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        std::string(credentials.status().message()));
+  }
+  absl::string_view target = endpoint;
+  absl::ConsumePrefix(&target, "https://");
   auto stub = etcdserverpb::Maintenance::NewStub(
-      grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args));
+      grpc::CreateCustomChannel(std::string(target), *credentials, args));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
   return stub->Status(&context, etcdserverpb::StatusRequest(), response);
@@ -188,6 +232,14 @@ absl::StatusOr<std::unique_ptr<LocalEtcd>> LocalEtcd::Start(LocalEtcdOptions opt
     return absl::FailedPreconditionError(absl::StrCat(
         "LocalEtcd: etcd binary ", options.etcd_binary, " is not executable: ", ErrnoText(errno),
         " (Debian: apt-get install etcd-server)"));
+  }
+  if (options.tls) {
+    const LocalEtcdTlsOptions& tls = *options.tls;
+    for (const auto& [what, path] : {std::pair{"certificate (tls.cert_file)", tls.cert_file},
+                                     std::pair{"key (tls.key_file)", tls.key_file}}) {
+      if (absl::Status s = ReadTlsFile(what, path).status(); !s.ok()) return s;
+    }
+    if (absl::Status s = ProbeCredentials(options).status(); !s.ok()) return s;
   }
   const std::string parent = TempParent(options);
   SweepStaleDirs(parent);
@@ -263,7 +315,8 @@ std::vector<std::string> LocalEtcd::BuildArgs(int member) const {
   std::vector<std::string> cluster;
   for (int i = 0; i < size(); ++i)
     cluster.push_back(absl::StrCat(members_[i].name, "=", PeerUrl(i)));
-  const std::string client_url = absl::StrCat("http://", ClientEndpoint(member));
+  const std::string client_url =
+      options_.tls ? ClientEndpoint(member) : absl::StrCat("http://", ClientEndpoint(member));
   std::vector<std::string> args = {
       options_.etcd_binary,
       "--name=" + m.name,
@@ -281,6 +334,16 @@ std::vector<std::string> LocalEtcd::BuildArgs(int member) const {
       "--log-outputs=stderr",
   };
   if (options_.unsafe_no_fsync) args.push_back("--unsafe-no-fsync");
+  if (options_.tls) {
+    args.push_back("--cert-file=" + options_.tls->cert_file);
+    args.push_back("--key-file=" + options_.tls->key_file);
+    if (options_.tls->client_cert_auth) {
+      args.push_back("--client-cert-auth");
+      args.push_back("--trusted-ca-file=" + (options_.tls->client_ca_file.empty()
+                                                 ? options_.tls->ca_file
+                                                 : options_.tls->client_ca_file));
+    }
+  }
   args.insert(args.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   return args;
 }
@@ -465,7 +528,7 @@ std::vector<std::string> LocalEtcd::ClientEndpoints() const {
 
 std::string LocalEtcd::ClientEndpoint(int member) const {
   if (member < 0 || member >= size()) return "";
-  return absl::StrCat("127.0.0.1:", members_[member].client_port);
+  return absl::StrCat(options_.tls ? "https://" : "", "127.0.0.1:", members_[member].client_port);
 }
 
 std::string LocalEtcd::EndpointsFlag() const { return absl::StrJoin(ClientEndpoints(), ","); }
@@ -561,7 +624,8 @@ absl::Status LocalEtcd::WaitAllReady(absl::Time deadline) {
       }
       etcdserverpb::StatusResponse response;
       const absl::Duration left = std::max(absl::Milliseconds(1), deadline - absl::Now());
-      const grpc::Status s = CallStatus(ClientEndpoint(i), std::min(kRpcDeadline, left), &response);
+      const grpc::Status s =
+          CallStatus(options_, ClientEndpoint(i), std::min(kRpcDeadline, left), &response);
       if (s.ok()) {
         ready[i] = true;
       } else {
@@ -600,7 +664,7 @@ absl::Status LocalEtcd::WaitReady(int member, absl::Duration timeout) {
     etcdserverpb::StatusResponse response;
     const absl::Duration left = std::max(absl::Milliseconds(1), deadline - absl::Now());
     const grpc::Status s =
-        CallStatus(ClientEndpoint(member), std::min(kRpcDeadline, left), &response);
+        CallStatus(options_, ClientEndpoint(member), std::min(kRpcDeadline, left), &response);
     if (s.ok()) return absl::OkStatus();
     last_error = GrpcStatusText(s);
     if (absl::Now() >= deadline) {
@@ -635,7 +699,8 @@ absl::StatusOr<int> LocalEtcd::LeaderUntil(absl::Time deadline) {
       }
       etcdserverpb::StatusResponse response;
       const absl::Duration left = std::max(absl::Milliseconds(1), deadline - absl::Now());
-      const grpc::Status s = CallStatus(ClientEndpoint(i), std::min(kRpcDeadline, left), &response);
+      const grpc::Status s =
+          CallStatus(options_, ClientEndpoint(i), std::min(kRpcDeadline, left), &response);
       if (s.ok()) {
         notes[i] = absl::StrCat("id ", absl::Hex(response.header().member_id()), " sees leader ",
                                 absl::Hex(response.leader()), " term ", response.raftterm());
@@ -752,6 +817,82 @@ absl::Status LocalEtcd::Resume(int member) {
   }
   members_[member].paused = false;
   return absl::OkStatus();
+}
+
+absl::Status EnableAuth(const LocalEtcd& etcd, const LocalEtcdAuth& auth) {
+  const std::string endpoint = etcd.ClientEndpoint(0);
+  if (absl::StartsWith(endpoint, "https://")) {
+    return absl::UnimplementedError("EnableAuth: TLS endpoints are not supported");
+  }
+  auto stub = etcdserverpb::Auth::NewStub(
+      grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+  // Each step as one call: (what, call).
+  auto run = [&](const std::string& what, auto call) -> absl::Status {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    context.set_wait_for_ready(true);
+    grpc::Status status = call(&context);
+    if (status.ok()) return absl::OkStatus();
+    return absl::Status(
+        static_cast<absl::StatusCode>(status.error_code()),
+        absl::StrCat("EnableAuth: ", what, " on ", endpoint, ": ", status.error_message()));
+  };
+  auto role_add = [&](const std::string& role) {
+    return run("role add " + role, [&](grpc::ClientContext* context) {
+      etcdserverpb::AuthRoleAddRequest request;
+      request.set_name(role);
+      etcdserverpb::AuthRoleAddResponse response;
+      return stub->RoleAdd(context, request, &response);
+    });
+  };
+  auto user_add = [&](const std::string& user, const std::string& password) {
+    return run("user add " + user, [&](grpc::ClientContext* context) {
+      etcdserverpb::AuthUserAddRequest request;
+      request.set_name(user);
+      request.set_password(password);
+      etcdserverpb::AuthUserAddResponse response;
+      return stub->UserAdd(context, request, &response);
+    });
+  };
+  auto grant_role = [&](const std::string& user, const std::string& role) {
+    return run("user grant-role " + user + " " + role, [&](grpc::ClientContext* context) {
+      etcdserverpb::AuthUserGrantRoleRequest request;
+      request.set_user(user);
+      request.set_role(role);
+      etcdserverpb::AuthUserGrantRoleResponse response;
+      return stub->UserGrantRole(context, request, &response);
+    });
+  };
+  if (absl::Status s = role_add("root"); !s.ok()) return s;
+  if (absl::Status s = user_add("root", auth.root_password); !s.ok()) return s;
+  if (absl::Status s = grant_role("root", "root"); !s.ok()) return s;
+  if (absl::Status s = role_add(auth.role); !s.ok()) return s;
+  absl::Status granted =
+      run("role grant-permission " + auth.role, [&](grpc::ClientContext* context) {
+        etcdserverpb::AuthRoleGrantPermissionRequest request;
+        request.set_name(auth.role);
+        authpb::Permission* perm = request.mutable_perm();
+        perm->set_permtype(authpb::Permission::READWRITE);
+        perm->set_key(auth.prefix);
+        // The prefix's range end: the prefix with its last byte below 0xff incremented.
+        std::string end = auth.prefix;
+        while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+        if (end.empty()) {
+          end.assign(1, '\0');
+        } else {
+          end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+        }
+        perm->set_range_end(end);
+        etcdserverpb::AuthRoleGrantPermissionResponse response;
+        return stub->RoleGrantPermission(context, request, &response);
+      });
+  if (!granted.ok()) return granted;
+  if (absl::Status s = user_add(auth.user, auth.user_password); !s.ok()) return s;
+  if (absl::Status s = grant_role(auth.user, auth.role); !s.ok()) return s;
+  return run("auth enable", [&](grpc::ClientContext* context) {
+    etcdserverpb::AuthEnableResponse response;
+    return stub->AuthEnable(context, etcdserverpb::AuthEnableRequest(), &response);
+  });
 }
 
 }  // namespace etcdgrpc::testing

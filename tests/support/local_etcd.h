@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,23 @@
 #include "absl/time/time.h"
 
 namespace etcdgrpc::testing {
+
+// Serving the client URLs over TLS (https://); peer URLs stay plaintext. TestCerts::ServerTls()
+// (test_certs.h) fills this in with certificates made at test time.
+struct LocalEtcdTlsOptions {
+  // Server certificate and key (--cert-file, --key-file), valid for 127.0.0.1.
+  std::string cert_file = {};
+  std::string key_file = {};
+  // The CA that signed cert_file: the readiness probe verifies the server with it.
+  std::string ca_file = {};
+  // --client-cert-auth with --trusted-ca-file=client_ca_file (ca_file when empty): etcd refuses
+  // clients without a certificate signed by that CA.
+  bool client_cert_auth = false;
+  std::string client_ca_file = {};
+  // The client certificate and key the readiness probe presents (needed with client_cert_auth).
+  std::string probe_cert_file = {};
+  std::string probe_key_file = {};
+};
 
 struct LocalEtcdOptions {
   // Number of cluster members (1 or 3 in practice; any n >= 1 works).
@@ -31,6 +49,8 @@ struct LocalEtcdOptions {
   std::string temp_parent;
   // Append the tail of the etcd logs to errors from Start()/Restart()/WaitReady().
   bool keep_logs_on_failure = true;
+  // Set: client URLs are https:// (ClientEndpoints() says so) and the probes use TLS.
+  std::optional<LocalEtcdTlsOptions> tls = std::nullopt;
 };
 
 // A running etcd cluster of `members` processes, each in its own process group, with its
@@ -56,7 +76,8 @@ class LocalEtcd {
   ~LocalEtcd();
 
   int size() const;
-  // "127.0.0.1:PORT" of every member, in member order.
+  // "127.0.0.1:PORT" ("https://127.0.0.1:PORT" with options.tls) of every member, in member
+  // order.
   std::vector<std::string> ClientEndpoints() const;
   std::string ClientEndpoint(int member) const;
   // Comma-joined client endpoints, for --endpoints=.
@@ -134,6 +155,23 @@ class LocalEtcd {
   // mutable: observing a member reaps it when it has exited, which updates its state.
   mutable std::vector<Member> members_;
 };
+
+// Users and roles of an auth-enabled etcd (EnableAuth()).
+struct LocalEtcdAuth {
+  std::string root_password = "root-secret";
+  // A user with one role, granted readwrite on every key starting with `prefix`.
+  std::string user = "svc";
+  std::string user_password = "svc-secret";
+  std::string role = "services-rw";
+  std::string prefix = "/services/";
+};
+
+// Creates the root user (with the root role), `auth.user` with `auth.role` (readwrite on
+// `auth.prefix`, like `etcdctl role grant-permission --prefix=true ROLE readwrite PREFIX`),
+// then `auth enable`, through etcd's Auth service on member 0 (plaintext endpoints only). Call
+// once after Start(). With "--auth-token-ttl=N" in LocalEtcdOptions::extra_flags, simple tokens
+// expire after N idle seconds; a restarted member forgets them.
+absl::Status EnableAuth(const LocalEtcd& etcd, const LocalEtcdAuth& auth = {});
 
 }  // namespace etcdgrpc::testing
 

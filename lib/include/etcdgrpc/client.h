@@ -11,6 +11,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "etcdgrpc/client_options.h"
+#include "etcdgrpc/cluster.h"
 #include "etcdgrpc/kv.h"
 #include "etcdgrpc/lease.h"
 #include "etcdgrpc/maintenance.h"
@@ -104,6 +105,10 @@ class Client {
   [[nodiscard]] absl::StatusOr<WatchHandle> Watch(WatchRequest request, WatchListener* listener);
   // Asks etcd for a progress notification on every watch (OnProgress).
   [[nodiscard]] absl::Status RequestProgress();
+
+  // --- Cluster --------------------------------------------------------------
+  // The members (Cluster.MemberList), from whichever endpoint answers.
+  [[nodiscard]] absl::StatusOr<MemberListResult> MemberList();
 
   // --- Maintenance ----------------------------------------------------------
   // Status of one member, which must be one of endpoints().

@@ -12,14 +12,18 @@
 
 namespace etcdgrpc {
 
+// TLS for every endpoint (see ClientOptions::tls). Files are read by Connect(); one that cannot
+// be read is an InvalidArgument error naming it. There is deliberately no option to skip
+// verifying the server.
 struct TlsOptions {
-  // PEM file of the CA that signed the servers' certificates.
-  std::string ca_file;
-  // PEM files of the client certificate and key, for mutual TLS.
-  std::string cert_file;
-  std::string key_file;
+  // PEM file of the CA(s) that signed the servers' certificates. Empty: gRPC's default roots
+  // ($GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else the roots gRPC ships).
+  std::string ca_file = {};
+  // PEM files of the client certificate (chain) and its key, for mutual TLS: both or neither.
+  std::string cert_file = {};
+  std::string key_file = {};
   // Name to verify in the server certificate instead of the endpoint's host.
-  std::string server_name_override;
+  std::string server_name_override = {};
 };
 
 // Reconnect delays of the watch and keep-alive streams: exponential, with
@@ -51,10 +55,14 @@ struct ClientOptions {
   absl::Duration dial_timeout = absl::Seconds(2);
   // Deadline of each unary call.
   absl::Duration request_timeout = absl::Seconds(5);
-  // Authentication (not yet supported: Connect() refuses these).
+  // Authentication: Connect() calls Auth.Authenticate and every call and
+  // stream carries the token (metadata "token"), renewed when etcd refuses it
+  // (expired, or forgotten by a restarted etcd). Empty username: none.
   std::string username;
   std::string password;
-  // Transport security (not yet supported: Connect() refuses it).
+  // Transport security. Set: every endpoint uses TLS ("host:port" too, as with etcdctl's
+  // --cacert; an explicit "http://" endpoint is then refused). Unset: "https://" endpoints use
+  // TLS with gRPC's default roots and no client certificate, the others plaintext.
   std::optional<TlsOptions> tls;
   // Ask etcd to refuse calls on members without a leader (metadata hasleader).
   bool require_leader = false;

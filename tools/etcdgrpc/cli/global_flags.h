@@ -1,5 +1,5 @@
 // The flags every command takes (etcdctl's global flags): endpoints, time-outs,
-// output format, and etcdgrpc's --wire-log; and the client options they mean.
+// output format, TLS files, and etcdgrpc's --wire-log; and the client options they mean.
 #pragma once
 
 #include <string>
@@ -23,6 +23,14 @@ struct GlobalFlags {
   std::string write_out = "simple";
   std::string wire_log;
   bool hex = false;
+  // TLS, like etcdctl's --cacert/--cert/--key: any of them makes every endpoint TLS.
+  std::string cacert;
+  std::string cert;
+  std::string key;
+  // etcdctl's --user "name[:password]" and --password (which takes the whole
+  // --user as the name). A name without password asks for it on the terminal.
+  std::string user;
+  std::string password;
 };
 
 void AddGlobalFlags(CLI::App& app, GlobalFlags* flags);

@@ -178,6 +178,25 @@ std::string JsonLeaseTimeToLive(const LeaseTimeToLiveResult& result) {
   return Dump(json);
 }
 
+std::string JsonMemberList(const MemberListResult& result) {
+  Json json = Json::object();
+  json["header"] = HeaderJson(result.header);
+  Json members = Json::array();
+  for (const Member& member : result.members) {
+    // gogoproto's JSON tags: "ID", "name", "peerURLs", "clientURLs",
+    // "isLearner", all omitempty.
+    Json entry = Json::object();
+    SetIfNonZero(entry, "ID", member.id);
+    if (!member.name.empty()) entry["name"] = member.name;
+    if (!member.peer_urls.empty()) entry["peerURLs"] = member.peer_urls;
+    if (!member.client_urls.empty()) entry["clientURLs"] = member.client_urls;
+    if (member.is_learner) entry["isLearner"] = true;
+    members.push_back(std::move(entry));
+  }
+  if (!result.members.empty()) json["members"] = std::move(members);
+  return Dump(json);
+}
+
 std::string JsonLeaseList(const LeaseListResult& result) {
   Json json = HeaderJson(result.header);
   Json leases = Json::array();

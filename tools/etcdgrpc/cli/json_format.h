@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "etcdgrpc/cluster.h"
 #include "etcdgrpc/kv.h"
 #include "etcdgrpc/lease.h"
 #include "etcdgrpc/maintenance.h"
@@ -21,6 +22,8 @@ namespace etcdgrpc::cli {
 [[nodiscard]] std::string JsonTxn(const TxnResult& result);
 // [{"Endpoint": ..., "Status": {...}}, ...] with `status.endpoint` as given.
 [[nodiscard]] std::string JsonEndpointStatus(const std::vector<EndpointStatus>& statuses);
+// As etcdctl's json printer marshals a MemberListResponse.
+[[nodiscard]] std::string JsonMemberList(const MemberListResult& result);
 
 // Lease commands. etcdctl prints clientv3's response structs, which embed the
 // header (its fields at the top level) and name the rest their own way:

@@ -1,0 +1,31 @@
+// Client: the Cluster service (members).
+#include "etcdgrpc/client.h"
+#include "etcdserverpb/rpc.grpc.pb.h"
+#include "internal/connection.h"
+#include "internal/kv_codec.h"
+#include "internal/unary_call.h"
+
+namespace etcdgrpc {
+
+absl::StatusOr<MemberListResult> Client::MemberList() {
+  auto response = internal::CallUnary<etcdserverpb::MemberListResponse>(
+      *connection_, "/etcdserverpb.Cluster/MemberList", internal::Retry::kSafe,
+      [](internal::EndpointStubs& stubs, grpc::ClientContext* context,
+         etcdserverpb::MemberListResponse* out) {
+        return stubs.cluster->MemberList(context, etcdserverpb::MemberListRequest(), out);
+      });
+  if (!response.ok()) return response.status();
+  MemberListResult result;
+  result.header = internal::ParseHeader(response->header());
+  for (const etcdserverpb::Member& member : response->members()) {
+    result.members.push_back(
+        Member{.id = member.id(),
+               .name = member.name(),
+               .peer_urls = {member.peerurls().begin(), member.peerurls().end()},
+               .client_urls = {member.clienturls().begin(), member.clienturls().end()},
+               .is_learner = member.islearner()});
+  }
+  return result;
+}
+
+}  // namespace etcdgrpc

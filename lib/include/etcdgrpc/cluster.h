@@ -1,0 +1,26 @@
+// The cluster's members as Cluster.MemberList reports them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "etcdgrpc/types.h"
+
+namespace etcdgrpc {
+
+struct Member {
+  uint64_t id = 0;
+  // Empty for a member that was added but has not started yet.
+  std::string name = {};
+  std::vector<std::string> peer_urls = {};
+  std::vector<std::string> client_urls = {};
+  bool is_learner = false;
+};
+
+struct MemberListResult {
+  ResponseHeader header;
+  std::vector<Member> members;
+};
+
+}  // namespace etcdgrpc
