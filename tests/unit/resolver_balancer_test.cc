@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "etcdgrpc/resolver/balancer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -232,7 +233,10 @@ TEST_F(BalancerTest, ConcurrentPicksWhileTheTableChanges) {
       }
     });
   }
-  for (int i = 0; i < 2000; ++i) {
+  // Updates go on until the pickers have really run alongside them (on a
+  // loaded machine the threads may start late), within a bound.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  for (int i = 0; i < 2000 || (picks.load() < 1000 && absl::Now() < give_up); ++i) {
     core->Update(MakeSet({MakeEndpoint(absl::StrCat("e", i % 7)), MakeEndpoint("b")}));
   }
   stop = true;
