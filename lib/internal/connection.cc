@@ -367,6 +367,24 @@ absl::Status Connection::RefreshToken(uint64_t refused_generation, absl::Time de
   }
 }
 
+absl::Status Connection::CertificatesRejected() {
+  std::vector<std::string> failures;
+  for (auto& endpoint : endpoints_) {
+    if (!endpoint->tls || endpoint->channel->GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) {
+      return absl::OkStatus();
+    }
+    std::string reason = ProbeFailure(*endpoint);
+    if (!absl::StrContains(reason, "certificate verify failed") &&
+        !absl::StrContains(reason, "is not in peer certificate")) {
+      return absl::OkStatus();
+    }
+    failures.push_back(absl::StrCat(endpoint->address, " (", reason, ")"));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("no etcd endpoint reachable: the server certificate was rejected: ",
+                   absl::StrJoin(failures, "; ")));
+}
+
 absl::Status Connection::WaitForReady(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   // Connect to every endpoint at once and take the first that is ready.
@@ -380,10 +398,17 @@ absl::Status Connection::WaitForReady(absl::Duration timeout) {
     }
     absl::Time now = absl::Now();
     if (now >= deadline) break;
+    // A server certificate that fails verification (unknown CA, wrong name)
+    // will not verify on the next attempt either: say so now rather than
+    // after the whole dial timeout.
+    if (absl::Status rejected = CertificatesRejected(); !rejected.ok()) return rejected;
     // Block on one channel's state change for a short slice, then look at all.
     grpc::Channel& channel = *endpoints_[waiting_on]->channel;
     waiting_on = (waiting_on + 1) % endpoints_.size();
-    absl::Time slice_end = endpoints_.size() == 1 ? deadline : std::min(deadline, now + absl::Milliseconds(5));
+    const absl::Duration slice = endpoints_.size() == 1 && !endpoints_[0]->tls
+                                     ? deadline - now
+                                     : absl::Milliseconds(endpoints_.size() == 1 ? 50 : 5);
+    absl::Time slice_end = std::min(deadline, now + slice);
     channel.WaitForStateChange(channel.GetState(false), absl::ToChronoTime(slice_end));
   }
   std::vector<std::string> failures;

@@ -95,6 +95,9 @@ class Connection {
 
  private:
   absl::Status WaitForReady(absl::Duration timeout);
+  // UNAVAILABLE naming each endpoint when every endpoint is a TLS one whose
+  // last connection failed verifying the server certificate; OK otherwise.
+  absl::Status CertificatesRejected();
 
   std::vector<std::unique_ptr<EndpointStubs>> endpoints_;
   std::vector<std::string> addresses_;
