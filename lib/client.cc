@@ -3,16 +3,39 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "internal/async_calls.h"
-#include "internal/connection.h"
+#include "internal/client_core.h"
 #include "internal/endpoint.h"
 #include "internal/kv_codec.h"
-#include "internal/lease_keeper.h"
-#include "internal/timer.h"
-#include "internal/watch_stream.h"
 #include "internal/unary_call.h"
 
 namespace etcdgrpc {
+
+namespace internal {
+
+ClientCore::ClientCore(ClientOptions options_in, std::unique_ptr<Connection> connection_in)
+    : options(std::move(options_in)),
+      connection(std::move(connection_in)),
+      async_calls(std::make_unique<AsyncCalls>()),
+      timer(std::make_unique<Timer>()),
+      dispatcher(std::make_unique<Dispatcher>(*timer, options.slow_listener_handoff)),
+      lease_keeper(std::make_unique<LeaseKeeper>(*connection, *timer, *dispatcher, options)),
+      watch_stream(std::make_unique<WatchStream>(*connection, *timer, options)) {}
+
+void ClientCore::Close() {
+  std::call_once(closed_, [this] {
+    connection->Close();
+    // The timer first: it only ever does short library work (it never writes
+    // and never calls user code), so it stops at once; then the streams, each
+    // cancelled before its threads are joined.
+    timer->Shutdown();
+    watch_stream->Shutdown();
+    lease_keeper->Shutdown();
+    dispatcher->Shutdown();
+    async_calls->CancelAllAndWait();
+  });
+}
+
+}  // namespace internal
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   absl::StatusOr<std::unique_ptr<internal::Connection>> connection =
@@ -22,21 +45,28 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
 }
 
 Client::Client(ClientOptions options, std::unique_ptr<internal::Connection> connection)
-    : options_(std::move(options)),
-      connection_(std::move(connection)),
-      async_calls_(std::make_unique<internal::AsyncCalls>()),
-      timer_(std::make_unique<internal::Timer>()),
-      lease_keeper_(std::make_shared<internal::LeaseKeeper>(*connection_, *timer_, options_)),
-      watch_stream_(std::make_shared<internal::WatchStream>(*connection_, *timer_, options_)) {}
+    : Client(std::make_shared<internal::ClientCore>(std::move(options), std::move(connection)),
+             /*owner=*/true) {}
+
+Client::Client(std::shared_ptr<internal::ClientCore> core, bool owner)
+    : core_(std::move(core)),
+      owner_(owner),
+      connection_(core_->connection.get()),
+      async_calls_(core_->async_calls.get()),
+      lease_keeper_(core_, core_->lease_keeper.get()),
+      watch_stream_(core_, core_->watch_stream.get()) {}
 
 Client::~Client() {
-  // The timer first (it drives the streams' time-outs), then the streams,
-  // whose threads may still be delivering to async callers.
-  timer_->Shutdown();
-  watch_stream_->Shutdown();
-  lease_keeper_->Shutdown();
-  async_calls_->CancelAllAndWait();
+  if (owner_) core_->Close();
 }
+
+std::shared_ptr<Client> Client::Share() {
+  return std::shared_ptr<Client>(new Client(core_, /*owner=*/false));
+}
+
+bool Client::closed() const { return connection_->closed(); }
+
+const ClientOptions& Client::options() const { return core_->options; }
 
 const std::vector<std::string>& Client::endpoints() const { return connection_->addresses(); }
 
@@ -44,7 +74,35 @@ std::string Client::current_endpoint() const {
   return connection_->addresses()[connection_->current()];
 }
 
+ClientStats Client::stats() const {
+  ClientStats stats;
+  const internal::LeaseKeeper::Stats leases = lease_keeper_->stats();
+  stats.keepalive.state = std::string(internal::StreamStateName(leases.state));
+  stats.keepalive.endpoint = leases.endpoint;
+  stats.keepalive.opens = leases.streams_opened;
+  stats.keepalive.stalls = leases.stalls;
+  stats.keepalive.handoffs = leases.handoffs;
+  stats.keepalive.reader_threads = leases.reader_threads;
+  stats.keepalive.requests_sent = leases.requests_sent;
+  stats.keepalive.responses = leases.responses;
+  stats.keepalive.leases_lost = leases.leases_lost;
+  stats.keepalive.kept_leases = leases.kept_leases;
+  const internal::WatchStream::Stats watches = watch_stream_->stats();
+  stats.watch.state = std::string(internal::StreamStateName(watches.state));
+  stats.watch.endpoint = watches.endpoint;
+  stats.watch.opens = watches.streams_opened;
+  stats.watch.stalls = watches.stalls;
+  stats.watch.handoffs = watches.handoffs;
+  stats.watch.reader_threads = watches.reader_threads;
+  stats.watch.creates_sent = watches.creates_sent;
+  stats.watch.probes_sent = watches.probes_sent;
+  stats.watch.watches = watches.watches;
+  stats.endpoints = connection_->health();
+  return stats;
+}
+
 absl::StatusOr<EndpointStatus> Client::Status(std::string_view endpoint) {
+  if (connection_->closed()) return internal::ClosedError();
   absl::StatusOr<internal::Endpoint> parsed = internal::ParseEndpoint(std::string(endpoint));
   if (!parsed.ok()) return parsed.status();
   for (size_t i = 0; i < connection_->size(); ++i) {
@@ -55,6 +113,7 @@ absl::StatusOr<EndpointStatus> Client::Status(std::string_view endpoint) {
     etcdserverpb::StatusResponse response;
     grpc::Status status =
         stubs.maintenance->Status(&context, etcdserverpb::StatusRequest(), &response);
+    internal::NoteOutcome(*connection_, i, status);
     if (!status.ok()) {
       return internal::FromGrpcStatus(status, stubs.address, "/etcdserverpb.Maintenance/Status");
     }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "etcdgrpc/client.h"
+#include "absl/time/clock.h"
 #include "internal/async_calls.h"
 #include "internal/connection.h"
 #include "internal/kv_codec.h"
@@ -71,6 +72,7 @@ LeaseListResult ParseLeases(etcdserverpb::LeaseLeasesResponse& response) {
 absl::StatusOr<LeaseGrantResult> Client::Grant(int64_t ttl_seconds, int64_t id) {
   etcdserverpb::LeaseGrantRequest request;
   if (absl::Status s = BuildGrant(ttl_seconds, id, &request); !s.ok()) return s;
+  const absl::Time sent_at = absl::Now();
   auto response = CallUnary<etcdserverpb::LeaseGrantResponse>(
       *connection_, kGrant, Retry::kWrite,
       [&](EndpointStubs& stubs, grpc::ClientContext* context,
@@ -78,7 +80,9 @@ absl::StatusOr<LeaseGrantResult> Client::Grant(int64_t ttl_seconds, int64_t id) 
         return stubs.lease->LeaseGrant(context, request, out);
       });
   if (!response.ok()) return response.status();
-  return ParseGrant(*response);
+  LeaseGrantResult result = ParseGrant(*response);
+  result.granted_at = sent_at;
+  return result;
 }
 
 absl::StatusOr<ResponseHeader> Client::Revoke(int64_t id) {
@@ -137,6 +141,11 @@ absl::StatusOr<LeaseKeepAliveResult> Client::KeepAliveOnce(int64_t id) {
 absl::StatusOr<KeptLease> Client::Keep(int64_t id, LeaseListener* listener,
                                        const KeepOptions& options) {
   if (absl::Status s = CheckId(id); !s.ok()) return s;
+  if (connection_->closed()) return internal::ClosedError();
+  if (options.ttl < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("KeepOptions::ttl must not be negative, got ",
+                                                   absl::FormatDuration(options.ttl)));
+  }
   return KeptLease(lease_keeper_, lease_keeper_->Keep(id, listener, options), id);
 }
 
@@ -153,7 +162,12 @@ void Client::GrantAsync(int64_t ttl_seconds, int64_t id, Callback<LeaseGrantResu
          std::function<void(grpc::Status)> on_done) {
         stubs.lease->async()->LeaseGrant(context, in, out, std::move(on_done));
       },
-      ParseGrant, std::move(done));
+      [sent_at = absl::Now()](etcdserverpb::LeaseGrantResponse& response) {
+        LeaseGrantResult result = ParseGrant(response);
+        result.granted_at = sent_at;
+        return result;
+      },
+      std::move(done));
 }
 
 void Client::RevokeAsync(int64_t id, Callback<ResponseHeader> done) {

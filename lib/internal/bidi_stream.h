@@ -1,40 +1,47 @@
-// One long-lived bidirectional stream of a client (Watch or LeaseKeepAlive),
-// driven by a dedicated reader thread blocked in the synchronous Read(). It
-// reconnects after a break with jittered exponential backoff, moving to the
-// next endpoint when the current one is unavailable, and serializes writes so
-// that a group of messages goes out as one burst (buffer_hint on all but the
-// last, so gRPC flushes once). DESIGN.md, "Streams", says why.
+// One long-lived bidirectional stream of a client (Watch or LeaseKeepAlive):
+// a reader thread blocked in the synchronous Read(), and a writer thread that
+// alone calls Write(), so that no other thread ever blocks in a gRPC write:
+// callers queue messages (WithWriter) and return at once, and what is queued
+// together goes out as one burst (buffer_hint on all but the last message, so
+// gRPC flushes once). It reconnects after a break with jittered exponential
+// backoff, on another endpoint when this one failed. DESIGN.md, "Streams" and
+// "Failure model", says why.
+//
+// Liveness: a handler that finds the stream stuck (a renewal or a probe
+// unanswered) calls Break(); a write that does not complete within
+// `write_timeout` breaks the stream too. Either marks the endpoint suspect and
+// reconnects at once on another endpoint.
 //
 // A handler call (which runs listeners) that blocks for longer than
-// `handoff_after` does not stall the stream: a watchdog on the client's timer
-// starts a new reader thread that carries on reading, and the blocked thread
-// ends once the call returns. So the reader is one thread, plus one per
-// listener blocked at that moment.
+// `handoff_after` does not stall the stream: the watchdog on the client's
+// timer starts a new reader thread that carries on reading, and the blocked
+// thread ends (and is joined) once the call returns.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
-#include "absl/types/span.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/sync_stream.h"
 #include "internal/backoff.h"
+#include "internal/clock.h"
 #include "internal/connection.h"
 #include "internal/grpc_status.h"
 #include "internal/mutex.h"
 #include "internal/stream_state.h"
+#include "internal/thread_set.h"
 #include "internal/timer.h"
 
 namespace etcdgrpc::internal {
@@ -46,35 +53,36 @@ class BidiStream : public Timer::Slot {
   // Starts the call on one endpoint's stubs.
   using Opener = std::function<std::unique_ptr<ReaderWriter>(EndpointStubs&, grpc::ClientContext*)>;
 
-  // Writes to the open stream; only valid inside WithWriter() or OnOpen().
+  // Queues messages for the writer thread; only valid inside WithWriter() or
+  // OnOpen(). Never blocks.
   class Writer {
    public:
-    explicit Writer(ReaderWriter* stream) : stream_(stream) {}
-    // Writes the messages as one burst. False once the stream is broken.
-    bool WriteBurst(absl::Span<const Request> messages) {
-      for (size_t i = 0; i < messages.size(); ++i) {
-        grpc::WriteOptions options;
-        if (i + 1 < messages.size()) options.set_buffer_hint();
-        if (!stream_->Write(messages[i], options)) return false;
+    explicit Writer(std::vector<Request>* queue) : queue_(queue) {}
+    void Write(Request message) { queue_->push_back(std::move(message)); }
+    // Queues the messages (moved from) to go out as one burst.
+    void WriteBurst(std::vector<Request>& messages) {
+      if (queue_->empty()) {
+        queue_->swap(messages);
+      } else {
+        for (Request& message : messages) queue_->push_back(std::move(message));
       }
-      return true;
+      messages.clear();
     }
-    bool Write(const Request& message) { return stream_->Write(message); }
 
    private:
-    ReaderWriter* stream_;
+    std::vector<Request>* queue_;
   };
 
   class Handler {
    public:
     virtual ~Handler() = default;
-    // The stream (re)opened. Reader thread, writer locked: write what must go
-    // first (re-created watches, renewals of every kept lease).
+    // The stream (re)opened. Reader thread, writer locked: queue what must
+    // go first (re-created watches, renewals of every kept lease).
     virtual void OnOpen(Writer& writer) = 0;
     // A message arrived. Reader thread, no lock held. After a hand-off two
     // threads may be inside OnMessage at once (one blocked in a listener).
     virtual void OnMessage(Response& message) = 0;
-    // The stream broke; a reconnect follows after a backoff. Reader thread.
+    // The stream broke; a reconnect follows. Reader thread.
     virtual void OnBroken(const absl::Status& status) = 0;
   };
 
@@ -82,6 +90,12 @@ class BidiStream : public Timer::Slot {
     BackoffOptions backoff;
     // A handler call blocked this long gets the reading handed to a new thread.
     absl::Duration handoff_after = absl::Milliseconds(200);
+    // A Write() not done after this long breaks the stream.
+    absl::Duration write_timeout = absl::Seconds(2);
+    // Before opening on an endpoint whose etcd version is unknown, ask it
+    // (bounded by this; zero: do not ask). An endpoint that does not answer
+    // is not opened on.
+    absl::Duration learn_version_timeout = absl::ZeroDuration();
   };
 
   BidiStream(Connection& connection, Timer& timer, std::string method, Options options,
@@ -96,7 +110,7 @@ class BidiStream : public Timer::Slot {
 
   ~BidiStream() override { Shutdown(); }
 
-  // Starts the reader thread on first use; later calls do nothing.
+  // Starts the reader and writer threads on first use; later calls do nothing.
   void EnsureStarted() {
     if (started_fast_.load(std::memory_order_acquire)) return;
     {
@@ -104,49 +118,65 @@ class BidiStream : public Timer::Slot {
       if (started_ || shutdown_) return;
       started_ = true;
       const uint64_t token = ++reader_token_;
-      threads_.emplace_back([this, token] { ReaderLoop(token); });
+      readers_.Start([this, token] { ReaderLoop(token); });
+      writer_ = std::thread([this] { WriterLoop(); });
     }
     timer_.Add(this);
     started_fast_.store(true, std::memory_order_release);
   }
 
-  // Cancels the stream, stops reconnecting and joins the reader threads (a
-  // thread blocked in a listener is waited for).
+  // Cancels the stream and anything the reader waits on, stops reconnecting
+  // and joins the threads (a reader blocked in a listener is waited for).
   void Shutdown() {
-    std::vector<std::thread> threads;
     {
       MutexLock lock(&state_mu_);
       shutdown_ = true;
       shutdown_cv_.Notify();
       ++reader_token_;
       if (context_ != nullptr) context_->TryCancel();
-      threads.swap(threads_);
       if (started_) SetState(StreamState::kClosed);
     }
-    for (std::thread& thread : threads) {
-      if (!thread.joinable()) continue;
-      if (thread.get_id() == std::this_thread::get_id()) {
-        std::fprintf(stderr,
-                     "etcdgrpc: a Client was destroyed from inside one of its own callbacks; "
-                     "that would deadlock\n");
-        std::abort();
-      }
-      thread.join();
+    cancel_slot_.Cancel();
+    {
+      MutexLock lock(&write_mu_);
+      writer_stop_ = true;
+      write_cv_.Notify();
     }
+    readers_.JoinAll();
+    if (writer_.joinable()) writer_.join();
   }
 
   // Runs f(Writer*) with the writer locked; the pointer is null when the
-  // stream is not open (the handler's OnOpen() will catch up on reconnect).
+  // stream is not open (the handler's OnOpen() catches up on reconnect).
+  // Messages queued are written by the writer thread after f returns.
   template <class F>
   auto WithWriter(F&& f) {
     MutexLock lock(&write_mu_);
-    if (stream_ == nullptr) return f(static_cast<Writer*>(nullptr));
-    Writer writer(stream_);
-    return f(&writer);
+    if (!open_) return f(static_cast<Writer*>(nullptr));
+    const size_t queued = queue_.size();
+    Writer writer(&queue_);
+    if constexpr (std::is_void_v<decltype(f(&writer))>) {
+      f(&writer);
+      if (queue_.size() != queued) write_cv_.Notify();
+    } else {
+      auto result = f(&writer);
+      if (queue_.size() != queued) write_cv_.Notify();
+      return result;
+    }
   }
 
-  // Breaks the current stream (for instance when it stopped answering); the
-  // reader reconnects after the backoff.
+  // The stream is stuck (a renewal or probe unanswered): cancel it, count it
+  // against its endpoint, and reconnect at once on another endpoint.
+  void Break(absl::string_view reason) {
+    MutexLock lock(&state_mu_);
+    if (context_ == nullptr || !stall_reason_.empty()) return;
+    stall_reason_ = std::string(reason);
+    stalls_.fetch_add(1, std::memory_order_relaxed);
+    context_->TryCancel();
+  }
+
+  // Breaks the current stream without blaming the endpoint; the reader
+  // reconnects after the backoff.
   void Restart() {
     MutexLock lock(&state_mu_);
     if (context_ != nullptr) context_->TryCancel();
@@ -172,27 +202,48 @@ class BidiStream : public Timer::Slot {
   uint64_t opens() const { return opens_.load(std::memory_order_relaxed); }
   // How many times reading was handed to a new thread.
   uint64_t handoffs() const { return handoffs_.load(std::memory_order_relaxed); }
+  // How many times the stream was broken as stuck (Break(), a stalled write).
+  uint64_t stalls() const { return stalls_.load(std::memory_order_relaxed); }
+  // Reader threads alive (1, plus those blocked in a listener).
+  size_t reader_threads() const { return readers_.size(); }
   // The endpoint of the current or last stream.
   std::string endpoint() const {
     MutexLock lock(&state_mu_);
     return endpoint_;
   }
+  // Index of the endpoint of the current or last stream.
+  size_t endpoint_index() const { return call_index_atomic_.load(std::memory_order_relaxed); }
+  // When the last message arrived, or the stream opened if later (MonoNow()).
+  absl::Time last_activity() const {
+    return absl::FromUnixNanos(last_activity_ns_.load(std::memory_order_relaxed));
+  }
 
-  // Watchdog (timer thread): hands reading over if a handler call blocks.
+  // Watchdogs (timer thread): hands reading over if a handler call blocks;
+  // breaks the stream if a write does not complete.
   absl::Time OnTimer(absl::Time now) override {
-    const int64_t busy_ns = busy_since_ns_.load(std::memory_order_acquire);
-    if (busy_ns == 0) return absl::InfiniteFuture();
-    const absl::Time due = absl::FromUnixNanos(busy_ns) + options_.handoff_after;
-    if (now < due) return due;
-    MutexLock lock(&state_mu_);
-    if (shutdown_ || busy_since_ns_.load(std::memory_order_acquire) != busy_ns) {
-      return absl::InfiniteFuture();
+    readers_.ReapFinished();
+    absl::Time next = absl::InfiniteFuture();
+    const int64_t write_ns = write_started_ns_.load(std::memory_order_acquire);
+    if (write_ns != 0) {
+      const absl::Time due = absl::FromUnixNanos(write_ns) + options_.write_timeout;
+      if (now >= due) {
+        Break(absl::StrCat("a write did not complete within ",
+                           absl::FormatDuration(options_.write_timeout)));
+      } else {
+        next = due;
+      }
     }
+    const int64_t busy_ns = busy_since_ns_.load(std::memory_order_acquire);
+    if (busy_ns == 0) return next;
+    const absl::Time due = absl::FromUnixNanos(busy_ns) + options_.handoff_after;
+    if (now < due) return std::min(next, due);
+    MutexLock lock(&state_mu_);
+    if (shutdown_ || busy_since_ns_.load(std::memory_order_acquire) != busy_ns) return next;
     const uint64_t token = ++reader_token_;
     busy_since_ns_.store(0, std::memory_order_release);
     handoffs_.fetch_add(1, std::memory_order_relaxed);
-    threads_.emplace_back([this, token] { ReaderLoop(token); });
-    return absl::InfiniteFuture();
+    readers_.Start([this, token] { ReaderLoop(token); });
+    return next;
   }
 
  private:
@@ -223,16 +274,63 @@ class BidiStream : public Timer::Slot {
         continue;
       }
       received_ = true;
-      const absl::Time now = absl::Now();
-      busy_since_ns_.store(absl::ToUnixNanos(now), std::memory_order_release);
+      const absl::Time now = MonoNow();
+      const int64_t now_ns = absl::ToUnixNanos(now);
+      last_activity_ns_.store(now_ns, std::memory_order_relaxed);
+      connection_.ReportHealthy(call_index_);
+      busy_since_ns_.store(now_ns, std::memory_order_release);
       // Ask the watchdog to look in time, but not on every message.
       if (now + options_.handoff_after / 2 > watchdog_requested_) {
         watchdog_requested_ = now + options_.handoff_after;
         timer_.RequestWake(this, watchdog_requested_);
       }
       handler_->OnMessage(message);
-      int64_t expected = absl::ToUnixNanos(now);
+      int64_t expected = now_ns;
       busy_since_ns_.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+    }
+  }
+
+  // The only thread that writes: takes everything queued and writes it as
+  // one burst. Blocking here (flow control against a member that stopped
+  // reading) holds up nobody; the watchdog breaks the stream if it lasts.
+  void WriterLoop() {
+    std::vector<Request> batch;
+    absl::Time watch_requested = absl::InfinitePast();
+    MutexLock lock(&write_mu_);
+    while (true) {
+      write_cv_.Wait(write_mu_, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return writer_stop_ || (open_ && !queue_.empty());
+      });
+      if (writer_stop_) return;
+      batch.swap(queue_);
+      ReaderWriter* const call = stream_;
+      grpc::ClientContext* const context = stream_context_;
+      writing_ = true;
+      write_mu_.Unlock();
+      const absl::Time started = MonoNow();
+      if (started + options_.write_timeout / 2 > watch_requested) {
+        watch_requested = started + options_.write_timeout;
+        timer_.RequestWake(this, watch_requested);
+      }
+      bool ok = true;
+      for (size_t i = 0; i < batch.size() && ok; ++i) {
+        grpc::WriteOptions write_options;
+        if (i + 1 < batch.size()) write_options.set_buffer_hint();
+        write_started_ns_.store(absl::ToUnixNanos(i == 0 ? started : MonoNow()),
+                                std::memory_order_release);
+        ok = call->Write(batch[i], write_options);
+      }
+      write_started_ns_.store(0, std::memory_order_release);
+      batch.clear();
+      write_mu_.Lock();
+      writing_ = false;
+      write_cv_.Notify();  // the reader may wait for the writer to leave the call
+      if (!ok && stream_ == call) {
+        // The call is broken; make sure the reader hears of it promptly.
+        open_ = false;
+        queue_.clear();
+        context->TryCancel();
+      }
     }
   }
 
@@ -258,13 +356,25 @@ class BidiStream : public Timer::Slot {
   }
 
   void Connect() {
-    const size_t index = connection_.PickEndpoint();
+    const size_t index = avoid_.has_value() ? connection_.PickEndpointAvoiding(*avoid_)
+                                            : connection_.PickEndpoint();
+    avoid_.reset();
     EndpointStubs& endpoint = connection_.endpoint(index);
     if (endpoint.channel != nullptr) AwaitChannel(*endpoint.channel, absl::Seconds(1));
     if (connection_.NeedsToken()) {
       // Connect() did not authenticate (no dial timeout): get the first
       // token. A failure shows as the stream's own error below.
-      (void)connection_.RefreshToken(0, absl::Now() + connection_.request_timeout());
+      (void)connection_.RefreshToken(0, absl::Now() + connection_.request_timeout(),
+                                     &cancel_slot_);
+    }
+    if (options_.learn_version_timeout > absl::ZeroDuration() &&
+        connection_.progress_safety(index) == Connection::ProgressSafety::kUnknown) {
+      if (!connection_.LearnVersion(index, options_.learn_version_timeout, &cancel_slot_)) {
+        // It did not answer a status request: do not open the stream there.
+        connection_.ReportFailure(index, "no answer to a status request");
+        avoid_ = index;
+        return;
+      }
     }
     auto context = std::make_unique<grpc::ClientContext>();
     const uint64_t token = connection_.PrepareStreamContext(context.get());
@@ -273,61 +383,92 @@ class BidiStream : public Timer::Slot {
       if (shutdown_) return;
       context_ = context.get();
       endpoint_ = endpoint.address;
+      stall_reason_.clear();
       SetState(StreamState::kConnecting);
     }
+    call_index_ = index;
+    call_index_atomic_.store(index, std::memory_order_relaxed);
     std::unique_ptr<ReaderWriter> call = opener_(endpoint, context.get());
     opens_.fetch_add(1, std::memory_order_relaxed);
     {
       MutexLock lock(&state_mu_);
       SetState(StreamState::kOpen);
     }
+    opened_at_ = MonoNow();
+    last_activity_ns_.store(absl::ToUnixNanos(opened_at_), std::memory_order_relaxed);
     {
       MutexLock lock(&write_mu_);
       stream_ = call.get();
-      Writer writer(stream_);
+      stream_context_ = context.get();
+      open_ = true;
+      queue_.clear();
+      Writer writer(&queue_);
       handler_->OnOpen(writer);
+      if (!queue_.empty()) write_cv_.Notify();
     }
     call_ = std::move(call);
     call_context_ = std::move(context);
-    call_index_ = index;
     call_token_ = token;
-    opened_at_ = absl::Now();
     received_ = false;
   }
 
   void FinishAndWait() {
     {
       MutexLock lock(&write_mu_);
+      open_ = false;
+      queue_.clear();
+      // A broken call fails a Write() in progress promptly; cancel it if not.
+      if (!write_cv_.WaitUntil(write_mu_, MonoNow() + absl::Milliseconds(100),
+                               [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !writing_; })) {
+        call_context_->TryCancel();
+        write_cv_.Wait(write_mu_, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !writing_; });
+      }
       stream_ = nullptr;
+      stream_context_ = nullptr;
     }
     const grpc::Status status = call_->Finish();
     call_.reset();
     const std::string address = connection_.endpoint(call_index_).address;
+    std::string stall;
     {
       MutexLock lock(&state_mu_);
       context_ = nullptr;
+      stall.swap(stall_reason_);
       if (shutdown_) return;
     }
     call_context_.reset();
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-      connection_.ReportUnavailable(call_index_);
+    if (!stall.empty()) {
+      connection_.ReportFailure(call_index_, stall);
+    } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      connection_.ReportFailure(call_index_, status.error_message());
     }
     // A stream's token is fixed when it opens: when etcd refused it (expired,
     // or forgotten by a restarted etcd), reopen with a new one.
     if (token_refused_.exchange(false, std::memory_order_relaxed) ||
         (connection_.has_credentials() && Connection::IsTokenRefused(status))) {
-      if (absl::Status s =
-              connection_.RefreshToken(call_token_, absl::Now() + connection_.request_timeout());
+      if (absl::Status s = connection_.RefreshToken(
+              call_token_, absl::Now() + connection_.request_timeout(), &cancel_slot_);
           !s.ok()) {
         MutexLock lock(&state_mu_);
         LogStreamTransition(method_, endpoint_, state_, state_, s.ToString());
       }
     }
     // A stream that worked for a while starts the backoff over.
-    if (received_ || absl::Now() - opened_at_ > absl::Seconds(1)) backoff_.Reset();
+    if (received_ || MonoNow() - opened_at_ > absl::Seconds(1)) backoff_.Reset();
     absl::Status broken = FromGrpcStatus(status, address, method_);
-    if (status.ok()) broken = absl::UnavailableError("the server ended the stream");
+    if (!stall.empty()) {
+      broken = absl::UnavailableError(absl::StrCat(stall, " [", address, " ", method_, "]"));
+    } else if (status.ok()) {
+      broken = absl::UnavailableError("the server ended the stream");
+    }
     handler_->OnBroken(broken);
+    if (!stall.empty() && connection_.size() > 1) {
+      // Stuck, not refused: go to another endpoint at once.
+      avoid_ = call_index_;
+      MutexLock lock(&state_mu_);
+      SetState(StreamState::kBackingOff, broken.ToString());
+      return;
+    }
     const absl::Duration delay = backoff_.Next();
     grpc::Channel* channel = connection_.endpoint(call_index_).channel.get();
     // A stream that broke on a working connection (the server ended it) waits
@@ -340,7 +481,7 @@ class BidiStream : public Timer::Slot {
       MutexLock lock(&state_mu_);
       SetState(StreamState::kBackingOff, broken.ToString());
       if (!connection_lost) {
-        shutdown_cv_.WaitUntil(state_mu_, absl::Now() + delay,
+        shutdown_cv_.WaitUntil(state_mu_, MonoNow() + delay,
                                [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return shutdown_; });
         return;
       }
@@ -375,6 +516,8 @@ class BidiStream : public Timer::Slot {
   uint64_t call_token_ = 0;  // token generation the call was opened with
   absl::Time opened_at_;
   bool received_ = false;
+  // After a stall: the endpoint the next Connect() avoids.
+  std::optional<size_t> avoid_;
   Backoff backoff_;
   absl::Time watchdog_requested_ = absl::InfinitePast();
 
@@ -384,21 +527,39 @@ class BidiStream : public Timer::Slot {
   bool shutdown_ ABSL_GUARDED_BY(state_mu_) = false;
   // The current call's context, for cancelling it from Shutdown()/Restart().
   grpc::ClientContext* context_ ABSL_GUARDED_BY(state_mu_) = nullptr;
+  // Set by Break(): why we cancelled the current call ourselves.
+  std::string stall_reason_ ABSL_GUARDED_BY(state_mu_);
   StreamState state_ ABSL_GUARDED_BY(state_mu_) = StreamState::kIdle;
   std::string endpoint_ ABSL_GUARDED_BY(state_mu_);
-  std::vector<std::thread> threads_ ABSL_GUARDED_BY(state_mu_);
   std::atomic<uint64_t> reader_token_{0};
+  ThreadSet readers_;
+  std::thread writer_;
+  // Cancels a token refresh or version probe the reader is blocked in.
+  CancelSlot cancel_slot_;
 
+  // Taken after a handler's own lock is released, or before it (WithWriter
+  // runs the handler's code under it): never while holding state_mu_.
   Mutex write_mu_;
+  CondVar write_cv_;
+  bool open_ ABSL_GUARDED_BY(write_mu_) = false;  // accepting messages
+  bool writer_stop_ ABSL_GUARDED_BY(write_mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(write_mu_) = false;  // the writer is inside Write()
+  std::vector<Request> queue_ ABSL_GUARDED_BY(write_mu_);
   ReaderWriter* stream_ ABSL_GUARDED_BY(write_mu_) = nullptr;
+  grpc::ClientContext* stream_context_ ABSL_GUARDED_BY(write_mu_) = nullptr;
 
   std::atomic<bool> started_fast_{false};
   // RestartWithNewToken() was called: refresh before reopening.
   std::atomic<bool> token_refused_{false};
-  // When the current reader entered a handler call (Unix ns), 0 when not in one.
+  // When the current reader entered a handler call (MonoNow ns), 0 when not in one.
   std::atomic<int64_t> busy_since_ns_{0};
+  // When the writer started the Write() in progress (MonoNow ns), 0 when none.
+  std::atomic<int64_t> write_started_ns_{0};
+  std::atomic<int64_t> last_activity_ns_{0};
+  std::atomic<size_t> call_index_atomic_{0};
   std::atomic<uint64_t> opens_{0};
   std::atomic<uint64_t> handoffs_{0};
+  std::atomic<uint64_t> stalls_{0};
   std::atomic<std::thread::id> reader_id_{};
 };
 

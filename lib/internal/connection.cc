@@ -1,6 +1,8 @@
 #include "internal/connection.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -10,15 +12,21 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "grpc/support/log.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "internal/clock.h"
 #include "internal/endpoint.h"
 #include "internal/grpc_status.h"
 #include "internal/wire_log_interceptor.h"
 
 namespace etcdgrpc::internal {
 namespace {
+
+int ClampMillis(absl::Duration d) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 1, INT_MAX));
+}
 
 grpc::ChannelArguments ChannelArgs(const ClientOptions& options) {
   grpc::ChannelArguments args;
@@ -33,7 +41,41 @@ grpc::ChannelArguments ChannelArgs(const ClientOptions& options) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Liveness of a connection whose peer stopped answering (TCP stays up, the
+  // channel stays READY): pings while calls are open. Without
+  // MAX_PINGS_WITHOUT_DATA = 0, gRPC stops pinging after two pings on a
+  // connection that sends nothing, which is what an idle watch stream is.
+  const LivenessOptions& liveness = options.liveness;
+  if (liveness.keepalive_time != absl::InfiniteDuration()) {
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ClampMillis(liveness.keepalive_time));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ClampMillis(liveness.keepalive_timeout));
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  }
   return args;
+}
+
+absl::Status CheckLiveness(const LivenessOptions& liveness) {
+  const std::pair<absl::string_view, absl::Duration> durations[] = {
+      {"keepalive_time", liveness.keepalive_time},
+      {"keepalive_timeout", liveness.keepalive_timeout},
+      {"renewal_timeout", liveness.renewal_timeout},
+      {"watch_probe_after", liveness.watch_probe_after},
+      {"probe_timeout", liveness.probe_timeout},
+      {"write_timeout", liveness.write_timeout},
+      {"suspect_initial", liveness.suspect_initial},
+      {"suspect_max", liveness.suspect_max},
+  };
+  for (const auto& [name, value] : durations) {
+    if (value <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat("liveness.", name, " must be positive, got ",
+                                                     absl::FormatDuration(value)));
+    }
+  }
+  if (liveness.suspect_max < liveness.suspect_initial) {
+    return absl::InvalidArgumentError("liveness.suspect_max must not be below suspect_initial");
+  }
+  return absl::OkStatus();
 }
 
 std::unique_ptr<EndpointStubs> MakeStubs(std::string address,
@@ -166,6 +208,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Dial(const ClientOptions
   if (options.max_receive_bytes <= 0) {
     return absl::InvalidArgumentError("max_receive_bytes must be positive");
   }
+  if (absl::Status s = CheckLiveness(options.liveness); !s.ok()) return s;
   std::vector<std::string> addresses;
   // TLS (null: plaintext) per endpoint: all of them when options.tls is set, else the https://
   // ones.
@@ -239,35 +282,170 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Dial(const ClientOptions
 Connection::Connection(const ClientOptions& options,
                        std::vector<std::unique_ptr<EndpointStubs>> endpoints)
     : endpoints_(std::move(endpoints)),
+      suspect_initial_(options.liveness.suspect_initial),
+      suspect_max_(options.liveness.suspect_max),
       request_timeout_(options.request_timeout),
       require_leader_(options.require_leader),
       retry_writes_(options.retry_writes),
       username_(options.username),
       password_(options.password) {
-  for (const auto& endpoint : endpoints_) addresses_.push_back(endpoint->address);
+  for (const auto& endpoint : endpoints_) {
+    addresses_.push_back(endpoint->address);
+    health_.push_back(std::make_unique<HealthRecord>());
+  }
 }
 
-size_t Connection::PickEndpoint() {
-  const size_t index = current();
-  if (endpoints_.size() == 1 || endpoints_[index]->channel == nullptr ||
-      endpoints_[index]->channel->GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) {
-    return index;
-  }
-  for (size_t step = 1; step < endpoints_.size(); ++step) {
-    const size_t next = (index + step) % endpoints_.size();
-    if (endpoints_[next]->channel->GetState(true) != GRPC_CHANNEL_TRANSIENT_FAILURE) {
-      size_t expected = index;
-      current_.compare_exchange_strong(expected, next, std::memory_order_relaxed);
+bool Connection::Usable(size_t index, int64_t now_ns, bool try_to_connect) const {
+  if (health_[index]->suspect_until_ns.load(std::memory_order_relaxed) > now_ns) return false;
+  const std::shared_ptr<grpc::Channel>& channel = endpoints_[index]->channel;
+  return channel == nullptr ||
+         channel->GetState(try_to_connect) != GRPC_CHANNEL_TRANSIENT_FAILURE;
+}
+
+size_t Connection::Pick(size_t start, std::optional<size_t> avoid) {
+  const size_t n = endpoints_.size();
+  if (n == 1) return 0;
+  const int64_t now_ns = absl::ToUnixNanos(MonoNow());
+  for (size_t step = 0; step < n; ++step) {
+    const size_t next = (start + step) % n;
+    if (avoid == next) continue;
+    if (Usable(next, now_ns, /*try_to_connect=*/step != 0)) {
+      if (next != start || avoid.has_value()) {
+        size_t expected = current();
+        current_.compare_exchange_strong(expected, next, std::memory_order_relaxed);
+      }
       return next;
     }
   }
-  return index;
+  // Nothing usable: the endpoint whose suspicion ends first (not `avoid`).
+  size_t best = avoid.has_value() ? (*avoid + 1) % n : start;
+  int64_t best_until = INT64_MAX;
+  for (size_t step = 0; step < n; ++step) {
+    const size_t next = (start + step) % n;
+    if (avoid == next) continue;
+    const int64_t until = health_[next]->suspect_until_ns.load(std::memory_order_relaxed);
+    if (until < best_until) {
+      best = next;
+      best_until = until;
+    }
+  }
+  return best;
 }
 
-void Connection::ReportUnavailable(size_t index) {
-  size_t expected = index;
-  current_.compare_exchange_strong(expected, (index + 1) % endpoints_.size(),
-                                   std::memory_order_relaxed);
+size_t Connection::PickEndpoint() { return Pick(current(), std::nullopt); }
+
+size_t Connection::PickEndpointAvoiding(size_t avoid) {
+  return Pick((avoid + 1) % endpoints_.size(), avoid);
+}
+
+void Connection::ReportFailure(size_t index, absl::string_view reason) {
+  HealthRecord& health = *health_[index];
+  const uint32_t consecutive = health.consecutive.fetch_add(1, std::memory_order_relaxed) + 1;
+  absl::Duration suspicion = suspect_initial_;
+  for (uint32_t i = 1; i < consecutive && suspicion < suspect_max_; ++i) suspicion *= 2;
+  suspicion = std::min(suspicion, suspect_max_);
+  health.suspect_until_ns.store(absl::ToUnixNanos(MonoNow() + suspicion),
+                                std::memory_order_relaxed);
+  // A failing member may come back as another release.
+  health.progress.store(ProgressSafety::kUnknown, std::memory_order_relaxed);
+  {
+    MutexLock lock(&health.mu);
+    ++health.failures;
+    health.last_failure = std::string(reason);
+  }
+  if (endpoints_.size() > 1) {
+    size_t expected = index;
+    current_.compare_exchange_strong(expected, (index + 1) % endpoints_.size(),
+                                     std::memory_order_relaxed);
+  }
+  gpr_log(GPR_INFO, "etcdgrpc: endpoint %s suspect for %s (failure %u in a row): %s",
+          endpoints_[index]->address.c_str(), absl::FormatDuration(suspicion).c_str(),
+          consecutive, std::string(reason).c_str());
+}
+
+void Connection::ClearSuspicion(size_t index) {
+  HealthRecord& health = *health_[index];
+  health.consecutive.store(0, std::memory_order_relaxed);
+  health.suspect_until_ns.store(0, std::memory_order_relaxed);
+}
+
+bool Connection::IsSuspect(size_t index) const {
+  return health_[index]->suspect_until_ns.load(std::memory_order_relaxed) >
+         absl::ToUnixNanos(MonoNow());
+}
+
+std::vector<EndpointHealth> Connection::health() const {
+  std::vector<EndpointHealth> out;
+  const absl::Time now = MonoNow();
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    const HealthRecord& health = *health_[i];
+    EndpointHealth info;
+    info.address = endpoints_[i]->address;
+    const absl::Time until =
+        absl::FromUnixNanos(health.suspect_until_ns.load(std::memory_order_relaxed));
+    info.suspect = until > now;
+    info.suspect_for = info.suspect ? until - now : absl::ZeroDuration();
+    info.consecutive_failures = health.consecutive.load(std::memory_order_relaxed);
+    MutexLock lock(&health.mu);
+    info.failures = health.failures;
+    info.last_failure = health.last_failure;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Connection::ProgressSafety Connection::ProgressSafetyOf(absl::string_view version) {
+  int major = 0, minor = 0, patch = 0;
+  if (std::sscanf(std::string(version).c_str(), "%d.%d.%d", &major, &minor, &patch) != 3) {
+    return ProgressSafety::kUnknown;
+  }
+  // etcd-io/etcd#15237 (3.5.8) and its 3.4 backport (3.4.25): progress
+  // answers wait until every watcher of the stream has caught up.
+  if (major != 3) return major > 3 ? ProgressSafety::kSafe : ProgressSafety::kEarly;
+  if (minor == 4) return patch >= 25 ? ProgressSafety::kSafe : ProgressSafety::kEarly;
+  if (minor == 5) return patch >= 8 ? ProgressSafety::kSafe : ProgressSafety::kEarly;
+  return minor > 5 ? ProgressSafety::kSafe : ProgressSafety::kEarly;
+}
+
+bool Connection::LearnVersion(size_t index, absl::Duration timeout, CancelSlot* slot) {
+  EndpointStubs& stubs = *endpoints_[index];
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  if (slot != nullptr && !slot->Set(&context)) return false;
+  etcdserverpb::StatusResponse response;
+  const grpc::Status status =
+      stubs.maintenance->Status(&context, etcdserverpb::StatusRequest(), &response);
+  if (slot != nullptr) slot->Clear();
+  switch (status.error_code()) {
+    case grpc::StatusCode::OK:
+      health_[index]->progress.store(ProgressSafetyOf(response.version()),
+                                     std::memory_order_relaxed);
+      return true;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::CANCELLED:
+      return false;
+    default:
+      return true;  // it answered, without a version (a fake etcd, say)
+  }
+}
+
+bool CancelSlot::Set(grpc::ClientContext* context) {
+  MutexLock lock(&mu_);
+  if (cancelled_) return false;
+  context_ = context;
+  return true;
+}
+
+void CancelSlot::Clear() {
+  MutexLock lock(&mu_);
+  context_ = nullptr;
+}
+
+void CancelSlot::Cancel() {
+  MutexLock lock(&mu_);
+  cancelled_ = true;
+  if (context_ != nullptr) context_->TryCancel();
 }
 
 uint64_t Connection::PrepareContext(grpc::ClientContext* context, absl::Time deadline) const {
@@ -310,7 +488,8 @@ bool Connection::IsTokenRefused(const grpc::Status& status) {
          IsTokenRefusedReason(status.error_message());
 }
 
-absl::Status Connection::RefreshToken(uint64_t refused_generation, absl::Time deadline) {
+absl::Status Connection::RefreshToken(uint64_t refused_generation, absl::Time deadline,
+                                      CancelSlot* slot) {
   if (!has_credentials()) {
     return absl::UnauthenticatedError(
         "etcd requires authentication: give a username and password (ClientOptions)");
@@ -339,7 +518,11 @@ absl::Status Connection::RefreshToken(uint64_t refused_generation, absl::Time de
     if (require_leader_) context.AddMetadata("hasleader", "true");
     context.set_wait_for_ready(endpoints_.size() == 1 || attempt == endpoints_.size());
     etcdserverpb::AuthenticateResponse response;
+    if (slot != nullptr && !slot->Set(&context)) {
+      return absl::CancelledError("the client was closed");
+    }
     const grpc::Status status = endpoint.auth->Authenticate(&context, request, &response);
+    if (slot != nullptr) slot->Clear();
     auto token = std::make_shared<Token>();
     token->generation = generation + 1;
     if (status.ok()) {
@@ -350,7 +533,7 @@ absl::Status Connection::RefreshToken(uint64_t refused_generation, absl::Time de
       // its "user name is empty" answer brings us back here.
     } else {
       if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-        ReportUnavailable(index);
+        ReportFailure(index, status.error_message());
         if (attempt < endpoints_.size() && absl::Now() < deadline) continue;
       }
       const absl::Status failed = FromGrpcStatus(status, endpoint.address, kMethod);

@@ -1,12 +1,14 @@
-// A client's channels and stubs, one set per etcd endpoint, which endpoint
-// calls go to now, and the per-call context (deadline, metadata). The stub
-// interfaces are the seam unit tests replace with mocks.
+// A client's channels and stubs, one set per etcd endpoint, the health of each
+// endpoint (fed by every call and stream), which endpoint calls go to now, and
+// the per-call context (deadline, metadata). The stub interfaces are the seam
+// unit tests replace with mocks.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "etcdgrpc/client_options.h"
+#include "etcdgrpc/stats.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -38,6 +41,22 @@ struct EndpointStubs {
   std::string tls_client_cert = {};
 };
 
+// A context a blocking call registers while it runs, so that a shutdown can
+// cancel it (a stream's token refresh or version probe).
+class CancelSlot {
+ public:
+  // Registers `context`; false (and nothing registered) once cancelled.
+  bool Set(grpc::ClientContext* context);
+  void Clear();
+  // Cancels the registered context and any later Set().
+  void Cancel();
+
+ private:
+  Mutex mu_;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 class Connection {
  public:
   // Creates a channel per endpoint (with the wire log interceptor when asked)
@@ -54,12 +73,49 @@ class Connection {
 
   // Index of the endpoint calls go to now.
   size_t current() const { return current_.load(std::memory_order_relaxed); }
-  // The endpoint for a new call: the current one, unless its channel is in
-  // TRANSIENT_FAILURE and another's is not (then that one becomes current).
+  // The endpoint for a new call or stream: the current one, unless it is
+  // suspect or its channel is in TRANSIENT_FAILURE and another endpoint is
+  // neither (then that one becomes current). With every endpoint unusable,
+  // the one whose suspicion ends first.
   size_t PickEndpoint();
-  // The endpoint at `index` answered UNAVAILABLE: later calls go to the next
-  // one (unless another thread already moved on).
-  void ReportUnavailable(size_t index);
+  // Like PickEndpoint(), but never `avoid` while another endpoint exists
+  // (a stream that just failed there moves on even if all are suspect).
+  size_t PickEndpointAvoiding(size_t avoid);
+  // The endpoint failed (UNAVAILABLE, a stall we cancelled ourselves, an
+  // unanswered probe, a call past its deadline): it becomes suspect, and
+  // later calls go elsewhere while a healthy endpoint exists.
+  void ReportFailure(size_t index, absl::string_view reason);
+  // The endpoint answered: it is healthy again. Cheap (one relaxed load)
+  // when it already is, so streams call it per message.
+  void ReportHealthy(size_t index) {
+    HealthRecord& health = *health_[index];
+    if (health.consecutive.load(std::memory_order_relaxed) != 0 ||
+        health.suspect_until_ns.load(std::memory_order_relaxed) != 0) {
+      ClearSuspicion(index);
+    }
+  }
+  bool IsSuspect(size_t index) const;
+  std::vector<EndpointHealth> health() const;
+
+  // Whether etcd on the endpoint answers RequestProgress() early, with the
+  // store revision ahead of events still queued (etcd < 3.4.25, < 3.5.8):
+  // unknown until VersionOf() found out; forgotten when the endpoint fails
+  // (it may come back as another release).
+  enum class ProgressSafety { kUnknown, kEarly, kSafe };
+  ProgressSafety progress_safety(size_t index) const {
+    return health_[index]->progress.load(std::memory_order_relaxed);
+  }
+  // Asks the endpoint for its version (Maintenance.Status, bounded by
+  // `timeout`, cancellable through `slot`) and records its progress safety.
+  // False when the endpoint did not answer (deadline, unavailable,
+  // cancelled); an error answer still counts as an answer.
+  [[nodiscard]] bool LearnVersion(size_t index, absl::Duration timeout, CancelSlot* slot);
+  static ProgressSafety ProgressSafetyOf(absl::string_view version);
+
+  // The client is closing: unary calls started from now on fail with
+  // CANCELLED ("the client was closed").
+  void Close() { closed_.store(true, std::memory_order_release); }
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
 
   // Deadline for a unary call starting now.
   absl::Time UnaryDeadline() const { return absl::Now() + request_timeout_; }
@@ -85,7 +141,8 @@ class Connection {
   // serialized, so concurrent refusals cause one Authenticate. An etcd
   // without authentication enabled is fine: calls go without a token, like
   // etcd's Go client does.
-  [[nodiscard]] absl::Status RefreshToken(uint64_t refused_generation, absl::Time deadline);
+  [[nodiscard]] absl::Status RefreshToken(uint64_t refused_generation, absl::Time deadline,
+                                          CancelSlot* slot = nullptr);
   // etcd refused a call because of its token, before acting on it: "invalid
   // auth token" (expired, or etcd restarted and forgot simple tokens), "revision
   // of auth store is old", "user name is empty" (no token sent). A new token
@@ -99,9 +156,27 @@ class Connection {
   // last connection failed verifying the server certificate; OK otherwise.
   absl::Status CertificatesRejected();
 
+  struct HealthRecord {
+    // MonoNow() nanoseconds until which the endpoint is suspect; 0: healthy.
+    std::atomic<int64_t> suspect_until_ns{0};
+    std::atomic<uint32_t> consecutive{0};
+    std::atomic<ProgressSafety> progress{ProgressSafety::kUnknown};
+    mutable Mutex mu;
+    uint64_t failures ABSL_GUARDED_BY(mu) = 0;
+    std::string last_failure ABSL_GUARDED_BY(mu);
+  };
+  void ClearSuspicion(size_t index);
+  // Usable for a new call: not suspect, channel not in TRANSIENT_FAILURE.
+  bool Usable(size_t index, int64_t now_ns, bool try_to_connect) const;
+  size_t Pick(size_t start, std::optional<size_t> avoid);
+
   std::vector<std::unique_ptr<EndpointStubs>> endpoints_;
   std::vector<std::string> addresses_;
+  std::vector<std::unique_ptr<HealthRecord>> health_;
   std::atomic<size_t> current_{0};
+  std::atomic<bool> closed_{false};
+  const absl::Duration suspect_initial_;
+  const absl::Duration suspect_max_;
   absl::Duration request_timeout_;
   bool require_leader_;
   bool retry_writes_;

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "internal/clock.h"
 #include "internal/kv_codec.h"
 #include "internal/listener_call.h"
 
@@ -37,14 +37,18 @@ absl::Time TickCeil(absl::Time t, absl::Duration tick) {
 
 }  // namespace
 
-LeaseKeeper::LeaseKeeper(Connection& connection, Timer& timer, const ClientOptions& options)
+LeaseKeeper::LeaseKeeper(Connection& connection, Timer& timer, Dispatcher& dispatcher,
+                         const ClientOptions& options)
     : timer_(timer),
+      dispatcher_(dispatcher),
       options_(options.keepalive),
       request_timeout_(options.request_timeout),
+      renewal_timeout_(std::min(options.liveness.renewal_timeout, options.request_timeout)),
       stream_(
           connection, timer, std::string(kKeepAliveMethod),
           Stream::Options{.backoff = options.stream_backoff,
-                          .handoff_after = options.slow_listener_handoff},
+                          .handoff_after = options.slow_listener_handoff,
+                          .write_timeout = options.liveness.write_timeout},
           [](EndpointStubs& stubs, grpc::ClientContext* context) {
             return stubs.lease->LeaseKeepAlive(context);
           },
@@ -80,23 +84,46 @@ void LeaseKeeper::Complete(OnceCall& call, absl::StatusOr<LeaseKeepAliveResult> 
   while (!once_deadlines_.empty() && !once_deadlines_.front()->done) once_deadlines_.pop_front();
 }
 
+void LeaseKeeper::QueueRenewed(const std::shared_ptr<LeaseHolder>& holder, int64_t ttl,
+                               Deliveries& out) {
+  if (holder->listener == nullptr) return;
+  if (holder->executor.Post([holder, ttl] {
+        (void)CallListener("lease listener",
+                           [&] { holder->listener->OnRenewed(holder->lease_id, ttl); });
+      })) {
+    out.drain.push_back(holder);
+  }
+}
+
+void LeaseKeeper::QueueLost(const std::shared_ptr<LeaseHolder>& holder, LeaseLoss loss,
+                            Deliveries& out) {
+  ++leases_lost_;
+  if (holder->executor.Post([holder, loss = std::move(loss)] {
+        if (holder->listener != nullptr) {
+          (void)CallListener("lease listener",
+                             [&] { holder->listener->OnLost(holder->lease_id, loss); });
+        }
+        holder->executor.Stop();  // nothing after the loss
+      })) {
+    out.drain.push_back(holder);
+  }
+}
+
 void LeaseKeeper::Shutdown() {
   stream_.Shutdown();
+  Deliveries out;
   {
     MutexLock lock(&mu_);
     if (shutdown_) return;
     shutdown_ = true;
-  }
-  Deliveries out;
-  {
-    MutexLock lock(&mu_);
     for (auto& [id, entry] : entries_) {
       for (auto& holder : entry.holders) {
-        out.lost.emplace_back(holder,
-                              LeaseLoss{LeaseLossReason::kClientClosed,
-                                        absl::CancelledError("the client was closed; lease " +
-                                                             absl::StrCat(absl::Hex(id)) +
-                                                             " is no longer renewed")});
+        QueueLost(holder,
+                  LeaseLoss{LeaseLossReason::kClientClosed,
+                            absl::CancelledError(absl::StrCat("the client was closed; lease ",
+                                                              absl::Hex(id),
+                                                              " is no longer renewed"))},
+                  out);
       }
       for (auto& pending : entry.in_flight) {
         if (pending.once) Complete(*pending.once, absl::CancelledError("the client was closed"), out);
@@ -105,9 +132,13 @@ void LeaseKeeper::Shutdown() {
         Complete(*once, absl::CancelledError("the client was closed"), out);
       }
     }
+    for (auto& once : once_deadlines_) {
+      Complete(*once, absl::CancelledError("the client was closed"), out);
+    }
     entries_.clear();
     renewals_.clear();
     deadlines_.clear();
+    ttl_counts_.clear();
     once_deadlines_.clear();
   }
   Deliver(out);
@@ -118,6 +149,28 @@ absl::Duration LeaseKeeper::Interval(const Entry& entry) const {
   // request time-out, so there is still at most one request in flight.
   if (entry.ttl_seconds <= 0) return request_timeout_;
   return std::max(absl::Seconds(entry.ttl_seconds) * options_.renew_fraction, options_.tick);
+}
+
+absl::Duration LeaseKeeper::StallTimeout() const {
+  absl::Duration timeout = renewal_timeout_;
+  if (!ttl_counts_.empty()) {
+    // A lease renewed every TTL/3 must not wait longer than that for an
+    // answer, or it runs out before the next endpoint is tried.
+    timeout = std::min(timeout, std::max(absl::Seconds(ttl_counts_.begin()->first) *
+                                             options_.renew_fraction,
+                                         absl::Milliseconds(100)));
+  }
+  return timeout;
+}
+
+void LeaseKeeper::SetTtl(Entry& entry, int64_t ttl_seconds) {
+  if (entry.ttl_seconds == ttl_seconds) return;
+  if (entry.ttl_seconds > 0) {
+    auto it = ttl_counts_.find(entry.ttl_seconds);
+    if (it != ttl_counts_.end() && --it->second == 0) ttl_counts_.erase(it);
+  }
+  entry.ttl_seconds = ttl_seconds;
+  if (ttl_seconds > 0) ++ttl_counts_[ttl_seconds];
 }
 
 void LeaseKeeper::Schedule(int64_t id, Entry& entry, absl::Time next_send) {
@@ -141,21 +194,22 @@ void LeaseKeeper::SetDeadline(int64_t id, Entry& entry, absl::Time deadline) {
 void LeaseKeeper::Drop(int64_t id, Entry& entry, const LeaseLoss& loss, Deliveries& out) {
   Schedule(id, entry, absl::InfiniteFuture());
   SetDeadline(id, entry, absl::InfiniteFuture());
-  for (auto& holder : entry.holders) out.lost.emplace_back(std::move(holder), loss);
+  SetTtl(entry, 0);
+  for (auto& holder : entry.holders) QueueLost(holder, loss, out);
   entry.holders.clear();
 }
 
 void LeaseKeeper::EraseIfUnused(int64_t id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
-  const Entry& entry = it->second;
+  Entry& entry = it->second;
   if (entry.holders.empty() && entry.in_flight.empty() && entry.unsent_once.empty()) {
+    SetTtl(entry, 0);
     entries_.erase(it);
   }
 }
 
-void LeaseKeeper::NoteSent(Entry& entry, absl::Time now,
-                           std::shared_ptr<OnceCall> once) {
+void LeaseKeeper::NoteSent(Entry& entry, absl::Time now, std::shared_ptr<OnceCall> once) {
   entry.in_flight.push_back(Pending{now, std::move(once)});
   unanswered_.push_back(now);
   ++requests_sent_;
@@ -170,10 +224,21 @@ std::shared_ptr<LeaseHolder> LeaseKeeper::Keep(int64_t lease_id, LeaseListener* 
     Entry& entry = entries_[lease_id];
     entry.holders.push_back(holder);
     if (entry.holders.size() == 1) {
-      const absl::Time now = absl::Now();
+      const absl::Time now = MonoNow();
       if (options.ttl > absl::ZeroDuration()) {
-        entry.ttl_seconds = absl::ToInt64Seconds(options.ttl);
-        SetDeadline(lease_id, entry, now + options.ttl);
+        // The lease's time runs from its grant, not from now: the first
+        // deadline is granted_at + TTL (on the monotonic clock).
+        absl::Duration elapsed = absl::ZeroDuration();
+        if (options.granted_at != absl::InfinitePast()) {
+          elapsed = std::clamp(absl::Now() - options.granted_at, absl::ZeroDuration(),
+                               options.ttl);
+        }
+        SetTtl(entry, std::max<int64_t>(1, absl::ToInt64Seconds(options.ttl)));
+        SetDeadline(lease_id, entry, now - elapsed + options.ttl);
+      } else if (entry.deadline == absl::InfiniteFuture()) {
+        // The TTL is unknown: the lease could run out at any time, so an
+        // answer must come within a request time-out (it brings the TTL).
+        SetDeadline(lease_id, entry, now + request_timeout_);
       }
       // The first renewal goes out at once: it confirms the lease exists and
       // learns its TTL.
@@ -196,13 +261,14 @@ void LeaseKeeper::Unkeep(const std::shared_ptr<LeaseHolder>& holder) {
   if (entry.holders.empty()) {
     Schedule(holder->lease_id, entry, absl::InfiniteFuture());
     SetDeadline(holder->lease_id, entry, absl::InfiniteFuture());
+    SetTtl(entry, 0);
     EraseIfUnused(holder->lease_id);
   }
 }
 
 void LeaseKeeper::KeepAliveOnce(int64_t lease_id, Callback<LeaseKeepAliveResult> done) {
   auto once = std::make_shared<OnceCall>(
-      OnceCall{lease_id, absl::Now() + request_timeout_, std::move(done)});
+      OnceCall{lease_id, MonoNow() + request_timeout_, std::move(done)});
   bool closed;
   {
     MutexLock lock(&mu_);
@@ -225,19 +291,14 @@ void LeaseKeeper::KeepAliveOnce(int64_t lease_id, Callback<LeaseKeepAliveResult>
   }
   EnsureStarted();
   stream_.WithWriter([&](Stream::Writer* writer) {
-    mu_.Lock();
-    if (shutdown_ || !once->done) {  // closed or timed out meanwhile
-      mu_.Unlock();
-      return;
-    }
+    MutexLock lock(&mu_);
+    if (shutdown_ || !once->done) return;  // closed or timed out meanwhile
     Entry& entry = entries_[lease_id];
     if (writer == nullptr) {
       entry.unsent_once.push_back(std::move(once));  // OnOpen() writes it
-      mu_.Unlock();
       return;
     }
-    NoteSent(entry, absl::Now(), std::move(once));
-    mu_.Unlock();
+    NoteSent(entry, MonoNow(), std::move(once));
     writer->Write(RequestFor(lease_id));
   });
 }
@@ -263,11 +324,12 @@ void LeaseKeeper::OnOpen(Stream::Writer& writer) {
   {
     MutexLock lock(&mu_);
     stream_open_ = true;
-    const absl::Time now = absl::Now();
+    const absl::Time now = MonoNow();
+    last_response_ = now;
     for (auto& [id, entry] : entries_) {
-      // Every kept lease is renewed at once on a new stream, unless its
-      // deadline already passed: the timer reports that loss instead of a
-      // late renewal resurrecting it.
+      // Every kept lease is renewed at once on a new stream (after a failover
+      // too), unless its deadline already passed: the timer reports that
+      // loss instead of a late renewal resurrecting it.
       if (!entry.holders.empty() && entry.deadline > now) {
         burst.push_back(RequestFor(id));
         NoteSent(entry, now, nullptr);
@@ -281,6 +343,7 @@ void LeaseKeeper::OnOpen(Stream::Writer& writer) {
       entry.unsent_once.clear();
     }
     deferred_ids_.clear();
+    WakeTimerBy(NextWake());
   }
   writer.WriteBurst(burst);
 }
@@ -290,24 +353,22 @@ void LeaseKeeper::FlushDeferred() {
     MutexLock lock(&mu_);
     if (deferred_ids_.empty() || deferred_ids_.size() < unanswered_.size()) return;
   }
-  std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
   stream_.WithWriter([&](Stream::Writer* writer) {
-    {
-      MutexLock lock(&mu_);
-      if (writer == nullptr) return;  // OnOpen() writes them
-      const absl::Time now = absl::Now();
-      for (int64_t id : deferred_ids_) {
-        auto it = entries_.find(id);
-        if (it == entries_.end() || it->second.unsent_once.empty()) continue;
-        Entry& entry = it->second;
-        std::shared_ptr<OnceCall> once = std::move(entry.unsent_once.front());
-        entry.unsent_once.erase(entry.unsent_once.begin());
-        if (!once->done) continue;  // timed out meanwhile
-        burst.push_back(RequestFor(id));
-        NoteSent(entry, now, std::move(once));
-      }
-      deferred_ids_.clear();
+    MutexLock lock(&mu_);
+    if (writer == nullptr) return;  // OnOpen() writes them
+    std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
+    const absl::Time now = MonoNow();
+    for (int64_t id : deferred_ids_) {
+      auto it = entries_.find(id);
+      if (it == entries_.end() || it->second.unsent_once.empty()) continue;
+      Entry& entry = it->second;
+      std::shared_ptr<OnceCall> once = std::move(entry.unsent_once.front());
+      entry.unsent_once.erase(entry.unsent_once.begin());
+      if (!once->done) continue;  // timed out meanwhile
+      burst.push_back(RequestFor(id));
+      NoteSent(entry, now, std::move(once));
     }
+    deferred_ids_.clear();
     writer->WriteBurst(burst);
   });
 }
@@ -317,6 +378,8 @@ void LeaseKeeper::OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) {
   {
     MutexLock lock(&mu_);
     ++responses_;
+    const absl::Time now = MonoNow();
+    last_response_ = now;
     if (!unanswered_.empty()) unanswered_.pop_front();
     const int64_t id = response.id();
     auto it = entries_.find(id);
@@ -334,16 +397,18 @@ void LeaseKeeper::OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) {
       }
     }
     if (!entry.holders.empty()) {
-      const absl::Time now = absl::Now();
       if (ttl <= 0) {
         Drop(id, entry, LeaseLoss{LeaseLossReason::kNotFound, NotFound(id)}, out);
+      } else if (pending.sent_at + absl::Seconds(ttl) <= now) {
+        // Answered, but later than the TTL it renews: the deadline passed
+        // while it was on its way and the timer reports the loss.
       } else {
-        entry.ttl_seconds = ttl;
+        SetTtl(entry, ttl);
         // etcd started the new TTL when it handled the request, after we sent
         // it: counting from the send time keeps the local deadline early.
         SetDeadline(id, entry, pending.sent_at + absl::Seconds(ttl));
         Schedule(id, entry, now + Interval(entry));
-        for (auto& holder : entry.holders) out.renewed.emplace_back(holder, ttl);
+        for (auto& holder : entry.holders) QueueRenewed(holder, ttl, out);
       }
     }
     EraseIfUnused(id);
@@ -373,13 +438,16 @@ absl::Time LeaseKeeper::NextWake() const {
   }
   if (!deadlines_.empty()) wake = std::min(wake, deadlines_.begin()->first);
   if (!once_deadlines_.empty()) wake = std::min(wake, once_deadlines_.front()->deadline);
-  if (!unanswered_.empty()) wake = std::min(wake, unanswered_.front() + request_timeout_);
+  if (!unanswered_.empty()) {
+    wake = std::min(wake, std::max(unanswered_.front(), last_response_) + StallTimeout());
+  }
   return wake;
 }
 
 absl::Time LeaseKeeper::OnTimer(absl::Time now) {
   Deliveries out;
-  bool stalled;
+  bool stalled = false;
+  absl::Duration stall_timeout;
   {
     MutexLock lock(&mu_);
     if (shutdown_) return absl::InfiniteFuture();
@@ -387,11 +455,13 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
       const int64_t id = deadlines_.begin()->second;
       Entry& entry = entries_[id];
+      const std::string ttl = entry.ttl_seconds > 0 ? absl::StrCat("TTL ", entry.ttl_seconds, "s")
+                                                    : std::string("TTL unknown");
       Drop(id, entry,
            LeaseLoss{LeaseLossReason::kDeadlinePassed,
                      absl::DeadlineExceededError(absl::StrCat(
-                         "lease ", absl::Hex(id), " was not renewed before its deadline (TTL ",
-                         entry.ttl_seconds, "s); it must be assumed expired"))},
+                         "lease ", absl::Hex(id), " was not renewed before its deadline (", ttl,
+                         "); it must be assumed expired"))},
            out);
       EraseIfUnused(id);
     }
@@ -404,69 +474,68 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
                                                         absl::Hex(once.lease_id), " within ",
                                                         absl::FormatDuration(request_timeout_))),
                out);
+      if (!once_deadlines_.empty() && once_deadlines_.front() == once_ptr) {
+        once_deadlines_.pop_front();
+      }
     }
-    // A stream that stopped answering is broken even if TCP says otherwise:
-    // restart it (possibly on another endpoint) instead of waiting for it.
-    stalled = !unanswered_.empty() && unanswered_.front() + request_timeout_ <= now;
+    // Renewals outstanding and no answer for a while: the member is stuck
+    // even if TCP says otherwise (frozen, black-holed, or a follower holding
+    // renewals for a frozen leader). Go elsewhere and renew everything there.
+    stall_timeout = StallTimeout();
+    stalled = stream_open_ && !unanswered_.empty() &&
+              std::max(unanswered_.front(), last_response_) + stall_timeout <= now;
     if (stalled) unanswered_.clear();
   }
-  if (stalled) stream_.Restart();
+  if (stalled) {
+    stream_.Break(absl::StrCat("no keep-alive answer within ",
+                               absl::FormatDuration(stall_timeout)));
+  }
   SendDueRenewals();
-  Deliver(out);
+  if (!out.empty()) {
+    // The timer never runs user code: the dispatcher does.
+    dispatcher_.Post([out = std::move(out)]() mutable { Deliver(out); });
+  }
   MutexLock lock(&mu_);
   requested_wake_ = NextWake();
   return requested_wake_;
 }
 
 void LeaseKeeper::SendDueRenewals() {
-  std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
   stream_.WithWriter([&](Stream::Writer* writer) {
-    {
-      MutexLock lock(&mu_);
-      if (writer == nullptr) return;  // OnOpen() renews everything on reconnect
-      const absl::Time now = absl::Now();
-      while (!renewals_.empty() && renewals_.begin()->first <= now) {
-        const int64_t id = renewals_.begin()->second;
-        Entry& entry = entries_[id];
-        burst.push_back(RequestFor(id));
-        NoteSent(entry, now, nullptr);
-        // One request per interval: the next one is due an interval from now
-        // (or an interval after the answer, whichever comes later).
-        Schedule(id, entry, now + Interval(entry));
-      }
+    MutexLock lock(&mu_);
+    if (writer == nullptr) return;  // OnOpen() renews everything on reconnect
+    std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
+    const absl::Time now = MonoNow();
+    while (!renewals_.empty() && renewals_.begin()->first <= now) {
+      const int64_t id = renewals_.begin()->second;
+      Entry& entry = entries_[id];
+      burst.push_back(RequestFor(id));
+      NoteSent(entry, now, nullptr);
+      // One request per interval: the next one is due an interval from now
+      // (or an interval after the answer, whichever comes later).
+      Schedule(id, entry, now + Interval(entry));
     }
-    writer->WriteBurst(burst);
+    if (!burst.empty()) writer->WriteBurst(burst);
   });
 }
 
 void LeaseKeeper::Deliver(Deliveries& deliveries) {
   for (auto& [done, result] : deliveries.once) std::move(done)(std::move(result));
-  for (auto& [holder, ttl] : deliveries.renewed) {
-    if (holder->listener == nullptr) continue;
-    holder->executor.Run([holder = holder, ttl = ttl] {
-      (void)CallListener("lease listener",
-                         [&] { holder->listener->OnRenewed(holder->lease_id, ttl); });
-    });
-  }
-  for (auto& [holder, loss] : deliveries.lost) {
-    holder->executor.Run([holder = holder, loss = std::move(loss)] {
-      if (holder->listener != nullptr) {
-        (void)CallListener("lease listener",
-                           [&] { holder->listener->OnLost(holder->lease_id, loss); });
-      }
-      holder->executor.Stop();  // nothing after the loss
-    });
-  }
+  for (auto& holder : deliveries.drain) holder->executor.Drain();
 }
 
 LeaseKeeper::Stats LeaseKeeper::stats() const {
   Stats stats;
   stats.state = stream_.state();
+  stats.endpoint = stream_.endpoint();
   stats.streams_opened = stream_.opens();
   stats.handoffs = stream_.handoffs();
+  stats.stalls = stream_.stalls();
+  stats.reader_threads = stream_.reader_threads();
   MutexLock lock(&mu_);
   stats.requests_sent = requests_sent_;
   stats.responses = responses_;
+  stats.leases_lost = leases_lost_;
   for (const auto& [id, entry] : entries_) {
     if (!entry.holders.empty()) ++stats.kept_leases;
   }

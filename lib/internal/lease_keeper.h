@@ -1,17 +1,20 @@
 // The client's lease keeper: keeps any number of leases alive over one
-// LeaseKeepAlive stream (one reader thread) with one timer thread for all of
-// them. Per kept lease: a deadline and at most one renewal per interval
-// (TTL x renew_fraction); renewals due in the same tick are written as one
-// burst. KeepAliveOnce calls share the stream, matched to responses by lease
-// id and order. See DESIGN.md, "Lease keep-alive".
+// LeaseKeepAlive stream with one timer for all of them. Per kept lease: a
+// deadline (monotonic) and at most one renewal per interval (TTL x
+// renew_fraction) on a healthy stream; renewals due in the same tick are
+// queued as one burst. A stream whose renewals go unanswered for
+// `liveness.renewal_timeout` is stuck: it moves to another endpoint, where
+// every kept lease is renewed at once. KeepAliveOnce calls share the stream,
+// matched to responses by lease id and order. See DESIGN.md, "Lease
+// keep-alive" and "Failure model".
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
-#include <atomic>
+#include <map>
 #include <memory>
 #include <set>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,12 +22,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
-#include "internal/mutex.h"
 #include "absl/time/time.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/lease.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "internal/bidi_stream.h"
+#include "internal/dispatcher.h"
+#include "internal/mutex.h"
 #include "internal/serial_executor.h"
 
 namespace etcdgrpc::internal {
@@ -45,38 +49,43 @@ class LeaseKeeper
   using Stream =
       BidiStream<etcdserverpb::LeaseKeepAliveRequest, etcdserverpb::LeaseKeepAliveResponse>;
 
-  LeaseKeeper(Connection& connection, Timer& timer, const ClientOptions& options);
+  // `dispatcher` runs the user callbacks that come due on the timer thread.
+  LeaseKeeper(Connection& connection, Timer& timer, Dispatcher& dispatcher,
+              const ClientOptions& options);
   ~LeaseKeeper() override;
 
-  // The client is closing (its timer already stopped): stops the stream; kept
-  // leases hear kClientClosed, KeepAliveOnce calls in flight complete with
-  // CANCELLED.
+  // The client is closing: stops the stream; kept leases hear kClientClosed,
+  // KeepAliveOnce calls in flight complete with CANCELLED.
   void Shutdown();
 
   [[nodiscard]] std::shared_ptr<LeaseHolder> Keep(int64_t lease_id, LeaseListener* listener,
                                                   const KeepOptions& options);
   // Stops one handle's renewals (KeptLease::Stop).
   void Unkeep(const std::shared_ptr<LeaseHolder>& holder);
-  // One renewal on the shared stream; `done` runs on the stream or timer
-  // thread (or here, on immediate failure).
+  // One renewal on the shared stream; `done` runs on the stream's reader or
+  // the dispatcher thread (or here, on immediate failure).
   void KeepAliveOnce(int64_t lease_id, Callback<LeaseKeepAliveResult> done);
   // This client revoked the lease: its handles hear kRevoked.
   void Revoked(int64_t lease_id);
 
   struct Stats {
     StreamState state = StreamState::kIdle;
+    std::string endpoint;
     uint64_t streams_opened = 0;
     uint64_t handoffs = 0;  // reading handed to a new thread (blocked listener)
+    uint64_t stalls = 0;    // streams broken because renewals went unanswered
     uint64_t requests_sent = 0;
     uint64_t responses = 0;
+    uint64_t leases_lost = 0;
     size_t kept_leases = 0;
+    size_t reader_threads = 0;
   };
   Stats stats() const;
 
  private:
   struct OnceCall {
     int64_t lease_id;
-    absl::Time deadline;
+    absl::Time deadline;                  // MonoNow()
     Callback<LeaseKeepAliveResult> done;  // empty once completed
   };
   struct Pending {
@@ -93,13 +102,15 @@ class LeaseKeeper
     absl::InlinedVector<Pending, 1> in_flight;  // written on this stream, oldest first
     absl::InlinedVector<std::shared_ptr<OnceCall>, 1> unsent_once;  // waiting for the stream
   };
-  // Work collected under the lock and carried out after releasing it.
+  // Listener calls are queued on each holder's executor under the lock (so a
+  // hand-off cannot reorder them); these are the executors to drain and the
+  // KeepAliveOnce completions to run once the lock is released.
   struct Deliveries {
-    absl::InlinedVector<std::pair<std::shared_ptr<LeaseHolder>, int64_t>, 1> renewed;  // ttl
-    std::vector<std::pair<std::shared_ptr<LeaseHolder>, LeaseLoss>> lost;
+    absl::InlinedVector<std::shared_ptr<LeaseHolder>, 1> drain;
     absl::InlinedVector<
         std::pair<Callback<LeaseKeepAliveResult>, absl::StatusOr<LeaseKeepAliveResult>>, 1>
         once;
+    bool empty() const { return drain.empty() && once.empty(); }
   };
 
   // Stream handler (reader thread).
@@ -108,13 +119,16 @@ class LeaseKeeper
   void OnBroken(const absl::Status& status) override;
 
   void EnsureStarted();
-  // Deadlines, KeepAliveOnce time-outs, a stalled stream, due renewals.
+  // Deadlines, KeepAliveOnce time-outs, a stuck stream, due renewals.
   absl::Time OnTimer(absl::Time now) override;
   absl::Time NextWake() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration Interval(const Entry& entry) const;
+  // How long renewals may go unanswered before the stream counts as stuck.
+  absl::Duration StallTimeout() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Schedule(int64_t id, Entry& entry, absl::Time next_send) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetDeadline(int64_t id, Entry& entry, absl::Time deadline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetTtl(Entry& entry, int64_t ttl_seconds) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends keeping `id`: every holder hears `loss`.
   void Drop(int64_t id, Entry& entry, const LeaseLoss& loss, Deliveries& out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -125,30 +139,38 @@ class LeaseKeeper
   // time-out and shutdown completes a call.
   void Complete(OnceCall& call, absl::StatusOr<LeaseKeepAliveResult> result, Deliveries& out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void QueueRenewed(const std::shared_ptr<LeaseHolder>& holder, int64_t ttl, Deliveries& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void QueueLost(const std::shared_ptr<LeaseHolder>& holder, LeaseLoss loss, Deliveries& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Wakes the timer if `when` comes before its planned wake-up.
   void WakeTimerBy(absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SendDueRenewals();
   // Writes KeepAliveOnce calls made from callbacks on the reader thread.
   void FlushDeferred();
+  // Runs the deliveries here (reader or caller thread).
   static void Deliver(Deliveries& deliveries);
 
   Timer& timer_;
+  Dispatcher& dispatcher_;
   const KeepAliveOptions options_;
   const absl::Duration request_timeout_;
+  const absl::Duration renewal_timeout_;
   Stream stream_;
 
-  // Taken after the stream's writer lock when both are needed (write order must
-  // match the order of `in_flight`).
+  // Taken inside the stream's writer lock when both are needed (queue order
+  // must match the order of `in_flight`).
   mutable Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Time planned_wake_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   // Renewals are only due while the stream is open; OnOpen() catches up.
   bool stream_open_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<bool> started_fast_{false};  // EnsureStarted() without the lock
   absl::flat_hash_map<int64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::set<std::pair<absl::Time, int64_t>> renewals_ ABSL_GUARDED_BY(mu_);  // next_send, id
   std::set<std::pair<absl::Time, int64_t>> deadlines_ ABSL_GUARDED_BY(mu_);  // deadline, id
+  // Kept leases per known TTL (seconds): the shortest bounds the stall time-out.
+  std::map<int64_t, size_t> ttl_counts_ ABSL_GUARDED_BY(mu_);
   // KeepAliveOnce calls in deadline order (every deadline is "now + request
   // time-out", so call order is deadline order); completed ones are dropped
   // from the front as they come up.
@@ -157,16 +179,19 @@ class LeaseKeeper
   // for a later time would only cost the timer's lock.
   absl::Time requested_wake_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   // Send times of every request on the stream in order (etcd answers a
-  // keep-alive stream in order): the oldest tells whether the stream stalled.
+  // keep-alive stream in order), and when the last answer came: a stream
+  // with requests outstanding and no answer for StallTimeout() is stuck.
   std::deque<absl::Time> unanswered_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_response_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   // Leases with KeepAliveOnce calls made from callbacks on the reader thread
-  // and not written yet (in `unsent_once`), in call order. They are written
+  // and not queued yet (in `unsent_once`), in call order. They are queued
   // as one burst once at least as many wait as remain unanswered (or none
   // remain): like refilling a window when half of it is free, it turns one
   // flush per answer into one per half window.
   std::vector<int64_t> deferred_ids_ ABSL_GUARDED_BY(mu_);
   uint64_t requests_sent_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t responses_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t leases_lost_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace etcdgrpc::internal

@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "internal/clock.h"
 
 namespace etcdgrpc::internal {
 
@@ -40,7 +41,7 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
 class CondVar {
  public:
   // Waits (the lock held on entry and on return) until `pred()` or the
-  // deadline; returns pred().
+  // deadline, a MonoNow() time (clock.h); returns pred().
   template <class Pred>
   bool WaitUntil(Mutex& mu, absl::Time deadline, Pred pred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::unique_lock<std::mutex> lock(mu.native(), std::adopt_lock);
@@ -49,7 +50,7 @@ class CondVar {
       cv_.wait(lock, pred);
       result = true;
     } else {
-      result = cv_.wait_until(lock, absl::ToChronoTime(deadline), pred);
+      result = cv_.wait_until(lock, ToSteady(deadline), pred);
     }
     lock.release();  // the caller still holds it
     return result;

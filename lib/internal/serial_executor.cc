@@ -20,6 +20,8 @@ bool SerialExecutor::Post(absl::AnyInvocable<void() &&> fn) {
 
 void SerialExecutor::Drain() {
   MutexLock lock(&mu_);
+  // Post() may have run on another thread (the timer's) than this one.
+  drain_thread_ = std::this_thread::get_id();
   while (head_ < queue_.size() && !stopped_) {
     absl::AnyInvocable<void() &&> next = std::move(queue_[head_++]);
     mu_.Unlock();

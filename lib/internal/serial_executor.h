@@ -21,7 +21,8 @@ class SerialExecutor {
   // Run() in two steps, so that a caller can queue callbacks for several
   // subscribers in order under its own lock and run them after releasing it:
   // Post() queues `fn` and returns true when the caller must then call
-  // Drain() (no thread is running this executor's callbacks).
+  // Drain(), on that thread or another (no thread is running this
+  // executor's callbacks).
   [[nodiscard]] bool Post(absl::AnyInvocable<void() &&> fn);
   void Drain();
   // No callback starts after this returns; one running on another thread has

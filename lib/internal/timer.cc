@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "absl/time/clock.h"
+#include "internal/clock.h"
 
 namespace etcdgrpc::internal {
 
@@ -52,7 +52,7 @@ void Timer::Run() {
     if (shutdown_) break;
     // Run every due slot; slots may be added meanwhile, so go by index.
     for (size_t i = 0; i < entries_.size() && !shutdown_; ++i) {
-      const absl::Time now = absl::Now();
+      const absl::Time now = MonoNow();
       if (entries_[i].next > now) continue;
       Slot* slot = entries_[i].slot;
       entries_[i].next = absl::InfiniteFuture();

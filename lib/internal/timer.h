@@ -1,7 +1,9 @@
 // The client's one timer thread. A few long-lived parts of the client (the
 // lease keeper, the watch stream) each own a slot: the thread calls the slot's
 // OnTimer() when its wake time comes, and the slot answers with its next wake
-// time. No thread per lease or watch; no wake-up unless one is due.
+// time (MonoNow() times). No thread per lease or watch; no wake-up unless one
+// is due. Slots must not block: the timer never writes to a stream and never
+// calls user code (the Dispatcher does).
 #pragma once
 
 #include <thread>

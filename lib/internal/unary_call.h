@@ -37,11 +37,33 @@ inline bool WaitForReady(const Connection& connection, size_t attempt, size_t at
   return connection.size() == 1 || attempt == attempts;
 }
 
+// Feeds the endpoint's health record with the outcome of one attempt. A call
+// that ran into its deadline (etcd answers in milliseconds) or found the
+// endpoint unavailable counts against the endpoint; any answer from etcd,
+// an error included, shows it alive.
+inline void NoteOutcome(Connection& connection, size_t index, const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      connection.ReportFailure(index, status.error_message());
+      break;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      connection.ReportFailure(index, "a call ran into its deadline");
+      break;
+    case grpc::StatusCode::CANCELLED:
+      break;
+    default:
+      connection.ReportHealthy(index);
+  }
+}
+
+inline absl::Status ClosedError() { return absl::CancelledError("the client was closed"); }
+
 // `invoke(EndpointStubs&, grpc::ClientContext*, Response*) -> grpc::Status`
 // makes one attempt on one endpoint.
 template <class Response, class Invoke>
 absl::StatusOr<Response> CallUnary(Connection& connection, absl::string_view method, Retry retry,
                                    Invoke&& invoke) {
+  if (connection.closed()) return ClosedError();
   const absl::Time deadline = connection.UnaryDeadline();
   const size_t attempts = MayRetry(connection, retry) ? connection.size() : 1;
   if (connection.NeedsToken()) {
@@ -56,6 +78,7 @@ absl::StatusOr<Response> CallUnary(Connection& connection, absl::string_view met
     context.set_wait_for_ready(WaitForReady(connection, attempt, attempts));
     Response response;
     grpc::Status status = invoke(endpoint, &context, &response);
+    NoteOutcome(connection, index, status);
     if (status.ok()) return response;
     // The token expired (or etcd restarted and forgot it): etcd refused the
     // call before acting on it, so authenticate again and repeat it, once.
@@ -65,9 +88,9 @@ absl::StatusOr<Response> CallUnary(Connection& connection, absl::string_view met
       --attempt;
       continue;
     }
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-      connection.ReportUnavailable(index);
-      if (attempt < attempts && absl::Now() < deadline) continue;
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE && attempt < attempts &&
+        absl::Now() < deadline && !connection.closed()) {
+      continue;
     }
     return FromGrpcStatus(status, endpoint.address, method);
   }
@@ -110,6 +133,7 @@ void CallUnaryAsync(Connection& connection, AsyncCalls& calls, absl::string_view
     }
 
     void OnDone(grpc::Status status) {
+      NoteOutcome(*connection, index, status);
       if (status.ok()) return Finish(parse(response));
       // As in CallUnary: a new token and one repeat. Authenticate blocks this
       // callback thread for one round trip; it happens once per token expiry.
@@ -121,9 +145,9 @@ void CallUnaryAsync(Connection& connection, AsyncCalls& calls, absl::string_view
         --attempt;
         return Repeat();
       }
-      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-        connection->ReportUnavailable(index);
-        if (attempt < attempts && absl::Now() < deadline) return Repeat();
+      if (status.error_code() == grpc::StatusCode::UNAVAILABLE && attempt < attempts &&
+          absl::Now() < deadline && !connection->closed()) {
+        return Repeat();
       }
       Finish(FromGrpcStatus(status, connection->endpoint(index).address, method));
     }
@@ -145,6 +169,10 @@ void CallUnaryAsync(Connection& connection, AsyncCalls& calls, absl::string_view
     }
   };
 
+  if (connection.closed()) {
+    std::move(done)(ClosedError());
+    return;
+  }
   auto state = std::make_unique<State>(State{
       .connection = &connection,
       .calls = &calls,

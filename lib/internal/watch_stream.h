@@ -3,7 +3,9 @@
 // pipelined and each response maps to its watch by id. Each watch keeps the
 // revision to resume from (last delivered event's mod_revision + 1) and is
 // re-created from it on every new stream, so nothing is lost or delivered
-// twice. See DESIGN.md, "Watch".
+// twice. A stream quiet for `liveness.watch_probe_after` is probed with a
+// progress request; no answer within `probe_timeout` moves it to another
+// endpoint. See DESIGN.md, "Watch" and "Failure model".
 #pragma once
 
 #include <atomic>
@@ -57,7 +59,8 @@ struct WatchState {
 };
 
 class WatchStream
-    : public BidiStream<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>::Handler {
+    : public BidiStream<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>::Handler,
+      public Timer::Slot {
  public:
   using Stream = BidiStream<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>;
 
@@ -72,42 +75,56 @@ class WatchStream
   // Cancels on the server and stops the listener (WatchHandle).
   void Cancel(const std::shared_ptr<WatchState>& watch);
   // Asks etcd for a progress notification on every watch of the stream (sent
-  // when the stream next opens if it is not open now).
+  // when the stream next opens if it is not open now). On etcd releases that
+  // answer early (< 3.4.25, < 3.5.8) the answer moves no resume revision and
+  // reaches only the watches it is true for (see README, "Watches").
   [[nodiscard]] absl::Status RequestProgress();
 
   struct Stats {
     StreamState state = StreamState::kIdle;
+    std::string endpoint;
     uint64_t streams_opened = 0;
     uint64_t handoffs = 0;
+    uint64_t stalls = 0;  // streams broken because a probe went unanswered
+    uint64_t probes_sent = 0;
     uint64_t creates_sent = 0;
     size_t watches = 0;
+    size_t reader_threads = 0;
   };
   Stats stats() const;
 
+  // Liveness probe (timer thread).
+  absl::Time OnTimer(absl::Time now) override;
+
  private:
-  // Listener calls collected under the lock, made after releasing it.
-  struct Delivery {
-    std::shared_ptr<WatchState> watch;
-    enum class Kind { kEvents, kProgress, kEnd } kind;
-    WatchEvents events;
-    int64_t progress = 0;
-    WatchEnd end;
-  };
+  // Watches whose executors have listener calls queued (under the lock, so
+  // that a hand-off cannot reorder them) and must be drained after it.
+  using Drains = std::vector<std::shared_ptr<WatchState>>;
 
   void OnOpen(Stream::Writer& writer) override;
   void OnMessage(etcdserverpb::WatchResponse& response) override;
   void OnBroken(const absl::Status& status) override;
 
+  void EnsureStarted();
   etcdserverpb::WatchRequest CreateRequest(const WatchState& watch) const;
   // Removes the watch and queues its end.
-  void End(const std::shared_ptr<WatchState>& watch, WatchEnd end,
-           std::vector<Delivery>& out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void End(const std::shared_ptr<WatchState>& watch, WatchEnd end, Drains& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void QueueEvents(const std::shared_ptr<WatchState>& watch, WatchEvents events, Drains& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void QueueProgress(const std::shared_ptr<WatchState>& watch, int64_t revision, Drains& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A stream-wide progress answer (watch_id -1) at `revision`.
+  void OnStreamProgress(int64_t revision, Drains& out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetNextRevision(WatchState& watch, int64_t revision) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Deliver(std::vector<Delivery>& deliveries);
+  static void Drain(Drains& drains);
   // A listener threw: cancel the watch and end it with `status`.
   void EndAfterListenerError(const std::shared_ptr<WatchState>& watch, absl::Status status);
 
   Connection& connection_;
+  Timer& timer_;
+  const absl::Duration probe_after_;
+  const absl::Duration probe_timeout_;
   Stream stream_;
 
   // Taken after the stream's writer lock when both are needed.
@@ -122,6 +139,14 @@ class WatchStream
   uint64_t creates_sent_ ABSL_GUARDED_BY(mu_) = 0;
   // RequestProgress() while the stream was not open: ask once it is.
   bool progress_pending_ ABSL_GUARDED_BY(mu_) = false;
+  // RequestProgress() was called and no stream-wide answer has come since:
+  // the next one is delivered to listeners (a probe's answer is not).
+  bool progress_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stream_open_ ABSL_GUARDED_BY(mu_) = false;
+  // When the outstanding liveness probe was sent (MonoNow); InfiniteFuture: none.
+  absl::Time probe_sent_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  uint64_t probes_sent_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace etcdgrpc::internal

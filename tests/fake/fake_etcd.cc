@@ -140,6 +140,9 @@ absl::StatusOr<std::unique_ptr<FakeEtcd>> FakeEtcd::Start() {
   std::unique_ptr<FakeEtcd> fake(new FakeEtcd());
   int port = 0;
   grpc::ServerBuilder builder;
+  // Accept keepalive pings as etcd does (--grpc-keepalive-min-time 5 s): gRPC
+  // C++ servers refuse pings without data more often than every 5 minutes.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&fake->lease_);
   builder.RegisterService(&fake->watch_);

@@ -15,6 +15,7 @@
 #include "etcdgrpc/kv.h"
 #include "etcdgrpc/lease.h"
 #include "etcdgrpc/maintenance.h"
+#include "etcdgrpc/stats.h"
 #include "etcdgrpc/txn.h"
 #include "etcdgrpc/types.h"
 #include "etcdgrpc/watch.h"
@@ -22,10 +23,10 @@
 namespace etcdgrpc {
 
 namespace internal {
-class Connection;
 class AsyncCalls;
+class ClientCore;
+class Connection;
 class LeaseKeeper;
-class Timer;
 class WatchStream;
 }  // namespace internal
 
@@ -43,8 +44,13 @@ class Client {
   // with UNAVAILABLE naming every endpoint tried when none is reachable in time.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
 
-  // Cancels asynchronous calls still in flight (their callbacks run with
-  // CANCELLED) and waits for their callbacks to finish.
+  // Closes the client: cancels its streams and asynchronous calls still in
+  // flight (their callbacks run with CANCELLED), tells kept leases and
+  // watches (kClientClosed, CANCELLED), and joins its threads. Returns within
+  // about a second whatever the members do, unless a listener or callback of
+  // this client is still running: that one is waited for. Handles from
+  // Share() then fail every call with CANCELLED. Destroying a client from
+  // inside one of its own callbacks aborts with a message saying so.
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -115,11 +121,20 @@ class Client {
   [[nodiscard]] absl::StatusOr<EndpointStatus> Status(std::string_view endpoint);
 
   // --- Connection -----------------------------------------------------------
+  // A handle on this client for components that must not outlive it by
+  // accident (a Registrar, a Resolver): it works like this client while this
+  // client lives, and afterwards fails every call with CANCELLED ("the client
+  // was closed") instead of reaching freed memory.
+  [[nodiscard]] std::shared_ptr<Client> Share();
+  // True once the owning client was destroyed (on a handle from Share()).
+  [[nodiscard]] bool closed() const;
+  // The streams' counters and every endpoint's health.
+  [[nodiscard]] ClientStats stats() const;
   // The endpoints as given, normalized to "host:port".
   [[nodiscard]] const std::vector<std::string>& endpoints() const;
   // The endpoint that calls currently go to.
   [[nodiscard]] std::string current_endpoint() const;
-  [[nodiscard]] const ClientOptions& options() const { return options_; }
+  [[nodiscard]] const ClientOptions& options() const;
 
   // For tests and benchmarks: the keep-alive stream's counters.
   [[nodiscard]] internal::LeaseKeeper& lease_keeper_for_testing() { return *lease_keeper_; }
@@ -130,12 +145,16 @@ class Client {
   Client(ClientOptions options, std::unique_ptr<internal::Connection> connection);
 
  private:
-  ClientOptions options_;
-  std::unique_ptr<internal::Connection> connection_;
-  std::unique_ptr<internal::AsyncCalls> async_calls_;
-  std::unique_ptr<internal::Timer> timer_;
-  std::shared_ptr<internal::LeaseKeeper> lease_keeper_;
-  std::shared_ptr<internal::WatchStream> watch_stream_;
+  Client(std::shared_ptr<internal::ClientCore> core, bool owner);
+
+  std::shared_ptr<internal::ClientCore> core_;
+  // The Client from Connect() owns the core: its destruction closes it.
+  const bool owner_;
+  internal::Connection* const connection_;
+  internal::AsyncCalls* const async_calls_;
+  // Aliases of core_: handles (KeptLease, WatchHandle) keep the core alive.
+  const std::shared_ptr<internal::LeaseKeeper> lease_keeper_;
+  const std::shared_ptr<internal::WatchStream> watch_stream_;
 };
 
 }  // namespace etcdgrpc

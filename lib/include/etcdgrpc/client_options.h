@@ -46,6 +46,42 @@ struct KeepAliveOptions {
   absl::Duration tick = absl::Milliseconds(100);
 };
 
+// How the client notices a member that is up on TCP but does not answer (a
+// stopped process, a GC or disk stall, a paused VM, a black-holed network) and
+// moves off it. README.md, "Failures", says what each fault costs.
+struct LivenessOptions {
+  // gRPC keepalive (HTTP/2 PING) on every channel while a call or stream is
+  // open; a ping not acknowledged within `keepalive_timeout` closes the
+  // connection and fails its calls with UNAVAILABLE. etcd answers pings sent
+  // more often than its --grpc-keepalive-min-time (5 s by default) with GOAWAY
+  // "too_many_pings", so keep keepalive_time at or above that. Both must be
+  // positive; InfiniteDuration() for keepalive_time sends no pings.
+  absl::Duration keepalive_time = absl::Seconds(10);
+  absl::Duration keepalive_timeout = absl::Seconds(5);
+  // Keep-alive stream: renewals outstanding and no answer for this long (at
+  // most the shortest kept TTL x renew_fraction, and at most the request
+  // time-out) mean the member is stuck: the stream moves to another endpoint
+  // and renews every kept lease there at once. About 1 s is what survives a
+  // frozen leader: the followers hold forwarded renewals for etcd's request
+  // time-out (~7 s), while a new leader is elected within ~1 s.
+  absl::Duration renewal_timeout = absl::Seconds(1);
+  // Watch stream: with watches open and nothing received for
+  // `watch_probe_after`, a progress request is sent; no answer within
+  // `probe_timeout` means the member is stuck: the stream moves to another
+  // endpoint and every watch resumes from its next revision.
+  absl::Duration watch_probe_after = absl::Seconds(2);
+  absl::Duration probe_timeout = absl::Seconds(1);
+  // A message write that does not complete within this time (HTTP/2 flow
+  // control against a member that stopped reading) breaks its stream.
+  absl::Duration write_timeout = absl::Seconds(2);
+  // An endpoint that failed (UNAVAILABLE, a stall, an unanswered probe, a
+  // call past its deadline) is skipped while a healthy one exists, for
+  // `suspect_initial`, doubling with each further failure up to `suspect_max`;
+  // anything it answers clears it.
+  absl::Duration suspect_initial = absl::Seconds(2);
+  absl::Duration suspect_max = absl::Seconds(30);
+};
+
 struct ClientOptions {
   // etcd members as "host:port" (also accepted: "http://host:port",
   // "https://host:port", "[::1]:port").
@@ -64,8 +100,10 @@ struct ClientOptions {
   // --cacert; an explicit "http://" endpoint is then refused). Unset: "https://" endpoints use
   // TLS with gRPC's default roots and no client certificate, the others plaintext.
   std::optional<TlsOptions> tls;
-  // Ask etcd to refuse calls on members without a leader (metadata hasleader).
-  bool require_leader = false;
+  // Ask etcd to refuse calls and end streams on a member without a leader
+  // (metadata "hasleader"): a member cut off from its peers then sends the
+  // client elsewhere instead of serving stale reads and holding watches.
+  bool require_leader = true;
   // Largest response message accepted; etcd's own client allows any size.
   int max_receive_bytes = INT_MAX;
   // Records every message on the wire when set.
@@ -77,6 +115,8 @@ struct ClientOptions {
   // Reconnecting the watch and keep-alive streams after a break.
   BackoffOptions stream_backoff;
   KeepAliveOptions keepalive;
+  // Detecting members that are up but do not answer.
+  LivenessOptions liveness;
   // Listeners run on a stream's reader thread. One that does not return
   // within this time gets the stream's reading handed to a new thread, so a
   // slow listener does not hold up the others (see README, "Watch").

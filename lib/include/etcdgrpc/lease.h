@@ -18,6 +18,9 @@ struct LeaseGrantResult {
   int64_t id = 0;
   // The TTL etcd granted, in seconds; etcd raises a TTL below its minimum.
   int64_t ttl = 0;
+  // When the client sent the LeaseGrant request: the lease's time runs from
+  // (at the latest) then. Pass it on as KeepOptions::granted_at.
+  absl::Time granted_at = absl::InfinitePast();
 };
 
 struct LeaseTimeToLiveResult {
@@ -77,9 +80,13 @@ class LeaseListener {
 };
 
 struct KeepOptions {
-  // The lease's TTL if known (e.g. from Grant): the lease has a deadline from
-  // the start. Unknown (zero): the deadline starts with the first answer.
+  // The lease's TTL if known (e.g. from Grant): its first deadline is
+  // granted_at + ttl. Unknown (zero): an answer to the first renewal (which
+  // brings the TTL) must come within the request time-out, or the lease is
+  // reported lost (kDeadlinePassed): until then it might expire at any time.
   absl::Duration ttl = absl::ZeroDuration();
+  // When the lease was granted (LeaseGrantResult::granted_at); unset: now.
+  absl::Time granted_at = absl::InfinitePast();
 };
 
 namespace internal {

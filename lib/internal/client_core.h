@@ -1,0 +1,48 @@
+// Everything a client owns (connection, timer, dispatcher, the two streams,
+// async calls in flight), shared by the Client that Connect() returned and
+// the handles Client::Share() gives out (a Registrar, a Resolver), so that no
+// destruction order reaches freed memory: destroying the owning Client closes
+// the core; its memory goes with the last handle.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "etcdgrpc/client_options.h"
+#include "internal/async_calls.h"
+#include "internal/connection.h"
+#include "internal/dispatcher.h"
+#include "internal/lease_keeper.h"
+#include "internal/timer.h"
+#include "internal/watch_stream.h"
+
+namespace etcdgrpc::internal {
+
+class ClientCore {
+ public:
+  ClientCore(ClientOptions options, std::unique_ptr<Connection> connection);
+  ~ClientCore() { Close(); }
+  ClientCore(const ClientCore&) = delete;
+  ClientCore& operator=(const ClientCore&) = delete;
+
+  // Refuses new calls, cancels the streams and the calls in flight, and
+  // joins the client's threads; listeners hear kClientClosed / CANCELLED.
+  // Returns promptly whatever the members do (a listener or callback still
+  // running is waited for). Idempotent.
+  void Close();
+
+  const ClientOptions options;
+  // Declared in destruction order's reverse: the timer outlives its slots'
+  // users only until Close() has stopped it.
+  const std::unique_ptr<Connection> connection;
+  const std::unique_ptr<AsyncCalls> async_calls;
+  const std::unique_ptr<Timer> timer;
+  const std::unique_ptr<Dispatcher> dispatcher;
+  const std::unique_ptr<LeaseKeeper> lease_keeper;
+  const std::unique_ptr<WatchStream> watch_stream;
+
+ private:
+  std::once_flag closed_;
+};
+
+}  // namespace etcdgrpc::internal

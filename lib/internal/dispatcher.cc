@@ -1,0 +1,106 @@
+#include "internal/dispatcher.h"
+
+#include <utility>
+
+#include "internal/clock.h"
+
+namespace etcdgrpc::internal {
+
+Dispatcher::Dispatcher(Timer& timer, absl::Duration handoff_after)
+    : timer_(timer), handoff_after_(handoff_after) {}
+
+Dispatcher::~Dispatcher() { Shutdown(); }
+
+void Dispatcher::StartWorkerLocked() {
+  const uint64_t token = ++token_;
+  worker_running_ = true;
+  workers_started_.fetch_add(1, std::memory_order_relaxed);
+  threads_.Start([this, token] { Work(token); });
+}
+
+void Dispatcher::Post(absl::AnyInvocable<void() &&> fn) {
+  bool register_slot = false;
+  bool run_here = false;
+  {
+    MutexLock lock(&mu_);
+    run_here = shutdown_;
+    if (!run_here) {
+      queue_.push_back(std::move(fn));
+      if (!worker_running_) StartWorkerLocked();
+      wake_.Notify();
+      register_slot = !registered_;
+      registered_ = true;
+    }
+  }
+  if (run_here) {  // shut down: run it here rather than drop it
+    std::move(fn)();
+    return;
+  }
+  if (register_slot) timer_.Add(this);
+}
+
+void Dispatcher::Work(uint64_t token) {
+  MutexLock lock(&mu_);
+  while (token == token_) {
+    if (head_ == queue_.size()) {
+      queue_.clear();
+      head_ = 0;
+      if (shutdown_) break;
+      wake_.Wait(mu_, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return head_ < queue_.size() || shutdown_ || token != token_;
+      });
+      continue;
+    }
+    absl::AnyInvocable<void() &&> next = std::move(queue_[head_++]);
+    const int64_t started = absl::ToUnixNanos(MonoNow());
+    busy_since_ns_.store(started, std::memory_order_release);
+    mu_.Unlock();
+    timer_.RequestWake(this, absl::FromUnixNanos(started) + handoff_after_);
+    std::move(next)();
+    next = nullptr;
+    mu_.Lock();
+    if (token == token_) busy_since_ns_.store(0, std::memory_order_release);
+  }
+  if (token == token_) worker_running_ = false;
+}
+
+absl::Time Dispatcher::OnTimer(absl::Time now) {
+  const int64_t busy_ns = busy_since_ns_.load(std::memory_order_acquire);
+  threads_.ReapFinished();
+  if (busy_ns == 0) return absl::InfiniteFuture();
+  const absl::Time due = absl::FromUnixNanos(busy_ns) + handoff_after_;
+  if (now < due) return due;
+  MutexLock lock(&mu_);
+  if (shutdown_ || busy_since_ns_.load(std::memory_order_acquire) != busy_ns) {
+    return absl::InfiniteFuture();
+  }
+  // The blocked worker ends when its callback returns; a new one carries on.
+  busy_since_ns_.store(0, std::memory_order_release);
+  StartWorkerLocked();
+  return absl::InfiniteFuture();
+}
+
+void Dispatcher::Shutdown() {
+  {
+    MutexLock lock(&mu_);
+    shutdown_ = true;
+    wake_.Notify();
+  }
+  threads_.JoinAll();
+  // A worker handed off may have left callbacks queued behind it.
+  while (true) {
+    absl::AnyInvocable<void() &&> next;
+    {
+      MutexLock lock(&mu_);
+      if (head_ == queue_.size()) {
+        queue_.clear();
+        head_ = 0;
+        return;
+      }
+      next = std::move(queue_[head_++]);
+    }
+    std::move(next)();
+  }
+}
+
+}  // namespace etcdgrpc::internal
