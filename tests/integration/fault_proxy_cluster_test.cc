@@ -330,5 +330,16 @@ TEST(FaultProxyClusterTest, ProxiesOutliveRestartsAndStillPartition) {
   PartitionAndHeal(*etcd, victim, "restarted follower");
 }
 
+TEST(FaultProxyClusterTest, WithoutFaultProxiesNothingChanges) {
+  ASSERT_OK_AND_ASSIGN(auto etcd, LocalEtcd::Start());
+  EXPECT_EQ(etcd->ClientEndpoint(0), etcd->DirectClientEndpoint(0));
+  EXPECT_EQ(etcd->PeerUrl(0), etcd->DirectPeerUrl(0));
+  EXPECT_NE(etcd->MemberId(0), 0u);
+  EXPECT_THAT(etcd->BlackHoleClient(0), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(etcd->Partition(0), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(etcd->HealAll(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(etcd->DelayClient(3, absl::Seconds(1)), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace etcdgrpc::testing
