@@ -321,12 +321,13 @@ class FaultProxy::Impl {
 
   void ResetConn(Conn& c) {
     if (c.closed) return;
+    // Counted first: a test that has seen the RST must also see the count.
+    ++resets_;
     for (int& fd : c.fd) {
       if (fd >= 0) ResetAndClose(fd);
       fd = -1;
     }
     c.closed = true;
-    ++resets_;
   }
 
   void CloseConn(Conn& c) {
@@ -627,8 +628,8 @@ class FaultProxy::Impl {
       if (fd < 0) return;
       ++accepted_;
       if (cfg_.refuse) {
-        ResetAndClose(fd);
         ++refused_;
+        ResetAndClose(fd);
         continue;
       }
       SetNoDelay(fd);
