@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -302,6 +303,9 @@ absl::Status LocalEtcd::LaunchAttempt(absl::Time deadline) {
     members_[i].exited = false;
     members_[i].last_wait_status = 0;
   }
+  if (options_.fault_proxies) {
+    if (absl::Status s = StartProxies(); !s.ok()) return s;
+  }
   cluster_token_ = UniqueToken();
   for (int i = 0; i < size(); ++i) {
     if (absl::Status s = Spawn(i); !s.ok()) return s;
@@ -310,20 +314,45 @@ absl::Status LocalEtcd::LaunchAttempt(absl::Time deadline) {
   return LeaderUntil(deadline).status();
 }
 
+absl::Status LocalEtcd::StartProxies() {
+  // Fresh proxies for the ports of this launch attempt; they hold their listening sockets,
+  // so their own ports cannot be taken by anyone meanwhile.
+  for (int i = 0; i < size(); ++i) {
+    Member& m = members_[i];
+    m.client_proxy.reset();
+    m.peer_proxy.reset();
+    absl::StatusOr<std::unique_ptr<FaultProxy>> client =
+        FaultProxy::Start({.target_port = m.client_port});
+    if (!client.ok()) return client.status();
+    // rafthttp names the sender of every stream and pipeline request in this header
+    // (etcdserver/api/rafthttp/stream.go, util.go), which is what Partition() keys on.
+    absl::StatusOr<std::unique_ptr<FaultProxy>> peer =
+        FaultProxy::Start({.target_port = m.peer_port, .sender_header = "X-Server-From"});
+    if (!peer.ok()) return peer.status();
+    m.client_proxy = *std::move(client);
+    m.peer_proxy = *std::move(peer);
+  }
+  ApplyPartitions();
+  return absl::OkStatus();
+}
+
 std::vector<std::string> LocalEtcd::BuildArgs(int member) const {
   const Member& m = members_[member];
   std::vector<std::string> cluster;
   for (int i = 0; i < size(); ++i)
     cluster.push_back(absl::StrCat(members_[i].name, "=", PeerUrl(i)));
-  const std::string client_url =
-      options_.tls ? ClientEndpoint(member) : absl::StrCat("http://", ClientEndpoint(member));
+  auto url = [this](const std::string& endpoint) {
+    return options_.tls ? endpoint : absl::StrCat("http://", endpoint);
+  };
   std::vector<std::string> args = {
       options_.etcd_binary,
       "--name=" + m.name,
       "--data-dir=" + m.data_dir,
-      "--listen-client-urls=" + client_url,
-      "--advertise-client-urls=" + client_url,
-      "--listen-peer-urls=" + PeerUrl(member),
+      "--listen-client-urls=" + url(DirectClientEndpoint(member)),
+      // The proxied URL with fault_proxies, so that clients discovering endpoints through
+      // the member list go through the proxies too.
+      "--advertise-client-urls=" + url(ClientEndpoint(member)),
+      "--listen-peer-urls=" + DirectPeerUrl(member),
       "--initial-advertise-peer-urls=" + PeerUrl(member),
       "--initial-cluster=" + absl::StrJoin(cluster, ","),
       "--initial-cluster-token=" + cluster_token_,
@@ -512,6 +541,11 @@ void LocalEtcd::KillAllNow() {
 
 LocalEtcd::~LocalEtcd() {
   KillAllNow();
+  // After the members: a proxy going away first would look like a network failure to them.
+  for (Member& m : members_) {
+    m.client_proxy.reset();
+    m.peer_proxy.reset();
+  }
   if (!temp_dir_.empty()) {
     std::error_code ec;
     fs::remove_all(temp_dir_, ec);
@@ -528,6 +562,12 @@ std::vector<std::string> LocalEtcd::ClientEndpoints() const {
 
 std::string LocalEtcd::ClientEndpoint(int member) const {
   if (member < 0 || member >= size()) return "";
+  if (!members_[member].client_proxy) return DirectClientEndpoint(member);
+  return absl::StrCat(options_.tls ? "https://" : "", members_[member].client_proxy->address());
+}
+
+std::string LocalEtcd::DirectClientEndpoint(int member) const {
+  if (member < 0 || member >= size()) return "";
   return absl::StrCat(options_.tls ? "https://" : "", "127.0.0.1:", members_[member].client_port);
 }
 
@@ -535,7 +575,18 @@ std::string LocalEtcd::EndpointsFlag() const { return absl::StrJoin(ClientEndpoi
 
 std::string LocalEtcd::PeerUrl(int member) const {
   if (member < 0 || member >= size()) return "";
+  if (!members_[member].peer_proxy) return DirectPeerUrl(member);
+  return absl::StrCat("http://", members_[member].peer_proxy->address());
+}
+
+std::string LocalEtcd::DirectPeerUrl(int member) const {
+  if (member < 0 || member >= size()) return "";
   return absl::StrCat("http://127.0.0.1:", members_[member].peer_port);
+}
+
+uint64_t LocalEtcd::MemberId(int member) const {
+  if (member < 0 || member >= size()) return 0;
+  return members_[member].member_id;
 }
 
 std::string LocalEtcd::DataDir(int member) const {
@@ -569,8 +620,13 @@ absl::Status LocalEtcd::CheckMember(int member) const {
 
 std::string LocalEtcd::DescribeMember(int member) const {
   const Member& m = members_[member];
-  return absl::StrCat("etcd member ", m.name, " (client ", ClientEndpoint(member), ", peer ",
-                      PeerUrl(member), m.pid != 0 ? absl::StrCat(", pid ", m.pid) : "", ")");
+  const std::string proxies =
+      m.client_proxy
+          ? absl::StrCat(" via proxies ", m.client_proxy->address(), " / ", m.peer_proxy->address())
+          : "";
+  return absl::StrCat("etcd member ", m.name, " (client ", DirectClientEndpoint(member), ", peer ",
+                      DirectPeerUrl(member), proxies,
+                      m.pid != 0 ? absl::StrCat(", pid ", m.pid) : "", ")");
 }
 
 std::string LocalEtcd::ExitDescription(int member) const {
@@ -625,9 +681,10 @@ absl::Status LocalEtcd::WaitAllReady(absl::Time deadline) {
       etcdserverpb::StatusResponse response;
       const absl::Duration left = std::max(absl::Milliseconds(1), deadline - absl::Now());
       const grpc::Status s =
-          CallStatus(options_, ClientEndpoint(i), std::min(kRpcDeadline, left), &response);
+          CallStatus(options_, DirectClientEndpoint(i), std::min(kRpcDeadline, left), &response);
       if (s.ok()) {
         ready[i] = true;
+        members_[i].member_id = response.header().member_id();
       } else {
         last_error[i] = GrpcStatusText(s);
         all_ready = false;
@@ -664,7 +721,7 @@ absl::Status LocalEtcd::WaitReady(int member, absl::Duration timeout) {
     etcdserverpb::StatusResponse response;
     const absl::Duration left = std::max(absl::Milliseconds(1), deadline - absl::Now());
     const grpc::Status s =
-        CallStatus(options_, ClientEndpoint(member), std::min(kRpcDeadline, left), &response);
+        CallStatus(options_, DirectClientEndpoint(member), std::min(kRpcDeadline, left), &response);
     if (s.ok()) return absl::OkStatus();
     last_error = GrpcStatusText(s);
     if (absl::Now() >= deadline) {
@@ -700,7 +757,7 @@ absl::StatusOr<int> LocalEtcd::LeaderUntil(absl::Time deadline) {
       etcdserverpb::StatusResponse response;
       const absl::Duration left = std::max(absl::Milliseconds(1), deadline - absl::Now());
       const grpc::Status s =
-          CallStatus(options_, ClientEndpoint(i), std::min(kRpcDeadline, left), &response);
+          CallStatus(options_, DirectClientEndpoint(i), std::min(kRpcDeadline, left), &response);
       if (s.ok()) {
         notes[i] = absl::StrCat("id ", absl::Hex(response.header().member_id()), " sees leader ",
                                 absl::Hex(response.leader()), " term ", response.raftterm());
@@ -819,8 +876,102 @@ absl::Status LocalEtcd::Resume(int member) {
   return absl::OkStatus();
 }
 
+absl::Status LocalEtcd::CheckProxies(int member) const {
+  if (absl::Status s = CheckMember(member); !s.ok()) return s;
+  if (!members_[member].client_proxy) {
+    return absl::FailedPreconditionError(
+        "LocalEtcd: fault injection needs LocalEtcdOptions::fault_proxies");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+[[noreturn]] void ProxyAccessorFailed(const absl::Status& status) {
+  std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
+  std::abort();
+}
+}  // namespace
+
+FaultProxy& LocalEtcd::ClientProxy(int member) {
+  if (absl::Status s = CheckProxies(member); !s.ok()) ProxyAccessorFailed(s);
+  return *members_[member].client_proxy;
+}
+
+FaultProxy& LocalEtcd::PeerProxy(int member) {
+  if (absl::Status s = CheckProxies(member); !s.ok()) ProxyAccessorFailed(s);
+  return *members_[member].peer_proxy;
+}
+
+absl::Status LocalEtcd::BlackHoleClient(int member, BlackHole mode) {
+  if (absl::Status s = CheckProxies(member); !s.ok()) return s;
+  members_[member].client_proxy->SetBlackHole(mode);
+  return absl::OkStatus();
+}
+
+absl::Status LocalEtcd::DelayClient(int member, absl::Duration delay) {
+  if (absl::Status s = CheckProxies(member); !s.ok()) return s;
+  members_[member].client_proxy->SetDelay(Direction::kDownstream, delay);
+  return absl::OkStatus();
+}
+
+absl::Status LocalEtcd::ResetClient(int member, bool refuse_new) {
+  if (absl::Status s = CheckProxies(member); !s.ok()) return s;
+  members_[member].client_proxy->Reset(refuse_new);
+  return absl::OkStatus();
+}
+
+absl::Status LocalEtcd::PassClient(int member) {
+  if (absl::Status s = CheckProxies(member); !s.ok()) return s;
+  members_[member].client_proxy->Pass();
+  return absl::OkStatus();
+}
+
+absl::Status LocalEtcd::Partition(int member) {
+  if (absl::Status s = CheckProxies(member); !s.ok()) return s;
+  if (members_[member].member_id == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("LocalEtcd: the id of ", DescribeMember(member), " is not known"));
+  }
+  partitioned_.insert(member);
+  ApplyPartitions();
+  return absl::OkStatus();
+}
+
+absl::Status LocalEtcd::Heal(int member) {
+  if (absl::Status s = CheckProxies(member); !s.ok()) return s;
+  partitioned_.erase(member);
+  ApplyPartitions();
+  return absl::OkStatus();
+}
+
+absl::Status LocalEtcd::HealAll() {
+  if (absl::Status s = CheckProxies(0); !s.ok()) return s;
+  partitioned_.clear();
+  ApplyPartitions();
+  return absl::OkStatus();
+}
+
+void LocalEtcd::ApplyPartitions() {
+  // Peer traffic runs both ways over connections opened by either side (a member's stream
+  // readers dial the peer that sends to it), so each cut needs both ends: the partitioned
+  // member's own proxy drops everything it receives, and the others drop whatever the
+  // partitioned member sends them. Dropped bytes break the HTTP framing of a connection; the
+  // proxy resets such connections when they pass again, and raft redials at once.
+  for (int j = 0; j < size(); ++j) {
+    FaultProxy* proxy = members_[j].peer_proxy.get();
+    if (proxy == nullptr) continue;
+    proxy->SetBlackHole(partitioned_.count(j) ? BlackHole::kDrop : BlackHole::kOff);
+    for (int i = 0; i < size(); ++i) {
+      if (i == j || members_[i].member_id == 0) continue;
+      proxy->SetSenderRule(absl::StrCat(absl::Hex(members_[i].member_id)),
+                           partitioned_.count(i) ? SenderRule::kBlackHoleDrop : SenderRule::kPass);
+    }
+  }
+}
+
 absl::Status EnableAuth(const LocalEtcd& etcd, const LocalEtcdAuth& auth) {
-  const std::string endpoint = etcd.ClientEndpoint(0);
+  // Direct: a fault injected on the client proxy must not break the set-up.
+  const std::string endpoint = etcd.DirectClientEndpoint(0);
   if (absl::StartsWith(endpoint, "https://")) {
     return absl::UnimplementedError("EnableAuth: TLS endpoints are not supported");
   }

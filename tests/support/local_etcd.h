@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "fault_proxy.h"
 
 namespace etcdgrpc::testing {
 
@@ -51,6 +53,10 @@ struct LocalEtcdOptions {
   bool keep_logs_on_failure = true;
   // Set: client URLs are https:// (ClientEndpoints() says so) and the probes use TLS.
   std::optional<LocalEtcdTlsOptions> tls = std::nullopt;
+  // A FaultProxy (fault_proxy.h) in front of each member's client port and one in front of its
+  // peer port, so tests can black-hole, delay, reset and partition members. Clients get the
+  // proxied addresses (ClientEndpoints()); members advertise and dial the proxied peer URLs.
+  bool fault_proxies = false;
 };
 
 // A running etcd cluster of `members` processes, each in its own process group, with its
@@ -77,12 +83,22 @@ class LocalEtcd {
 
   int size() const;
   // "127.0.0.1:PORT" ("https://127.0.0.1:PORT" with options.tls) of every member, in member
-  // order.
+  // order; with options.fault_proxies the address of the member's client proxy. These are
+  // also the members' advertised client URLs.
   std::vector<std::string> ClientEndpoints() const;
   std::string ClientEndpoint(int member) const;
+  // The member's own client port, bypassing its proxy (the same as ClientEndpoint() without
+  // fault_proxies). The fixture's readiness and leader checks use it.
+  std::string DirectClientEndpoint(int member) const;
   // Comma-joined client endpoints, for --endpoints=.
   std::string EndpointsFlag() const;
+  // The advertised peer URL that the other members dial (the peer proxy with fault_proxies).
   std::string PeerUrl(int member) const;
+  // The member's own peer listener (--listen-peer-urls).
+  std::string DirectPeerUrl(int member) const;
+  // The member's raft id (Maintenance.Status header.member_id), learned at Start(); it stays
+  // the same across restarts. Printed in hex it is what etcd sends as X-Server-From.
+  uint64_t MemberId(int member) const;
   std::string DataDir(int member) const;
   std::string LogPath(int member) const;
   // The temp dir holding all data dirs and logs.
@@ -114,6 +130,34 @@ class LocalEtcd {
   // Stops every running member like Stop(); data dirs and logs stay until destruction.
   absl::Status StopAll();
 
+  // Fault injection; everything below needs options.fault_proxies. The proxies keep their
+  // ports and settings across Stop()/Restart() and are destroyed after the members are
+  // killed. The accessors abort (with a message) on a bad index or without fault_proxies;
+  // the convenience methods return FAILED_PRECONDITION / INVALID_ARGUMENT instead.
+  FaultProxy& ClientProxy(int member);
+  FaultProxy& PeerProxy(int member);
+  // Client traffic of the member stops in both directions; connections stay open, new ones
+  // are accepted, calls hang until their deadline. With kDrop, connections that lost bytes
+  // are reset when PassClient() is called (gRPC then reconnects); with kStall they resume.
+  absl::Status BlackHoleClient(int member, BlackHole mode = BlackHole::kDrop);
+  // Adds `delay` to the member's responses (server->client) only, so each unary call takes
+  // about `delay` longer; requests are not delayed.
+  absl::Status DelayClient(int member, absl::Duration delay);
+  // Closes the member's client connections with RST; with refuse_new, new ones too until
+  // PassClient().
+  absl::Status ResetClient(int member, bool refuse_new = false);
+  // Back to a plain proxy (no black hole, delay, throttle, reset).
+  absl::Status PassClient(int member);
+  // Cuts the member off from its peers in both directions: its own peer proxy black-holes
+  // (drops) everything it receives, and every other member's peer proxy drops the
+  // connections whose requests carry X-Server-From: <this member's id>. Existing
+  // connections included; the other members keep talking to each other. Client traffic is
+  // not affected (use BlackHoleClient()).
+  absl::Status Partition(int member);
+  // Ends Partition(member); connections that lost bytes are reset so raft reconnects at once.
+  absl::Status Heal(int member);
+  absl::Status HealAll();
+
  private:
   static constexpr int kLogTailLines = 30;
 
@@ -121,6 +165,10 @@ class LocalEtcd {
     std::string name;
     int client_port = 0;
     int peer_port = 0;
+    uint64_t member_id = 0;
+    // With options_.fault_proxies (else null).
+    std::unique_ptr<FaultProxy> client_proxy;
+    std::unique_ptr<FaultProxy> peer_proxy;
     std::string data_dir;
     std::string log_path;
     pid_t pid = 0;
@@ -148,12 +196,17 @@ class LocalEtcd {
   // options_.keep_logs_on_failure is off.
   std::string LogTail(int member, int max_lines = kLogTailLines) const;
   std::vector<std::string> BuildArgs(int member) const;
+  absl::Status CheckProxies(int member) const;
+  absl::Status StartProxies();
+  // Sets every peer proxy's rules from partitioned_.
+  void ApplyPartitions();
 
   LocalEtcdOptions options_;
   std::string temp_dir_;
   std::string cluster_token_;
   // mutable: observing a member reaps it when it has exited, which updates its state.
   mutable std::vector<Member> members_;
+  std::set<int> partitioned_;
 };
 
 // Users and roles of an auth-enabled etcd (EnableAuth()).
