@@ -72,7 +72,8 @@ int Main(int argc, char** argv) {
   RegisterResolverScenarios(scenarios);
   RegisterRegistryScenarios(scenarios);
   if (absl::GetFlag(FLAGS_list)) {
-    for (const Scenario& s : scenarios) std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());
+    for (const Scenario& s : scenarios)
+      std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());
     return 0;
   }
   std::vector<const Scenario*> selected;

@@ -67,9 +67,8 @@ class OncePipeline {
     for (int64_t i = 0; i < initial; ++i) IssueOne();
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
-        +[](OncePipeline* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-          return p->to_send_ == 0 && p->outstanding_ == 0;
-        },
+        +[](OncePipeline* p)
+             ABSL_NO_THREAD_SAFETY_ANALYSIS { return p->to_send_ == 0 && p->outstanding_ == 0; },
         this));
     return error_;
   }
@@ -189,15 +188,14 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveStream(const BenchEnv& env) 
         .finish = [&] { raw.reset(); }},
        {.report = {.workload = "keepalive_stream"},
         .block = [&](int64_t n, Measurement& m) { return ours->Run(n, m); },
-        .prepare =
-            [&](int64_t) -> absl::Status {
-              absl::StatusOr<std::unique_ptr<Client>> connected = Connect(env);
-              if (!connected.ok()) return connected.status();
-              client = *std::move(connected);
-              ours = std::make_unique<OncePipeline>(*client, *ids);
-              Measurement ignored;
-              return ours->Run(kInFlight, ignored);
-            },
+        .prepare = [&](int64_t) -> absl::Status {
+          absl::StatusOr<std::unique_ptr<Client>> connected = Connect(env);
+          if (!connected.ok()) return connected.status();
+          client = *std::move(connected);
+          ours = std::make_unique<OncePipeline>(*client, *ids);
+          Measurement ignored;
+          return ours->Run(kInFlight, ignored);
+        },
         .finish =
             [&] {
               ours.reset();
@@ -220,7 +218,8 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveIdle(const BenchEnv& env) {
   std::vector<KeptLease> kept;
   kept.reserve(ids->size());
   // One lease first, to compare thread counts.
-  absl::StatusOr<KeptLease> first = (*client)->Keep((*ids)[0], nullptr, {.ttl = absl::Seconds(kTtl)});
+  absl::StatusOr<KeptLease> first =
+      (*client)->Keep((*ids)[0], nullptr, {.ttl = absl::Seconds(kTtl)});
   if (!first.ok()) return first.status();
   kept.push_back(*std::move(first));
   absl::SleepFor(absl::Milliseconds(500));
@@ -248,17 +247,17 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveIdle(const BenchEnv& env) {
   const internal::LeaseKeeper::Stats stats = keeper.stats();
   const double per_lease_interval =
       static_cast<double>(stats.requests_sent - sent_before) / (count * intervals);
-  const double cpu_pct = 100.0 * static_cast<double>(measurement.cpu_us()) /
-                         (measurement.seconds() * 1e6);
-  Report report{.workload = "keepalive_idle_10k",
-                .ops = static_cast<int64_t>(stats.requests_sent - sent_before),
-                .extra = {{"leases", absl::StrCat(count)},
-                          {"threads_1_lease", absl::StrCat(threads_one)},
-                          {"threads", absl::StrCat(ThreadCount())},
-                          {"cpu_pct_one_core", absl::StrFormat("%.2f", cpu_pct)},
-                          {"requests_per_lease_per_interval",
-                           absl::StrFormat("%.3f", per_lease_interval)},
-                          {"streams", absl::StrCat(stats.streams_opened)}}};
+  const double cpu_pct =
+      100.0 * static_cast<double>(measurement.cpu_us()) / (measurement.seconds() * 1e6);
+  Report report{
+      .workload = "keepalive_idle_10k",
+      .ops = static_cast<int64_t>(stats.requests_sent - sent_before),
+      .extra = {{"leases", absl::StrCat(count)},
+                {"threads_1_lease", absl::StrCat(threads_one)},
+                {"threads", absl::StrCat(ThreadCount())},
+                {"cpu_pct_one_core", absl::StrFormat("%.2f", cpu_pct)},
+                {"requests_per_lease_per_interval", absl::StrFormat("%.3f", per_lease_interval)},
+                {"streams", absl::StrCat(stats.streams_opened)}}};
   std::vector<ReportFigures> figures{PrintReport(report, measurement)};
   kept.clear();
   RevokeAll(**client, *ids);
@@ -304,8 +303,7 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveOnceConcurrent(const BenchEn
     ops += counts[t];
   }
   std::vector<ReportFigures> figures{PrintReport(
-      {.workload = "keepalive_once_concurrent", .ops = ops, .extra = {{"threads", "16"}}},
-      total)};
+      {.workload = "keepalive_once_concurrent", .ops = ops, .extra = {{"threads", "16"}}}, total)};
   RevokeAll(**client, *ids);
   return figures;
 }
