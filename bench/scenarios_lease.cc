@@ -51,20 +51,30 @@ void RevokeAll(Client& client, const std::vector<int64_t>& ids) {
 
 // Keeps `kInFlight` KeepAliveOnceAsync calls in flight, round-robin over the
 // leases; each answer issues the next request from its callback.
+//
+// Lifetime: Run() returns once nothing is left to send and no call is in
+// flight, after which the pipeline may be destroyed. So a callback decides
+// under the lock, in one step, whether it reuses its slot for the next request
+// or gives it up; one that gives up the last slot touches nothing of the
+// pipeline after unlocking (a callback that reuses its slot keeps
+// `outstanding_` above 0, so Run() cannot return while it issues).
 class OncePipeline {
  public:
   OncePipeline(Client& client, const std::vector<int64_t>& ids) : client_(client), ids_(ids) {}
 
   absl::Status Run(int64_t count, Measurement& measurement) {
+    std::vector<int64_t> initial;
     {
       absl::MutexLock lock(&mu_);
       to_send_ = count;
       outstanding_ = 0;
       error_ = absl::OkStatus();
       measurement_ = &measurement;
+      for (int64_t id; initial.size() < static_cast<size_t>(kInFlight) && TakeSlot(id);) {
+        initial.push_back(id);
+      }
     }
-    const int64_t initial = std::min<int64_t>(kInFlight, count);
-    for (int64_t i = 0; i < initial; ++i) IssueOne();
+    for (int64_t id : initial) Issue(id);
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
         +[](OncePipeline* p)
@@ -74,24 +84,30 @@ class OncePipeline {
   }
 
  private:
-  void IssueOne() {
-    int64_t id;
-    {
-      absl::MutexLock lock(&mu_);
-      if (to_send_ == 0) return;
-      --to_send_;
-      ++outstanding_;
-      id = ids_[next_++ % ids_.size()];
-    }
+  // Claims the next request (a slot in flight) if any is left to send.
+  bool TakeSlot(int64_t& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (to_send_ == 0) return false;
+    --to_send_;
+    ++outstanding_;
+    id = ids_[next_++ % ids_.size()];
+    return true;
+  }
+
+  // Sends one request whose slot was claimed with TakeSlot().
+  void Issue(int64_t id) {
     const absl::Time start = absl::Now();
     client_.KeepAliveOnceAsync(id, [this, start](absl::StatusOr<LeaseKeepAliveResult> result) {
+      int64_t next_id;
+      bool reuse;
       {
         absl::MutexLock lock(&mu_);
         measurement_->AddLatency(absl::Now() - start);
         if (!result.ok() && error_.ok()) error_ = result.status();
         --outstanding_;
+        reuse = TakeSlot(next_id);
       }
-      IssueOne();
+      // Without a reused slot the pipeline may already be gone: return at once.
+      if (reuse) Issue(next_id);
     });
   }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -170,9 +171,9 @@ absl::StatusOr<std::vector<ReportFigures>> WatchThroughput(const BenchEnv& env,
     if (!created.ok()) return created.status();
     watch = *std::move(created);
     // The creates go before the progress request: once it is answered the
-    // watch exists and nothing written afterwards is missed.
-    Measurement ignored;
-    listener.Reset(0, &ignored);
+    // watch exists and nothing written afterwards is missed. (No measurement:
+    // one local to this function would dangle once it returns.)
+    listener.Reset(0, nullptr);
     if (absl::Status s = client->RequestProgress(); !s.ok()) return s;
     if (absl::Status s = listener.WaitForProgress(absl::Seconds(10)); !s.ok()) return s;
     return spawn(ours_prefix, count);
@@ -251,6 +252,10 @@ absl::StatusOr<std::vector<ReportFigures>> WatchMany(const BenchEnv& env, int64_
 
   Measurement measurement(watches * kRounds);
   listener.Reset(watches * kRounds, &measurement);
+  // On every way out (an error return too) the listener lets go of the
+  // measurement before it is destroyed: the watches (destroyed later) may
+  // still deliver events until then.
+  absl::Cleanup detach = [&listener] { listener.Reset(0, nullptr); };
   WriterPlan plan;
   plan.endpoints = env.endpoints;
   plan.prefix = prefix;
@@ -291,6 +296,8 @@ absl::StatusOr<std::vector<ReportFigures>> WatchLatency(const BenchEnv& env) {
   const int64_t samples = env.Scaled(10000);
   Measurement measurement(samples);
   Measurement discarded;
+  // As in WatchMany: the watch outlives `discarded`, the listener must not.
+  absl::Cleanup detach = [&listener] { listener.Reset(0, nullptr); };
   measurement.Start();
   for (int64_t i = 0; i < samples; ++i) {
     listener.Reset(1, &discarded);
