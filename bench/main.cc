@@ -1,5 +1,6 @@
 // etcdgrpc-bench: runs named benchmark scenarios against an etcd (a throwaway
 // local one unless --endpoints is given) and prints one line per scenario.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "local_etcd.h"
 #include "scenario.h"
 #include "watch_writer.h"
@@ -72,7 +74,8 @@ int Main(int argc, char** argv) {
   RegisterResolverScenarios(scenarios);
   RegisterRegistryScenarios(scenarios);
   if (absl::GetFlag(FLAGS_list)) {
-    for (const Scenario& s : scenarios) std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());
+    for (const Scenario& s : scenarios)
+      std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());
     return 0;
   }
   std::vector<const Scenario*> selected;
@@ -84,7 +87,10 @@ int Main(int argc, char** argv) {
     absl::ConsumeSuffix(&base, "_raw_stub");
     for (const Scenario& s : scenarios) {
       if (name == "all" || s.name == base) {
-        selected.push_back(&s);
+        // Once each: "x x_raw_stub" names one scenario (--repeat repeats).
+        if (std::find(selected.begin(), selected.end(), &s) == selected.end()) {
+          selected.push_back(&s);
+        }
         found = true;
       }
     }
@@ -121,16 +127,25 @@ int Main(int argc, char** argv) {
   int failures = 0;
   for (int round = 0; round < absl::GetFlag(FLAGS_repeat); ++round) {
     for (const Scenario* scenario : selected) {
+      const absl::Time start = absl::Now();
       absl::StatusOr<std::vector<ReportFigures>> result = scenario->run(env);
+      std::fprintf(stderr, "scenario %s took %.1f s\n", scenario->name.c_str(),
+                   absl::ToDoubleSeconds(absl::Now() - start));
       if (!result.ok()) {
         std::fprintf(stderr, "scenario %s failed: %s\n", scenario->name.c_str(),
                      result.status().ToString().c_str());
         ++failures;
         continue;
       }
+      if (result->empty()) {
+        std::fprintf(stderr, "scenario %s failed: it reported nothing\n", scenario->name.c_str());
+        ++failures;
+        continue;
+      }
       PrintComparisons(*result);
     }
   }
+  if (failures > 0) std::fprintf(stderr, "%d scenario run(s) failed\n", failures);
   return failures == 0 ? 0 : 1;
 }
 

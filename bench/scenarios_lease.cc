@@ -51,48 +51,63 @@ void RevokeAll(Client& client, const std::vector<int64_t>& ids) {
 
 // Keeps `kInFlight` KeepAliveOnceAsync calls in flight, round-robin over the
 // leases; each answer issues the next request from its callback.
+//
+// Lifetime: Run() returns once nothing is left to send and no call is in
+// flight, after which the pipeline may be destroyed. So a callback decides
+// under the lock, in one step, whether it reuses its slot for the next request
+// or gives it up; one that gives up the last slot touches nothing of the
+// pipeline after unlocking (a callback that reuses its slot keeps
+// `outstanding_` above 0, so Run() cannot return while it issues).
 class OncePipeline {
  public:
   OncePipeline(Client& client, const std::vector<int64_t>& ids) : client_(client), ids_(ids) {}
 
   absl::Status Run(int64_t count, Measurement& measurement) {
+    std::vector<int64_t> initial;
     {
       absl::MutexLock lock(&mu_);
       to_send_ = count;
       outstanding_ = 0;
       error_ = absl::OkStatus();
       measurement_ = &measurement;
+      for (int64_t id; initial.size() < static_cast<size_t>(kInFlight) && TakeSlot(id);) {
+        initial.push_back(id);
+      }
     }
-    const int64_t initial = std::min<int64_t>(kInFlight, count);
-    for (int64_t i = 0; i < initial; ++i) IssueOne();
+    for (int64_t id : initial) Issue(id);
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
-        +[](OncePipeline* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-          return p->to_send_ == 0 && p->outstanding_ == 0;
-        },
+        +[](OncePipeline* p)
+             ABSL_NO_THREAD_SAFETY_ANALYSIS { return p->to_send_ == 0 && p->outstanding_ == 0; },
         this));
     return error_;
   }
 
  private:
-  void IssueOne() {
-    int64_t id;
-    {
-      absl::MutexLock lock(&mu_);
-      if (to_send_ == 0) return;
-      --to_send_;
-      ++outstanding_;
-      id = ids_[next_++ % ids_.size()];
-    }
+  // Claims the next request (a slot in flight) if any is left to send.
+  bool TakeSlot(int64_t& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (to_send_ == 0) return false;
+    --to_send_;
+    ++outstanding_;
+    id = ids_[next_++ % ids_.size()];
+    return true;
+  }
+
+  // Sends one request whose slot was claimed with TakeSlot().
+  void Issue(int64_t id) {
     const absl::Time start = absl::Now();
     client_.KeepAliveOnceAsync(id, [this, start](absl::StatusOr<LeaseKeepAliveResult> result) {
+      int64_t next_id;
+      bool reuse;
       {
         absl::MutexLock lock(&mu_);
         measurement_->AddLatency(absl::Now() - start);
         if (!result.ok() && error_.ok()) error_ = result.status();
         --outstanding_;
+        reuse = TakeSlot(next_id);
       }
-      IssueOne();
+      // Without a reused slot the pipeline may already be gone: return at once.
+      if (reuse) Issue(next_id);
     });
   }
 
@@ -189,15 +204,14 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveStream(const BenchEnv& env) 
         .finish = [&] { raw.reset(); }},
        {.report = {.workload = "keepalive_stream"},
         .block = [&](int64_t n, Measurement& m) { return ours->Run(n, m); },
-        .prepare =
-            [&](int64_t) -> absl::Status {
-              absl::StatusOr<std::unique_ptr<Client>> connected = Connect(env);
-              if (!connected.ok()) return connected.status();
-              client = *std::move(connected);
-              ours = std::make_unique<OncePipeline>(*client, *ids);
-              Measurement ignored;
-              return ours->Run(kInFlight, ignored);
-            },
+        .prepare = [&](int64_t) -> absl::Status {
+          absl::StatusOr<std::unique_ptr<Client>> connected = Connect(env);
+          if (!connected.ok()) return connected.status();
+          client = *std::move(connected);
+          ours = std::make_unique<OncePipeline>(*client, *ids);
+          Measurement ignored;
+          return ours->Run(kInFlight, ignored);
+        },
         .finish =
             [&] {
               ours.reset();
@@ -220,7 +234,8 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveIdle(const BenchEnv& env) {
   std::vector<KeptLease> kept;
   kept.reserve(ids->size());
   // One lease first, to compare thread counts.
-  absl::StatusOr<KeptLease> first = (*client)->Keep((*ids)[0], nullptr, {.ttl = absl::Seconds(kTtl)});
+  absl::StatusOr<KeptLease> first =
+      (*client)->Keep((*ids)[0], nullptr, {.ttl = absl::Seconds(kTtl)});
   if (!first.ok()) return first.status();
   kept.push_back(*std::move(first));
   absl::SleepFor(absl::Milliseconds(500));
@@ -248,17 +263,17 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveIdle(const BenchEnv& env) {
   const internal::LeaseKeeper::Stats stats = keeper.stats();
   const double per_lease_interval =
       static_cast<double>(stats.requests_sent - sent_before) / (count * intervals);
-  const double cpu_pct = 100.0 * static_cast<double>(measurement.cpu_us()) /
-                         (measurement.seconds() * 1e6);
-  Report report{.workload = "keepalive_idle_10k",
-                .ops = static_cast<int64_t>(stats.requests_sent - sent_before),
-                .extra = {{"leases", absl::StrCat(count)},
-                          {"threads_1_lease", absl::StrCat(threads_one)},
-                          {"threads", absl::StrCat(ThreadCount())},
-                          {"cpu_pct_one_core", absl::StrFormat("%.2f", cpu_pct)},
-                          {"requests_per_lease_per_interval",
-                           absl::StrFormat("%.3f", per_lease_interval)},
-                          {"streams", absl::StrCat(stats.streams_opened)}}};
+  const double cpu_pct =
+      100.0 * static_cast<double>(measurement.cpu_us()) / (measurement.seconds() * 1e6);
+  Report report{
+      .workload = "keepalive_idle_10k",
+      .ops = static_cast<int64_t>(stats.requests_sent - sent_before),
+      .extra = {{"leases", absl::StrCat(count)},
+                {"threads_1_lease", absl::StrCat(threads_one)},
+                {"threads", absl::StrCat(ThreadCount())},
+                {"cpu_pct_one_core", absl::StrFormat("%.2f", cpu_pct)},
+                {"requests_per_lease_per_interval", absl::StrFormat("%.3f", per_lease_interval)},
+                {"streams", absl::StrCat(stats.streams_opened)}}};
   std::vector<ReportFigures> figures{PrintReport(report, measurement)};
   kept.clear();
   RevokeAll(**client, *ids);
@@ -304,8 +319,7 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveOnceConcurrent(const BenchEn
     ops += counts[t];
   }
   std::vector<ReportFigures> figures{PrintReport(
-      {.workload = "keepalive_once_concurrent", .ops = ops, .extra = {{"threads", "16"}}},
-      total)};
+      {.workload = "keepalive_once_concurrent", .ops = ops, .extra = {{"threads", "16"}}}, total)};
   RevokeAll(**client, *ids);
   return figures;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -71,9 +72,8 @@ class CountingListener : public WatchListener {
   }
   absl::Status Wait(absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
-    auto done = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return seen_ >= target_ || !ended_.ok();
-    };
+    auto done = [this]()
+                    ABSL_NO_THREAD_SAFETY_ANALYSIS { return seen_ >= target_ || !ended_.ok(); };
     if (!mu_.AwaitWithTimeout(absl::Condition(&done), timeout)) {
       return absl::DeadlineExceededError(
           absl::StrCat("saw ", seen_, " of ", target_, " events in time"));
@@ -140,9 +140,9 @@ class RawWatch {
 // blocks, each block one writer run; each side's client or stream exists only
 // during its own blocks.
 absl::StatusOr<std::vector<ReportFigures>> WatchThroughput(const BenchEnv& env,
-                                                          const std::string& workload,
-                                                          const std::string& mode,
-                                                          int64_t total, int64_t block) {
+                                                           const std::string& workload,
+                                                           const std::string& mode, int64_t total,
+                                                           int64_t block) {
   const std::string ours_prefix = absl::StrCat("/bench/", workload, "/ours/");
   const std::string raw_prefix = absl::StrCat("/bench/", workload, "/raw/");
   std::unique_ptr<WriterProcess> writer;
@@ -171,9 +171,9 @@ absl::StatusOr<std::vector<ReportFigures>> WatchThroughput(const BenchEnv& env,
     if (!created.ok()) return created.status();
     watch = *std::move(created);
     // The creates go before the progress request: once it is answered the
-    // watch exists and nothing written afterwards is missed.
-    Measurement ignored;
-    listener.Reset(0, &ignored);
+    // watch exists and nothing written afterwards is missed. (No measurement:
+    // one local to this function would dangle once it returns.)
+    listener.Reset(0, nullptr);
     if (absl::Status s = client->RequestProgress(); !s.ok()) return s;
     if (absl::Status s = listener.WaitForProgress(absl::Seconds(10)); !s.ok()) return s;
     return spawn(ours_prefix, count);
@@ -186,31 +186,28 @@ absl::StatusOr<std::vector<ReportFigures>> WatchThroughput(const BenchEnv& env,
   const absl::Duration timeout = absl::Seconds(120);
   return RunBlocksInterleaved(
       {{.report = {.peer = "grpc-raw-stub", .workload = workload + "_raw_stub"},
-        .block =
-            [&](int64_t count, Measurement& m) -> absl::Status {
-              if (absl::Status s = writer->Go(); !s.ok()) return s;
-              if (absl::Status s = raw->ReadEvents(count, m); !s.ok()) return s;
-              return writer->Wait();
-            },
-        .prepare =
-            [&](int64_t count) -> absl::Status {
-              absl::StatusOr<std::unique_ptr<RawWatch>> started =
-                  RawWatch::Start(env.endpoints.front(), raw_prefix);
-              if (!started.ok()) return started.status();
-              raw = *std::move(started);
-              return spawn(raw_prefix, count);
-            },
+        .block = [&](int64_t count, Measurement& m) -> absl::Status {
+          if (absl::Status s = writer->Go(); !s.ok()) return s;
+          if (absl::Status s = raw->ReadEvents(count, m); !s.ok()) return s;
+          return writer->Wait();
+        },
+        .prepare = [&](int64_t count) -> absl::Status {
+          absl::StatusOr<std::unique_ptr<RawWatch>> started =
+              RawWatch::Start(env.endpoints.front(), raw_prefix);
+          if (!started.ok()) return started.status();
+          raw = *std::move(started);
+          return spawn(raw_prefix, count);
+        },
         .finish = [&] { raw.reset(); }},
        {.report = {.workload = workload},
-        .block =
-            [&](int64_t count, Measurement& m) -> absl::Status {
-              listener.Reset(count, &m);
-              if (absl::Status s = writer->Go(); !s.ok()) return s;
-              absl::Status waited = listener.Wait(timeout);
-              listener.Reset(0, nullptr);
-              if (!waited.ok()) return waited;
-              return writer->Wait();
-            },
+        .block = [&](int64_t count, Measurement& m) -> absl::Status {
+          listener.Reset(count, &m);
+          if (absl::Status s = writer->Go(); !s.ok()) return s;
+          absl::Status waited = listener.Wait(timeout);
+          listener.Reset(0, nullptr);
+          if (!waited.ok()) return waited;
+          return writer->Wait();
+        },
         .prepare = start_ours,
         .finish = stop_ours}},
       total, /*warmup_ops=*/std::min<int64_t>(block, 1000), block);
@@ -255,6 +252,10 @@ absl::StatusOr<std::vector<ReportFigures>> WatchMany(const BenchEnv& env, int64_
 
   Measurement measurement(watches * kRounds);
   listener.Reset(watches * kRounds, &measurement);
+  // On every way out (an error return too) the listener lets go of the
+  // measurement before it is destroyed: the watches (destroyed later) may
+  // still deliver events until then.
+  absl::Cleanup detach = [&listener] { listener.Reset(0, nullptr); };
   WriterPlan plan;
   plan.endpoints = env.endpoints;
   plan.prefix = prefix;
@@ -295,6 +296,8 @@ absl::StatusOr<std::vector<ReportFigures>> WatchLatency(const BenchEnv& env) {
   const int64_t samples = env.Scaled(10000);
   Measurement measurement(samples);
   Measurement discarded;
+  // As in WatchMany: the watch outlives `discarded`, the listener must not.
+  absl::Cleanup detach = [&listener] { listener.Reset(0, nullptr); };
   measurement.Start();
   for (int64_t i = 0; i < samples; ++i) {
     listener.Reset(1, &discarded);
@@ -311,32 +314,28 @@ absl::StatusOr<std::vector<ReportFigures>> WatchLatency(const BenchEnv& env) {
 }  // namespace
 
 void RegisterWatchScenarios(std::vector<Scenario>& scenarios) {
-  scenarios.push_back(
-      {"watch_batched",
-       "one prefix watch; a writer process puts 100k keys in Txns of 100; with "
-       "watch_batched_raw_stub interleaved",
-       [](const BenchEnv& env) {
-         return WatchThroughput(env, "watch_batched", "batched", env.Scaled(100000),
-                                env.Scaled(20000));
-       }});
+  scenarios.push_back({"watch_batched",
+                       "one prefix watch; a writer process puts 100k keys in Txns of 100; with "
+                       "watch_batched_raw_stub interleaved",
+                       [](const BenchEnv& env) {
+                         return WatchThroughput(env, "watch_batched", "batched", env.Scaled(100000),
+                                                env.Scaled(20000));
+                       }});
   scenarios.push_back({"watch_single",
                        "one prefix watch; a writer process makes 20k single puts; with "
                        "watch_single_raw_stub interleaved",
                        [](const BenchEnv& env) {
-                         return WatchThroughput(env, "watch_single", "single",
-                                                env.Scaled(20000), env.Scaled(5000));
+                         return WatchThroughput(env, "watch_single", "single", env.Scaled(20000),
+                                                env.Scaled(5000));
                        }});
-  scenarios.push_back({"watch_many_1k", "1,000 key watches on one client, every key put 10 times",
-                       [](const BenchEnv& env) {
-                         return WatchMany(env, env.Scaled(1000), "watch_many_1k");
-                       }});
-  scenarios.push_back({"watch_many_10k",
-                       "10,000 key watches on one client, every key put 10 times",
-                       [](const BenchEnv& env) {
-                         return WatchMany(env, env.Scaled(10000), "watch_many_10k");
-                       }});
-  scenarios.push_back({"watch_latency", "put -> event delivery, same process, 10k samples",
-                       WatchLatency});
+  scenarios.push_back(
+      {"watch_many_1k", "1,000 key watches on one client, every key put 10 times",
+       [](const BenchEnv& env) { return WatchMany(env, env.Scaled(1000), "watch_many_1k"); }});
+  scenarios.push_back(
+      {"watch_many_10k", "10,000 key watches on one client, every key put 10 times",
+       [](const BenchEnv& env) { return WatchMany(env, env.Scaled(10000), "watch_many_10k"); }});
+  scenarios.push_back(
+      {"watch_latency", "put -> event delivery, same process, 10k samples", WatchLatency});
 }
 
 }  // namespace etcdgrpc::bench

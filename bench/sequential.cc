@@ -17,8 +17,11 @@ absl::StatusOr<std::vector<ReportFigures>> RunBlocksInterleaved(std::vector<Bloc
       if (run.prepare) {
         if (absl::Status s = run.prepare(warmup_ops); !s.ok()) return s;
       }
-      if (absl::Status s = run.block(warmup_ops, discarded); !s.ok()) return s;
+      absl::Status s = run.block(warmup_ops, discarded);
+      // As in the measured blocks: torn down even when the block failed, so that
+      // nothing of this run is left pointing at `discarded`.
       if (run.finish) run.finish();
+      if (!s.ok()) return s;
     }
   }
   std::vector<Measurement> measurements(runs.size(), Measurement(ops));
