@@ -1,0 +1,387 @@
+#include "gray_workload.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+
+namespace etcdgrpc::testing {
+namespace {
+
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t ProcStatus(const char* field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  const std::string prefix = std::string(field) + ":";
+  while (std::getline(status, line)) {
+    if (line.rfind(prefix, 0) == 0) return std::atoll(line.c_str() + prefix.size());
+  }
+  return 0;
+}
+
+std::string Now() { return absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::UTCTimeZone()); }
+
+}  // namespace
+
+class GrayWorkload::LeaseLog final : public LeaseListener {
+ public:
+  explicit LeaseLog(GrayWorkload* owner) : owner_(owner) {}
+  void OnRenewed(int64_t, int64_t) override {
+    owner_->renewals_.fetch_add(1, std::memory_order_relaxed);
+    const int64_t mark = owner_->mark_ns_.load(std::memory_order_relaxed);
+    if (mark == 0) return;
+    const int64_t now = SteadyNs();
+    // Answers already on their way when the fault began do not count.
+    if (now < mark + 50'000'000) return;
+    int64_t expected = 0;
+    owner_->first_renewal_ns_.compare_exchange_strong(expected, now);
+  }
+  void OnLost(int64_t lease_id, const LeaseLoss& loss) override {
+    if (loss.reason == LeaseLossReason::kClientClosed) return;
+    lost_.fetch_add(1);
+    absl::MutexLock lock(&mu_);
+    if (reported_++ < 5) {
+      owner_->Violation(absl::StrCat("lease ", absl::Hex(lease_id), " lost: ",
+                                     loss.status.ToString()));
+    }
+  }
+  int64_t lost() const { return lost_.load(); }
+
+ private:
+  GrayWorkload* const owner_;
+  std::atomic<int64_t> lost_{0};
+  absl::Mutex mu_;
+  int reported_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class GrayWorkload::EventLog final : public WatchListener {
+ public:
+  struct Seen {
+    std::string key;
+    int64_t revision;
+    absl::Time at;
+  };
+  explicit EventLog(GrayWorkload* owner, int index) : owner_(owner), index_(index) {}
+  void OnEvents(const WatchEvents& batch) override {
+    const absl::Time now = absl::Now();
+    absl::MutexLock lock(&mu_);
+    for (const Event& event : batch.events) {
+      seen_.push_back(Seen{event.kv.key, event.kv.mod_revision, now});
+    }
+  }
+  void OnEnd(const WatchEnd& end) override {
+    if (end.status.code() == absl::StatusCode::kCancelled) return;  // closing
+    owner_->Violation(absl::StrCat("watch ", index_, " ended: ", end.status.ToString()));
+  }
+  std::vector<Seen> seen() const {
+    absl::MutexLock lock(&mu_);
+    return seen_;
+  }
+  int64_t last_revision() const {
+    absl::MutexLock lock(&mu_);
+    return seen_.empty() ? 0 : seen_.back().revision;
+  }
+
+ private:
+  GrayWorkload* const owner_;
+  const int index_;
+  mutable absl::Mutex mu_;
+  std::vector<Seen> seen_ ABSL_GUARDED_BY(mu_);
+};
+
+class GrayWorkload::StateLog final : public registry::RegistrationListener {
+ public:
+  explicit StateLog(GrayWorkload* owner) : owner_(owner) {}
+  void OnStateChange(const registry::RegistrationEvent& event) override {
+    if (event.state == registry::RegistrationState::kLost && owner_->majority_.load()) {
+      owner_->Violation(
+          absl::StrCat("registration lost while a majority was reachable: ",
+                       event.reason.ToString()));
+    }
+  }
+
+ private:
+  GrayWorkload* const owner_;
+};
+
+std::string GrayReport::Summary() const {
+  std::string events;
+  for (int64_t n : events_delivered) absl::StrAppend(&events, events.empty() ? "" : "/", n);
+  return absl::StrFormat(
+      "violations=%d leases_lost=%d writes_acked=%d writes_failed=%d committed=%d "
+      "delivered=%s latency_p50_ms=%.1f latency_p99_ms=%.1f latency_max_ms=%.1f probes=%d "
+      "probes_failed=%d probe_max_ms=%.1f threads=%d rss_mb=%.1f",
+      violations.size(), leases_lost, writes_acked, writes_failed, writes_committed, events,
+      absl::ToDoubleMilliseconds(latency_p50), absl::ToDoubleMilliseconds(latency_p99),
+      absl::ToDoubleMilliseconds(latency_max), probes, probes_failed,
+      absl::ToDoubleMilliseconds(probe_max), threads, rss_mb);
+}
+
+GrayWorkload::GrayWorkload(GrayWorkloadOptions options) : options_(std::move(options)) {}
+
+absl::StatusOr<std::unique_ptr<GrayWorkload>> GrayWorkload::Start(GrayWorkloadOptions options) {
+  std::unique_ptr<GrayWorkload> workload(new GrayWorkload(std::move(options)));
+  if (absl::Status s = workload->Setup(); !s.ok()) return s;
+  return workload;
+}
+
+absl::Status GrayWorkload::Setup() {
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options_.client);
+  if (!client.ok()) return client.status();
+  client_ = *std::move(client);
+  absl::StatusOr<std::unique_ptr<Client>> writer = Client::Connect(options_.writer);
+  if (!writer.ok()) return writer.status();
+  writer_client_ = *std::move(writer);
+
+  lease_log_ = std::make_unique<LeaseLog>(this);
+  for (int i = 0; i < options_.leases; ++i) {
+    absl::StatusOr<LeaseGrantResult> grant = client_->Grant(options_.lease_ttl_seconds);
+    if (!grant.ok()) return grant.status();
+    absl::StatusOr<KeptLease> kept =
+        client_->Keep(grant->id, lease_log_.get(),
+                      {.ttl = absl::Seconds(grant->ttl), .granted_at = grant->granted_at});
+    if (!kept.ok()) return kept.status();
+    kept_.push_back(*std::move(kept));
+  }
+
+  absl::StatusOr<PutResult> start = writer_client_->Put(options_.prefix + "-start", "");
+  if (!start.ok()) return start.status();
+  start_revision_ = start->header.revision + 1;
+  for (int i = 0; i < options_.watches; ++i) {
+    event_logs_.push_back(std::make_unique<EventLog>(this, i));
+    absl::StatusOr<WatchHandle> watch =
+        client_->Watch({.range = KeyRange::Prefix(options_.prefix + "/"),
+                        .start_revision = start_revision_},
+                       event_logs_.back().get());
+    if (!watch.ok()) return watch.status();
+    watches_.push_back(*std::move(watch));
+  }
+
+  if (options_.registrations > 0) {
+    state_log_ = std::make_unique<StateLog>(this);
+    registrar_ = std::make_unique<registry::Registrar>(
+        *client_, registry::RegistrarOptions{.ttl = absl::Seconds(options_.lease_ttl_seconds)});
+    for (int i = 0; i < options_.registrations; ++i) {
+      absl::StatusOr<registry::Registration> registration = registrar_->Register(
+          {.service = options_.service,
+           .id = absl::StrCat("instance-", i),
+           .address = absl::StrCat("127.0.0.1:", 20000 + i)},
+          state_log_.get());
+      if (!registration.ok()) return registration.status();
+      registrations_.push_back(*std::move(registration));
+    }
+  }
+  if (options_.resolver_view) {
+    resolver_ = std::make_unique<resolver::Resolver>(*client_);
+    absl::StatusOr<std::shared_ptr<resolver::ServiceView>> view =
+        resolver_->Watch(options_.service);
+    if (!view.ok()) return view.status();
+    view_ = *std::move(view);
+  }
+  writer_ = std::thread([this] { WriterLoop(); });
+  prober_ = std::thread([this] { ProbeLoop(); });
+  sampler_ = std::thread([this] { SampleLoop(); });
+  return absl::OkStatus();
+}
+
+GrayWorkload::~GrayWorkload() {
+  stop_.store(true);
+  if (writer_.joinable()) writer_.join();
+  if (prober_.joinable()) prober_.join();
+  if (sampler_.joinable()) sampler_.join();
+  view_.reset();
+  resolver_.reset();
+  registrations_.clear();
+  registrar_.reset();
+  watches_.clear();
+  kept_.clear();
+  client_.reset();
+  writer_client_.reset();
+}
+
+void GrayWorkload::Violation(std::string text) {
+  std::string line = absl::StrCat(Now(), " ", text);
+  std::fprintf(stderr, "gray workload: VIOLATION %s\n", line.c_str());
+  absl::MutexLock lock(&mu_);
+  violations_.push_back(std::move(line));
+}
+
+void GrayWorkload::SetMajorityReachable(bool reachable) { majority_.store(reachable); }
+
+void GrayWorkload::Mark() {
+  first_renewal_ns_.store(0);
+  mark_ns_.store(SteadyNs());
+}
+
+std::optional<absl::Duration> GrayWorkload::FirstRenewalAfterMark() const {
+  const int64_t first = first_renewal_ns_.load();
+  const int64_t mark = mark_ns_.load();
+  if (first == 0 || mark == 0) return std::nullopt;
+  return absl::Nanoseconds(first - mark);
+}
+
+void GrayWorkload::WriterLoop() {
+  for (int64_t n = 0; !stop_.load(); ++n) {
+    const std::string key = absl::StrFormat("%s/%09d", options_.prefix, n);
+    absl::StatusOr<PutResult> put = writer_client_->Put(key, "v");
+    const absl::Time now = absl::Now();
+    {
+      absl::MutexLock lock(&mu_);
+      if (put.ok()) {
+        acked_.push_back(Write{key, put->header.revision, now});
+      } else {
+        ++failed_writes_;
+      }
+    }
+    absl::SleepFor(options_.write_interval);
+  }
+}
+
+void GrayWorkload::ProbeLoop() {
+  const absl::Duration bound =
+      options_.client.request_timeout + absl::Milliseconds(500);  // scheduling slack
+  while (!stop_.load()) {
+    const absl::Time start = absl::Now();
+    absl::StatusOr<GetResult> get = client_->Get(options_.prefix + "-start");
+    const absl::Duration took = absl::Now() - start;
+    {
+      absl::MutexLock lock(&mu_);
+      ++probes_;
+      if (!get.ok()) ++probes_failed_;
+      probe_max_ = std::max(probe_max_, took);
+    }
+    if (took > bound) {
+      Violation(absl::StrCat("a Get took ", absl::FormatDuration(took), ", past its deadline (",
+                             absl::FormatDuration(options_.client.request_timeout), "): ",
+                             get.status().ToString()));
+    }
+    absl::SleepFor(options_.probe_interval);
+  }
+}
+
+void GrayWorkload::SampleLoop() {
+  const size_t expected = static_cast<size_t>(options_.registrations);
+  std::string prefix;
+  if (registrar_ != nullptr) prefix = registrar_->prefix() + "/" + options_.service + "/";
+  while (!stop_.load()) {
+    if (view_ != nullptr && expected > 0) {
+      std::shared_ptr<const resolver::EndpointSet> set = view_->snapshot();
+      const size_t seen = set == nullptr ? 0 : set->endpoints.size();
+      if (seen != expected) {
+        Violation(absl::StrCat("the resolver view holds ", seen, " endpoints, not ", expected,
+                               " (revision ", set == nullptr ? 0 : set->revision, ")"));
+      }
+    }
+    if (registrar_ != nullptr && majority_.load()) {
+      absl::StatusOr<GetResult> keys =
+          writer_client_->Range(KeyRange::Prefix(prefix), {.count_only = true});
+      // A failed read (an election under way) says nothing about the keys.
+      if (keys.ok() && majority_.load() && keys->count != static_cast<int64_t>(expected)) {
+        Violation(absl::StrCat("the registry holds ", keys->count, " of ", expected,
+                               " registrations at revision ", keys->header.revision));
+      }
+    }
+    absl::SleepFor(options_.sample_interval);
+  }
+}
+
+GrayReport GrayWorkload::Finish(absl::Duration settle) {
+  stop_.store(true);
+  if (writer_.joinable()) writer_.join();
+  if (prober_.joinable()) prober_.join();
+  if (sampler_.joinable()) sampler_.join();
+  GrayReport report;
+  // Everything committed, as etcd has it.
+  std::map<int64_t, std::string> committed;
+  const absl::Time give_up = absl::Now() + settle;
+  while (true) {
+    absl::StatusOr<GetResult> all = writer_client_->Range(KeyRange::Prefix(options_.prefix + "/"));
+    if (all.ok()) {
+      for (const KeyValue& kv : all->kvs) committed[kv.mod_revision] = kv.key;
+      break;
+    }
+    if (absl::Now() > give_up) {
+      Violation(absl::StrCat("cannot read the writes back: ", all.status().ToString()));
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  const int64_t last = committed.empty() ? 0 : committed.rbegin()->first;
+  for (const auto& log : event_logs_) {
+    while (log->last_revision() < last && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  std::map<std::string, absl::Time> acked_at;
+  {
+    absl::MutexLock lock(&mu_);
+    report.writes_acked = static_cast<int64_t>(acked_.size());
+    report.writes_failed = failed_writes_;
+    for (const Write& write : acked_) {
+      acked_at[write.key] = write.acked;
+      if (!committed.count(write.revision)) {
+        Violation(absl::StrCat("acknowledged write ", write.key, " at revision ", write.revision,
+                               " is not in etcd"));
+      }
+    }
+  }
+  report.writes_committed = static_cast<int64_t>(committed.size());
+  std::vector<absl::Duration> latencies;
+  for (size_t w = 0; w < event_logs_.size(); ++w) {
+    const std::vector<EventLog::Seen> seen = event_logs_[w]->seen();
+    report.events_delivered.push_back(static_cast<int64_t>(seen.size()));
+    auto expected = committed.begin();
+    int reported = 0;
+    for (const EventLog::Seen& event : seen) {
+      if (expected == committed.end() || event.revision != expected->first) {
+        if (reported++ < 3) {
+          Violation(absl::StrCat(
+              "watch ", w, " delivered ", event.key, " at revision ", event.revision,
+              expected == committed.end()
+                  ? std::string(" after every committed write")
+                  : absl::StrCat(" where revision ", expected->first, " (", expected->second,
+                                 ") was next: lost, repeated or out of order")));
+        }
+        // Resynchronise on the delivered revision to go on checking.
+        expected = committed.upper_bound(event.revision);
+        continue;
+      }
+      if (auto it = acked_at.find(event.key); it != acked_at.end()) {
+        latencies.push_back(std::max(absl::ZeroDuration(), event.at - it->second));
+      }
+      ++expected;
+    }
+    if (expected != committed.end()) {
+      Violation(absl::StrCat("watch ", w, " is missing ",
+                             std::distance(expected, committed.end()),
+                             " committed writes from revision ", expected->first, " on"));
+    }
+  }
+  std::sort(latencies.begin(), latencies.end());
+  if (!latencies.empty()) {
+    report.latency_p50 = latencies[latencies.size() / 2];
+    report.latency_p99 = latencies[std::min(latencies.size() - 1, latencies.size() * 99 / 100)];
+    report.latency_max = latencies.back();
+  }
+  report.leases_lost = lease_log_->lost();
+  report.threads = ProcStatus("Threads");
+  report.rss_mb = static_cast<double>(ProcStatus("VmRSS")) / 1024.0;
+  absl::MutexLock lock(&mu_);
+  report.probes = probes_;
+  report.probes_failed = probes_failed_;
+  report.probe_max = probe_max_;
+  report.violations = violations_;
+  return report;
+}
+
+}  // namespace etcdgrpc::testing

@@ -1,0 +1,141 @@
+// A client under load for fault tests, benchmarks and the chaos soak: kept
+// leases, watches on a prefix a separate writer writes to, registrations and a
+// resolver view, and a prober making unary calls, each recording what it saw so
+// that Check() can tell whether anything was lost, delivered twice, out of
+// order, late, or past its deadline. Deliberately free of GoogleTest.
+#ifndef ETCDGRPC_TESTS_SUPPORT_GRAY_WORKLOAD_H_
+#define ETCDGRPC_TESTS_SUPPORT_GRAY_WORKLOAD_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "etcdgrpc/client.h"
+#include "etcdgrpc/registry/registrar.h"
+#include "etcdgrpc/resolver/resolver.h"
+
+namespace etcdgrpc::testing {
+
+struct GrayWorkloadOptions {
+  // The client under test, and the separate writer's client (give it the
+  // members that stay healthy, or all of them).
+  ClientOptions client;
+  ClientOptions writer;
+  int leases = 2000;
+  int64_t lease_ttl_seconds = 6;
+  int watches = 3;
+  int registrations = 5;
+  bool resolver_view = true;
+  // One put of "/gw/<n>" per interval.
+  absl::Duration write_interval = absl::Milliseconds(50);
+  // One Get per interval on the client under test.
+  absl::Duration probe_interval = absl::Milliseconds(200);
+  // A sample of the registry (through the writer) and of the resolver view.
+  absl::Duration sample_interval = absl::Milliseconds(250);
+  // Prefix of this workload's keys (several may share a cluster).
+  std::string prefix = "/gw";
+  std::string service = "gray";
+};
+
+struct GrayReport {
+  // Anything that must not happen, each with its time and detail.
+  std::vector<std::string> violations;
+  int64_t leases_lost = 0;
+  int64_t writes_acked = 0;
+  int64_t writes_failed = 0;
+  // Committed writes (read back from etcd) and, per watch, events delivered.
+  int64_t writes_committed = 0;
+  std::vector<int64_t> events_delivered;
+  // From a write's acknowledgement to its delivery, over every watch.
+  absl::Duration latency_p50 = absl::ZeroDuration();
+  absl::Duration latency_p99 = absl::ZeroDuration();
+  absl::Duration latency_max = absl::ZeroDuration();
+  int64_t probes = 0;
+  int64_t probes_failed = 0;
+  absl::Duration probe_max = absl::ZeroDuration();
+  int64_t threads = 0;
+  double rss_mb = 0;
+  std::string Summary() const;
+};
+
+class GrayWorkload {
+ public:
+  // Connects both clients, grants and keeps the leases, starts the watches,
+  // registrations, view, writer, prober and samplers.
+  static absl::StatusOr<std::unique_ptr<GrayWorkload>> Start(GrayWorkloadOptions options);
+  ~GrayWorkload();
+
+  Client& client() { return *client_; }
+  Client& writer_client() { return *writer_client_; }
+
+  // From now on a majority may be unreachable (or reachable again): the
+  // registry and view samples only count as violations while it is.
+  void SetMajorityReachable(bool reachable);
+  // Marks the start of a fault: FirstRenewalAfterMark() then tells when the
+  // first lease renewal after it was answered.
+  void Mark();
+  std::optional<absl::Duration> FirstRenewalAfterMark() const;
+  int64_t renewals() const { return renewals_.load(); }
+
+  // Stops writing, waits up to `settle` for every committed write to reach
+  // every watch, stops the samplers and reports. Call once.
+  GrayReport Finish(absl::Duration settle);
+
+ private:
+  class LeaseLog;
+  class EventLog;
+  class StateLog;
+  struct Write {
+    std::string key;
+    int64_t revision = 0;
+    absl::Time acked;
+  };
+
+  explicit GrayWorkload(GrayWorkloadOptions options);
+  absl::Status Setup();
+  void WriterLoop();
+  void ProbeLoop();
+  void SampleLoop();
+  void Violation(std::string text);
+
+  const GrayWorkloadOptions options_;
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<Client> writer_client_;
+  std::unique_ptr<LeaseLog> lease_log_;
+  std::vector<KeptLease> kept_;
+  std::vector<std::unique_ptr<EventLog>> event_logs_;
+  std::vector<WatchHandle> watches_;
+  std::unique_ptr<StateLog> state_log_;
+  std::unique_ptr<registry::Registrar> registrar_;
+  std::vector<registry::Registration> registrations_;
+  std::unique_ptr<resolver::Resolver> resolver_;
+  std::shared_ptr<resolver::ServiceView> view_;
+  int64_t start_revision_ = 0;
+
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> majority_{true};
+  std::atomic<int64_t> renewals_{0};
+  std::atomic<int64_t> mark_ns_{0};
+  std::atomic<int64_t> first_renewal_ns_{0};
+  std::thread writer_;
+  std::thread prober_;
+  std::thread sampler_;
+
+  mutable absl::Mutex mu_;
+  std::vector<Write> acked_ ABSL_GUARDED_BY(mu_);
+  int64_t failed_writes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> violations_ ABSL_GUARDED_BY(mu_);
+  int64_t probes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t probes_failed_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Duration probe_max_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
+};
+
+}  // namespace etcdgrpc::testing
+
+#endif  // ETCDGRPC_TESTS_SUPPORT_GRAY_WORKLOAD_H_
