@@ -107,6 +107,30 @@ void FakeWatchService::DropStream() {
   if (context_ != nullptr) context_->TryCancel();
 }
 
+void FakeWatchService::set_answer_progress(int64_t revision) {
+  absl::MutexLock lock(&mu_);
+  answer_progress_ = revision;
+}
+
+void FakeMaintenanceService::set_version(std::string version) {
+  absl::MutexLock lock(&mu_);
+  version_ = std::move(version);
+}
+
+int FakeMaintenanceService::status_calls() {
+  absl::MutexLock lock(&mu_);
+  return status_calls_;
+}
+
+grpc::Status FakeMaintenanceService::Status(grpc::ServerContext* /*context*/,
+                                            const etcdserverpb::StatusRequest* /*request*/,
+                                            etcdserverpb::StatusResponse* response) {
+  absl::MutexLock lock(&mu_);
+  ++status_calls_;
+  response->set_version(version_);
+  return grpc::Status::OK;
+}
+
 int FakeWatchService::streams_opened() {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(requests_.size());
@@ -127,6 +151,12 @@ grpc::Status FakeWatchService::Watch(
   while (stream->Read(&request)) {
     absl::MutexLock lock(&mu_);
     requests_[index].push_back(request);
+    if (request.has_progress_request() && answer_progress_ > 0) {
+      etcdserverpb::WatchResponse progress;
+      progress.mutable_header()->set_revision(answer_progress_);
+      progress.set_watch_id(-1);
+      stream->Write(progress);
+    }
   }
   absl::MutexLock lock(&mu_);
   if (stream_ == stream) {
@@ -146,6 +176,7 @@ absl::StatusOr<std::unique_ptr<FakeEtcd>> FakeEtcd::Start() {
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&fake->lease_);
   builder.RegisterService(&fake->watch_);
+  builder.RegisterService(&fake->maintenance_);
   fake->server_ = builder.BuildAndStart();
   if (fake->server_ == nullptr || port == 0) {
     return absl::InternalError("cannot start the fake etcd server on 127.0.0.1");

@@ -60,6 +60,9 @@ class FakeLeaseService final : public etcdserverpb::Lease::Service {
 // Watch service whose responses the test sends by hand.
 class FakeWatchService final : public etcdserverpb::Watch::Service {
  public:
+  // Answer every progress request at once with a stream-wide progress
+  // response (watch_id -1) at `revision`, as etcd 3.4 does; 0: do not answer.
+  void set_answer_progress(int64_t revision);
   // Requests received so far on stream number `stream` (0 = first).
   std::vector<etcdserverpb::WatchRequest> requests(size_t stream);
   bool WaitForRequests(size_t stream, size_t n, absl::Duration timeout);
@@ -79,6 +82,21 @@ class FakeWatchService final : public etcdserverpb::Watch::Service {
   grpc::ServerContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   grpc::ServerReaderWriter<etcdserverpb::WatchResponse, etcdserverpb::WatchRequest>* stream_
       ABSL_GUARDED_BY(mu_) = nullptr;
+  int64_t answer_progress_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Maintenance.Status answering with a settable etcd version ("3.4.23").
+class FakeMaintenanceService final : public etcdserverpb::Maintenance::Service {
+ public:
+  void set_version(std::string version);
+  int status_calls();
+  grpc::Status Status(grpc::ServerContext* context, const etcdserverpb::StatusRequest* request,
+                      etcdserverpb::StatusResponse* response) override;
+
+ private:
+  absl::Mutex mu_;
+  std::string version_ ABSL_GUARDED_BY(mu_) = "3.4.23";
+  int status_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class FakeEtcd {
@@ -90,11 +108,13 @@ class FakeEtcd {
   std::string endpoint() const { return endpoint_; }
   FakeLeaseService& lease() { return lease_; }
   FakeWatchService& watch() { return watch_; }
+  FakeMaintenanceService& maintenance() { return maintenance_; }
 
  private:
   FakeEtcd() = default;
   FakeLeaseService lease_;
   FakeWatchService watch_;
+  FakeMaintenanceService maintenance_;
   std::unique_ptr<grpc::Server> server_;
   std::string endpoint_;
 };

@@ -187,5 +187,104 @@ TEST_F(LeaseFaultTest, BlockedListenerDoesNotStallTheStream) {
   blocking.release.Notify();
 }
 
+TEST_F(LeaseFaultTest, FirstDeadlineCountsFromTheGrant) {
+  fake_->lease().set_mode(FakeLeaseService::Mode::kSilent);
+  Listener listener;
+  const absl::Time start = absl::Now();
+  // Granted 2 s ago with a TTL of 3 s: one second is left, not three.
+  absl::StatusOr<KeptLease> kept = client_->Keep(
+      31, &listener, {.ttl = absl::Seconds(3), .granted_at = start - absl::Seconds(2)});
+  ASSERT_THAT(kept, IsOk());
+  ASSERT_TRUE(listener.WaitForLoss(absl::Seconds(5)));
+  const absl::Duration after = listener.lost_at() - start;
+  EXPECT_GE(after, absl::Milliseconds(900));
+  EXPECT_LT(after, absl::Milliseconds(1800));
+}
+
+TEST_F(LeaseFaultTest, UnknownTtlStillGetsADeadline) {
+  fake_->lease().set_mode(FakeLeaseService::Mode::kSilent);
+  Listener listener;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<KeptLease> kept = client_->Keep(32, &listener);  // TTL unknown
+  ASSERT_THAT(kept, IsOk());
+  ASSERT_TRUE(listener.WaitForLoss(absl::Seconds(5)));
+  // Within the request time-out (1 s here) an answer must have said the TTL.
+  EXPECT_LT(listener.lost_at() - start, absl::Milliseconds(1800));
+  ASSERT_EQ(listener.losses().size(), 1u);
+  EXPECT_EQ(listener.losses()[0].reason, LeaseLossReason::kDeadlinePassed);
+  EXPECT_THAT(listener.losses()[0].status, StatusIs(absl::StatusCode::kDeadlineExceeded,
+                                                    HasSubstr("TTL unknown")));
+}
+
+TEST_F(LeaseFaultTest, BlockedLossListenerDoesNotDelayOtherLeases) {
+  fake_->lease().set_mode(FakeLeaseService::Mode::kSilent);
+  struct BlockInLoss : LeaseListener {
+    absl::Notification entered;
+    absl::Notification release;
+    void OnLost(int64_t, const LeaseLoss&) override {
+      entered.Notify();
+      release.WaitForNotificationWithTimeout(absl::Seconds(10));
+    }
+  } blocking;
+  Listener other;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<KeptLease> first = client_->Keep(33, &blocking, {.ttl = absl::Seconds(1)});
+  absl::StatusOr<KeptLease> second = client_->Keep(34, &other, {.ttl = absl::Seconds(2)});
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(second, IsOk());
+  ASSERT_TRUE(blocking.entered.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  // Reported at its own deadline although the first loss's listener still blocks.
+  ASSERT_TRUE(other.WaitForLoss(absl::Seconds(5)));
+  EXPECT_LT(other.lost_at() - start, absl::Milliseconds(2600));
+  blocking.release.Notify();
+}
+
+// Two fake members: the first takes renewals and never answers (frozen); after
+// the renewal time-out the stream moves to the second and renews there.
+TEST(LeaseLivenessTest, UnansweredRenewalsMoveTheStreamToAnotherEndpoint) {
+  absl::StatusOr<std::unique_ptr<FakeEtcd>> a = FakeEtcd::Start();
+  absl::StatusOr<std::unique_ptr<FakeEtcd>> b = FakeEtcd::Start();
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  (*a)->lease().set_mode(FakeLeaseService::Mode::kSilent);
+  (*b)->lease().set_mode(FakeLeaseService::Mode::kSilent);
+  ClientOptions options;
+  options.endpoints = {(*a)->endpoint(), (*b)->endpoint()};
+  options.liveness.renewal_timeout = absl::Milliseconds(500);
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  ASSERT_THAT(client, IsOk());
+  Listener listener;
+  absl::StatusOr<KeptLease> kept = (*client)->Keep(41, &listener, {.ttl = absl::Seconds(30)});
+  ASSERT_THAT(kept, IsOk());
+  FakeEtcd* first = nullptr;
+  FakeEtcd* second = nullptr;
+  for (absl::Time until = absl::Now() + absl::Seconds(5); absl::Now() < until && !first;) {
+    if ((*a)->lease().requests().count(41)) first = a->get(), second = b->get();
+    if ((*b)->lease().requests().count(41)) first = b->get(), second = a->get();
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_NE(first, nullptr);
+  second->lease().set_mode(FakeLeaseService::Mode::kAnswer);
+  const absl::Time sent = first->lease().requests()[41][0];
+  ASSERT_TRUE(second->lease().WaitForRequests(41, 1, absl::Seconds(3)));
+  const absl::Duration failover = second->lease().requests()[41][0] - sent;
+  EXPECT_GE(failover, absl::Milliseconds(450));
+  EXPECT_LT(failover, absl::Milliseconds(1500));
+  for (absl::Time until = absl::Now() + absl::Seconds(3);
+       absl::Now() < until && listener.renewals() == 0;) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_GE(listener.renewals(), 1);
+  EXPECT_TRUE(listener.losses().empty());
+  const ClientStats stats = (*client)->stats();
+  EXPECT_EQ(stats.keepalive.stalls, 1u);
+  EXPECT_EQ(stats.keepalive.endpoint, second->endpoint());
+  bool first_suspect = false;
+  for (const EndpointHealth& health : stats.endpoints) {
+    if (health.address == first->endpoint()) first_suspect = health.suspect;
+  }
+  EXPECT_TRUE(first_suspect);
+}
+
 }  // namespace
 }  // namespace etcdgrpc

@@ -1,6 +1,7 @@
 // Watch stream behaviour under responses the real etcd produces only in
 // narrow windows: a break during catch-up (header revision ahead of the
 // delivered events), created answers without our id, fragments, progress.
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -204,6 +205,165 @@ TEST_F(WatchFaultTest, CompactionEndsTheWatchWithItsRevision) {
   EXPECT_EQ(recorder.ends_[0].compact_revision, 7);
   EXPECT_EQ(recorder.ends_[0].next_revision, 3);
   EXPECT_THAT(recorder.ends_[0].status, StatusIs(absl::StatusCode::kOutOfRange));
+}
+
+// etcd < 3.4.25 / < 3.5.8 answers RequestProgress() at once with the store
+// revision, ahead of events still queued: resuming from it would lose them.
+TEST_F(WatchFaultTest, StreamProgressFromAnEarlyAnsweringEtcdMovesNoResumeRevision) {
+  fake_->maintenance().set_version("3.4.23");
+  Recorder behind;  // still catching up: the answer is not true for it
+  Recorder ahead;   // has delivered past the answer's revision
+  auto a = client_->Watch({.range = KeyRange::Key("a"), .start_revision = 2}, &behind);
+  auto b = client_->Watch({.range = KeyRange::Key("b"), .start_revision = 2}, &ahead);
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  const int64_t id_a = Create(0, 0).watch_id();
+  const int64_t id_b = Create(0, 1).watch_id();
+  for (int64_t id : {id_a, id_b}) {
+    ASSERT_TRUE(fake_->watch().Send(
+        Response(absl::StrCat("header { revision: 100 } watch_id: ", id, " created: true"))));
+  }
+  ASSERT_TRUE(fake_->watch().Send(Response(Events(id_b, 100, {70}))));
+  ASSERT_TRUE(ahead.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return r.revisions().size() == 1;
+  }));
+  ASSERT_THAT(client_->RequestProgress(), IsOk());
+  ASSERT_TRUE(fake_->watch().Send(Response("header { revision: 60 } watch_id: -1")));
+  ASSERT_TRUE(ahead.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return !r.progress_.empty();
+  }));
+  EXPECT_EQ(a->next_revision(), 2);
+  EXPECT_EQ(b->next_revision(), 71);
+  fake_->watch().DropStream();
+  EXPECT_EQ(Create(1, 0).start_revision(), 2);  // not 61: nothing skipped
+  EXPECT_EQ(Create(1, 1).start_revision(), 71);
+  absl::MutexLock lock(&behind.mu_);
+  EXPECT_TRUE(behind.progress_.empty());
+}
+
+TEST_F(WatchFaultTest, StreamProgressFromAFixedEtcdIsTrusted) {
+  fake_->maintenance().set_version("3.5.9");
+  Recorder recorder;
+  auto watch = client_->Watch({.range = KeyRange::Key("p"), .start_revision = 2}, &recorder);
+  ASSERT_THAT(watch, IsOk());
+  const int64_t id = Create(0, 0).watch_id();
+  ASSERT_TRUE(fake_->watch().Send(
+      Response(absl::StrCat("header { revision: 50 } watch_id: ", id, " created: true"))));
+  ASSERT_THAT(client_->RequestProgress(), IsOk());
+  ASSERT_TRUE(fake_->watch().Send(Response("header { revision: 60 } watch_id: -1")));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return !r.progress_.empty();
+  }));
+  EXPECT_EQ(watch->next_revision(), 61);
+  absl::MutexLock lock(&recorder.mu_);
+  EXPECT_THAT(recorder.progress_, ElementsAre(60));
+}
+
+// Two fake members: the first stops answering (a frozen etcd keeps its TCP
+// connection), the stream probes it, fails over, and resumes every watch.
+TEST(WatchLivenessTest, UnansweredProbeMovesTheStreamToAnotherEndpoint) {
+  absl::StatusOr<std::unique_ptr<FakeEtcd>> a = FakeEtcd::Start();
+  absl::StatusOr<std::unique_ptr<FakeEtcd>> b = FakeEtcd::Start();
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  ClientOptions options;
+  options.endpoints = {(*a)->endpoint(), (*b)->endpoint()};
+  options.liveness.watch_probe_after = absl::Milliseconds(300);
+  options.liveness.probe_timeout = absl::Milliseconds(300);
+  // Only the first endpoint is up while connecting, so the stream starts there.
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  ASSERT_THAT(client, IsOk());
+  Recorder recorder;
+  auto watch = (*client)->Watch({.range = KeyRange::Key("k"), .start_revision = 5}, &recorder);
+  ASSERT_THAT(watch, IsOk());
+  FakeEtcd* first = nullptr;
+  FakeEtcd* second = nullptr;
+  for (absl::Time until = absl::Now() + absl::Seconds(5); absl::Now() < until;) {
+    if ((*a)->watch().streams_opened() > 0) first = a->get(), second = b->get();
+    if ((*b)->watch().streams_opened() > 0) first = b->get(), second = a->get();
+    if (first != nullptr) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(first->watch().WaitForRequests(0, 1, absl::Seconds(5)));
+  const int64_t id = first->watch().requests(0)[0].create_request().watch_id();
+  ASSERT_TRUE(first->watch().Send(
+      Response(absl::StrCat("header { revision: 9 } watch_id: ", id, " created: true"))));
+  ASSERT_TRUE(first->watch().Send(Response(Events(id, 9, {5, 6}))));
+  // Now it is silent: a probe goes out and nothing answers it.
+  ASSERT_TRUE(first->watch().WaitForRequests(0, 2, absl::Seconds(3)));
+  EXPECT_TRUE(first->watch().requests(0)[1].has_progress_request());
+  ASSERT_TRUE(second->watch().WaitForRequests(0, 1, absl::Seconds(3)));
+  const etcdserverpb::WatchCreateRequest again = second->watch().requests(0)[0].create_request();
+  EXPECT_EQ(again.start_revision(), 7);
+  EXPECT_EQ(again.watch_id(), id);
+  const ClientStats stats = (*client)->stats();
+  EXPECT_EQ(stats.watch.stalls, 1u);
+  EXPECT_EQ(stats.watch.endpoint, second->endpoint());
+  EXPECT_GE(stats.watch.probes_sent, 1u);
+  absl::MutexLock lock(&recorder.mu_);
+  EXPECT_TRUE(recorder.ends_.empty());
+}
+
+TEST_F(WatchFaultTest, AnsweredProbesKeepTheStream) {
+  client_.reset();
+  ClientOptions options;
+  options.endpoints = {fake_->endpoint()};
+  options.liveness.watch_probe_after = absl::Milliseconds(200);
+  options.liveness.probe_timeout = absl::Milliseconds(300);
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  ASSERT_THAT(client, IsOk());
+  client_ = *std::move(client);
+  fake_->watch().set_answer_progress(3);
+  Recorder recorder;
+  auto watch = client_->Watch({.range = KeyRange::Key("q"), .start_revision = 2}, &recorder);
+  ASSERT_THAT(watch, IsOk());
+  const int64_t id = Create(0, 0).watch_id();
+  ASSERT_TRUE(fake_->watch().Send(
+      Response(absl::StrCat("header { revision: 3 } watch_id: ", id, " created: true"))));
+  absl::SleepFor(absl::Seconds(2));
+  const ClientStats stats = client_->stats();
+  EXPECT_GE(stats.watch.probes_sent, 3u);
+  EXPECT_EQ(stats.watch.stalls, 0u);
+  EXPECT_EQ(fake_->watch().streams_opened(), 1);
+  absl::MutexLock lock(&recorder.mu_);
+  EXPECT_TRUE(recorder.progress_.empty());  // probes are not the user's progress requests
+}
+
+// Twenty watches whose listeners each block once past the hand-off time: each
+// blocked call gets reading handed over, and the threads are joined once done.
+TEST_F(WatchFaultTest, HandedOffReaderThreadsAreJoinedOnceTheyFinish) {
+  struct BlockOnce : WatchListener {
+    std::atomic<bool> blocked{false};
+    void OnEvents(const WatchEvents&) override {
+      if (!blocked.exchange(true)) absl::SleepFor(absl::Milliseconds(400));
+    }
+  };
+  std::vector<std::unique_ptr<BlockOnce>> listeners;
+  std::vector<WatchHandle> watches;
+  for (int i = 0; i < 20; ++i) {
+    listeners.push_back(std::make_unique<BlockOnce>());
+    auto watch = client_->Watch(
+        {.range = KeyRange::Key(absl::StrCat("h", i)), .start_revision = 2}, listeners.back().get());
+    ASSERT_THAT(watch, IsOk());
+    watches.push_back(*std::move(watch));
+  }
+  ASSERT_TRUE(fake_->watch().WaitForRequests(0, 20, absl::Seconds(5)));
+  const std::vector<etcdserverpb::WatchRequest> creates = fake_->watch().requests(0);
+  for (int i = 0; i < 20; ++i) {
+    const int64_t id = creates[i].create_request().watch_id();
+    ASSERT_TRUE(fake_->watch().Send(
+        Response(absl::StrCat("header { revision: 3 } watch_id: ", id, " created: true"))));
+    ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 3, {3}))));
+    absl::SleepFor(absl::Milliseconds(250));  // past the hand-off time
+  }
+  absl::SleepFor(absl::Milliseconds(600));
+  // One more message: its reader reaps the finished threads.
+  ASSERT_TRUE(fake_->watch().Send(Response(Events(creates[0].create_request().watch_id(), 4, {4}))));
+  absl::SleepFor(absl::Milliseconds(400));
+  const ClientStats stats = client_->stats();
+  EXPECT_GE(stats.watch.handoffs, 15u);
+  EXPECT_LE(stats.watch.reader_threads, 2u);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/registry/registrar.h"
@@ -233,6 +234,141 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{Fault::kPartition, Role::kLeader}, Case{Fault::kDelay, Role::kFollower},
                       Case{Fault::kDelay, Role::kLeader}),
     CaseName);
+
+// 5,000 kept leases on a single member that freezes: unanswered renewals fill
+// HTTP/2 flow control and writes block. No other thread may block with them:
+// every lease is reported lost at its deadline, KeepAliveOnce returns by its
+// deadline, and ~Client returns within a second.
+TEST(GrayFailureSingleMemberTest, FrozenMemberWithManyLeasesHangsNothing) {
+  absl::StatusOr<std::unique_ptr<LocalEtcd>> etcd = LocalEtcd::Start();
+  ASSERT_THAT(etcd, IsOk());
+  absl::StatusOr<std::unique_ptr<Client>> client =
+      Client::Connect(Options({(*etcd)->ClientEndpoint(0)}));
+  ASSERT_THAT(client, IsOk());
+  class Losses final : public LeaseListener {
+   public:
+    void OnLost(int64_t, const LeaseLoss& loss) override {
+      if (loss.reason != LeaseLossReason::kDeadlinePassed) return;
+      absl::MutexLock lock(&mu_);
+      last_ = absl::Now();
+      ++lost_;
+    }
+    int lost() {
+      absl::MutexLock lock(&mu_);
+      return lost_;
+    }
+    absl::Time last() {
+      absl::MutexLock lock(&mu_);
+      return last_;
+    }
+
+   private:
+    absl::Mutex mu_;
+    int lost_ ABSL_GUARDED_BY(mu_) = 0;
+    absl::Time last_ ABSL_GUARDED_BY(mu_);
+  } losses;
+  constexpr int kLeases = 5000;
+  constexpr int64_t kTtl = 5;
+  std::vector<KeptLease> kept;
+  for (int i = 0; i < kLeases; ++i) {
+    absl::StatusOr<LeaseGrantResult> grant = (*client)->Grant(kTtl);
+    ASSERT_THAT(grant, IsOk());
+    absl::StatusOr<KeptLease> keep = (*client)->Keep(
+        grant->id, &losses, {.ttl = absl::Seconds(grant->ttl), .granted_at = grant->granted_at});
+    ASSERT_THAT(keep, IsOk());
+    kept.push_back(*std::move(keep));
+  }
+  absl::SleepFor(absl::Seconds(2));
+  const absl::Time frozen = absl::Now();
+  ASSERT_THAT((*etcd)->Pause(0), IsOk());
+  // Every lease's deadline is at most a TTL after the freeze.
+  for (absl::Time until = frozen + absl::Seconds(kTtl + 5);
+       absl::Now() < until && losses.lost() < kLeases;) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(losses.lost(), kLeases);
+  EXPECT_LT(losses.last() - frozen, absl::Seconds(kTtl) + absl::Seconds(1));
+  absl::Time start = absl::Now();
+  EXPECT_THAT((*client)->KeepAliveOnce(kept.front().id()),
+              ::etcdgrpc::testing::StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  start = absl::Now();
+  client->reset();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1)) << "~Client with a frozen member";
+  kept.clear();
+  ASSERT_THAT((*etcd)->Resume(0), IsOk());
+}
+
+// etcd 3.4.23 answers RequestProgress() at once with the store revision, ahead
+// of events still queued for a watch catching up. A break right after the
+// answer must lose nothing (resuming from the answer lost all 60,000 events).
+TEST(GrayFailureSingleMemberTest, ProgressRequestDuringCatchUpLosesNothingAcrossABreak) {
+  LocalEtcdOptions etcd_options;
+  etcd_options.fault_proxies = true;
+  absl::StatusOr<std::unique_ptr<LocalEtcd>> etcd = LocalEtcd::Start(etcd_options);
+  ASSERT_THAT(etcd, IsOk());
+  absl::StatusOr<std::unique_ptr<Client>> client =
+      Client::Connect(Options({(*etcd)->ClientEndpoint(0)}));
+  ASSERT_THAT(client, IsOk());
+  constexpr int kEvents = 60000;
+  absl::StatusOr<PutResult> first = (*client)->Put("/rp-start", "");
+  ASSERT_THAT(first, IsOk());
+  for (int batch = 0; batch < kEvents / 100; ++batch) {
+    TxnRequest txn;
+    for (int i = 0; i < 100; ++i) {
+      txn.Then(Op::Put(absl::StrCat("/rp/", batch, "/", i), "v"));
+    }
+    ASSERT_THAT((*client)->Txn(txn), IsOk());
+  }
+  class Log final : public WatchListener {
+   public:
+    void OnEvents(const WatchEvents& batch) override {
+      absl::MutexLock lock(&mu_);
+      for (const Event& event : batch.events) revisions_.push_back(event.kv.mod_revision);
+    }
+    void OnProgress(int64_t revision) override {
+      absl::MutexLock lock(&mu_);
+      // Only true answers: every event up to `revision` was delivered.
+      if (revisions_.empty() || revisions_.back() < revision) false_progress_ = true;
+    }
+    std::vector<int64_t> revisions() {
+      absl::MutexLock lock(&mu_);
+      return revisions_;
+    }
+    bool false_progress() {
+      absl::MutexLock lock(&mu_);
+      return false_progress_;
+    }
+    size_t count() {
+      absl::MutexLock lock(&mu_);
+      return revisions_.size();
+    }
+
+   private:
+    absl::Mutex mu_;
+    std::vector<int64_t> revisions_ ABSL_GUARDED_BY(mu_);
+    bool false_progress_ ABSL_GUARDED_BY(mu_) = false;
+  } log;
+  absl::StatusOr<WatchHandle> watch = (*client)->Watch(
+      {.range = KeyRange::Prefix("/rp/"), .start_revision = first->header.revision + 1}, &log);
+  ASSERT_THAT(watch, IsOk());
+  ASSERT_THAT((*client)->RequestProgress(), IsOk());
+  absl::SleepFor(absl::Milliseconds(100));  // the answer is back; events still arrive
+  EXPECT_LT(log.count(), static_cast<size_t>(kEvents)) << "catch-up ended before the break";
+  ASSERT_THAT((*etcd)->ResetClient(0), IsOk());
+  for (absl::Time until = absl::Now() + absl::Seconds(60);
+       absl::Now() < until && log.count() < static_cast<size_t>(kEvents);) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  const std::vector<int64_t> revisions = log.revisions();
+  ASSERT_EQ(revisions.size(), static_cast<size_t>(kEvents));
+  for (int i = 0; i < kEvents; ++i) {
+    // Txns of 100 puts: 100 events per revision.
+    ASSERT_EQ(revisions[i], first->header.revision + 1 + i / 100) << "at event " << i;
+  }
+  EXPECT_FALSE(log.false_progress());
+  EXPECT_GE((*client)->stats().watch.opens, 2u);
+}
 
 }  // namespace
 }  // namespace etcdgrpc
