@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -48,20 +49,12 @@ class GrayWorkload::LeaseLog final : public LeaseListener {
   }
   void OnLost(int64_t lease_id, const LeaseLoss& loss) override {
     if (loss.reason == LeaseLossReason::kClientClosed) return;
-    lost_.fetch_add(1);
-    absl::MutexLock lock(&mu_);
-    if (reported_++ < 5) {
-      owner_->Violation(absl::StrCat("lease ", absl::Hex(lease_id), " lost: ",
-                                     loss.status.ToString()));
-    }
+    owner_->NoteLoss(absl::StrCat("lease ", absl::Hex(lease_id), " lost: ", loss.status.ToString()),
+                     SteadyNs());
   }
-  int64_t lost() const { return lost_.load(); }
 
  private:
   GrayWorkload* const owner_;
-  std::atomic<int64_t> lost_{0};
-  absl::Mutex mu_;
-  int reported_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class GrayWorkload::EventLog final : public WatchListener {
@@ -103,10 +96,8 @@ class GrayWorkload::StateLog final : public registry::RegistrationListener {
  public:
   explicit StateLog(GrayWorkload* owner) : owner_(owner) {}
   void OnStateChange(const registry::RegistrationEvent& event) override {
-    if (event.state == registry::RegistrationState::kLost && owner_->majority_.load()) {
-      owner_->Violation(
-          absl::StrCat("registration lost while a majority was reachable: ",
-                       event.reason.ToString()));
+    if (event.state == registry::RegistrationState::kLost) {
+      owner_->NoteLoss(absl::StrCat("registration lost: ", event.reason.ToString()), SteadyNs());
     }
   }
 
@@ -216,7 +207,36 @@ void GrayWorkload::Violation(std::string text) {
   violations_.push_back(std::move(line));
 }
 
-void GrayWorkload::SetMajorityReachable(bool reachable) { majority_.store(reachable); }
+void GrayWorkload::SetMajorityReachable(bool reachable) {
+  absl::MutexLock lock(&mu_);
+  if (majority_.load() == reachable) return;
+  majority_.store(reachable);
+  if (!reachable) {
+    outages_.emplace_back(SteadyNs(), 0);
+  } else if (!outages_.empty()) {
+    outages_.back().second = SteadyNs();
+  }
+}
+
+bool GrayWorkload::Excused(int64_t at_ns) const {
+  // A lease renewed just before the outage still has its TTL, and once the
+  // majority is back a leader must be elected and the renewals go round.
+  const int64_t window =
+      absl::ToInt64Nanoseconds(absl::Seconds(options_.lease_ttl_seconds) + absl::Seconds(8));
+  for (const auto& [start, end] : outages_) {
+    if (start <= at_ns && (end == 0 || at_ns <= end + window)) return true;
+  }
+  return false;
+}
+
+void GrayWorkload::NoteLoss(std::string what, int64_t at_ns) {
+  absl::MutexLock lock(&mu_);
+  if (absl::StartsWith(what, "lease")) {
+    ++leases_lost_;
+    ++to_replace_;
+  }
+  losses_.emplace_back(std::move(what), at_ns);
+}
 
 void GrayWorkload::Mark() {
   first_renewal_ns_.store(0);
@@ -273,16 +293,58 @@ void GrayWorkload::SampleLoop() {
   const size_t expected = static_cast<size_t>(options_.registrations);
   std::string prefix;
   if (registrar_ != nullptr) prefix = registrar_->prefix() + "/" + options_.service + "/";
+  // After an outage longer than a TTL, leases expire and registrations come
+  // back with new ones: give them that long.
+  const int64_t grace =
+      absl::ToInt64Nanoseconds(absl::Seconds(2 * options_.lease_ttl_seconds) + absl::Seconds(8));
+  const int64_t base_threads = ProcStatus("Threads");
+  const int64_t base_rss_kb = ProcStatus("VmRSS");
+  int64_t max_threads = base_threads;
+  int64_t max_rss_kb = base_rss_kb;
   while (!stop_.load()) {
+    const int64_t threads = ProcStatus("Threads");
+    const int64_t rss_kb = ProcStatus("VmRSS");
+    if (threads > max_threads && threads > base_threads + options_.max_extra_threads) {
+      Violation(absl::StrCat(threads, " threads (", base_threads, " after set-up)"));
+    }
+    if (rss_kb > max_rss_kb &&
+        rss_kb > base_rss_kb + static_cast<int64_t>(options_.max_rss_growth_mb * 1024)) {
+      Violation(absl::StrCat("RSS ", rss_kb / 1024, " MB (", base_rss_kb / 1024,
+                             " MB after set-up)"));
+    }
+    max_threads = std::max(max_threads, threads);
+    max_rss_kb = std::max(max_rss_kb, rss_kb);
+    int64_t replace;
+    {
+      absl::MutexLock lock(&mu_);
+      replace = std::min<int64_t>(to_replace_, 200);
+    }
+    for (int64_t i = 0; i < replace && !stop_.load(); ++i) {
+      absl::StatusOr<LeaseGrantResult> grant = client_->Grant(options_.lease_ttl_seconds);
+      if (!grant.ok()) break;  // etcd unreachable: next round
+      absl::StatusOr<KeptLease> kept =
+          client_->Keep(grant->id, lease_log_.get(),
+                        {.ttl = absl::Seconds(grant->ttl), .granted_at = grant->granted_at});
+      if (!kept.ok()) break;
+      kept_.push_back(*std::move(kept));
+      absl::MutexLock lock(&mu_);
+      --to_replace_;
+    }
+    bool checked;
+    {
+      absl::MutexLock lock(&mu_);
+      checked = majority_.load() &&
+                (outages_.empty() || SteadyNs() > outages_.back().second + grace);
+    }
     if (view_ != nullptr && expected > 0) {
       std::shared_ptr<const resolver::EndpointSet> set = view_->snapshot();
       const size_t seen = set == nullptr ? 0 : set->endpoints.size();
-      if (seen != expected) {
+      if (seen == 0 || (checked && seen != expected)) {
         Violation(absl::StrCat("the resolver view holds ", seen, " endpoints, not ", expected,
                                " (revision ", set == nullptr ? 0 : set->revision, ")"));
       }
     }
-    if (registrar_ != nullptr && majority_.load()) {
+    if (registrar_ != nullptr && checked) {
       absl::StatusOr<GetResult> keys =
           writer_client_->Range(KeyRange::Prefix(prefix), {.count_only = true});
       // A failed read (an election under way) says nothing about the keys.
@@ -373,9 +435,22 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
     report.latency_p99 = latencies[std::min(latencies.size() - 1, latencies.size() * 99 / 100)];
     report.latency_max = latencies.back();
   }
-  report.leases_lost = lease_log_->lost();
   report.threads = ProcStatus("Threads");
   report.rss_mb = static_cast<double>(ProcStatus("VmRSS")) / 1024.0;
+  std::vector<std::string> unexcused;
+  {
+    absl::MutexLock lock(&mu_);
+    report.leases_lost = leases_lost_;
+    for (const auto& [what, at] : losses_) {
+      if (!Excused(at)) unexcused.push_back(what);
+    }
+  }
+  for (size_t i = 0; i < unexcused.size() && i < 5; ++i) {
+    Violation(absl::StrCat(unexcused[i], " (a majority was reachable)"));
+  }
+  if (unexcused.size() > 5) {
+    Violation(absl::StrCat("... and ", unexcused.size() - 5, " more losses"));
+  }
   absl::MutexLock lock(&mu_);
   report.probes = probes_;
   report.probes_failed = probes_failed_;

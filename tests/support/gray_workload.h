@@ -40,6 +40,10 @@ struct GrayWorkloadOptions {
   absl::Duration sample_interval = absl::Milliseconds(250);
   // Prefix of this workload's keys (several may share a cluster).
   std::string prefix = "/gw";
+  // Threads and memory must stay bounded: at most this many threads and this
+  // much RSS above what the process had once the workload was set up.
+  int max_extra_threads = 24;
+  double max_rss_growth_mb = 300;
   std::string service = "gray";
 };
 
@@ -74,8 +78,11 @@ class GrayWorkload {
   Client& client() { return *client_; }
   Client& writer_client() { return *writer_client_; }
 
-  // From now on a majority may be unreachable (or reachable again): the
-  // registry and view samples only count as violations while it is.
+  // From now on a majority may be unreachable (or is reachable again). A
+  // lease or registration lost within a TTL (plus slack) of such an outage is
+  // excused, and the registry and view samples are only checked while a
+  // majority is reachable and a grace time after an outage has passed (the
+  // view must never be empty, outage or not).
   void SetMajorityReachable(bool reachable);
   // Marks the start of a fault: FirstRenewalAfterMark() then tells when the
   // first lease renewal after it was answered.
@@ -103,12 +110,15 @@ class GrayWorkload {
   void ProbeLoop();
   void SampleLoop();
   void Violation(std::string text);
+  // A loss at `at` (steady ns) is excused by an outage shortly before it.
+  bool Excused(int64_t at_ns) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void NoteLoss(std::string what, int64_t at_ns);
 
   const GrayWorkloadOptions options_;
   std::unique_ptr<Client> client_;
   std::unique_ptr<Client> writer_client_;
   std::unique_ptr<LeaseLog> lease_log_;
-  std::vector<KeptLease> kept_;
+  std::vector<KeptLease> kept_;  // set-up, then the sampler thread only
   std::vector<std::unique_ptr<EventLog>> event_logs_;
   std::vector<WatchHandle> watches_;
   std::unique_ptr<StateLog> state_log_;
@@ -131,6 +141,14 @@ class GrayWorkload {
   std::vector<Write> acked_ ABSL_GUARDED_BY(mu_);
   int64_t failed_writes_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> violations_ ABSL_GUARDED_BY(mu_);
+  // Majority outages as [start, end) in steady ns (end 0 while it lasts).
+  std::vector<std::pair<int64_t, int64_t>> outages_ ABSL_GUARDED_BY(mu_);
+  // Losses of leases and registrations, judged by Finish().
+  std::vector<std::pair<std::string, int64_t>> losses_ ABSL_GUARDED_BY(mu_);
+  int64_t leases_lost_ ABSL_GUARDED_BY(mu_) = 0;
+  // Lost leases waiting to be replaced by new ones (the sampler grants them),
+  // so that the keeper stays loaded after an outage.
+  int64_t to_replace_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t probes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t probes_failed_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Duration probe_max_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
