@@ -367,8 +367,13 @@ class BidiStream : public Timer::Slot {
       (void)connection_.RefreshToken(0, absl::Now() + connection_.request_timeout(),
                                      &cancel_slot_);
     }
+    // Only on a ready channel: on one still connecting the question would wait
+    // out its time-out, and an unknown version is taken for an early-answering
+    // one anyway.
     if (options_.learn_version_timeout > absl::ZeroDuration() &&
-        connection_.progress_safety(index) == Connection::ProgressSafety::kUnknown) {
+        connection_.progress_safety(index) == Connection::ProgressSafety::kUnknown &&
+        (endpoint.channel == nullptr ||
+         endpoint.channel->GetState(false) == GRPC_CHANNEL_READY)) {
       if (!connection_.LearnVersion(index, options_.learn_version_timeout, &cancel_slot_)) {
         // It did not answer a status request: do not open the stream there.
         connection_.ReportFailure(index, "no answer to a status request");

@@ -316,6 +316,13 @@ TEST(FaultTest, AfterAnOutageTheFirstCallAndTheStreamsRecoverWithinASecond) {
   LossLog losses;
   absl::StatusOr<KeptLease> kept = client->Keep(lease->id, &losses, {.ttl = absl::Seconds(30)});
   ASSERT_THAT(kept, IsOk());
+  // A watch "from now" starts when etcd creates it: wait for that, or it
+  // would start after the outage and rightly miss what comes before.
+  for (absl::Time until = absl::Now() + absl::Seconds(5);
+       watch->next_revision() == 0 && absl::Now() < until;) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_NE(watch->next_revision(), 0);
 
   ASSERT_THAT((*etcd)->Stop(0), IsOk());
   // Long enough for gRPC's reconnect backoff to grow (it would reach 12 s
