@@ -73,6 +73,7 @@ int Main(int argc, char** argv) {
   RegisterWatchScenarios(scenarios);
   RegisterResolverScenarios(scenarios);
   RegisterRegistryScenarios(scenarios);
+  RegisterFailoverScenarios(scenarios);
   if (absl::GetFlag(FLAGS_list)) {
     for (const Scenario& s : scenarios)
       std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());

@@ -37,5 +37,6 @@ void RegisterLeaseScenarios(std::vector<Scenario>& scenarios);
 void RegisterWatchScenarios(std::vector<Scenario>& scenarios);
 void RegisterResolverScenarios(std::vector<Scenario>& scenarios);
 void RegisterRegistryScenarios(std::vector<Scenario>& scenarios);
+void RegisterFailoverScenarios(std::vector<Scenario>& scenarios);
 
 }  // namespace etcdgrpc::bench

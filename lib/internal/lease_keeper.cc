@@ -178,7 +178,8 @@ void LeaseKeeper::Schedule(int64_t id, Entry& entry, absl::Time next_send) {
   entry.next_send = next_send;
   if (!entry.holders.empty() && next_send != absl::InfiniteFuture()) {
     renewals_.insert({next_send, id});
-    if (stream_open_) WakeTimerBy(TickCeil(next_send, options_.tick));
+    const absl::Time tick = TickCeil(next_send, options_.tick);
+    if (stream_open_ && tick < writer_planned_ && tick < writer_needed_) writer_needed_ = tick;
   }
 }
 
@@ -246,6 +247,7 @@ std::shared_ptr<LeaseHolder> LeaseKeeper::Keep(int64_t lease_id, LeaseListener* 
     }
   }
   EnsureStarted();
+  WakeWriterIfNeeded();
   return holder;
 }
 
@@ -300,6 +302,7 @@ void LeaseKeeper::KeepAliveOnce(int64_t lease_id, Callback<LeaseKeepAliveResult>
     }
     NoteSent(entry, MonoNow(), std::move(once));
     writer->Write(RequestFor(lease_id));
+    WakeTimerBy(NextWake());  // the stall check
   });
 }
 
@@ -353,7 +356,7 @@ void LeaseKeeper::FlushDeferred() {
     MutexLock lock(&mu_);
     if (deferred_ids_.empty() || deferred_ids_.size() < unanswered_.size()) return;
   }
-  stream_.WithWriter([&](Stream::Writer* writer) {
+  stream_.WriteFromReader([&](Stream::Writer* writer) {
     MutexLock lock(&mu_);
     if (writer == nullptr) return;  // OnOpen() writes them
     std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
@@ -370,6 +373,7 @@ void LeaseKeeper::FlushDeferred() {
     }
     deferred_ids_.clear();
     writer->WriteBurst(burst);
+    WakeTimerBy(NextWake());  // the stall check
   });
 }
 
@@ -414,6 +418,7 @@ void LeaseKeeper::OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) {
     EraseIfUnused(id);
   }
   Deliver(out);
+  WakeWriterIfNeeded();
   FlushDeferred();
 }
 
@@ -433,9 +438,6 @@ void LeaseKeeper::OnBroken(const absl::Status& /*status*/) {
 
 absl::Time LeaseKeeper::NextWake() const {
   absl::Time wake = absl::InfiniteFuture();
-  if (stream_open_ && !renewals_.empty()) {
-    wake = std::min(wake, TickCeil(renewals_.begin()->first, options_.tick));
-  }
   if (!deadlines_.empty()) wake = std::min(wake, deadlines_.begin()->first);
   if (!once_deadlines_.empty()) wake = std::min(wake, once_deadlines_.front()->deadline);
   if (!unanswered_.empty()) {
@@ -490,7 +492,6 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
     stream_.Break(absl::StrCat("no keep-alive answer within ",
                                absl::FormatDuration(stall_timeout)));
   }
-  SendDueRenewals();
   if (!out.empty()) {
     // The timer never runs user code: the dispatcher does.
     dispatcher_.Post([out = std::move(out)]() mutable { Deliver(out); });
@@ -500,23 +501,43 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
   return requested_wake_;
 }
 
-void LeaseKeeper::SendDueRenewals() {
-  stream_.WithWriter([&](Stream::Writer* writer) {
+absl::Time LeaseKeeper::OnWriterTick(absl::Time now, Stream::Writer& writer) {
+  MutexLock lock(&mu_);
+  if (shutdown_ || !stream_open_) {
+    writer_planned_ = absl::InfiniteFuture();
+    return writer_planned_;  // OnOpen() renews everything on reconnect
+  }
+  std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
+  while (!renewals_.empty() && renewals_.begin()->first <= now) {
+    const int64_t id = renewals_.begin()->second;
+    Entry& entry = entries_[id];
+    burst.push_back(RequestFor(id));
+    NoteSent(entry, now, nullptr);
+    // One request per interval: the next one is due an interval from now
+    // (or an interval after the answer, whichever comes later).
+    Schedule(id, entry, now + Interval(entry));
+  }
+  if (!burst.empty()) {
+    writer.WriteBurst(burst);
+    WakeTimerBy(NextWake());  // the stall check watches what was just sent
+  }
+  writer_needed_ = absl::InfiniteFuture();
+  writer_planned_ = renewals_.empty() ? absl::InfiniteFuture()
+                                      : TickCeil(renewals_.begin()->first, options_.tick);
+  return writer_planned_;
+}
+
+void LeaseKeeper::WakeWriterIfNeeded() {
+  absl::Time when;
+  {
     MutexLock lock(&mu_);
-    if (writer == nullptr) return;  // OnOpen() renews everything on reconnect
-    std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
-    const absl::Time now = MonoNow();
-    while (!renewals_.empty() && renewals_.begin()->first <= now) {
-      const int64_t id = renewals_.begin()->second;
-      Entry& entry = entries_[id];
-      burst.push_back(RequestFor(id));
-      NoteSent(entry, now, nullptr);
-      // One request per interval: the next one is due an interval from now
-      // (or an interval after the answer, whichever comes later).
-      Schedule(id, entry, now + Interval(entry));
-    }
-    if (!burst.empty()) writer->WriteBurst(burst);
-  });
+    when = writer_needed_;
+    if (when == absl::InfiniteFuture()) return;
+    // Asked once: the writer's tick resets it.
+    writer_planned_ = std::min(writer_planned_, when);
+    writer_needed_ = absl::InfiniteFuture();
+  }
+  stream_.WakeWriterBy(when);
 }
 
 void LeaseKeeper::Deliver(Deliveries& deliveries) {

@@ -2,7 +2,8 @@
 // LeaseKeepAlive stream with one timer for all of them. Per kept lease: a
 // deadline (monotonic) and at most one renewal per interval (TTL x
 // renew_fraction) on a healthy stream; renewals due in the same tick are
-// queued as one burst. A stream whose renewals go unanswered for
+// written as one burst by the stream's writer thread (the timer keeps the
+// deadlines and never writes). A stream whose renewals go unanswered for
 // `liveness.renewal_timeout` is stuck: it moves to another endpoint, where
 // every kept lease is renewed at once. KeepAliveOnce calls share the stream,
 // matched to responses by lease id and order. See DESIGN.md, "Lease
@@ -117,6 +118,8 @@ class LeaseKeeper
   void OnOpen(Stream::Writer& writer) override;
   void OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) override;
   void OnBroken(const absl::Status& status) override;
+  // Writer thread: queues the renewals due, returns when the next ones are.
+  absl::Time OnWriterTick(absl::Time now, Stream::Writer& writer) override;
 
   void EnsureStarted();
   // Deadlines, KeepAliveOnce time-outs, a stuck stream, due renewals.
@@ -145,7 +148,8 @@ class LeaseKeeper
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Wakes the timer if `when` comes before its planned wake-up.
   void WakeTimerBy(absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SendDueRenewals();
+  // Wakes the writer if a renewal was scheduled before its planned tick.
+  void WakeWriterIfNeeded();
   // Writes KeepAliveOnce calls made from callbacks on the reader thread.
   void FlushDeferred();
   // Runs the deliveries here (reader or caller thread).
@@ -178,6 +182,10 @@ class LeaseKeeper
   // The earliest wake-up known to be requested from the timer: asking again
   // for a later time would only cost the timer's lock.
   absl::Time requested_wake_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  // When the writer plans its next tick (OnWriterTick's answer), and the
+  // earlier tick a renewal scheduled since needs (InfiniteFuture: none).
+  absl::Time writer_planned_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  absl::Time writer_needed_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   // Send times of every request on the stream in order (etcd answers a
   // keep-alive stream in order), and when the last answer came: a stream
   // with requests outstanding and no answer for StallTimeout() is stuck.
