@@ -6,7 +6,11 @@
 // along; this prints every fault it injects and every violation, with times,
 // and exits non-zero if there was any. `./dev chaos [--minutes N]` runs it.
 #include <cstdio>
+#include <atomic>
 #include <cstdlib>
+#include <map>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <random>
 #include <string>
@@ -17,6 +21,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gray_workload.h"
 #include "local_etcd.h"
@@ -27,6 +32,10 @@ ABSL_FLAG(int, leases, 1000, "kept leases");
 ABSL_FLAG(int64_t, ttl, 6, "lease TTL in seconds");
 ABSL_FLAG(int, watches, 3, "watches of the written prefix");
 ABSL_FLAG(int, registrations, 5, "registrations");
+ABSL_FLAG(bool, trace, false, "print the client's stream counters every second");
+ABSL_FLAG(std::string, faults, "",
+          "comma-separated fault kinds to draw from (freeze, kill, restart, blackhole-drop, "
+          "blackhole-stall, partition, delay, majority); empty: all");
 
 namespace etcdgrpc::testing {
 namespace {
@@ -75,13 +84,43 @@ class Chaos {
     return -1;
   }
 
-  void RunOne() {
+  // Restricts the draw to the kinds named (flag --faults).
+  bool Only(const std::string& names) {
+    static const std::pair<const char*, Kind> kNames[] = {
+        {"freeze", Kind::kFreeze},         {"kill", Kind::kKill},
+        {"restart", Kind::kRestart},       {"blackhole-drop", Kind::kBlackHoleDrop},
+        {"blackhole-stall", Kind::kBlackHoleStall}, {"partition", Kind::kPartition},
+        {"delay", Kind::kDelay},           {"majority", Kind::kMajority}};
+    for (absl::string_view name : absl::StrSplit(names, ',', absl::SkipEmpty())) {
+      bool found = false;
+      for (const auto& [known, kind] : kNames) {
+        if (name == known) {
+          only_.push_back(kind);
+          found = true;
+        }
+      }
+      if (!found) {
+        std::fprintf(stderr, "etcdgrpc-chaos: unknown fault kind \"%s\"\n",
+                     std::string(name).c_str());
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Kind Draw() {
+    if (!only_.empty()) {
+      return only_[std::uniform_int_distribution<size_t>(0, only_.size() - 1)(random_)];
+    }
     static constexpr Kind kKinds[] = {Kind::kFreeze,        Kind::kKill,     Kind::kRestart,
                                       Kind::kBlackHoleDrop, Kind::kBlackHoleStall,
                                       Kind::kPartition,     Kind::kDelay};
-    const Kind kind = Uniform(0, 1) < 0.08
-                          ? Kind::kMajority
-                          : kKinds[std::uniform_int_distribution<>(0, 6)(random_)];
+    return Uniform(0, 1) < 0.08 ? Kind::kMajority
+                                : kKinds[std::uniform_int_distribution<>(0, 6)(random_)];
+  }
+
+  void RunOne() {
+    const Kind kind = Draw();
     // Half of the faults hit the member the client's streams are on.
     const int on_streams = StreamMember();
     const int member = (on_streams >= 0 && Uniform(0, 1) < 0.5)
@@ -143,16 +182,76 @@ class Chaos {
         const int other = (member + 1) % etcd_.size();
         Log(absl::StrFormat("majority outage: kill members %d and %d for %s", member, other,
                             absl::FormatDuration(length)));
-        workload_.SetMajorityReachable(false);
+        SetOutage(true);
         Check(etcd_.Kill(member), "killing");
         Check(etcd_.Kill(other), "killing");
         absl::SleepFor(length);
         Check(etcd_.RestartAll(), "restarting all");
-        workload_.SetMajorityReachable(true);
+        SetOutage(false);
         break;
       }
     }
     Log("  repaired");
+  }
+
+  // Watches the cluster through the members' own ports: while no majority
+  // agrees on a leader (an election, a majority down), the workload excuses
+  // lost leases and registrations, since etcd itself cannot renew or revoke
+  // leases without a leader. Also prints the client's counters with --trace.
+  void StartMonitor(bool trace) {
+    for (int i = 0; i < etcd_.size(); ++i) {
+      ClientOptions options;
+      options.endpoints = {etcd_.DirectClientEndpoint(i)};
+      options.dial_timeout = absl::ZeroDuration();
+      options.request_timeout = absl::Milliseconds(400);
+      options.require_leader = false;
+      absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+      if (client.ok()) monitors_.push_back(*std::move(client));
+    }
+    monitor_ = std::thread([this, trace] {
+      bool had_leader = true;
+      absl::Time next_trace = absl::Now();
+      KeepAliveStreamStats last;
+      while (!stop_.load()) {
+        std::map<uint64_t, int> votes;
+        for (int i = 0; i < static_cast<int>(monitors_.size()); ++i) {
+          absl::StatusOr<EndpointStatus> status =
+              monitors_[i]->Status(etcd_.DirectClientEndpoint(i));
+          if (status.ok() && status->leader != 0) ++votes[status->leader];
+        }
+        bool has_leader = false;
+        for (const auto& [leader, count] : votes) has_leader |= 2 * count > etcd_.size();
+        if (has_leader != had_leader) {
+          Log(has_leader ? "  a majority agrees on a leader again" : "  no leader a majority agrees on");
+          leaderless_.store(!has_leader);
+          UpdateReachable();
+          had_leader = has_leader;
+        }
+        if (trace && absl::Now() >= next_trace) {
+          next_trace += absl::Seconds(1);
+          const ClientStats stats = workload_.client().stats();
+          Log(absl::StrFormat("  keep-alive %s on %s: +%d sent +%d answered, %d stalls, %d opens; "
+                              "watch %s on %s",
+                              stats.keepalive.state, stats.keepalive.endpoint,
+                              stats.keepalive.requests_sent - last.requests_sent,
+                              stats.keepalive.responses - last.responses, stats.keepalive.stalls,
+                              stats.keepalive.opens, stats.watch.state, stats.watch.endpoint));
+          last = stats.keepalive;
+        }
+        absl::SleepFor(absl::Milliseconds(200));
+      }
+    });
+  }
+
+  void StopMonitor() {
+    stop_.store(true);
+    if (monitor_.joinable()) monitor_.join();
+    monitors_.clear();
+  }
+
+  void SetOutage(bool outage) {
+    outage_.store(outage);
+    UpdateReachable();
   }
 
   int fixture_errors() const { return fixture_errors_; }
@@ -171,7 +270,19 @@ class Chaos {
   std::mt19937_64 random_;
   const absl::Time start_;
   int fixture_errors_ = 0;
+  void UpdateReachable() {
+    std::lock_guard<std::mutex> lock(reachable_mu_);
+    workload_.SetMajorityReachable(!outage_.load() && !leaderless_.load());
+  }
+
   int counts_[8] = {};
+  std::vector<Kind> only_;
+  std::vector<std::unique_ptr<Client>> monitors_;
+  std::thread monitor_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> outage_{false};
+  std::atomic<bool> leaderless_{false};
+  std::mutex reachable_mu_;
 };
 
 int Main() {
@@ -210,6 +321,8 @@ int Main() {
     return 2;
   }
   Chaos chaos(**etcd, **workload, seed);
+  if (!chaos.Only(absl::GetFlag(FLAGS_faults))) return 2;
+  chaos.StartMonitor(absl::GetFlag(FLAGS_trace));
   chaos.Log("workload running");
   const absl::Time end = absl::Now() + run;
   while (absl::Now() < end) {
@@ -217,6 +330,7 @@ int Main() {
     absl::SleepFor(absl::Seconds(chaos.Uniform(1, 4)));  // calm between faults
   }
   chaos.Log("faults done; settling");
+  chaos.StopMonitor();
   const GrayReport report = (*workload)->Finish(absl::Seconds(60));
   chaos.Log(absl::StrCat("faults injected: ", chaos.Counts()));
   chaos.Log(report.Summary());

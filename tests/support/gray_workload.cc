@@ -230,6 +230,7 @@ bool GrayWorkload::Excused(int64_t at_ns) const {
 }
 
 void GrayWorkload::NoteLoss(std::string what, int64_t at_ns) {
+  what = absl::StrCat(Now(), " ", what);
   absl::MutexLock lock(&mu_);
   if (absl::StartsWith(what, "lease")) {
     ++leases_lost_;
