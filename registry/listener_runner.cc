@@ -161,19 +161,22 @@ void ListenerRunner::Shutdown() {
   for (auto it = workers.begin(); it != workers.end();) {
     auto next = std::next(it);
     Worker& worker = **it;
-    if (worker.thread.get_id() == std::this_thread::get_id()) {
+    if (worker.thread.joinable() && worker.thread.get_id() == std::this_thread::get_id()) {
       // Called from inside a job: this worker ends once the job returns; it
       // holds a reference to the runner until then.
       worker.thread.detach();
       detached.splice(detached.end(), workers, it);
     } else if (worker.thread.joinable()) {
       worker.thread.join();
+    } else if (!worker.finished.load(std::memory_order_acquire)) {
+      // Detached by an earlier Shutdown() and still running.
+      detached.splice(detached.end(), workers, it);
     }
     it = next;
   }
   {
     absl::MutexLock lock(&mu_);
-    // The detached worker still writes its `finished` flag.
+    // A detached worker still writes its `finished` flag.
     workers_.splice(workers_.end(), detached);
   }
   // Jobs left behind by a worker that was handed off or stopped.

@@ -44,6 +44,17 @@ absl::Status HeldByAnother(const std::string& key, int64_t holder) {
       "(RegisterOptions::replace takes it over)"));
 }
 
+// Takes a callback's reference to its registration out of the callback, so
+// that the reference dies when the callback returns: the client frees a
+// call's state (the callback included) on gRPC's thread only after it let
+// ~Client go on, and the last reference to a registration can hold the last
+// one to the client's core and its channels. A grpc::Channel destroyed there
+// can delete gRPC 1.51's process-wide callback queue under the very thread
+// that is about to poll it again (see README.md, "Registry").
+std::shared_ptr<RegistrationCore> ReleaseInBody(std::shared_ptr<RegistrationCore>& captured) {
+  return std::move(captured);
+}
+
 absl::Status WithContext(const absl::Status& status, std::string_view what) {
   return absl::Status(status.code(), absl::StrCat(ToAbsl(what), ": ", status.message()));
 }
@@ -394,23 +405,24 @@ void RegistrationCore::CheckAfterCompaction(uint64_t generation, absl::Status st
       key_, GetOptions{},
       [self = shared_from_this(), generation, lease_id,
        status = std::move(status)](absl::StatusOr<GetResult> get) mutable {
+        const std::shared_ptr<RegistrationCore> me = ReleaseInBody(self);
         if (!get.ok()) {
           // Try again later; a lost lease is reported by the keep-alive.
-          self->shared_->scheduler().PostAt(absl::Now() + self->shared_->RetryDelay(0),
-                                            [self, generation, status = std::move(status)] {
-                                              self->CheckAfterCompaction(generation, status);
-                                            });
+          me->shared_->scheduler().PostAt(absl::Now() + me->shared_->RetryDelay(0),
+                                          [me, generation, status = std::move(status)] {
+                                            me->CheckAfterCompaction(generation, status);
+                                          });
           return;
         }
         if (!get->kvs.empty() && get->kvs.front().lease == lease_id) {
-          self->Rewatch(generation, get->header.revision + 1);
+          me->Rewatch(generation, get->header.revision + 1);
           return;
         }
-        self->SessionLost(
+        me->SessionLost(
             generation,
             absl::Status(
                 get->kvs.empty() ? absl::StatusCode::kNotFound : absl::StatusCode::kAlreadyExists,
-                absl::StrCat(Printable(self->key_),
+                absl::StrCat(Printable(me->key_),
                              get->kvs.empty() ? " is gone" : " is held by another lease",
                              " after its watch ended (", status.message(), ")")));
       });
@@ -422,10 +434,11 @@ void RegistrationCore::StartAttempt() {
     if (phase_ != Phase::kLost || attempt_in_flight_) return;
     attempt_in_flight_ = true;
   }
-  shared_->client().GrantAsync(shared_->ttl_seconds(), 0,
-                               [self = shared_from_this()](absl::StatusOr<LeaseGrantResult> grant) {
-                                 self->OnGranted(std::move(grant));
-                               });
+  shared_->client().GrantAsync(
+      shared_->ttl_seconds(), 0,
+      [self = shared_from_this()](absl::StatusOr<LeaseGrantResult> grant) mutable {
+        ReleaseInBody(self)->OnGranted(std::move(grant));
+      });
 }
 
 void RegistrationCore::OnGranted(absl::StatusOr<LeaseGrantResult> grant) {
@@ -453,7 +466,8 @@ void RegistrationCore::TryTxn(Attempt attempt, int64_t expected_holder, int trie
   shared_->client().TxnAsync(std::move(txn),
                              [self = shared_from_this(), attempt = std::move(attempt),
                               tries](absl::StatusOr<TxnResult> result) mutable {
-                               self->OnAttemptTxn(std::move(attempt), tries, std::move(result));
+                               ReleaseInBody(self)->OnAttemptTxn(std::move(attempt), tries,
+                                                                 std::move(result));
                              });
 }
 
@@ -497,14 +511,16 @@ void RegistrationCore::AbandonAttempt(int64_t lease_id, absl::Status failure) {
     return FailAttempt(std::move(failure));
   }
   shared_->client().RevokeAsync(
-      lease_id, [self = shared_from_this(), lease_id](absl::StatusOr<ResponseHeader> revoked) {
-        absl::MutexLock lock(&self->mu_);
+      lease_id,
+      [self = shared_from_this(), lease_id](absl::StatusOr<ResponseHeader> revoked) mutable {
+        const std::shared_ptr<RegistrationCore> me = ReleaseInBody(self);
+        absl::MutexLock lock(&me->mu_);
         if (!RevokeConfirmed(revoked.status())) {
-          self->attempt_cleanup_ = WithContext(
+          me->attempt_cleanup_ = WithContext(
               revoked.status(), absl::StrCat("revoking lease ", LeaseHex(lease_id),
                                              " of a registration attempt in flight"));
         }
-        self->attempt_in_flight_ = false;
+        me->attempt_in_flight_ = false;
       });
 }
 

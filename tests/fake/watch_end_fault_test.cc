@@ -17,6 +17,7 @@
 #include "fake_etcd.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
+#include "internal/view_core.h"
 #include "gtest/gtest.h"
 #include "status_matchers.h"
 
