@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-
 #include "registry/internal/registrar_shared.h"
 #include "registry/internal/registration_core.h"
 

@@ -47,11 +47,10 @@ RegistrarShared::RegistrarShared(Client& client, RegistrarOptions options)
                                           : std::string(codec_->default_prefix())),
       options_status_(CheckOptions(options_)),
       ttl_seconds_(WholeSeconds(options_.ttl)),
-      listeners_(ListenerRunner::Create(
-          client_->options().slow_listener_handoff,
-          [this](absl::Time when, std::function<void()> check) {
-            scheduler_.PostAt(when, std::move(check));
-          })) {}
+      listeners_(ListenerRunner::Create(client_->options().slow_listener_handoff,
+                                        [this](absl::Time when, std::function<void()> check) {
+                                          scheduler_.PostAt(when, std::move(check));
+                                        })) {}
 
 RegistrarShared::~RegistrarShared() { Shutdown(); }
 

@@ -38,19 +38,20 @@ int64_t HolderOf(const TxnResult& result) {
 }
 
 absl::Status HeldByAnother(const std::string& key, int64_t holder) {
-  return absl::AlreadyExistsError(absl::StrCat(
-      Printable(key), " is held by lease ", LeaseHex(holder),
-      ": another live instance is registered with this id at another address "
-      "(RegisterOptions::replace takes it over)"));
+  return absl::AlreadyExistsError(absl::StrCat(Printable(key), " is held by lease ",
+                                               LeaseHex(holder),
+                                               ": another live instance is registered with this id "
+                                               "(RegisterOptions::replace takes it over)"));
 }
 
 // Takes a callback's reference to its registration out of the callback, so
-// that the reference dies when the callback returns: the client frees a
-// call's state (the callback included) on gRPC's thread only after it let
-// ~Client go on, and the last reference to a registration can hold the last
-// one to the client's core and its channels. A grpc::Channel destroyed there
-// can delete gRPC 1.51's process-wide callback queue under the very thread
-// that is about to poll it again (see README.md, "Registry").
+// that it dies before the callback returns. The client frees a call's state
+// (the callback with its captures) on gRPC's callback thread only after
+// letting ~Client go on, and a registration's last reference can hold the
+// last one to the client's core and so to its channels: a grpc::Channel
+// destroyed on one of gRPC 1.51's callback threads can delete the
+// process-wide callback queue under that very thread, which then polls freed
+// memory (SIGSEGV in grpc_completion_queue_next).
 std::shared_ptr<RegistrationCore> ReleaseInBody(std::shared_ptr<RegistrationCore>& captured) {
   return std::move(captured);
 }
@@ -343,8 +344,8 @@ void RegistrationCore::SessionWatchEnded(uint64_t generation, const WatchEnd& en
     delay = shared_->RetryDelay(rewatches_++);
     session = session_;
   }
-  const int64_t from = session != nullptr ? session->ResumeFrom(end.next_revision)
-                                          : end.next_revision;
+  const int64_t from =
+      session != nullptr ? session->ResumeFrom(end.next_revision) : end.next_revision;
   shared_->scheduler().PostAt(absl::Now() + delay, [self = shared_from_this(), generation, from] {
     self->Rewatch(generation, from);
   });
@@ -463,18 +464,17 @@ void RegistrationCore::OnGranted(absl::StatusOr<LeaseGrantResult> grant) {
 
 void RegistrationCore::TryTxn(Attempt attempt, int64_t expected_holder, int tries) {
   TxnRequest txn = GuardedPut(expected_holder, attempt.value, attempt.lease_id);
-  shared_->client().TxnAsync(std::move(txn),
-                             [self = shared_from_this(), attempt = std::move(attempt),
-                              tries](absl::StatusOr<TxnResult> result) mutable {
-                               ReleaseInBody(self)->OnAttemptTxn(std::move(attempt), tries,
-                                                                 std::move(result));
-                             });
+  shared_->client().TxnAsync(
+      std::move(txn), [self = shared_from_this(), attempt = std::move(attempt),
+                       tries](absl::StatusOr<TxnResult> result) mutable {
+        ReleaseInBody(self)->OnAttemptTxn(std::move(attempt), tries, std::move(result));
+      });
 }
 
 void RegistrationCore::OnAttemptTxn(Attempt attempt, int tries, absl::StatusOr<TxnResult> result) {
   if (!result.ok()) {
-    return AbandonAttempt(attempt.lease_id, WithContext(result.status(),
-                                                        absl::StrCat("writing ", Printable(key_))));
+    return AbandonAttempt(attempt.lease_id,
+                          WithContext(result.status(), absl::StrCat("writing ", Printable(key_))));
   }
   if (result->succeeded) {
     return Activate(attempt.lease_id, attempt.ttl_seconds, attempt.granted_at,
@@ -510,18 +510,17 @@ void RegistrationCore::AbandonAttempt(int64_t lease_id, absl::Status failure) {
     RevokeInBackground(lease_id);
     return FailAttempt(std::move(failure));
   }
-  shared_->client().RevokeAsync(
-      lease_id,
-      [self = shared_from_this(), lease_id](absl::StatusOr<ResponseHeader> revoked) mutable {
-        const std::shared_ptr<RegistrationCore> me = ReleaseInBody(self);
-        absl::MutexLock lock(&me->mu_);
-        if (!RevokeConfirmed(revoked.status())) {
-          me->attempt_cleanup_ = WithContext(
-              revoked.status(), absl::StrCat("revoking lease ", LeaseHex(lease_id),
-                                             " of a registration attempt in flight"));
-        }
-        me->attempt_in_flight_ = false;
-      });
+  shared_->client().RevokeAsync(lease_id, [self = shared_from_this(), lease_id](
+                                              absl::StatusOr<ResponseHeader> revoked) mutable {
+    const std::shared_ptr<RegistrationCore> me = ReleaseInBody(self);
+    absl::MutexLock lock(&me->mu_);
+    if (!RevokeConfirmed(revoked.status())) {
+      me->attempt_cleanup_ =
+          WithContext(revoked.status(), absl::StrCat("revoking lease ", LeaseHex(lease_id),
+                                                     " of a registration attempt in flight"));
+    }
+    me->attempt_in_flight_ = false;
+  });
 }
 
 void RegistrationCore::FailAttempt(absl::Status status) {
@@ -552,8 +551,7 @@ absl::Status RegistrationCore::Deregister() {
   return FinishDeregister(teardown);
 }
 
-std::shared_ptr<RegistrationCore::Teardown> RegistrationCore::BeginDeregister(
-    absl::Time deadline) {
+std::shared_ptr<RegistrationCore::Teardown> RegistrationCore::BeginDeregister(absl::Time deadline) {
   auto teardown = std::make_shared<Teardown>();
   teardown->deadline = deadline;
   std::shared_ptr<Session> session;
@@ -615,13 +613,12 @@ absl::Status RegistrationCore::FinishDeregister(const std::shared_ptr<Teardown>&
   absl::Status error;
   {
     absl::MutexLock lock(&teardown->mu);
-    // Done once every call is answered, or as soon as the key is known gone
-    // (say, the Txn deleted it while the revoke is still on its way).
+    // Every call answered (the lease revoked too, when it can be), or the
+    // deadline: then what was answered says whether the key is gone (say,
+    // the Txn deleted it while the revoke is still on its way).
     teardown->mu.AwaitWithDeadline(
         absl::Condition(
-            +[](Teardown* t) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-              return t->remaining == 0 || t->Gone();
-            },
+            +[](Teardown* t) ABSL_NO_THREAD_SAFETY_ANALYSIS { return t->remaining == 0; },
             teardown.get()),
         teardown->deadline);
     gone = teardown->Gone();
@@ -651,20 +648,19 @@ absl::Status RegistrationCore::FinishDeregister(const std::shared_ptr<Teardown>&
     if (shared_->client_closed()) {
       error = absl::CancelledError("the client was closed");
     } else if (error.ok() || !answered) {
-      error = absl::DeadlineExceededError(
-          absl::StrCat("etcd did not answer within ",
-                       absl::FormatDuration(shared_->request_timeout()),
-                       error.ok() ? "" : absl::StrCat(" (", error.message(), ")")));
+      error = absl::DeadlineExceededError(absl::StrCat(
+          "etcd did not answer within ", absl::FormatDuration(shared_->request_timeout()),
+          error.ok() ? "" : absl::StrCat(" (", error.message(), ")")));
     }
-    const int64_t lease = teardown->lease_id != 0 ? teardown->lease_id
+    const int64_t lease = teardown->lease_id != 0        ? teardown->lease_id
                           : teardown->old_leases.empty() ? 0
                                                          : teardown->old_leases.back();
-    result = absl::Status(
-        error.code(),
-        absl::StrCat("deregistering ", Printable(key_), ": could not make sure the key is gone: ",
-                     error.message(),
-                     lease != 0 ? absl::StrCat("; lease ", LeaseHex(lease), " expires after its TTL")
-                                : std::string()));
+    result = absl::Status(error.code(),
+                          absl::StrCat("deregistering ", Printable(key_),
+                                       ": could not make sure the key is gone: ", error.message(),
+                                       lease != 0 ? absl::StrCat("; lease ", LeaseHex(lease),
+                                                                 " expires after its TTL")
+                                                  : std::string()));
   }
 
   if (listener_ != nullptr) {
@@ -733,8 +729,8 @@ void RegistrationCore::DeliverEvents() {
       delivering_ = true;
       delivering_thread_ = std::this_thread::get_id();
     }
-    absl::Status threw = etcdgrpc::internal::CallListener(
-        "registration listener", [&] { listener_->OnStateChange(event); });
+    absl::Status threw = etcdgrpc::internal::CallListener("registration listener",
+                                                          [&] { listener_->OnStateChange(event); });
     if (event.state == RegistrationState::kDeregistered) {
       absl::MutexLock lock(&mu_);
       listener_done_ = true;

@@ -23,11 +23,10 @@ class ResolverCore {
       : client_(client.Share()),
         codec_(options.codec != nullptr ? options.codec : registry::NativeCodec()),
         prefix_(options.prefix.value_or(std::string(codec_->default_prefix()))),
-        pool_(std::make_shared<ChannelPool>(options.channel_credentials != nullptr
-                                                ? options.channel_credentials
-                                                : grpc::InsecureChannelCredentials(),
-                                            options.channel_arguments.value_or(DefaultArguments()),
-                                            options.health_poll_interval)),
+        pool_(std::make_shared<ChannelPool>(
+            options.channel_credentials != nullptr ? options.channel_credentials
+                                                   : grpc::InsecureChannelCredentials(),
+            options.channel_arguments.value_or(DefaultArguments()), options.health_poll_interval)),
         runner_(registry::internal::ListenerRunner::Create(
             client_->options().slow_listener_handoff,
             [scheduler = &scheduler_](absl::Time when, std::function<void()> check) {
@@ -65,8 +64,8 @@ class ResolverCore {
     std::weak_ptr<ViewCore>& weak = views_[std::string(service)];
     std::shared_ptr<ViewCore> view = weak.lock();
     if (view == nullptr) {
-      view = std::make_shared<ViewCore>(client_, codec_, prefix_, std::string(service),
-                                        &scheduler_, runner_);
+      view = std::make_shared<ViewCore>(client_, codec_, prefix_, std::string(service), &scheduler_,
+                                        runner_);
       if (absl::Status started = view->Start(); !started.ok()) return started;
       weak = view;
     }

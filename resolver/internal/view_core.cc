@@ -314,9 +314,8 @@ void ViewCore::OnWatchProgress(uint64_t generation, int64_t revision) {
 }
 
 void ViewCore::OnWatchEnd(uint64_t generation, const WatchEnd& end) {
-  const bool client_closed =
-      client_->closed() ||
-      (absl::IsCancelled(end.status) && end.status.message() == "the client was closed");
+  const bool client_closed = client_->closed() || (absl::IsCancelled(end.status) &&
+                                                   end.status.message() == "the client was closed");
   if (client_closed) {
     {
       absl::MutexLock lock(&mu_);
@@ -341,11 +340,10 @@ void ViewCore::OnWatchEnd(uint64_t generation, const WatchEnd& end) {
       // Nothing was missed up to the snapshot's revision: watch on from
       // there, with backoff (a watch that keeps ending must not spin).
       delay = Backoff(watch_failures_++);
-      problem = absl::Status(
-          end.status.code(),
-          absl::StrCat("the watch of ", service_prefix_, " ended (", end.status.message(),
-                       "); watching again from revision ", revision_ + 1, " in ",
-                       absl::FormatDuration(delay)));
+      problem = absl::Status(end.status.code(),
+                             absl::StrCat("the watch of ", service_prefix_, " ended (",
+                                          end.status.message(), "); watching again from revision ",
+                                          revision_ + 1, " in ", absl::FormatDuration(delay)));
     }
     to_drain = QueueLocked(nullptr, {}, {problem});
   }

@@ -17,8 +17,8 @@
 #include "fake_etcd.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
-#include "internal/view_core.h"
 #include "gtest/gtest.h"
+#include "internal/view_core.h"
 #include "status_matchers.h"
 
 namespace etcdgrpc {
@@ -112,10 +112,10 @@ TEST_F(WatchEndFaultTest, ResolverWatchCancelledByEtcdStartsAgainFromTheNextRevi
   const etcdserverpb::WatchCreateRequest first = Request(0).create_request();
   EXPECT_EQ(first.start_revision(), 11);
   Created(first.watch_id(), 10);
-  ASSERT_TRUE(fake_->watch().Send(Response(absl::StrCat(
-      "header { revision: 12 } watch_id: ", first.watch_id(),
-      " events { kv { key: \"/services/svc/b\" value: ", "'", Value(b), "'",
-      " mod_revision: 12 create_revision: 12 version: 1 } }"))));
+  ASSERT_TRUE(fake_->watch().Send(
+      Response(absl::StrCat("header { revision: 12 } watch_id: ", first.watch_id(),
+                            " events { kv { key: \"/services/svc/b\" value: ", "'", Value(b), "'",
+                            " mod_revision: 12 create_revision: 12 version: 1 } }"))));
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (view->snapshot()->revision < 12 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));
@@ -140,9 +140,9 @@ TEST_F(WatchEndFaultTest, ResolverWatchCancelledByEtcdStartsAgainFromTheNextRevi
   // The new watch is the one followed.
   const int64_t id = again.create_request().watch_id();
   Created(id, 12);
-  ASSERT_TRUE(fake_->watch().Send(Response(absl::StrCat(
-      "header { revision: 14 } watch_id: ", id,
-      " events { type: DELETE kv { key: \"/services/svc/a\" mod_revision: 14 } }"))));
+  ASSERT_TRUE(fake_->watch().Send(Response(
+      absl::StrCat("header { revision: 14 } watch_id: ", id,
+                   " events { type: DELETE kv { key: \"/services/svc/a\" mod_revision: 14 } }"))));
   const absl::Time later = absl::Now() + absl::Seconds(10);
   while (view->snapshot()->revision < 14 && absl::Now() < later) {
     absl::SleepFor(absl::Milliseconds(5));

@@ -128,7 +128,8 @@ class RegistryFaultsTest : public ::testing::Test {
     return options;
   }
   static ServiceInstance Greeter(std::string id = "g1", std::string address = "127.0.0.1:50051") {
-    return ServiceInstance{.service = "greeter", .id = std::move(id), .address = std::move(address)};
+    return ServiceInstance{
+        .service = "greeter", .id = std::move(id), .address = std::move(address)};
   }
   // The lease holding `key` (0: absent), read with the test's own client.
   int64_t HolderOf(const std::string& key) {
@@ -256,9 +257,8 @@ TEST_F(RegistryFaultsTest, AListenerThatThrowsEndsOnlyItsOwnRegistration) {
   ASSERT_TRUE(other.WaitFor(RegistrationState::kRegistered, absl::Seconds(2)));
   ASSERT_THAT(client_->Delete(b.key()), IsOk());
   ASSERT_TRUE(other.WaitFor(RegistrationState::kReregistered, absl::Seconds(5)));
-  EXPECT_THAT(other.states(),
-              ElementsAre(RegistrationState::kRegistered, RegistrationState::kLost,
-                          RegistrationState::kReregistered));
+  EXPECT_THAT(other.states(), ElementsAre(RegistrationState::kRegistered, RegistrationState::kLost,
+                                          RegistrationState::kReregistered));
   EXPECT_EQ(HolderOf(b.key()), b.lease_id());
 }
 
@@ -367,9 +367,8 @@ TEST_F(RegistryFaultsTest, DeregisterLeavesAKeyTakenOverByAnotherInstanceAlone) 
   Registrar registrar(*client_, Options());
   RecordingListener first_listener;
   ASSERT_OK_AND_ASSIGN(Registration first, registrar.Register(Greeter(), &first_listener));
-  ASSERT_OK_AND_ASSIGN(Registration second,
-                       registrar.Register(Greeter("g1", "127.0.0.1:50052"), nullptr,
-                                          {.replace = true}));
+  ASSERT_OK_AND_ASSIGN(Registration second, registrar.Register(Greeter("g1", "127.0.0.1:50052"),
+                                                               nullptr, {.replace = true}));
   ASSERT_TRUE(first_listener.WaitFor(RegistrationState::kLost, absl::Seconds(5)));
   // Nothing of ours is left: OK, and the other instance's key stays.
   EXPECT_THAT(first.Deregister(), IsOk());
@@ -386,8 +385,9 @@ TEST(RegistryOutageTest, DeregisterWithEtcdStoppedReportsThatTheKeyMayRemain) {
   ASSERT_NE(client, nullptr);
   Registrar registrar(*client, {.ttl = absl::Seconds(30)});
   RecordingListener listener;
-  ASSERT_OK_AND_ASSIGN(Registration registration,
-                       registrar.Register({.service = "s", .id = "i", .address = "h:1"}, &listener));
+  ASSERT_OK_AND_ASSIGN(
+      Registration registration,
+      registrar.Register({.service = "s", .id = "i", .address = "h:1"}, &listener));
   const int64_t lease = registration.lease_id();
   ASSERT_THAT((*etcd)->Stop(0), IsOk());
   const absl::Time start = absl::Now();
@@ -411,7 +411,8 @@ TEST(RegistryOutageTest, DestroyingTheRegistrarWithEtcdStoppedTakesAboutOneReque
   const absl::Duration timeout = absl::Seconds(2);
   std::unique_ptr<Client> client = ConnectTo((*etcd)->ClientEndpoints(), timeout);
   ASSERT_NE(client, nullptr);
-  auto registrar = std::make_unique<Registrar>(*client, RegistrarOptions{.ttl = absl::Seconds(300)});
+  auto registrar =
+      std::make_unique<Registrar>(*client, RegistrarOptions{.ttl = absl::Seconds(300)});
   constexpr int kCount = 50;
   std::vector<RecordingListener> listeners(kCount);
   std::vector<Registration> registrations;
@@ -442,9 +443,11 @@ TEST(RegistryOutageTest, DestroyingTheRegistrarWithEtcdStoppedTakesAboutOneReque
 
 TEST_F(RegistryFaultsTest, AnInstanceRestartedAfterKill9TakesItsKeyOverAtOnce) {
   const std::string key = prefix_ + "/greeter/restarted";
-  const std::vector<std::string> argv = {
-      ETCDGRPC_CLI,  "--endpoints=" + etcd_->EndpointsFlag(), "register", "greeter", "restarted",
-      "127.0.0.1:50061", "--ttl", "60", "--prefix", prefix_};
+  const std::vector<std::string> argv = {ETCDGRPC_CLI, "--endpoints=" + etcd_->EndpointsFlag(),
+                                         "register",   "greeter",
+                                         "restarted",  "127.0.0.1:50061",
+                                         "--ttl",      "60",
+                                         "--prefix",   prefix_};
   int64_t first_lease = 0;
   {
     ChildProcess first(argv);

@@ -77,13 +77,12 @@ class RecordingListener : public ServiceListener {
     return overlapped_;
   }
   bool WaitForUpdates(size_t n, absl::Duration timeout = absl::Seconds(10)) {
-    return Wait([n](RecordingListener* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return self->updates_.size() >= n;
-    }, timeout);
+    return Wait([n](RecordingListener* self)
+                    ABSL_NO_THREAD_SAFETY_ANALYSIS { return self->updates_.size() >= n; },
+                timeout);
   }
   bool WaitForEnd(absl::Duration timeout = absl::Seconds(10)) {
-    return Wait([](RecordingListener* self)
-                    ABSL_NO_THREAD_SAFETY_ANALYSIS { return self->ended_; },
+    return Wait([](RecordingListener* self) ABSL_NO_THREAD_SAFETY_ANALYSIS { return self->ended_; },
                 timeout);
   }
 
@@ -188,11 +187,15 @@ TEST_P(DestructionOrderTest, EverythingStillHeldKeepsWorking) {
   bool ended_by_us = false;
 
   auto use_what_is_left = [&] {
-    if (view != nullptr) EXPECT_EQ(view->snapshot()->endpoints.size(), 1u);
+    if (view != nullptr) {
+      EXPECT_EQ(view->snapshot()->endpoints.size(), 1u);
+    }
     if (balancer != nullptr) {
       absl::StatusOr<PickResult> another = balancer->Pick();
       EXPECT_THAT(another, IsOk());
-      if (another.ok()) EXPECT_NE(another->channel(), nullptr);
+      if (another.ok()) {
+        EXPECT_NE(another->channel(), nullptr);
+      }
     }
     if (pick != nullptr) {
       EXPECT_NE(pick->channel(), nullptr);
@@ -235,7 +238,9 @@ TEST_P(DestructionOrderTest, EverythingStillHeldKeepsWorking) {
     use_what_is_left();
   }
   EXPECT_FALSE(listener.called_after_end());
-  if (ended_by_us) EXPECT_FALSE(listener.end().has_value());
+  if (ended_by_us) {
+    EXPECT_FALSE(listener.end().has_value());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(SomeOrders, DestructionOrderTest,
@@ -341,8 +346,8 @@ TEST_F(ResolverFaultsTest, AListenerMayCancelItsOwnSubscriptionOrDestroyTheResol
   // The Resolver's end reached the subscriber that destroyed it, after that
   // call returned.
   ASSERT_TRUE(destroying.WaitForEnd());
-  EXPECT_THAT(*destroying.end(), StatusIs(absl::StatusCode::kCancelled,
-                                          HasSubstr("the resolver was destroyed")));
+  EXPECT_THAT(*destroying.end(),
+              StatusIs(absl::StatusCode::kCancelled, HasSubstr("the resolver was destroyed")));
   EXPECT_THAT(cancelling.updates(), ElementsAre("", "+a"));
   EXPECT_FALSE(cancelling.end().has_value());
   // The view keeps its last snapshot.

@@ -73,8 +73,8 @@ TEST(ResolverLifetimeTest, PollsEndWhenThePoolIsGone) {
 TEST(ResolverLifetimeTest, PickOutlivesItsBalancerAndPool) {
   std::optional<PickResult> pick;
   {
-    auto pool = std::make_shared<internal::ChannelPool>(
-        grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), absl::Hours(1));
+    auto pool = std::make_shared<internal::ChannelPool>(grpc::InsecureChannelCredentials(),
+                                                        grpc::ChannelArguments(), absl::Hours(1));
     auto balancer = std::make_shared<internal::BalancerCore>("svc", BalancerOptions{}, pool);
     EndpointSet set;
     set.service = "svc";
