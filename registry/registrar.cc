@@ -1,7 +1,9 @@
 #include "etcdgrpc/registry/registrar.h"
 
 #include <utility>
+#include <vector>
 
+#include "absl/time/clock.h"
 #include "registry/internal/registrar_shared.h"
 #include "registry/internal/registration_core.h"
 
@@ -11,10 +13,21 @@ Registrar::Registrar(Client& client, RegistrarOptions options)
     : shared_(std::make_shared<internal::RegistrarShared>(client, std::move(options))) {}
 
 Registrar::~Registrar() {
-  for (const auto& core : shared_->TakeLive()) (void)core->Deregister();
+  // All at once, under one deadline: with etcd unreachable this returns
+  // after about one request time-out whatever the number of registrations
+  // (their leases then expire after their TTL).
+  const absl::Time deadline = absl::Now() + shared_->request_timeout();
+  std::vector<std::pair<std::shared_ptr<internal::RegistrationCore>,
+                        std::shared_ptr<internal::RegistrationCore::Teardown>>>
+      teardowns;
+  for (auto& core : shared_->TakeLive()) {
+    auto teardown = core->BeginDeregister(deadline);
+    if (teardown != nullptr) teardowns.emplace_back(std::move(core), std::move(teardown));
+  }
+  for (const auto& [core, teardown] : teardowns) (void)core->FinishDeregister(teardown);
   // Retries still scheduled are dropped; registrations that outlive this
   // object are deregistered already and do nothing more.
-  shared_->scheduler().Shutdown();
+  shared_->Shutdown();
 }
 
 absl::StatusOr<Registration> Registrar::Register(ServiceInstance instance,

@@ -40,13 +40,30 @@ int64_t WholeSeconds(absl::Duration ttl) {
 }  // namespace
 
 RegistrarShared::RegistrarShared(Client& client, RegistrarOptions options)
-    : client_(client),
+    : client_(client.Share()),
       options_(std::move(options)),
       codec_(options_.codec != nullptr ? options_.codec : NativeCodec()),
       prefix_(options_.prefix.has_value() ? *options_.prefix
                                           : std::string(codec_->default_prefix())),
       options_status_(CheckOptions(options_)),
-      ttl_seconds_(WholeSeconds(options_.ttl)) {}
+      ttl_seconds_(WholeSeconds(options_.ttl)),
+      listeners_(ListenerRunner::Create(client_->options().slow_listener_handoff,
+                                        [this](absl::Time when, std::function<void()> check) {
+                                          scheduler_.PostAt(when, std::move(check));
+                                        })) {}
+
+RegistrarShared::~RegistrarShared() { Shutdown(); }
+
+void RegistrarShared::Shutdown() {
+  listeners_->Shutdown();
+  scheduler_.Shutdown();
+}
+
+bool RegistrarShared::SameAddress(const ServiceInstance& instance, const std::string& key,
+                                  const std::string& value) const {
+  absl::StatusOr<ServiceInstance> held = codec_->Decode(instance.service, key, value);
+  return held.ok() && held->address == instance.address;
+}
 
 std::string RegistrarShared::KeyOf(const ServiceInstance& instance) const {
   return codec_->Key(prefix_, instance);

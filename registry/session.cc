@@ -1,5 +1,6 @@
 #include "registry/internal/session.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,8 +16,10 @@ Session::Session(std::weak_ptr<RegistrationCore> owner, uint64_t generation, int
       lease_id_(lease_id),
       key_(std::move(key)) {}
 
-absl::Status Session::Start(Client& client, absl::Duration ttl, int64_t watch_from) {
-  absl::StatusOr<KeptLease> kept = client.Keep(lease_id_, this, KeepOptions{.ttl = ttl});
+absl::Status Session::Start(Client& client, absl::Duration ttl, absl::Time granted_at,
+                            int64_t watch_from) {
+  absl::StatusOr<KeptLease> kept =
+      client.Keep(lease_id_, this, KeepOptions{.ttl = ttl, .granted_at = granted_at});
   if (!kept.ok()) return kept.status();
   absl::StatusOr<WatchHandle> watch =
       client.Watch(WatchRequest{.range = KeyRange::Key(key_), .start_revision = watch_from}, this);
@@ -32,6 +35,7 @@ absl::Status Session::Start(Client& client, absl::Duration ttl, int64_t watch_fr
   }
   kept_ = *std::move(kept);
   watch_ = *std::move(watch);
+  watch_from_ = watch_from;
   return absl::OkStatus();
 }
 
@@ -45,8 +49,14 @@ absl::Status Session::Rewatch(Client& client, int64_t from) {
     if (stopped_) return absl::OkStatus();  // `watch` cancels on return
     old = std::move(watch_);
     watch_ = *std::move(watch);
+    watch_from_ = from;
   }
   return absl::OkStatus();  // `old` (already ended) is released here
+}
+
+int64_t Session::ResumeFrom(int64_t next_revision) const {
+  absl::MutexLock lock(&mu_);
+  return std::max(next_revision, watch_from_);
 }
 
 void Session::Stop() {
@@ -93,9 +103,16 @@ void Session::OnEvents(const WatchEvents& batch) {
 }
 
 void Session::OnEnd(const WatchEnd& end) {
-  // CANCELLED: we cancelled it (Stop, Rewatch) or the client is closing.
-  if (end.status.code() == absl::StatusCode::kCancelled) return;
-  if (auto owner = owner_.lock()) owner->SessionWatchEnded(generation_, end.status);
+  {
+    // Stopped: we cancelled it ourselves.
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+  }
+  // The client is closing: the keep-alive reports it (kClientClosed).
+  if (absl::IsCancelled(end.status) && end.status.message() == "the client was closed") return;
+  // Anything else (compaction, etcd cancelling the watch, permissions, ...)
+  // leaves the key unwatched: the owner checks it or watches it again.
+  if (auto owner = owner_.lock()) owner->SessionWatchEnded(generation_, end);
 }
 
 }  // namespace etcdgrpc::registry::internal

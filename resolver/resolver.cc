@@ -1,6 +1,7 @@
 #include "etcdgrpc/resolver/resolver.h"
 
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -8,29 +9,48 @@
 #include "internal/channel_pool.h"
 #include "internal/scheduler.h"
 #include "internal/view_core.h"
+#include "registry/internal/listener_runner.h"
 
 namespace etcdgrpc::resolver {
 namespace internal {
 
-// What a Resolver owns. The scheduler is declared first so that it is
-// destroyed last, after everything that schedules on it.
+// What a Resolver owns. Views, balancers and picks may outlive it: they
+// hold what they use (the client handle, the channel pool, the runner) and
+// use the scheduler only until the resolver stops them.
 class ResolverCore {
  public:
   ResolverCore(Client& client, ResolverOptions options)
-      : client_(client),
+      : client_(client.Share()),
         codec_(options.codec != nullptr ? options.codec : registry::NativeCodec()),
         prefix_(options.prefix.value_or(std::string(codec_->default_prefix()))),
-        pool_(std::make_shared<ChannelPool>(options.channel_credentials != nullptr
-                                                ? options.channel_credentials
-                                                : grpc::InsecureChannelCredentials(),
-                                            options.channel_arguments.value_or(DefaultArguments()),
-                                            options.health_poll_interval, &scheduler_)) {}
+        pool_(std::make_shared<ChannelPool>(
+            options.channel_credentials != nullptr ? options.channel_credentials
+                                                   : grpc::InsecureChannelCredentials(),
+            options.channel_arguments.value_or(DefaultArguments()), options.health_poll_interval)),
+        runner_(registry::internal::ListenerRunner::Create(
+            client_->options().slow_listener_handoff,
+            [scheduler = &scheduler_](absl::Time when, std::function<void()> check) {
+              scheduler->RunAt(when, std::move(check));
+            })) {
+    ChannelPool::StartPolling(pool_, &scheduler_);
+  }
 
   ~ResolverCore() {
-    absl::MutexLock lock(&mu_);
-    for (auto& [service, weak] : views_) {
-      if (auto view = weak.lock()) view->Stop();
+    std::vector<std::shared_ptr<ViewCore>> views;
+    {
+      absl::MutexLock lock(&mu_);
+      for (auto& [service, weak] : views_) {
+        if (auto view = weak.lock()) views.push_back(std::move(view));
+      }
+      views_.clear();
     }
+    // Outside the lock: stopping a view waits for its listener calls in
+    // progress, which may call into this resolver.
+    for (const auto& view : views) view->Stop(absl::CancelledError("the resolver was destroyed"));
+    // The runner before the scheduler: the scheduler hands the runner's
+    // queue on while a listener blocks. Then nothing runs on either.
+    runner_->Shutdown();
+    scheduler_.Shutdown();
   }
 
   absl::StatusOr<std::shared_ptr<ServiceView>> Watch(std::string_view service) {
@@ -44,8 +64,8 @@ class ResolverCore {
     std::weak_ptr<ViewCore>& weak = views_[std::string(service)];
     std::shared_ptr<ViewCore> view = weak.lock();
     if (view == nullptr) {
-      view =
-          std::make_shared<ViewCore>(client_, codec_, prefix_, std::string(service), &scheduler_);
+      view = std::make_shared<ViewCore>(client_, codec_, prefix_, std::string(service), &scheduler_,
+                                        runner_);
       if (absl::Status started = view->Start(); !started.ok()) return started;
       weak = view;
     }
@@ -75,10 +95,11 @@ class ResolverCore {
   }
 
   Scheduler scheduler_;
-  Client& client_;
+  const std::shared_ptr<Client> client_;
   const std::shared_ptr<const registry::Codec> codec_;
   const std::string prefix_;
   const std::shared_ptr<ChannelPool> pool_;
+  const std::shared_ptr<registry::internal::ListenerRunner> runner_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::weak_ptr<ViewCore>> views_ ABSL_GUARDED_BY(mu_);
 };

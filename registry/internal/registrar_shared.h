@@ -1,7 +1,8 @@
 // What a Registrar's registrations share and may outlive the Registrar
-// object with: the client, the resolved options (prefix, codec, TTL), the
-// background scheduler, the retry delays, and the list of live registrations
-// the Registrar deregisters when it goes away.
+// object with: the client (a Client::Share() handle, so that any destruction
+// order is safe), the resolved options (prefix, codec, TTL), the background
+// scheduler, the listener runner, the retry delays, and the list of live
+// registrations the Registrar deregisters when it goes away.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/registry/registrar.h"
+#include "registry/internal/listener_runner.h"
 #include "registry/internal/scheduler.h"
 
 namespace etcdgrpc::registry::internal {
@@ -27,18 +29,28 @@ class RegistrationCore;
 class RegistrarShared {
  public:
   RegistrarShared(Client& client, RegistrarOptions options);
+  ~RegistrarShared();
 
-  Client& client() { return client_; }
+  // Works while the Client lives; afterwards every call fails with
+  // CANCELLED "the client was closed".
+  Client& client() { return *client_; }
+  // The Client was destroyed: nothing can be written or kept any more.
+  bool client_closed() const { return client_->closed(); }
   const Codec& codec() const { return *codec_; }
   const std::string& prefix() const { return prefix_; }
   const RegistrarOptions& options() const { return options_; }
   Scheduler& scheduler() { return scheduler_; }
+  // Where listener calls run (see listener_runner.h).
+  ListenerRunner& listeners() { return *listeners_; }
+  // Stops the scheduler (retries still planned are dropped) and the
+  // listener runner. Idempotent.
+  void Shutdown();
   // InvalidArgument when the options cannot work (TTL below 1 s, bad backoff).
   const absl::Status& options_status() const { return options_status_; }
   // The TTL asked for in whole seconds.
   int64_t ttl_seconds() const { return ttl_seconds_; }
   // Bounds Deregister and the wait for an attempt in flight.
-  absl::Duration request_timeout() const { return client_.options().request_timeout; }
+  absl::Duration request_timeout() const { return client_->options().request_timeout; }
 
   std::string KeyOf(const ServiceInstance& instance) const;
   // Checks the instance (generic and codec rules) and encodes it; refuses a
@@ -46,6 +58,11 @@ class RegistrarShared {
   absl::StatusOr<std::string> Encode(const ServiceInstance& instance, const std::string& key) const;
   // The jittered delay before retry number `attempt` (0-based).
   absl::Duration RetryDelay(int attempt);
+  // True when `value`, found at `key`, decodes (with this codec) to an
+  // instance at `instance`'s address, byte for byte: the same instance,
+  // restarted.
+  bool SameAddress(const ServiceInstance& instance, const std::string& key,
+                   const std::string& value) const;
 
   void Track(const std::shared_ptr<RegistrationCore>& core);
   void Forget(const RegistrationCore* core);
@@ -53,13 +70,14 @@ class RegistrarShared {
   std::vector<std::shared_ptr<RegistrationCore>> TakeLive();
 
  private:
-  Client& client_;
+  const std::shared_ptr<Client> client_;
   const RegistrarOptions options_;
   const std::shared_ptr<const Codec> codec_;
   const std::string prefix_;
   const absl::Status options_status_;
   const int64_t ttl_seconds_;
   Scheduler scheduler_;
+  const std::shared_ptr<ListenerRunner> listeners_;
 
   absl::Mutex mu_;
   absl::BitGen random_ ABSL_GUARDED_BY(mu_);

@@ -1,7 +1,9 @@
 // The state machine behind one Registration: registering (Grant + guarded
-// Txn), staying registered through a Session, noticing a loss, registering
-// again with backoff, updating, deregistering, and delivering listener calls
-// in order on the Registrar's scheduler thread. See README.md, "Registry".
+// Txn, taking over a key left by the same instance before a restart),
+// staying registered through a Session, noticing a loss, registering again
+// with backoff, updating, deregistering (verified, bounded by one request
+// time-out), and delivering listener calls in order on the Registrar's
+// listener runner. See README.md, "Registry".
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -36,6 +39,14 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   [[nodiscard]] absl::Status Update(std::map<std::string, std::string> metadata);
   absl::Status Deregister();
 
+  // Deregister() in two steps, so that a Registrar can deregister all its
+  // registrations at once: Begin stops keeping and watching and sends the
+  // delete and the revokes (null when already deregistered); Finish waits
+  // for them until `deadline`, tells the listener and returns the result.
+  struct Teardown;
+  [[nodiscard]] std::shared_ptr<Teardown> BeginDeregister(absl::Time deadline);
+  absl::Status FinishDeregister(const std::shared_ptr<Teardown>& teardown);
+
   RegistrationState state() const;
   int64_t lease_id() const;
   absl::Duration ttl() const;
@@ -43,9 +54,10 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   const std::string& key() const { return key_; }
 
   // From a Session (library threads): the registration of `generation` is
-  // gone, or its watch ended with `status` and must be checked.
+  // gone, or its watch ended (not by the client closing) and must be
+  // checked or re-established.
   void SessionLost(uint64_t generation, absl::Status reason);
-  void SessionWatchEnded(uint64_t generation, absl::Status status);
+  void SessionWatchEnded(uint64_t generation, const WatchEnd& end);
 
  private:
   enum class Phase {
@@ -58,31 +70,45 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   struct Attempt {
     int64_t lease_id = 0;
     int64_t ttl_seconds = 0;
+    absl::Time granted_at = absl::InfinitePast();
     ServiceInstance instance;
     std::string value;
   };
 
   // Scheduler thread.
   void HandleLoss(uint64_t generation, absl::Status reason);
-  void CheckAfterWatchEnd(uint64_t generation, absl::Status status);
+  void CheckAfterCompaction(uint64_t generation, absl::Status status);
+  void Rewatch(uint64_t generation, int64_t from);
   void StartAttempt();
+  // Listener runner.
   void DeliverEvents();
+  // A listener call threw: deregister, and tell the listener (its last call).
+  void EndAfterListenerError(absl::Status status);
   // Completions of asynchronous calls (gRPC threads).
   void OnGranted(absl::StatusOr<LeaseGrantResult> grant);
   void TryTxn(Attempt attempt, int64_t expected_holder, int tries);
   void OnAttemptTxn(Attempt attempt, int tries, absl::StatusOr<TxnResult> result);
   void FailAttempt(absl::Status status);
+  // The attempt holding `lease_id` will not be used: revoke it; when
+  // deregistered meanwhile, the attempt ends once etcd answered the revoke
+  // (so that Deregister knows the key is gone), otherwise it fails with
+  // `failure` and is retried.
+  void AbandonAttempt(int64_t lease_id, absl::Status failure);
 
   // The key is ours with `lease_id` since `put_revision`: report `state`,
-  // start a session. Returns false (and revokes the lease) when closed.
-  void Activate(int64_t lease_id, int64_t ttl_seconds, int64_t put_revision,
+  // start a session. When deregistered meanwhile, revokes the lease instead.
+  void Activate(int64_t lease_id, int64_t ttl_seconds, absl::Time granted_at, int64_t put_revision,
                 const ServiceInstance& instance, RegistrationState state);
   // Pushes the current metadata when an Update() raced with a
   // re-registration that wrote older metadata.
   void PushMetadata(uint64_t generation);
-  // Queues a listener call (and the state change) for the scheduler thread.
-  void Notify(RegistrationState state, absl::Status reason, int64_t lease_id, absl::Duration ttl)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records the state change and queues its listener call; returns true when
+  // the caller must PostDelivery() after releasing the lock.
+  [[nodiscard]] bool Notify(RegistrationState state, absl::Status reason, int64_t lease_id,
+                            absl::Duration ttl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PostDelivery() ABSL_LOCKS_EXCLUDED(mu_);
+  // CANCELLED: the client was closed, so nothing is kept or retried.
+  absl::Status ClientClosedStatus() const;
   void RememberOldLease(int64_t lease_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool IsOldLease(int64_t lease_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Revokes without waiting for the answer (tidying: an unkept lease expires
@@ -113,12 +139,21 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   // (etcd restarted and revived it) is ours to take over.
   std::vector<int64_t> old_leases_ ABSL_GUARDED_BY(mu_);
   bool attempt_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // Revoking the lease of an attempt that completed after Deregister began:
+  // not OK when etcd did not confirm it.
+  absl::Status attempt_cleanup_ ABSL_GUARDED_BY(mu_);
   int attempts_ ABSL_GUARDED_BY(mu_) = 0;  // failed attempts since the loss
+  // Watch re-establishments in a row for the current generation, and when
+  // the last watch ended (the count starts again after a quiet while).
+  int rewatches_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_watch_end_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Status last_reason_ ABSL_GUARDED_BY(mu_);
   // Listener calls not yet made, and whether the scheduler is making one.
   std::deque<RegistrationEvent> pending_ ABSL_GUARDED_BY(mu_);
   bool delivery_posted_ ABSL_GUARDED_BY(mu_) = false;
   bool delivering_ ABSL_GUARDED_BY(mu_) = false;
+  // The thread making the listener call in progress.
+  std::thread::id delivering_thread_ ABSL_GUARDED_BY(mu_);
   bool listener_done_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -23,12 +23,16 @@ class Session final : public LeaseListener, public WatchListener {
   Session(std::weak_ptr<RegistrationCore> owner, uint64_t generation, int64_t lease_id,
           std::string key);
 
-  // Keeps the lease (its deadline starts now, from `ttl`) and watches the key
-  // from `watch_from` (the revision after our Put).
-  [[nodiscard]] absl::Status Start(Client& client, absl::Duration ttl, int64_t watch_from);
-  // Watches again from `from` after the watch ended (compaction, or etcd
-  // cancelled it) and the key was found still ours.
+  // Keeps the lease (its first deadline is `granted_at` + `ttl`) and watches
+  // the key from `watch_from` (the revision after our Put).
+  [[nodiscard]] absl::Status Start(Client& client, absl::Duration ttl, absl::Time granted_at,
+                                   int64_t watch_from);
+  // Watches again from `from` after the watch ended (etcd cancelled it, or
+  // it was compacted and the key was found still ours).
   [[nodiscard]] absl::Status Rewatch(Client& client, int64_t from);
+  // The revision to watch from again after the watch ended at
+  // `next_revision` (0: it never got going).
+  [[nodiscard]] int64_t ResumeFrom(int64_t next_revision) const;
   // Stops the keep-alive and the watch; waits for a listener call of either
   // in progress. Nothing reaches the owner afterwards.
   void Stop();
@@ -48,8 +52,10 @@ class Session final : public LeaseListener, public WatchListener {
   const int64_t lease_id_;
   const std::string key_;
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  // Where the current watch started.
+  int64_t watch_from_ ABSL_GUARDED_BY(mu_) = 0;
   KeptLease kept_ ABSL_GUARDED_BY(mu_);
   WatchHandle watch_ ABSL_GUARDED_BY(mu_);
 };

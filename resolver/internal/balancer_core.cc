@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "internal/epoch.h"
+#include "internal/view_core.h"
 
 namespace etcdgrpc::resolver::internal {
 namespace {
@@ -52,7 +53,9 @@ BalancerCore::~BalancerCore() {
 
 void BalancerCore::Attach(std::shared_ptr<ServiceView> view) {
   view_ = std::move(view);
-  subscription_ = view_->Subscribe(&adapter_);
+  // Updates run on the watch stream's thread: building a table never blocks.
+  subscription_ = ServiceView::Subscription(
+      view_->core().shared_from_this(), view_->core().Subscribe(&adapter_, /*inline_calls=*/true));
 }
 
 void BalancerCore::Update(const EndpointSet& set) {

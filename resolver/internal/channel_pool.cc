@@ -18,20 +18,35 @@ const std::shared_ptr<grpc::Channel>& ChannelEntry::channel() {
 }
 
 ChannelPool::ChannelPool(std::shared_ptr<grpc::ChannelCredentials> credentials,
-                         grpc::ChannelArguments arguments, absl::Duration poll_interval,
-                         Scheduler* scheduler)
+                         grpc::ChannelArguments arguments, absl::Duration poll_interval)
     : credentials_(std::move(credentials)),
       arguments_(std::move(arguments)),
-      poll_interval_(poll_interval),
-      scheduler_(scheduler) {
-  scheduler_->RunAfter(poll_interval_, [this] { Poll(); });
+      poll_interval_(poll_interval) {}
+
+void ChannelPool::StartPolling(const std::shared_ptr<ChannelPool>& pool, Scheduler* scheduler) {
+  // The task runs on the scheduler's thread, so the scheduler exists while it
+  // runs; the pool may be gone (the resolver and every balancer and pick
+  // dropped): polling then ends.
+  struct Poller {
+    std::weak_ptr<ChannelPool> pool;
+    Scheduler* scheduler;
+    absl::Duration interval;
+    void operator()() const {
+      std::shared_ptr<ChannelPool> alive = pool.lock();
+      if (alive == nullptr) return;
+      alive->Poll();
+      alive.reset();
+      scheduler->RunAfter(interval, *this);
+    }
+  };
+  scheduler->RunAfter(pool->poll_interval_, Poller{pool, scheduler, pool->poll_interval_});
 }
 
 std::shared_ptr<ChannelEntry> ChannelPool::Get(const std::string& address) {
   absl::MutexLock lock(&mu_);
   std::weak_ptr<ChannelEntry>& weak = entries_[address];
   if (std::shared_ptr<ChannelEntry> entry = weak.lock()) return entry;
-  auto entry = std::make_shared<ChannelEntry>(address, this);
+  auto entry = std::make_shared<ChannelEntry>(address, shared_from_this());
   weak = entry;
   return entry;
 }
@@ -74,8 +89,6 @@ void ChannelPool::Poll() {
       entry->failing.store(false, std::memory_order_relaxed);
     }
   }
-  live.clear();
-  scheduler_->RunAfter(poll_interval_, [this] { Poll(); });
 }
 
 }  // namespace etcdgrpc::resolver::internal

@@ -2,6 +2,8 @@
 // when no endpoint or call holds it any more. The resolver's scheduler polls
 // the channels' connectivity, so that picks can skip endpoints in
 // TRANSIENT_FAILURE without asking gRPC (which takes a lock) on every pick.
+// Entries keep their pool alive, so a pick may outlive its balancer and the
+// resolver; polls hold it only while they run.
 #pragma once
 
 #include <atomic>
@@ -23,9 +25,10 @@ namespace etcdgrpc::resolver::internal {
 class ChannelPool;
 
 struct ChannelEntry {
-  ChannelEntry(std::string address, ChannelPool* pool) : address(std::move(address)), pool(pool) {}
+  ChannelEntry(std::string address, std::shared_ptr<ChannelPool> pool)
+      : address(std::move(address)), pool(std::move(pool)) {}
   const std::string address;
-  ChannelPool* const pool;
+  const std::shared_ptr<ChannelPool> pool;
   // Calls picked on this address and not done yet.
   std::atomic<int> in_flight{0};
   // Set by a call that failed UNAVAILABLE or a poll that saw
@@ -42,12 +45,16 @@ struct ChannelEntry {
   std::atomic<bool> created_{false};
 };
 
-class ChannelPool {
+class ChannelPool : public std::enable_shared_from_this<ChannelPool> {
  public:
-  // Polls every `poll_interval` on `scheduler`, which must outlive the pool's
-  // polls (the Resolver owns both and stops the scheduler first).
+  // Made with std::make_shared (entries share it).
   ChannelPool(std::shared_ptr<grpc::ChannelCredentials> credentials,
-              grpc::ChannelArguments arguments, absl::Duration poll_interval, Scheduler* scheduler);
+              grpc::ChannelArguments arguments, absl::Duration poll_interval);
+
+  // Polls `pool` every poll_interval on `scheduler` for as long as both
+  // exist (a poll holds the pool only while it runs; the scheduler drops
+  // the next one when it is shut down).
+  static void StartPolling(const std::shared_ptr<ChannelPool>& pool, Scheduler* scheduler);
 
   // The entry for `address`, shared with every other holder of it.
   [[nodiscard]] std::shared_ptr<ChannelEntry> Get(const std::string& address);
@@ -56,7 +63,7 @@ class ChannelPool {
   [[nodiscard]] size_t size();
 
  private:
-  // One health poll; reschedules itself.
+  // One health poll.
   void Poll();
 
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
@@ -64,7 +71,6 @@ class ChannelPool {
   const absl::Duration poll_interval_;
   absl::Mutex mu_;
   std::map<std::string, std::weak_ptr<ChannelEntry>> entries_ ABSL_GUARDED_BY(mu_);
-  Scheduler* const scheduler_;
 };
 
 }  // namespace etcdgrpc::resolver::internal

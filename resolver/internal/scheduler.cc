@@ -8,14 +8,18 @@ namespace etcdgrpc::resolver::internal {
 
 Scheduler::Scheduler() : thread_([this] { Loop(); }) {}
 
-Scheduler::~Scheduler() {
+Scheduler::~Scheduler() { Shutdown(); }
+
+void Scheduler::Shutdown() {
+  std::multimap<absl::Time, std::function<void()>> left;
   {
     absl::MutexLock lock(&mu_);
     shutdown_ = true;
+    left.swap(tasks_);
   }
-  thread_.join();
-  absl::MutexLock lock(&mu_);
-  tasks_.clear();
+  if (thread_.joinable()) thread_.join();
+  // Destroyed here, outside the lock: their captures may post (dropped).
+  left.clear();
 }
 
 void Scheduler::RunAt(absl::Time when, std::function<void()> task) {

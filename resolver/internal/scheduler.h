@@ -17,8 +17,11 @@ namespace etcdgrpc::resolver::internal {
 class Scheduler {
  public:
   Scheduler();
-  // Runs no task after returning; waits for one in progress.
+  // Shutdown().
   ~Scheduler();
+  // Runs no task after returning (later ones are dropped); waits for one in
+  // progress. Must not be called from a task. Idempotent.
+  void Shutdown();
 
   // Runs `task` on the scheduler's thread at `when` (or soon after).
   void RunAt(absl::Time when, std::function<void()> task);

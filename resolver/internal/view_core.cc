@@ -7,6 +7,7 @@
 #include "etcdgrpc/errors.h"
 #include "etcdgrpc/registry/service_instance.h"
 #include "internal/epoch.h"
+#include "internal/listener_call.h"
 
 namespace etcdgrpc::resolver::internal {
 
@@ -30,24 +31,45 @@ class ViewCore::WatchAdapter : public WatchListener {
   const uint64_t generation_;
 };
 
-ViewCore::ViewCore(Client& client, std::shared_ptr<const registry::Codec> codec, std::string prefix,
-                   std::string service, Scheduler* scheduler)
-    : client_(client),
+template <class F>
+void ViewCore::Subscriber::Call(F&& f) {
+  if (ended) return;
+  absl::Status threw = etcdgrpc::internal::CallListener("service listener", std::forward<F>(f));
+  if (threw.ok()) return;
+  // Only this subscription ends; the others and the view go on.
+  End(absl::InternalError(absl::StrCat(threw.message(), "; its subscription ended")));
+}
+
+void ViewCore::Subscriber::End(const absl::Status& status) {
+  if (ended) return;
+  ended = true;
+  (void)etcdgrpc::internal::CallListener("service listener", [&] { listener->OnEnd(status); });
+  // Inside one of its calls: drops what is queued, waits for nothing.
+  executor.Stop();
+  if (auto alive = view.lock()) alive->RemoveSubscriber(this);
+}
+
+ViewCore::ViewCore(std::shared_ptr<Client> client, std::shared_ptr<const registry::Codec> codec,
+                   std::string prefix, std::string service, Scheduler* scheduler,
+                   std::shared_ptr<ListenerRunner> runner)
+    : client_(std::move(client)),
       codec_(std::move(codec)),
       prefix_(std::move(prefix)),
       service_(std::move(service)),
       service_prefix_(codec_->ServicePrefix(prefix_, service_)),
       scheduler_(scheduler),
+      runner_(std::move(runner)),
       cell_(std::make_unique<Holder>(Holder{std::make_shared<EndpointSet>()})) {
   absl::MutexLock lock(&mu_);
   published_ = std::make_shared<EndpointSet>(EndpointSet{service_, 0, {}});
   cell_.Publish(std::make_unique<Holder>(Holder{published_}));
 }
 
-ViewCore::~ViewCore() { Stop(); }
+// Subscriptions keep their view alive, so none is left when it goes away.
+ViewCore::~ViewCore() { Stop(absl::CancelledError("the view was dropped")); }
 
 absl::Status ViewCore::Start() {
-  absl::StatusOr<GetResult> listing = client_.Range(KeyRange::Prefix(service_prefix_));
+  absl::StatusOr<GetResult> listing = client_->Range(KeyRange::Prefix(service_prefix_));
   if (!listing.ok()) return listing.status();
   ToDrain to_drain;
   absl::StatusOr<WatchHandle> previous;
@@ -60,19 +82,26 @@ absl::Status ViewCore::Start() {
   return previous.status();
 }
 
-void ViewCore::Stop() {
+void ViewCore::Stop(const absl::Status& why) {
   WatchHandle watch;
-  std::unique_ptr<WatchAdapter> adapter;
-  std::vector<std::shared_ptr<Subscriber>> subscribers;
+  ToDrain to_drain;
   {
     absl::MutexLock lock(&mu_);
+    if (stopped_) return;
     stopped_ = true;
+    stopped_why_ = why;
     watch = std::move(watch_);
-    adapter = std::move(adapter_);
-    subscribers.swap(subscribers_);
+    // Queued under the lock, after every update queued before: each
+    // subscriber hears OnEnd last.
+    for (const auto& subscriber : subscribers_) {
+      if (subscriber->executor.Post([subscriber, why] { subscriber->End(why); })) {
+        to_drain.push_back(subscriber);
+      }
+    }
+    subscribers_.clear();
   }
   watch.Cancel();  // outside the lock: it waits for a listener call in progress
-  for (auto& subscriber : subscribers) subscriber->executor.Stop();
+  Drain(to_drain);
 }
 
 std::shared_ptr<const EndpointSet> ViewCore::snapshot() const {
@@ -80,8 +109,8 @@ std::shared_ptr<const EndpointSet> ViewCore::snapshot() const {
   return cell_.Load()->set;
 }
 
-std::shared_ptr<void> ViewCore::Subscribe(ServiceListener* listener) {
-  auto subscriber = std::make_shared<Subscriber>(listener);
+std::shared_ptr<void> ViewCore::Subscribe(ServiceListener* listener, bool inline_calls) {
+  auto subscriber = std::make_shared<Subscriber>(listener, inline_calls, weak_from_this());
   bool drain;
   {
     absl::MutexLock lock(&mu_);
@@ -91,12 +120,21 @@ std::shared_ptr<void> ViewCore::Subscribe(ServiceListener* listener) {
     for (const auto& [key, report] : skipped_) skipped.push_back(report);
     // Queued under the lock, so it comes before any later update.
     drain = subscriber->executor.Post([subscriber, current, skipped = std::move(skipped)]() {
-      for (const absl::Status& report : skipped) subscriber->listener->OnProblem(report);
+      for (const absl::Status& report : skipped) {
+        subscriber->Call([&] { subscriber->listener->OnProblem(report); });
+      }
       EndpointChanges changes;
       changes.added = current->endpoints;
-      subscriber->listener->OnUpdate(*current, changes);
+      subscriber->Call([&] { subscriber->listener->OnUpdate(*current, changes); });
     });
+    if (stopped_) {
+      // A view that no longer follows its service: the current set, then
+      // why it stopped.
+      const absl::Status why = stopped_why_;
+      (void)subscriber->executor.Post([subscriber, why] { subscriber->End(why); });
+    }
   }
+  // The first calls run here, on the subscribing thread.
   if (drain) subscriber->executor.Drain();
   return subscriber;
 }
@@ -104,8 +142,15 @@ std::shared_ptr<void> ViewCore::Subscribe(ServiceListener* listener) {
 void ViewCore::Unsubscribe(const std::shared_ptr<void>& subscription) {
   auto subscriber = std::static_pointer_cast<Subscriber>(subscription);
   subscriber->executor.Stop();
+  RemoveSubscriber(subscriber.get());
+}
+
+void ViewCore::RemoveSubscriber(const Subscriber* subscriber) {
   absl::MutexLock lock(&mu_);
-  subscribers_.erase(std::remove(subscribers_.begin(), subscribers_.end(), subscriber),
+  subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
+                                    [subscriber](const std::shared_ptr<Subscriber>& s) {
+                                      return s.get() == subscriber;
+                                    }),
                      subscribers_.end());
 }
 
@@ -120,6 +165,15 @@ absl::Status ViewCore::WaitForEndpoints(absl::Duration timeout) const {
 int ViewCore::relists() const {
   absl::MutexLock lock(&mu_);
   return relists_;
+}
+
+int ViewCore::rewatches() const {
+  absl::MutexLock lock(&mu_);
+  return rewatches_;
+}
+
+absl::Duration ViewCore::Backoff(int failures) {
+  return std::min(absl::Milliseconds(100) * (1 << std::min(failures, 6)), absl::Seconds(5));
 }
 
 std::shared_ptr<const Endpoint> ViewCore::Decode(const KeyValue& kv,
@@ -180,8 +234,12 @@ ViewCore::ToDrain ViewCore::QueueLocked(const std::shared_ptr<const EndpointSet>
   ToDrain to_drain;
   for (const auto& subscriber : subscribers_) {
     if (subscriber->executor.Post([subscriber, set, changes, problems]() {
-          for (const absl::Status& problem : problems) subscriber->listener->OnProblem(problem);
-          if (set != nullptr && !changes.empty()) subscriber->listener->OnUpdate(*set, changes);
+          for (const absl::Status& problem : problems) {
+            subscriber->Call([&] { subscriber->listener->OnProblem(problem); });
+          }
+          if (set != nullptr && !changes.empty()) {
+            subscriber->Call([&] { subscriber->listener->OnUpdate(*set, changes); });
+          }
         })) {
       to_drain.push_back(subscriber);
     }
@@ -189,14 +247,22 @@ ViewCore::ToDrain ViewCore::QueueLocked(const std::shared_ptr<const EndpointSet>
   return to_drain;
 }
 
-void ViewCore::Drain(const ToDrain& subscribers) {
-  for (const auto& subscriber : subscribers) subscriber->executor.Drain();
+void ViewCore::Drain(const ToDrain& subscribers) const {
+  for (const auto& subscriber : subscribers) {
+    if (subscriber->inline_calls) {
+      subscriber->executor.Drain();
+    } else {
+      // Not on the watch stream's thread: a listener that blocks would hold
+      // up this view's watch (and so its snapshots and balancers).
+      runner_->Post([subscriber] { subscriber->executor.Drain(); });
+    }
+  }
 }
 
 absl::StatusOr<WatchHandle> ViewCore::StartWatchLocked(int64_t from_revision) {
   const uint64_t generation = ++generation_;
   auto adapter = std::make_unique<WatchAdapter>(weak_from_this(), generation);
-  absl::StatusOr<WatchHandle> watch = client_.Watch(
+  absl::StatusOr<WatchHandle> watch = client_->Watch(
       {.range = KeyRange::Prefix(service_prefix_), .start_revision = from_revision}, adapter.get());
   if (!watch.ok()) return watch.status();
   adapter_.swap(adapter);
@@ -211,6 +277,7 @@ void ViewCore::OnWatchEvents(uint64_t generation, const WatchEvents& batch) {
   {
     absl::MutexLock lock(&mu_);
     if (stopped_ || generation != generation_) return;
+    watch_failures_ = 0;
     to_drain = ApplyEvents(batch);
   }
   Drain(to_drain);
@@ -240,30 +307,85 @@ void ViewCore::OnWatchProgress(uint64_t generation, int64_t revision) {
   {
     absl::MutexLock lock(&mu_);
     if (stopped_ || generation != generation_) return;
+    watch_failures_ = 0;
     to_drain = PublishLocked(revision, {});
   }
   Drain(to_drain);
 }
 
 void ViewCore::OnWatchEnd(uint64_t generation, const WatchEnd& end) {
+  const bool client_closed = client_->closed() || (absl::IsCancelled(end.status) &&
+                                                   end.status.message() == "the client was closed");
+  if (client_closed) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopped_ || generation != generation_) return;
+    }
+    // Nothing can be followed any more: the view keeps its last snapshot.
+    return Stop(ClientClosed());
+  }
   ToDrain to_drain;
+  bool compacted = false;
+  absl::Duration delay;
   {
     absl::MutexLock lock(&mu_);
     if (stopped_ || generation != generation_) return;
-    // The client is closing: there is nothing to resume with.
-    if (absl::IsCancelled(end.status) && end.status.message() == "the client was closed") return;
-    absl::Status problem =
-        IsCompacted(end.status)
-            ? absl::OutOfRangeError(absl::StrCat("history compacted up to revision ",
-                                                 end.compact_revision, " while following ",
-                                                 service_prefix_, "; listing it again"))
-            : absl::Status(end.status.code(),
-                           absl::StrCat("the watch of ", service_prefix_, " ended (",
-                                        end.status.message(), "); listing it again"));
+    compacted = IsCompacted(end.status);
+    absl::Status problem;
+    if (compacted) {
+      problem = absl::OutOfRangeError(absl::StrCat("history compacted up to revision ",
+                                                   end.compact_revision, " while following ",
+                                                   service_prefix_, "; listing it again"));
+    } else {
+      // Nothing was missed up to the snapshot's revision: watch on from
+      // there, with backoff (a watch that keeps ending must not spin).
+      delay = Backoff(watch_failures_++);
+      problem = absl::Status(end.status.code(),
+                             absl::StrCat("the watch of ", service_prefix_, " ended (",
+                                          end.status.message(), "); watching again from revision ",
+                                          revision_ + 1, " in ", absl::FormatDuration(delay)));
+    }
     to_drain = QueueLocked(nullptr, {}, {problem});
   }
   Drain(to_drain);
-  Relist(absl::ZeroDuration());
+  if (compacted) return Relist(absl::ZeroDuration());
+  std::weak_ptr<ViewCore> weak = weak_from_this();
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return;
+  scheduler_->RunAfter(delay, [weak, generation] {
+    if (auto view = weak.lock()) view->Rewatch(generation);
+  });
+}
+
+absl::Status ViewCore::ClientClosed() const {
+  return absl::CancelledError(absl::StrCat("the client was closed; the view of ", service_prefix_,
+                                           " keeps its last endpoints and no longer follows them"));
+}
+
+void ViewCore::Rewatch(uint64_t generation) {
+  WatchHandle previous;
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    // A re-list (or another re-watch) got there first.
+    if (stopped_ || generation != generation_) return;
+    absl::StatusOr<WatchHandle> started = StartWatchLocked(revision_ + 1);
+    status = started.status();
+    if (started.ok()) {
+      previous = *std::move(started);
+      ++rewatches_;
+    }
+  }
+  previous.Cancel();  // the watch that ended
+  if (status.ok()) return;
+  if (client_->closed()) return Stop(ClientClosed());
+  // Could not even start one: try again later.
+  std::weak_ptr<ViewCore> weak = weak_from_this();
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return;
+  scheduler_->RunAfter(Backoff(watch_failures_++), [weak, generation] {
+    if (auto view = weak.lock()) view->Rewatch(generation);
+  });
 }
 
 void ViewCore::Relist(absl::Duration delay) {
@@ -271,7 +393,11 @@ void ViewCore::Relist(absl::Duration delay) {
   auto run = [weak] {
     std::shared_ptr<ViewCore> view = weak.lock();
     if (view == nullptr) return;
-    view->client_.RangeAsync(
+    {
+      absl::MutexLock lock(&view->mu_);
+      if (view->stopped_) return;
+    }
+    view->client_->RangeAsync(
         KeyRange::Prefix(view->service_prefix_), {}, [weak](absl::StatusOr<GetResult> listing) {
           std::shared_ptr<ViewCore> view = weak.lock();
           if (view == nullptr) return;
@@ -290,19 +416,18 @@ void ViewCore::Relist(absl::Duration delay) {
             }
           }
           previous.Cancel();
-          Drain(to_drain);
+          view->Drain(to_drain);
           if (status.ok()) {
             absl::MutexLock lock(&view->mu_);
             view->failed_relists_ = 0;
             return;
           }
+          if (view->client_->closed()) return view->Stop(view->ClientClosed());
           // Try again with a growing delay (etcd down, no permission, ...).
           // Under the lock: Stop() takes it before the scheduler goes away.
           absl::MutexLock lock(&view->mu_);
           if (view->stopped_) return;
-          const int failures = ++view->failed_relists_;
-          const absl::Duration retry =
-              std::min(absl::Milliseconds(100) * (1 << std::min(failures, 6)), absl::Seconds(5));
+          const absl::Duration retry = Backoff(++view->failed_relists_);
           view->scheduler_->RunAfter(retry, [weak] {
             if (auto again = weak.lock()) again->Relist(absl::ZeroDuration());
           });

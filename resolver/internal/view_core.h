@@ -1,7 +1,9 @@
 // The state behind a ServiceView: the decoded records of one service, kept
 // current from a Range at revision R and a watch from R + 1 on the client's
-// shared watch stream, re-listed (and diffed) after a compaction, published
-// as immutable snapshots.
+// shared watch stream, re-listed (and diffed) after a compaction, watched
+// again from the next revision (with backoff) after any other end of the
+// watch, published as immutable snapshots. Nothing but etcd's answers ever
+// changes the records: an outage leaves the last snapshot in place.
 #pragma once
 
 #include <cstdint>
@@ -22,37 +24,61 @@
 #include "internal/scheduler.h"
 #include "internal/serial_executor.h"
 #include "internal/snapshot_cell.h"
+#include "registry/internal/listener_runner.h"
 
 namespace etcdgrpc::resolver::internal {
 
 class ViewCore : public std::enable_shared_from_this<ViewCore> {
  public:
-  ViewCore(Client& client, std::shared_ptr<const registry::Codec> codec, std::string prefix,
-           std::string service, Scheduler* scheduler);
+  using ListenerRunner = registry::internal::ListenerRunner;
+
+  // `scheduler` is used only until Stop() (the resolver stops its views
+  // before stopping the scheduler); `runner` runs subscribers' calls.
+  ViewCore(std::shared_ptr<Client> client, std::shared_ptr<const registry::Codec> codec,
+           std::string prefix, std::string service, Scheduler* scheduler,
+           std::shared_ptr<ListenerRunner> runner);
   ~ViewCore();
 
   // The first listing and the watch that follows it.
   [[nodiscard]] absl::Status Start();
-  // Stops the watch and re-lists; no listener call starts afterwards.
-  void Stop();
+  // Stops following the service (the watch, re-lists, re-watches); the last
+  // snapshot stays. Each subscriber hears OnEnd(`why`) as its last call.
+  void Stop(const absl::Status& why);
 
   const std::string& service() const { return service_; }
   [[nodiscard]] std::shared_ptr<const EndpointSet> snapshot() const;
-  [[nodiscard]] std::shared_ptr<void> Subscribe(ServiceListener* listener);
+  // `inline_calls`: the listener's calls are made on the thread that
+  // produced them (the watch stream's), for the library's own listeners
+  // that never block (balancers); otherwise on the runner.
+  [[nodiscard]] std::shared_ptr<void> Subscribe(ServiceListener* listener,
+                                                bool inline_calls = false);
   void Unsubscribe(const std::shared_ptr<void>& subscription);
   [[nodiscard]] absl::Status WaitForEndpoints(absl::Duration timeout) const;
 
   // For tests.
   [[nodiscard]] int relists() const;
+  [[nodiscard]] int rewatches() const;
 
  private:
   struct Holder {
     std::shared_ptr<const EndpointSet> set;
   };
   struct Subscriber {
-    explicit Subscriber(ServiceListener* listener) : listener(listener) {}
+    Subscriber(ServiceListener* listener, bool inline_calls, std::weak_ptr<ViewCore> view)
+        : listener(listener), inline_calls(inline_calls), view(std::move(view)) {}
+    // Runs one call of the listener, in the executor; one that throws ends
+    // the subscription (OnEnd with INTERNAL, its last call).
+    template <class F>
+    void Call(F&& f);
+    // The last call: OnEnd(status); nothing is called afterwards.
+    void End(const absl::Status& status);
+
     ServiceListener* const listener;
+    const bool inline_calls;
+    const std::weak_ptr<ViewCore> view;
     etcdgrpc::internal::SerialExecutor executor;
+    // Only touched from the executor's calls (serialized).
+    bool ended = false;
   };
   class WatchAdapter;
 
@@ -71,7 +97,10 @@ class ViewCore : public std::enable_shared_from_this<ViewCore> {
                                     const EndpointChanges& changes,
                                     const std::vector<absl::Status>& problems)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static void Drain(const ToDrain& subscribers);
+  // Runs the queued calls: inline subscribers' here, the others' on the
+  // runner.
+  void Drain(const ToDrain& subscribers) const;
+  void RemoveSubscriber(const Subscriber* subscriber);
   // Replaces the records with a listing (first start or re-list).
   [[nodiscard]] ToDrain ApplyListing(GetResult listing) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts watching from `from_revision`; the watch it replaces is returned,
@@ -83,15 +112,23 @@ class ViewCore : public std::enable_shared_from_this<ViewCore> {
   [[nodiscard]] ToDrain ApplyEvents(const WatchEvents& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnWatchProgress(uint64_t generation, int64_t revision);
   void OnWatchEnd(uint64_t generation, const WatchEnd& end);
-  // Lists again (after a compaction or a failed watch) and resumes watching.
+  // Lists again (after a compaction) and resumes watching.
   void Relist(absl::Duration delay);
+  // Watches again from the revision after the snapshot's (after the watch
+  // ended otherwise), retrying with backoff.
+  void Rewatch(uint64_t generation);
+  // Delay before the next re-list or re-watch after `failures` in a row.
+  static absl::Duration Backoff(int failures);
+  // Why a view stops when the client was closed.
+  absl::Status ClientClosed() const;
 
-  Client& client_;
+  const std::shared_ptr<Client> client_;
   const std::shared_ptr<const registry::Codec> codec_;
   const std::string prefix_;
   const std::string service_;
   const std::string service_prefix_;
   Scheduler* const scheduler_;
+  const std::shared_ptr<ListenerRunner> runner_;
   SnapshotCell<Holder> cell_;
 
   mutable absl::Mutex mu_;
@@ -115,6 +152,12 @@ class ViewCore : public std::enable_shared_from_this<ViewCore> {
   WatchHandle watch_ ABSL_GUARDED_BY(mu_);
   int relists_ ABSL_GUARDED_BY(mu_) = 0;
   int failed_relists_ ABSL_GUARDED_BY(mu_) = 0;
+  // Watches that ended in a row without delivering anything (reset by
+  // events and progress), and re-watches done (tests).
+  int watch_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  int rewatches_ ABSL_GUARDED_BY(mu_) = 0;
+  // Why the view stopped (OK while it follows the service).
+  absl::Status stopped_why_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace etcdgrpc::resolver::internal

@@ -82,6 +82,74 @@ grpc::Status FakeLeaseService::LeaseKeepAlive(
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, "fake etcd dropped the stream");
 }
 
+grpc::Status FakeLeaseService::LeaseGrant(grpc::ServerContext* /*context*/,
+                                          const etcdserverpb::LeaseGrantRequest* request,
+                                          etcdserverpb::LeaseGrantResponse* response) {
+  absl::MutexLock lock(&mu_);
+  response->mutable_header()->set_revision(1);
+  response->set_id(request->id() != 0 ? request->id() : next_id_++);
+  response->set_ttl(request->ttl());
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeLeaseService::LeaseRevoke(grpc::ServerContext* /*context*/,
+                                           const etcdserverpb::LeaseRevokeRequest* /*request*/,
+                                           etcdserverpb::LeaseRevokeResponse* response) {
+  response->mutable_header()->set_revision(1);
+  return grpc::Status::OK;
+}
+
+void FakeKvService::Set(std::map<std::string, std::string> kvs, int64_t revision) {
+  absl::MutexLock lock(&mu_);
+  kvs_ = std::move(kvs);
+  revision_ = revision;
+}
+
+int64_t FakeKvService::revision() {
+  absl::MutexLock lock(&mu_);
+  return revision_;
+}
+
+grpc::Status FakeKvService::Range(grpc::ServerContext* /*context*/,
+                                  const etcdserverpb::RangeRequest* request,
+                                  etcdserverpb::RangeResponse* response) {
+  absl::MutexLock lock(&mu_);
+  response->mutable_header()->set_revision(revision_);
+  for (const auto& [key, value] : kvs_) {
+    const bool in_range = request->range_end().empty()
+                              ? key == request->key()
+                              : key >= request->key() && key < request->range_end();
+    if (!in_range) continue;
+    mvccpb::KeyValue* kv = response->add_kvs();
+    kv->set_key(key);
+    kv->set_value(value);
+    kv->set_create_revision(1);
+    kv->set_mod_revision(1);
+    kv->set_version(1);
+  }
+  response->set_count(response->kvs_size());
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeKvService::Txn(grpc::ServerContext* /*context*/,
+                                const etcdserverpb::TxnRequest* request,
+                                etcdserverpb::TxnResponse* response) {
+  absl::MutexLock lock(&mu_);
+  response->mutable_header()->set_revision(++revision_);
+  response->set_succeeded(true);
+  for (const etcdserverpb::RequestOp& op : request->success()) {
+    etcdserverpb::ResponseOp* result = response->add_responses();
+    if (op.has_request_put()) {
+      result->mutable_response_put()->mutable_header()->set_revision(revision_);
+    } else if (op.has_request_delete_range()) {
+      result->mutable_response_delete_range()->mutable_header()->set_revision(revision_);
+    } else {
+      result->mutable_response_range()->mutable_header()->set_revision(revision_);
+    }
+  }
+  return grpc::Status::OK;
+}
+
 std::vector<etcdserverpb::WatchRequest> FakeWatchService::requests(size_t stream) {
   absl::MutexLock lock(&mu_);
   if (stream >= requests_.size()) return {};
@@ -177,6 +245,7 @@ absl::StatusOr<std::unique_ptr<FakeEtcd>> FakeEtcd::Start() {
   builder.RegisterService(&fake->lease_);
   builder.RegisterService(&fake->watch_);
   builder.RegisterService(&fake->maintenance_);
+  builder.RegisterService(&fake->kv_);
   fake->server_ = builder.BuildAndStart();
   if (fake->server_ == nullptr || port == 0) {
     return absl::InternalError("cannot start the fake etcd server on 127.0.0.1");

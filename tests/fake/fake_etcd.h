@@ -20,7 +20,8 @@
 
 namespace etcdgrpc::testing {
 
-// Lease service with controllable keep-alive answers.
+// Lease service with controllable keep-alive answers. Grants hand out ids
+// 0x1000, 0x1001, ... with the TTL asked for; revokes always succeed.
 class FakeLeaseService final : public etcdserverpb::Lease::Service {
  public:
   enum class Mode {
@@ -46,9 +47,16 @@ class FakeLeaseService final : public etcdserverpb::Lease::Service {
       grpc::ServerContext* context,
       grpc::ServerReaderWriter<etcdserverpb::LeaseKeepAliveResponse,
                                etcdserverpb::LeaseKeepAliveRequest>* stream) override;
+  grpc::Status LeaseGrant(grpc::ServerContext* context,
+                          const etcdserverpb::LeaseGrantRequest* request,
+                          etcdserverpb::LeaseGrantResponse* response) override;
+  grpc::Status LeaseRevoke(grpc::ServerContext* context,
+                           const etcdserverpb::LeaseRevokeRequest* request,
+                           etcdserverpb::LeaseRevokeResponse* response) override;
 
  private:
   absl::Mutex mu_;
+  int64_t next_id_ ABSL_GUARDED_BY(mu_) = 0x1000;
   Mode mode_ ABSL_GUARDED_BY(mu_) = Mode::kAnswer;
   int64_t ttl_ ABSL_GUARDED_BY(mu_) = 30;
   bool drop_on_next_ ABSL_GUARDED_BY(mu_) = false;
@@ -99,6 +107,27 @@ class FakeMaintenanceService final : public etcdserverpb::Maintenance::Service {
   int status_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// KV service answering from a fixed table: Range returns the keys of the
+// table in the requested range; Txn always succeeds (the success branch's
+// operations are not applied) at the next revision. Every answer's header
+// carries the current revision.
+class FakeKvService final : public etcdserverpb::KV::Service {
+ public:
+  // Replaces the table and sets the revision.
+  void Set(std::map<std::string, std::string> kvs, int64_t revision);
+  int64_t revision();
+
+  grpc::Status Range(grpc::ServerContext* context, const etcdserverpb::RangeRequest* request,
+                     etcdserverpb::RangeResponse* response) override;
+  grpc::Status Txn(grpc::ServerContext* context, const etcdserverpb::TxnRequest* request,
+                   etcdserverpb::TxnResponse* response) override;
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, std::string> kvs_ ABSL_GUARDED_BY(mu_);
+  int64_t revision_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
 class FakeEtcd {
  public:
   // Starts the server on a free 127.0.0.1 port.
@@ -109,12 +138,14 @@ class FakeEtcd {
   FakeLeaseService& lease() { return lease_; }
   FakeWatchService& watch() { return watch_; }
   FakeMaintenanceService& maintenance() { return maintenance_; }
+  FakeKvService& kv() { return kv_; }
 
  private:
   FakeEtcd() = default;
   FakeLeaseService lease_;
   FakeWatchService watch_;
   FakeMaintenanceService maintenance_;
+  FakeKvService kv_;
   std::unique_ptr<grpc::Server> server_;
   std::string endpoint_;
 };

@@ -28,10 +28,15 @@ class ChildProcess {
  public:
   // Starts argv[0] (an absolute path) with stdout and stderr on pipes.
   //
-  // posix_spawn, not fork: glibc's posix_spawn does not run pthread_atfork
-  // handlers, and gRPC's (fork support, event engine thread pool) raced with
-  // the test's live clients (a rare SIGSEGV in grpc_completion_queue_next under
-  // load). setpriv gives the child PR_SET_PDEATHSIG, so it dies with the test.
+  // posix_spawn (vfork-like: cheap, no pthread_atfork handlers). It was
+  // blamed for a rare SIGSEGV in grpc_completion_queue_next under load, but
+  // Debian's gRPC 1.51 installs no fork handlers (LocalEtcd still forks with
+  // live clients). The SIGSEGV comes from the client: an asynchronous call's
+  // state (its ClientContext, which holds a reference to the channel) is
+  // freed on gRPC's callback thread after the call reported its end to
+  // ~Client, so that thread can drop the last channel reference and, with it,
+  // delete gRPC's process-wide callback queue it is about to poll again.
+  // setpriv gives the child PR_SET_PDEATHSIG, so it dies with the test.
   explicit ChildProcess(const std::vector<std::string>& argv) {
     int out[2], err[2];
     if (pipe2(out, O_CLOEXEC) != 0) return;

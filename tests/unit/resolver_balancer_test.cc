@@ -73,9 +73,8 @@ class BalancerTest : public ::testing::Test {
     pool_->Get(id + ":1")->failing.store(failing);
   }
 
-  internal::Scheduler scheduler_;
   std::shared_ptr<internal::ChannelPool> pool_ = std::make_shared<internal::ChannelPool>(
-      grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), absl::Hours(1), &scheduler_);
+      grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), absl::Hours(1));
 };
 
 TEST(SmoothWeightedOrderTest, IsNginxSmoothOrder) {

@@ -50,10 +50,20 @@ struct RegisterOptions {
 };
 
 // Thread-safe. One background thread per Registrar (started on first use)
-// retries re-registrations and delivers listener calls; no thread per
-// registration. The Client must outlive the Registrar. Destroying the
-// Registrar deregisters the registrations still alive; it must not be
-// destroyed from inside a listener call.
+// retries re-registrations; listener calls run on a thread of their own
+// (plus, while a listener blocks, one more: see RegistrationListener). No
+// thread per registration.
+//
+// Lifetimes: the Registrar holds a Client::Share() handle, so the Client,
+// the Registrar and its Registrations may be destroyed in any order. After
+// the Client is gone nothing can be kept: every registration reports kLost
+// with CANCELLED ("the client was closed ...") once and stops retrying;
+// Deregister() then reports CANCELLED (the leases expire after their TTL).
+// Destroying the Registrar deregisters the registrations still alive, all at
+// once, within one request time-out of the client in total (with etcd
+// unreachable it returns after about that long and the leases expire after
+// their TTL). It waits for a listener call in progress on another thread;
+// it may be destroyed from inside a listener call.
 class Registrar {
  public:
   explicit Registrar(Client& client, RegistrarOptions options = {});
@@ -63,10 +73,15 @@ class Registrar {
 
   // Grants a lease of the configured TTL and writes the instance's key with
   // it in one Txn: If(lease(key) == 0) Then(Put) Else(Get). A key held by
-  // another live lease is ALREADY_EXISTS (naming the key and the holder's
-  // lease) unless `options.replace`. On any failure the granted lease is
-  // revoked and nothing stays written. `listener` (may be null) must outlive
-  // the registration; it hears kRegistered first.
+  // another live lease whose value (decoded by the codec) has the same
+  // address is this instance restarted (say, after kill -9, its old lease
+  // still alive): the key is taken over at once, in one Txn that compares
+  // the holder's lease and mod revision, so a change made meanwhile is not
+  // overwritten; the old lease is left to expire. A key held for another
+  // address is ALREADY_EXISTS (naming the key and the holder's lease) unless
+  // `options.replace`. On any failure the granted lease is revoked and
+  // nothing stays written. `listener` (may be null) must outlive the
+  // registration; it hears kRegistered first.
   [[nodiscard]] absl::StatusOr<Registration> Register(ServiceInstance instance,
                                                       RegistrationListener* listener = nullptr,
                                                       const RegisterOptions& options = {});

@@ -19,7 +19,8 @@ enum class RegistrationState {
   kRegistered,
   // The lease was lost (etcd unreachable for longer than the TTL, lease
   // revoked) or the key was deleted or taken over by someone else. The
-  // registration keeps trying to register again, with backoff.
+  // registration keeps trying to register again, with backoff; except when
+  // the reason is CANCELLED "the client was closed ...": that is final.
   kLost,
   // Registered again after kLost, with a new lease.
   kReregistered,
@@ -34,8 +35,9 @@ struct RegistrationEvent {
   RegistrationState state = RegistrationState::kRegistered;
   // Why: for kLost the cause (NOT_FOUND: key deleted or lease gone;
   // ALREADY_EXISTS: another instance holds the key; DEADLINE_EXCEEDED or
-  // UNAVAILABLE: etcd unreachable); for kDeregistered the result of deleting
-  // the key and revoking the lease. OK otherwise.
+  // UNAVAILABLE: etcd unreachable; CANCELLED: the client was closed, final);
+  // for kDeregistered the result of Deregister() (see there), or INTERNAL
+  // when a call of the listener threw. OK otherwise.
   absl::Status reason;
   // The lease now holding the key and the TTL etcd granted it (0 for kLost
   // and kDeregistered).
@@ -45,10 +47,17 @@ struct RegistrationEvent {
 
 // Hears one registration's state changes. Calls for one registration never
 // overlap, come in order and never run under a registry or client lock. They
-// run on the Registrar's one background thread (shared by all its
-// registrations), so they should return quickly. While lost, kLost is
+// run on the Registrar's listener thread, shared by its registrations; one
+// that blocks for longer than the client's slow_listener_handoff gets the
+// other registrations' calls handed to a new thread, so it delays only its
+// own later calls (queued, in order) and a Deregister() of its registration,
+// which waits for it; keeping and re-registering go on. While lost, kLost is
 // reported again whenever the reason's code changes (say, etcd unreachable,
-// then the key held by another instance). kDeregistered is the last call.
+// then the key held by another instance). kDeregistered is the last call. A
+// call that throws ends its registration: it is deregistered and the
+// listener hears kDeregistered with INTERNAL and the exception's text as its
+// last call; other registrations are not affected. A call may Deregister()
+// or destroy its own Registration (kDeregistered comes after it returns).
 class RegistrationListener {
  public:
   virtual ~RegistrationListener() = default;
@@ -61,7 +70,7 @@ class RegistrationCore;
 
 // Owns one registration: keeps it registered while it lives and deregisters
 // on destruction. Movable; the methods are thread-safe. It may outlive the
-// Registrar (which deregisters it), never the Client.
+// Registrar (which deregisters it) and the Client.
 class Registration {
  public:
   Registration() = default;
@@ -78,12 +87,18 @@ class Registration {
   // makes the value too large.
   [[nodiscard]] absl::Status Update(std::map<std::string, std::string> metadata);
 
-  // Deletes the key if our lease still holds it, revokes the lease, stops
-  // keeping and watching, and reports kDeregistered. Bounded by the client's
-  // request timeout; after a failure (etcd unreachable) the lease simply
+  // Stops keeping and watching, deletes the key if our lease still holds it
+  // and revokes our leases (the current one, and older ones etcd may have
+  // revived), all at once, and reports kDeregistered. OK only once etcd's
+  // answers show that no key of ours is left: the delete succeeded, the key
+  // is absent or held by another instance's lease (left alone), or every
+  // lease of ours is revoked. Otherwise the error says why (DEADLINE_EXCEEDED
+  // when etcd did not answer within the client's request time-out, which
+  // bounds the call; CANCELLED when the client was closed), and the lease
   // expires after its TTL. Idempotent: later calls return OK. Called from
   // the listener's own call, kDeregistered is delivered when that call
-  // returns; otherwise before Deregister() returns.
+  // returns; otherwise before Deregister() returns (waiting for a listener
+  // call in progress).
   absl::Status Deregister();
 
   [[nodiscard]] RegistrationState state() const;

@@ -37,12 +37,30 @@ namespace internal {
 class ResolverCore;
 }  // namespace internal
 
+// Thread-safe. One background thread (re-lists, re-watches, channel health
+// polls) and one for subscribers' listener calls (plus one per listener
+// blocked past the client's slow_listener_handoff); no thread per service.
+//
+// Lifetimes: the Resolver holds a Client::Share() handle, and views,
+// balancers, subscriptions and picks hold what they use, so any of them may
+// be destroyed in any order. When the Client is destroyed, views stop
+// following their services: they keep their last snapshot (balancers keep
+// picking from it) and subscribers hear OnEnd(CANCELLED "the client was
+// closed ...").
+//
+// Outages: a view changes only on etcd's answers. While etcd is unreachable
+// or has no quorum it keeps its last endpoints (the watch resumes from the
+// next revision when etcd is back); it never publishes an empty set for that
+// reason. A watch that etcd ends (other than for a compaction, which re-lists)
+// is started again from the next revision with backoff (100 ms doubling to
+// 5 s), reported through OnProblem.
 class Resolver {
  public:
-  // `client` must outlive the resolver.
   explicit Resolver(Client& client, ResolverOptions options = {});
-  // Stops every view's watch; views, balancers and picks still held keep
-  // their last snapshot.
+  // Stops every view: views, balancers and picks still held keep their last
+  // snapshot; subscribers hear OnEnd(CANCELLED "the resolver was
+  // destroyed"). Waits for listener calls in progress; may be called from
+  // inside one.
   ~Resolver();
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;

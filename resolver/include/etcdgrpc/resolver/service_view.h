@@ -13,20 +13,35 @@
 
 namespace etcdgrpc::resolver {
 
+// Hears one subscription's changes. Calls for one subscription never
+// overlap, come in order and never run under a library lock. The first ones
+// (the current set) run on the subscribing thread, inside Subscribe(); later
+// ones on the resolver's listener thread, shared by its subscriptions. A call
+// that blocks for longer than the client's slow_listener_handoff gets the
+// other subscriptions' calls handed to a new thread: it delays only its own
+// later calls (queued in memory, in order, none skipped) and a Cancel() of
+// its subscription or the Resolver's destruction (which wait for it); the
+// view, its snapshots, balancers and other subscribers go on. A call that
+// throws ends only its own subscription: OnEnd(INTERNAL, with the
+// exception's text) is its last call. A call may cancel or destroy its own
+// Subscription.
 class ServiceListener {
  public:
   virtual ~ServiceListener() = default;
   // The endpoints changed; first called with the current set (as all
-  // "added") when subscribing. Calls for one subscription never overlap and
-  // never run under a library lock; they run on the client's watch thread or
-  // the subscribing thread.
+  // "added") when subscribing.
   virtual void OnUpdate(const EndpointSet& endpoints, const EndpointChanges& changes) = 0;
   // Something the view worked around: a record that does not decode or has
   // an unusable address (skipped; reported once per version of the record,
   // and to a new subscriber, before its first OnUpdate, for each record
-  // skipped at that time),
-  // a compaction that forced a re-list, a watch that ended and was restarted.
+  // skipped at that time), a compaction that forced a re-list, a watch that
+  // ended and was started again.
   virtual void OnProblem(const absl::Status& /*problem*/) {}
+  // The subscription ended for a reason other than its own Cancel(); the
+  // last call. INTERNAL: a call of this listener threw. CANCELLED: the view
+  // stopped following the service (the client was closed, or the Resolver
+  // was destroyed); its last snapshot stays.
+  virtual void OnEnd(const absl::Status& /*status*/) {}
 };
 
 namespace internal {

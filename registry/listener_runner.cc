@@ -1,0 +1,195 @@
+#include "registry/internal/listener_runner.h"
+
+#include <utility>
+
+#include "absl/time/clock.h"
+
+namespace etcdgrpc::registry::internal {
+
+std::shared_ptr<ListenerRunner> ListenerRunner::Create(absl::Duration handoff, PostAt post_at) {
+  return std::shared_ptr<ListenerRunner>(new ListenerRunner(handoff, std::move(post_at)));
+}
+
+ListenerRunner::ListenerRunner(absl::Duration handoff, PostAt post_at)
+    : handoff_(handoff), post_at_(std::move(post_at)) {}
+
+ListenerRunner::~ListenerRunner() {
+  // Workers hold a reference to the runner, so only finished workers (or the
+  // calling thread's own, detached by Shutdown) can be left here.
+  std::list<std::unique_ptr<Worker>> workers;
+  {
+    absl::MutexLock lock(&mu_);
+    shutdown_ = true;
+    workers.swap(workers_);
+  }
+  for (auto& worker : workers) {
+    if (!worker->thread.joinable()) continue;
+    if (worker->thread.get_id() == std::this_thread::get_id()) {
+      worker->thread.detach();
+    } else {
+      worker->thread.join();
+    }
+  }
+}
+
+void ListenerRunner::StartWorkerLocked() {
+  const uint64_t token = ++token_;
+  worker_running_ = true;
+  busy_since_ = absl::InfinitePast();
+  workers_started_.fetch_add(1, std::memory_order_relaxed);
+  auto worker = std::make_unique<Worker>();
+  Worker* raw = worker.get();
+  workers_.push_back(std::move(worker));
+  // The worker takes mu_ before anything else, so it sees `thread` set.
+  raw->thread = std::thread([self = shared_from_this(), token, raw] { self->Work(token, raw); });
+}
+
+std::list<std::unique_ptr<ListenerRunner::Worker>> ListenerRunner::TakeFinishedLocked() {
+  std::list<std::unique_ptr<Worker>> finished;
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    auto next = std::next(it);
+    if ((*it)->finished.load(std::memory_order_acquire)) {
+      finished.splice(finished.end(), workers_, it);
+    }
+    it = next;
+  }
+  return finished;
+}
+
+void ListenerRunner::Join(std::list<std::unique_ptr<Worker>>& workers) {
+  for (auto& worker : workers) {
+    if (worker->thread.joinable()) worker->thread.join();
+  }
+  workers.clear();
+}
+
+void ListenerRunner::Post(Job job) {
+  std::list<std::unique_ptr<Worker>> finished;
+  bool queued = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!shutdown_) {
+      queue_.push_back(std::move(job));
+      queued = true;
+      if (!worker_running_) {
+        finished = TakeFinishedLocked();
+        StartWorkerLocked();
+      }
+    }
+  }
+  Join(finished);
+  if (!queued) std::move(job)();  // shut down: run it here rather than drop it
+}
+
+void ListenerRunner::Work(uint64_t token, Worker* worker) {
+  struct Wake {
+    ListenerRunner* self;
+    uint64_t token;
+  } wake{this, token};
+  std::weak_ptr<ListenerRunner> weak = weak_from_this();
+  mu_.Lock();
+  while (token == token_ && !shutdown_) {
+    if (queue_.empty()) {
+      mu_.Await(absl::Condition(
+          +[](Wake* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return !w->self->queue_.empty() || w->self->shutdown_ || w->token != w->self->token_;
+          },
+          &wake));
+      continue;
+    }
+    Job job = std::move(queue_.front());
+    queue_.pop_front();
+    const absl::Time now = absl::Now();
+    busy_since_ = now;
+    absl::Time arm = absl::InfiniteFuture();
+    if (check_at_ == absl::InfiniteFuture()) {
+      check_at_ = now + handoff_;
+      arm = check_at_;
+    }
+    mu_.Unlock();
+    if (arm != absl::InfiniteFuture()) {
+      post_at_(arm, [weak] {
+        if (auto self = weak.lock()) self->Check();
+      });
+    }
+    std::move(job)();
+    job = nullptr;  // its captures die outside the lock
+    mu_.Lock();
+    if (token == token_) busy_since_ = absl::InfinitePast();
+  }
+  if (token == token_) worker_running_ = false;
+  mu_.Unlock();
+  worker->finished.store(true, std::memory_order_release);
+}
+
+void ListenerRunner::Check() {
+  absl::Time arm = absl::InfiniteFuture();
+  std::list<std::unique_ptr<Worker>> finished;
+  {
+    absl::MutexLock lock(&mu_);
+    check_at_ = absl::InfiniteFuture();
+    if (shutdown_) return;
+    finished = TakeFinishedLocked();
+    if (busy_since_ != absl::InfinitePast()) {
+      const absl::Time due = busy_since_ + handoff_;
+      if (absl::Now() >= due) {
+        // The blocked worker ends when its job returns; a new one carries on.
+        StartWorkerLocked();
+      } else {
+        check_at_ = due;
+        arm = due;
+      }
+    }
+  }
+  Join(finished);
+  if (arm != absl::InfiniteFuture()) {
+    std::weak_ptr<ListenerRunner> weak = weak_from_this();
+    post_at_(arm, [weak] {
+      if (auto self = weak.lock()) self->Check();
+    });
+  }
+}
+
+void ListenerRunner::Shutdown() {
+  std::list<std::unique_ptr<Worker>> workers;
+  {
+    absl::MutexLock lock(&mu_);
+    shutdown_ = true;
+    workers.swap(workers_);
+  }
+  std::list<std::unique_ptr<Worker>> detached;
+  for (auto it = workers.begin(); it != workers.end();) {
+    auto next = std::next(it);
+    Worker& worker = **it;
+    if (worker.thread.joinable() && worker.thread.get_id() == std::this_thread::get_id()) {
+      // Called from inside a job: this worker ends once the job returns; it
+      // holds a reference to the runner until then.
+      worker.thread.detach();
+      detached.splice(detached.end(), workers, it);
+    } else if (worker.thread.joinable()) {
+      worker.thread.join();
+    } else if (!worker.finished.load(std::memory_order_acquire)) {
+      // Detached by an earlier Shutdown() and still running.
+      detached.splice(detached.end(), workers, it);
+    }
+    it = next;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    // A detached worker still writes its `finished` flag.
+    workers_.splice(workers_.end(), detached);
+  }
+  // Jobs left behind by a worker that was handed off or stopped.
+  while (true) {
+    Job job;
+    {
+      absl::MutexLock lock(&mu_);
+      if (queue_.empty()) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    std::move(job)();
+  }
+}
+
+}  // namespace etcdgrpc::registry::internal
