@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "etcdgrpc/errors.h"
 #include "registry/internal/registration_core.h"
 #include "registry/internal/text.h"
 
@@ -109,7 +110,7 @@ void Session::OnEnd(const WatchEnd& end) {
     if (stopped_) return;
   }
   // The client is closing: the keep-alive reports it (kClientClosed).
-  if (absl::IsCancelled(end.status) && end.status.message() == "the client was closed") return;
+  if (IsClientClosed(end.status)) return;
   // Anything else (compaction, etcd cancelling the watch, permissions, ...)
   // leaves the key unwatched: the owner checks it or watches it again.
   if (auto owner = owner_.lock()) owner->SessionWatchEnded(generation_, end);

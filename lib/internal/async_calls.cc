@@ -18,10 +18,16 @@ void AsyncCalls::Replace(grpc::ClientContext* old_context, grpc::ClientContext* 
   if (shutting_down_) new_context->TryCancel();
 }
 
-void AsyncCalls::End(grpc::ClientContext* context) {
+void AsyncCalls::Release(grpc::ClientContext* context) {
   MutexLock lock(&mu_);
   in_flight_.erase(context);
-  if (shutting_down_ && in_flight_.empty()) all_ended_.Notify();
+  ++finishing_;
+}
+
+void AsyncCalls::Done() {
+  MutexLock lock(&mu_);
+  --finishing_;
+  if (shutting_down_ && in_flight_.empty() && finishing_ == 0) all_ended_.Notify();
 }
 
 void AsyncCalls::CancelAllAndWait() {
@@ -29,7 +35,9 @@ void AsyncCalls::CancelAllAndWait() {
   shutting_down_ = true;
   // TryCancel only marks the call; its callback runs later on a gRPC thread.
   for (grpc::ClientContext* context : in_flight_) context->TryCancel();
-  all_ended_.Wait(mu_, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return in_flight_.empty(); });
+  all_ended_.Wait(mu_, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return in_flight_.empty() && finishing_ == 0;
+  });
 }
 
 }  // namespace etcdgrpc::internal

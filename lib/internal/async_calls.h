@@ -19,8 +19,11 @@ class AsyncCalls {
   [[nodiscard]] bool Begin(grpc::ClientContext* context);
   // Replaces the context of a call being retried.
   void Replace(grpc::ClientContext* old_context, grpc::ClientContext* new_context);
-  // The call's callback has returned.
-  void End(grpc::ClientContext* context);
+  // The call's callback has returned: Release() before its state (context
+  // included) is freed, so that nothing cancels a freed context, and Done()
+  // once it is, so that ~Client waits until then.
+  void Release(grpc::ClientContext* context);
+  void Done();
   // Cancels every call in flight and waits until all have ended.
   void CancelAllAndWait();
 
@@ -29,6 +32,8 @@ class AsyncCalls {
   CondVar all_ended_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<grpc::ClientContext*> in_flight_ ABSL_GUARDED_BY(mu_);
+  // Released and not Done() yet.
+  size_t finishing_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace etcdgrpc::internal

@@ -89,6 +89,10 @@ bool IsFutureRevision(const absl::Status& status) {
          absl::StrContains(ServerMessage(status), "required revision is a future revision");
 }
 
+bool IsClientClosed(const absl::Status& status) {
+  return absl::IsCancelled(status) && absl::StartsWith(status.message(), "the client was closed");
+}
+
 bool IsLeaseNotFound(const absl::Status& status) {
   return absl::IsNotFound(status) &&
          absl::StrContains(ServerMessage(status), "requested lease not found");

@@ -124,7 +124,10 @@ class Client {
   // A handle on this client for components that must not outlive it by
   // accident (a Registrar, a Resolver): it works like this client while this
   // client lives, and afterwards fails every call with CANCELLED ("the client
-  // was closed") instead of reaching freed memory.
+  // was closed", IsClientClosed()) instead of reaching freed memory. Drop
+  // the last handle on a thread of your own rather than inside a callback of
+  // this client: the last reference frees the channels, and gRPC 1.51 must
+  // not free a channel's completion queue from the thread polling it.
   [[nodiscard]] std::shared_ptr<Client> Share();
   // True once the owning client was destroyed (on a handle from Share()).
   [[nodiscard]] bool closed() const;

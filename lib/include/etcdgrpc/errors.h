@@ -23,5 +23,8 @@ namespace etcdgrpc {
 [[nodiscard]] bool IsFutureRevision(const absl::Status& status);
 // The lease does not exist (expired or revoked).
 [[nodiscard]] bool IsLeaseNotFound(const absl::Status& status);
+// The client was closed (its owner destroyed): CANCELLED "the client was
+// closed…", from calls and watch ends on it and on its Share() handles. Final.
+[[nodiscard]] bool IsClientClosed(const absl::Status& status);
 
 }  // namespace etcdgrpc
