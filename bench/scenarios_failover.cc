@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -68,6 +69,7 @@ absl::StatusOr<std::vector<ReportFigures>> Failover(const BenchEnv& env) {
   absl::SleepFor(absl::Seconds(2));
 
   std::vector<ReportFigures> figures;
+  absl::BitGen random;
   const int64_t runs = env.Scaled(10);
   const std::pair<Fault, const char*> faults[] = {{Fault::kFreeze, "failover_freeze"},
                                                   {Fault::kBlackHole, "failover_blackhole"},
@@ -85,6 +87,10 @@ absl::StatusOr<std::vector<ReportFigures>> Failover(const BenchEnv& env) {
       if (member < 0) return absl::InternalError("keep-alive stream on no known member");
       absl::StatusOr<int> leader = (*etcd)->Leader();
       if (leader.ok() && *leader == member) ++leaders;
+      // After a failover every lease is renewed at once, so renewals come in
+      // one burst per interval (2 s); a fault is only seen once renewals are
+      // outstanding. Land the fault anywhere in that interval.
+      absl::SleepFor(absl::Milliseconds(absl::Uniform(random, 0, 2000)));
       (*workload)->Mark();
       if (absl::Status s = Inject(**etcd, fault, member); !s.ok()) return s;
       for (absl::Time until = absl::Now() + absl::Seconds(10);

@@ -229,11 +229,17 @@ class BidiStream : public Timer::Slot {
     }
   }
 
-  // The stream is stuck (a renewal or probe unanswered): cancel it, count it
-  // against its endpoint, and reconnect at once on another endpoint.
-  void Break(absl::string_view reason) {
+  // The stream of `generation` (opens() when the handler saw it open) is
+  // stuck (a renewal or probe unanswered): cancel it, count it against its
+  // endpoint, and reconnect at once on another endpoint. Nothing happens if
+  // the stream was reopened since: a verdict on the old one must not break
+  // the new one.
+  void Break(absl::string_view reason, uint64_t generation) {
     MutexLock lock(&state_mu_);
-    if (context_ == nullptr || !stall_reason_.empty()) return;
+    if (context_ == nullptr || !stall_reason_.empty() ||
+        opens_.load(std::memory_order_relaxed) != generation) {
+      return;
+    }
     stall_reason_ = std::string(reason);
     stalls_.fetch_add(1, std::memory_order_relaxed);
     context_->TryCancel();
@@ -262,7 +268,8 @@ class BidiStream : public Timer::Slot {
     MutexLock lock(&state_mu_);
     return state_;
   }
-  // How many times a stream was opened (1 + reconnects).
+  // How many times a stream was opened (1 + reconnects); also the current
+  // stream's generation, for Break().
   uint64_t opens() const { return opens_.load(std::memory_order_relaxed); }
   // How many times reading was handed to a new thread.
   uint64_t handoffs() const { return handoffs_.load(std::memory_order_relaxed); }
@@ -292,7 +299,8 @@ class BidiStream : public Timer::Slot {
       const absl::Time due = absl::FromUnixNanos(write_ns) + options_.write_timeout;
       if (now >= due) {
         Break(absl::StrCat("a write did not complete within ",
-                           absl::FormatDuration(options_.write_timeout)));
+                           absl::FormatDuration(options_.write_timeout)),
+              write_generation_.load(std::memory_order_acquire));
       } else {
         next = due;
       }
@@ -358,6 +366,9 @@ class BidiStream : public Timer::Slot {
   // the write watchdog; false once the call is broken. No lock held.
   bool WriteBurst(ReaderWriter* call, const std::vector<Request>& burst) {
     const absl::Time started = MonoNow();
+    // Under the writer lock's protocol the stream cannot be reopened while
+    // this write runs (the reader waits for it), so this is its generation.
+    write_generation_.store(opens_.load(std::memory_order_relaxed), std::memory_order_release);
     // Ask the watchdog to look in time, but not for every burst.
     const int64_t requested = write_watch_requested_ns_.load(std::memory_order_relaxed);
     if (absl::ToUnixNanos(started + options_.write_timeout / 2) > requested) {
@@ -474,12 +485,13 @@ class BidiStream : public Timer::Slot {
       context_ = context.get();
       endpoint_ = endpoint.address;
       stall_reason_.clear();
+      // With the context, so that Break() sees which stream it judges.
+      opens_.fetch_add(1, std::memory_order_relaxed);
       SetState(StreamState::kConnecting);
     }
     call_index_ = index;
     call_index_atomic_.store(index, std::memory_order_relaxed);
     std::unique_ptr<ReaderWriter> call = opener_(endpoint, context.get());
-    opens_.fetch_add(1, std::memory_order_relaxed);
     {
       MutexLock lock(&state_mu_);
       SetState(StreamState::kOpen);
@@ -651,6 +663,8 @@ class BidiStream : public Timer::Slot {
   std::atomic<int64_t> busy_since_ns_{0};
   // When the Write() in progress started (MonoNow ns), 0 when none.
   std::atomic<int64_t> write_started_ns_{0};
+  // opens() of the stream the write in progress is on.
+  std::atomic<uint64_t> write_generation_{0};
   // When the write watchdog was last asked to look (MonoNow ns).
   std::atomic<int64_t> write_watch_requested_ns_{0};
   std::atomic<int64_t> last_activity_ns_{0};

@@ -327,6 +327,7 @@ void LeaseKeeper::OnOpen(Stream::Writer& writer) {
   {
     MutexLock lock(&mu_);
     stream_open_ = true;
+    stream_generation_ = stream_.opens();
     const absl::Time now = MonoNow();
     last_response_ = now;
     for (auto& [id, entry] : entries_) {
@@ -450,6 +451,7 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
   Deliveries out;
   bool stalled = false;
   absl::Duration stall_timeout;
+  uint64_t generation = 0;
   {
     MutexLock lock(&mu_);
     if (shutdown_) return absl::InfiniteFuture();
@@ -487,10 +489,12 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
     stalled = stream_open_ && !unanswered_.empty() &&
               std::max(unanswered_.front(), last_response_) + stall_timeout <= now;
     if (stalled) unanswered_.clear();
+    generation = stream_generation_;
   }
   if (stalled) {
-    stream_.Break(absl::StrCat("no keep-alive answer within ",
-                               absl::FormatDuration(stall_timeout)));
+    stream_.Break(
+        absl::StrCat("no keep-alive answer within ", absl::FormatDuration(stall_timeout)),
+        generation);
   }
   if (!out.empty()) {
     // The timer never runs user code: the dispatcher does.

@@ -169,6 +169,8 @@ class LeaseKeeper
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   // Renewals are only due while the stream is open; OnOpen() catches up.
   bool stream_open_ ABSL_GUARDED_BY(mu_) = false;
+  // The open stream's generation (Stream::opens()), for Break().
+  uint64_t stream_generation_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<bool> started_fast_{false};  // EnsureStarted() without the lock
   absl::flat_hash_map<int64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::set<std::pair<absl::Time, int64_t>> renewals_ ABSL_GUARDED_BY(mu_);  // next_send, id

@@ -173,6 +173,7 @@ absl::Status WatchStream::RequestProgress() {
 
 absl::Time WatchStream::OnTimer(absl::Time now) {
   bool probe = false;
+  uint64_t generation = 0;
   {
     MutexLock lock(&mu_);
     if (shutdown_ || !stream_open_ || watches_.empty()) {
@@ -180,6 +181,7 @@ absl::Time WatchStream::OnTimer(absl::Time now) {
       return absl::InfiniteFuture();  // Watch() and OnOpen() wake it again
     }
     const absl::Time last = stream_.last_activity();
+    generation = stream_generation_;
     if (probe_sent_ != absl::InfiniteFuture()) {
       if (last >= probe_sent_) {
         probe_sent_ = absl::InfiniteFuture();  // answered (anything counts)
@@ -200,7 +202,8 @@ absl::Time WatchStream::OnTimer(absl::Time now) {
       probe_sent_ = absl::InfiniteFuture();
     }
     stream_.Break(absl::StrCat("no answer to a progress probe within ",
-                               absl::FormatDuration(probe_timeout_)));
+                               absl::FormatDuration(probe_timeout_)),
+                  generation);
     return absl::InfiniteFuture();  // OnOpen() wakes it again
   }
   stream_.WithWriter([&](Stream::Writer* writer) {
@@ -259,6 +262,7 @@ void WatchStream::OnOpen(Stream::Writer& writer) {
   {
     MutexLock lock(&mu_);
     stream_open_ = true;
+    stream_generation_ = stream_.opens();
     probe_sent_ = absl::InfiniteFuture();
     creating_.clear();
     // Re-create every live watch from its next revision, as one burst.

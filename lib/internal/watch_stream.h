@@ -144,6 +144,8 @@ class WatchStream
   bool progress_wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stream_open_ ABSL_GUARDED_BY(mu_) = false;
+  // The open stream's generation (Stream::opens()), for Break().
+  uint64_t stream_generation_ ABSL_GUARDED_BY(mu_) = 0;
   // When the outstanding liveness probe was sent (MonoNow); InfiniteFuture: none.
   absl::Time probe_sent_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   uint64_t probes_sent_ ABSL_GUARDED_BY(mu_) = 0;
