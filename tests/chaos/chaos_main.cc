@@ -59,8 +59,8 @@ const char* KindName(Kind kind) {
 
 class Chaos {
  public:
-  Chaos(LocalEtcd& etcd, GrayWorkload& workload, uint64_t seed)
-      : etcd_(etcd), workload_(workload), random_(seed), start_(absl::Now()) {}
+  Chaos(LocalEtcd& etcd, GrayWorkload& workload, uint64_t seed, absl::Time start)
+      : etcd_(etcd), workload_(workload), random_(seed), start_(start) {}
 
   void Log(const std::string& text) {
     std::printf("[%7.1fs] %s\n", absl::ToDoubleSeconds(absl::Now() - start_), text.c_str());
@@ -182,76 +182,39 @@ class Chaos {
         const int other = (member + 1) % etcd_.size();
         Log(absl::StrFormat("majority outage: kill members %d and %d for %s", member, other,
                             absl::FormatDuration(length)));
-        SetOutage(true);
+        workload_.SetOutage(true);
         Check(etcd_.Kill(member), "killing");
         Check(etcd_.Kill(other), "killing");
         absl::SleepFor(length);
         Check(etcd_.RestartAll(), "restarting all");
-        SetOutage(false);
+        workload_.SetOutage(false);
         break;
       }
     }
     Log("  repaired");
   }
 
-  // Watches the cluster through the members' own ports: while no majority
-  // agrees on a leader (an election, a majority down), the workload excuses
-  // lost leases and registrations, since etcd itself cannot renew or revoke
-  // leases without a leader. Also prints the client's counters with --trace.
-  void StartMonitor(bool trace) {
-    for (int i = 0; i < etcd_.size(); ++i) {
-      ClientOptions options;
-      options.endpoints = {etcd_.DirectClientEndpoint(i)};
-      options.dial_timeout = absl::ZeroDuration();
-      options.request_timeout = absl::Milliseconds(400);
-      options.require_leader = false;
-      absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
-      if (client.ok()) monitors_.push_back(*std::move(client));
-    }
-    monitor_ = std::thread([this, trace] {
-      bool had_leader = true;
-      absl::Time next_trace = absl::Now();
+  // With --trace, prints the client's stream counters every second.
+  void StartTrace() {
+    trace_ = std::thread([this] {
       KeepAliveStreamStats last;
       while (!stop_.load()) {
-        std::map<uint64_t, int> votes;
-        for (int i = 0; i < static_cast<int>(monitors_.size()); ++i) {
-          absl::StatusOr<EndpointStatus> status =
-              monitors_[i]->Status(etcd_.DirectClientEndpoint(i));
-          if (status.ok() && status->leader != 0) ++votes[status->leader];
-        }
-        bool has_leader = false;
-        for (const auto& [leader, count] : votes) has_leader |= 2 * count > etcd_.size();
-        if (has_leader != had_leader) {
-          Log(has_leader ? "  a majority agrees on a leader again" : "  no leader a majority agrees on");
-          leaderless_.store(!has_leader);
-          UpdateReachable();
-          had_leader = has_leader;
-        }
-        if (trace && absl::Now() >= next_trace) {
-          next_trace += absl::Seconds(1);
-          const ClientStats stats = workload_.client().stats();
-          Log(absl::StrFormat("  keep-alive %s on %s: +%d sent +%d answered, %d stalls, %d opens; "
-                              "watch %s on %s",
-                              stats.keepalive.state, stats.keepalive.endpoint,
-                              stats.keepalive.requests_sent - last.requests_sent,
-                              stats.keepalive.responses - last.responses, stats.keepalive.stalls,
-                              stats.keepalive.opens, stats.watch.state, stats.watch.endpoint));
-          last = stats.keepalive;
-        }
-        absl::SleepFor(absl::Milliseconds(200));
+        const ClientStats stats = workload_.client().stats();
+        Log(absl::StrFormat("  keep-alive %s on %s: +%d sent +%d answered, %d stalls, %d opens; "
+                            "watch %s on %s",
+                            stats.keepalive.state, stats.keepalive.endpoint,
+                            stats.keepalive.requests_sent - last.requests_sent,
+                            stats.keepalive.responses - last.responses, stats.keepalive.stalls,
+                            stats.keepalive.opens, stats.watch.state, stats.watch.endpoint));
+        last = stats.keepalive;
+        absl::SleepFor(absl::Seconds(1));
       }
     });
   }
 
-  void StopMonitor() {
+  void StopTrace() {
     stop_.store(true);
-    if (monitor_.joinable()) monitor_.join();
-    monitors_.clear();
-  }
-
-  void SetOutage(bool outage) {
-    outage_.store(outage);
-    UpdateReachable();
+    if (trace_.joinable()) trace_.join();
   }
 
   int fixture_errors() const { return fixture_errors_; }
@@ -270,19 +233,10 @@ class Chaos {
   std::mt19937_64 random_;
   const absl::Time start_;
   int fixture_errors_ = 0;
-  void UpdateReachable() {
-    std::lock_guard<std::mutex> lock(reachable_mu_);
-    workload_.SetMajorityReachable(!outage_.load() && !leaderless_.load());
-  }
-
   int counts_[8] = {};
   std::vector<Kind> only_;
-  std::vector<std::unique_ptr<Client>> monitors_;
-  std::thread monitor_;
+  std::thread trace_;
   std::atomic<bool> stop_{false};
-  std::atomic<bool> outage_{false};
-  std::atomic<bool> leaderless_{false};
-  std::mutex reachable_mu_;
 };
 
 int Main() {
@@ -306,6 +260,7 @@ int Main() {
   options.client.endpoints = (*etcd)->ClientEndpoints();
   options.client.request_timeout = absl::Seconds(2);
   options.client.dial_timeout = absl::Seconds(5);
+  options.writer.endpoints.clear();  // not the default 127.0.0.1:2379
   for (int i = 0; i < (*etcd)->size(); ++i) {
     options.writer.endpoints.push_back((*etcd)->DirectClientEndpoint(i));
   }
@@ -315,14 +270,20 @@ int Main() {
   options.lease_ttl_seconds = absl::GetFlag(FLAGS_ttl);
   options.watches = absl::GetFlag(FLAGS_watches);
   options.registrations = absl::GetFlag(FLAGS_registrations);
+  options.monitor_endpoints = options.writer.endpoints;
+  const absl::Time start = absl::Now();
+  options.log = [start](const std::string& text) {
+    std::printf("[%7.1fs] %s\n", absl::ToDoubleSeconds(absl::Now() - start), text.c_str());
+    std::fflush(stdout);
+  };
   absl::StatusOr<std::unique_ptr<GrayWorkload>> workload = GrayWorkload::Start(options);
   if (!workload.ok()) {
     std::fprintf(stderr, "etcdgrpc-chaos: %s\n", workload.status().ToString().c_str());
     return 2;
   }
-  Chaos chaos(**etcd, **workload, seed);
+  Chaos chaos(**etcd, **workload, seed, start);
   if (!chaos.Only(absl::GetFlag(FLAGS_faults))) return 2;
-  chaos.StartMonitor(absl::GetFlag(FLAGS_trace));
+  if (absl::GetFlag(FLAGS_trace)) chaos.StartTrace();
   chaos.Log("workload running");
   const absl::Time end = absl::Now() + run;
   while (absl::Now() < end) {
@@ -330,7 +291,7 @@ int Main() {
     absl::SleepFor(absl::Seconds(chaos.Uniform(1, 4)));  // calm between faults
   }
   chaos.Log("faults done; settling");
-  chaos.StopMonitor();
+  chaos.StopTrace();
   const GrayReport report = (*workload)->Finish(absl::Seconds(60));
   chaos.Log(absl::StrCat("faults injected: ", chaos.Counts()));
   chaos.Log(report.Summary());

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <map>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -179,9 +180,20 @@ absl::Status GrayWorkload::Setup() {
     if (!view.ok()) return view.status();
     view_ = *std::move(view);
   }
+  for (const std::string& endpoint : options_.monitor_endpoints) {
+    ClientOptions monitor;
+    monitor.endpoints = {endpoint};
+    monitor.dial_timeout = absl::ZeroDuration();
+    monitor.request_timeout = absl::Milliseconds(400);
+    monitor.require_leader = false;
+    absl::StatusOr<std::unique_ptr<Client>> monitor_client = Client::Connect(monitor);
+    if (!monitor_client.ok()) return monitor_client.status();
+    monitors_.push_back(*std::move(monitor_client));
+  }
   writer_ = std::thread([this] { WriterLoop(); });
   prober_ = std::thread([this] { ProbeLoop(); });
   sampler_ = std::thread([this] { SampleLoop(); });
+  if (!monitors_.empty()) monitor_ = std::thread([this] { MonitorLoop(); });
   return absl::OkStatus();
 }
 
@@ -190,6 +202,7 @@ GrayWorkload::~GrayWorkload() {
   if (writer_.joinable()) writer_.join();
   if (prober_.joinable()) prober_.join();
   if (sampler_.joinable()) sampler_.join();
+  if (monitor_.joinable()) monitor_.join();
   view_.reset();
   resolver_.reset();
   registrations_.clear();
@@ -207,8 +220,49 @@ void GrayWorkload::Violation(std::string text) {
   violations_.push_back(std::move(line));
 }
 
-void GrayWorkload::SetMajorityReachable(bool reachable) {
+void GrayWorkload::SetOutage(bool outage) {
   absl::MutexLock lock(&mu_);
+  outage_ = outage;
+  UpdateReachable();
+}
+
+void GrayWorkload::Log(const std::string& text) const {
+  if (options_.log) {
+    options_.log(text);
+  } else {
+    std::fprintf(stderr, "gray workload: %s\n", text.c_str());
+  }
+}
+
+void GrayWorkload::MonitorLoop() {
+  bool had_leader = true;
+  while (!stop_.load()) {
+    std::map<uint64_t, int> votes;
+    std::string seen;
+    for (size_t i = 0; i < monitors_.size(); ++i) {
+      absl::StatusOr<EndpointStatus> status = monitors_[i]->Status(options_.monitor_endpoints[i]);
+      if (status.ok() && status->leader != 0) ++votes[status->leader];
+      absl::StrAppend(&seen, " ", i, ":",
+                      status.ok() ? absl::StrCat(absl::Hex(status->leader)) : status.status().ToString());
+    }
+    bool has_leader = false;
+    for (const auto& [leader, count] : votes) {
+      has_leader |= 2 * count > static_cast<int>(monitors_.size());
+    }
+    if (has_leader != had_leader) {
+      Log(has_leader ? "  a majority agrees on a leader again"
+                     : absl::StrCat("  no leader a majority agrees on:", seen));
+      absl::MutexLock lock(&mu_);
+      leaderless_ = !has_leader;
+      UpdateReachable();
+      had_leader = has_leader;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+}
+
+void GrayWorkload::UpdateReachable() {
+  const bool reachable = !outage_ && !leaderless_;
   if (majority_.load() == reachable) return;
   majority_.store(reachable);
   if (!reachable) {
@@ -363,6 +417,7 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
   if (writer_.joinable()) writer_.join();
   if (prober_.joinable()) prober_.join();
   if (sampler_.joinable()) sampler_.join();
+  if (monitor_.joinable()) monitor_.join();
   GrayReport report;
   // Everything committed, as etcd has it.
   std::map<int64_t, std::string> committed;

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -45,6 +46,14 @@ struct GrayWorkloadOptions {
   int max_extra_threads = 24;
   double max_rss_growth_mb = 300;
   std::string service = "gray";
+  // The members' own client endpoints (not through fault proxies): when set,
+  // a monitor asks each for its leader every 200 ms, and while no majority
+  // agrees on one (an election, say after a partitioned member returns with
+  // a higher term) the workload counts a majority as unreachable: etcd can
+  // neither renew nor revoke leases without a leader.
+  std::vector<std::string> monitor_endpoints = {};
+  // Where the workload reports what its monitor sees (stderr when empty).
+  std::function<void(const std::string&)> log = nullptr;
 };
 
 struct GrayReport {
@@ -78,12 +87,12 @@ class GrayWorkload {
   Client& client() { return *client_; }
   Client& writer_client() { return *writer_client_; }
 
-  // From now on a majority may be unreachable (or is reachable again). A
+  // The harness made a majority unreachable (or reachable again). A
   // lease or registration lost within a TTL (plus slack) of such an outage is
   // excused, and the registry and view samples are only checked while a
   // majority is reachable and a grace time after an outage has passed (the
   // view must never be empty, outage or not).
-  void SetMajorityReachable(bool reachable);
+  void SetOutage(bool outage);
   // Marks the start of a fault: FirstRenewalAfterMark() then tells when the
   // first lease renewal after it was answered.
   void Mark();
@@ -109,6 +118,9 @@ class GrayWorkload {
   void WriterLoop();
   void ProbeLoop();
   void SampleLoop();
+  void MonitorLoop();
+  void UpdateReachable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Log(const std::string& text) const;
   void Violation(std::string text);
   // A loss at `at` (steady ns) is excused by an outage shortly before it.
   bool Excused(int64_t at_ns) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -130,12 +142,14 @@ class GrayWorkload {
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> majority_{true};
+  std::vector<std::unique_ptr<Client>> monitors_;
   std::atomic<int64_t> renewals_{0};
   std::atomic<int64_t> mark_ns_{0};
   std::atomic<int64_t> first_renewal_ns_{0};
   std::thread writer_;
   std::thread prober_;
   std::thread sampler_;
+  std::thread monitor_;
 
   mutable absl::Mutex mu_;
   std::vector<Write> acked_ ABSL_GUARDED_BY(mu_);
@@ -149,6 +163,8 @@ class GrayWorkload {
   // Lost leases waiting to be replaced by new ones (the sampler grants them),
   // so that the keeper stays loaded after an outage.
   int64_t to_replace_ ABSL_GUARDED_BY(mu_) = 0;
+  bool outage_ ABSL_GUARDED_BY(mu_) = false;
+  bool leaderless_ ABSL_GUARDED_BY(mu_) = false;
   int64_t probes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t probes_failed_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Duration probe_max_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
