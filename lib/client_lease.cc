@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "etcdgrpc/client.h"
 #include "absl/time/clock.h"
+#include "etcdgrpc/client.h"
 #include "internal/async_calls.h"
 #include "internal/connection.h"
 #include "internal/kv_codec.h"
@@ -42,8 +42,7 @@ absl::Status BuildGrant(int64_t ttl_seconds, int64_t id, etcdserverpb::LeaseGran
 }
 
 LeaseGrantResult ParseGrant(etcdserverpb::LeaseGrantResponse& response) {
-  return LeaseGrantResult{internal::ParseHeader(response.header()), response.id(),
-                          response.ttl()};
+  return LeaseGrantResult{internal::ParseHeader(response.header()), response.id(), response.ttl()};
 }
 
 ResponseHeader ParseRevoke(etcdserverpb::LeaseRevokeResponse& response) {
@@ -199,8 +198,8 @@ void Client::TimeToLiveAsync(int64_t id, bool with_keys, Callback<LeaseTimeToLiv
                  LeaseTimeToLiveResult>(
       *connection_, *async_calls_, kTimeToLive, Retry::kSafe, std::move(request),
       [](EndpointStubs& stubs, grpc::ClientContext* context,
-         const etcdserverpb::LeaseTimeToLiveRequest* in,
-         etcdserverpb::LeaseTimeToLiveResponse* out, std::function<void(grpc::Status)> on_done) {
+         const etcdserverpb::LeaseTimeToLiveRequest* in, etcdserverpb::LeaseTimeToLiveResponse* out,
+         std::function<void(grpc::Status)> on_done) {
         stubs.lease->async()->LeaseTimeToLive(context, in, out, std::move(on_done));
       },
       ParseTimeToLive, std::move(done));

@@ -4,8 +4,8 @@
 // gRPC write: callers queue messages (WithWriter) and return at once, and what
 // is queued together goes out as one burst (buffer_hint on all but the last
 // message, so gRPC flushes once). Only the reader writes its own callbacks'
-// requests itself (WriteFromReader), bounded by the watchdogs. It reconnects after a break with jittered exponential
-// backoff, on another endpoint when this one failed. DESIGN.md, "Streams" and
+// requests itself (WriteFromReader), bounded by the watchdogs. It reconnects after a break with
+// jittered exponential backoff, on another endpoint when this one failed. DESIGN.md, "Streams" and
 // "Failure model", says why.
 //
 // Liveness: a handler that finds the stream stuck (a renewal or a probe
@@ -452,24 +452,22 @@ class BidiStream : public Timer::Slot {
   }
 
   void Connect() {
-    const size_t index = avoid_.has_value() ? connection_.PickEndpointAvoiding(*avoid_)
-                                            : connection_.PickEndpoint();
+    const size_t index =
+        avoid_.has_value() ? connection_.PickEndpointAvoiding(*avoid_) : connection_.PickEndpoint();
     avoid_.reset();
     EndpointStubs& endpoint = connection_.endpoint(index);
     if (endpoint.channel != nullptr) AwaitChannel(*endpoint.channel, absl::Seconds(1));
     if (connection_.NeedsToken()) {
       // Connect() did not authenticate (no dial timeout): get the first
       // token. A failure shows as the stream's own error below.
-      (void)connection_.RefreshToken(0, absl::Now() + connection_.request_timeout(),
-                                     &cancel_slot_);
+      (void)connection_.RefreshToken(0, absl::Now() + connection_.request_timeout(), &cancel_slot_);
     }
     // Only on a ready channel: on one still connecting the question would wait
     // out its time-out, and an unknown version is taken for an early-answering
     // one anyway.
     if (options_.learn_version_timeout > absl::ZeroDuration() &&
         connection_.progress_safety(index) == Connection::ProgressSafety::kUnknown &&
-        (endpoint.channel == nullptr ||
-         endpoint.channel->GetState(false) == GRPC_CHANNEL_READY)) {
+        (endpoint.channel == nullptr || endpoint.channel->GetState(false) == GRPC_CHANNEL_READY)) {
       if (!connection_.LearnVersion(index, options_.learn_version_timeout, &cancel_slot_)) {
         // It did not answer a status request: do not open the stream there.
         connection_.ReportFailure(index, "no answer to a status request");
@@ -648,7 +646,7 @@ class BidiStream : public Timer::Slot {
   CondVar write_cv_;
   bool open_ ABSL_GUARDED_BY(write_mu_) = false;  // accepting messages
   bool writer_stop_ ABSL_GUARDED_BY(write_mu_) = false;
-  bool writing_ ABSL_GUARDED_BY(write_mu_) = false;  // a thread is inside Write()
+  bool writing_ ABSL_GUARDED_BY(write_mu_) = false;    // a thread is inside Write()
   bool finishing_ ABSL_GUARDED_BY(write_mu_) = false;  // the reader waits for !writing_
   std::vector<Request> queue_ ABSL_GUARDED_BY(write_mu_);
   // When the writer next calls Handler::OnWriterTick() (MonoNow).

@@ -23,8 +23,7 @@ inline absl::Time MonoNow() {
 
 // A MonoNow() time as a steady_clock time point, for waits.
 inline std::chrono::steady_clock::time_point ToSteady(absl::Time mono) {
-  return std::chrono::steady_clock::time_point(
-      std::chrono::nanoseconds(absl::ToUnixNanos(mono)));
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(absl::ToUnixNanos(mono)));
 }
 
 }  // namespace etcdgrpc::internal

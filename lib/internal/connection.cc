@@ -68,8 +68,8 @@ absl::Status CheckLiveness(const LivenessOptions& liveness) {
   };
   for (const auto& [name, value] : durations) {
     if (value <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(absl::StrCat("liveness.", name, " must be positive, got ",
-                                                     absl::FormatDuration(value)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("liveness.", name, " must be positive, got ", absl::FormatDuration(value)));
     }
   }
   if (liveness.suspect_max < liveness.suspect_initial) {
@@ -298,8 +298,7 @@ Connection::Connection(const ClientOptions& options,
 bool Connection::Usable(size_t index, int64_t now_ns, bool try_to_connect) const {
   if (health_[index]->suspect_until_ns.load(std::memory_order_relaxed) > now_ns) return false;
   const std::shared_ptr<grpc::Channel>& channel = endpoints_[index]->channel;
-  return channel == nullptr ||
-         channel->GetState(try_to_connect) != GRPC_CHANNEL_TRANSIENT_FAILURE;
+  return channel == nullptr || channel->GetState(try_to_connect) != GRPC_CHANNEL_TRANSIENT_FAILURE;
 }
 
 size_t Connection::Pick(size_t start, std::optional<size_t> avoid) {
@@ -359,8 +358,8 @@ void Connection::ReportFailure(size_t index, absl::string_view reason) {
                                      std::memory_order_relaxed);
   }
   gpr_log(GPR_INFO, "etcdgrpc: endpoint %s suspect for %s (failure %u in a row): %s",
-          endpoints_[index]->address.c_str(), absl::FormatDuration(suspicion).c_str(),
-          consecutive, std::string(reason).c_str());
+          endpoints_[index]->address.c_str(), absl::FormatDuration(suspicion).c_str(), consecutive,
+          std::string(reason).c_str());
 }
 
 void Connection::ClearSuspicion(size_t index) {

@@ -51,7 +51,7 @@ void Dispatcher::Work(uint64_t token) {
       });
       continue;
     }
-    absl::AnyInvocable<void() &&> next = std::move(queue_[head_++]);
+    absl::AnyInvocable<void()&&> next = std::move(queue_[head_++]);
     const int64_t started = absl::ToUnixNanos(MonoNow());
     busy_since_ns_.store(started, std::memory_order_release);
     mu_.Unlock();

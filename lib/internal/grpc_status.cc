@@ -31,7 +31,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status, absl::string_view endpoi
                             absl::string_view method) {
   if (status.ok()) return absl::OkStatus();
   std::string message = status.error_message();
-  if (message.empty()) message = absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
+  if (message.empty())
+    message = absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
   absl::Status result(static_cast<absl::StatusCode>(status.error_code()),
                       absl::StrCat(message, Hint(status), " [", endpoint, " ", method, "]"));
   result.SetPayload(kMessagePayload, absl::Cord(message));

@@ -118,15 +118,16 @@ void LeaseKeeper::Shutdown() {
     shutdown_ = true;
     for (auto& [id, entry] : entries_) {
       for (auto& holder : entry.holders) {
-        QueueLost(holder,
-                  LeaseLoss{LeaseLossReason::kClientClosed,
-                            absl::CancelledError(absl::StrCat("the client was closed; lease ",
-                                                              absl::Hex(id),
-                                                              " is no longer renewed"))},
-                  out);
+        QueueLost(
+            holder,
+            LeaseLoss{LeaseLossReason::kClientClosed,
+                      absl::CancelledError(absl::StrCat("the client was closed; lease ",
+                                                        absl::Hex(id), " is no longer renewed"))},
+            out);
       }
       for (auto& pending : entry.in_flight) {
-        if (pending.once) Complete(*pending.once, absl::CancelledError("the client was closed"), out);
+        if (pending.once)
+          Complete(*pending.once, absl::CancelledError("the client was closed"), out);
       }
       for (auto& once : entry.unsent_once) {
         Complete(*once, absl::CancelledError("the client was closed"), out);
@@ -156,9 +157,9 @@ absl::Duration LeaseKeeper::StallTimeout() const {
   if (!ttl_counts_.empty()) {
     // A lease renewed every TTL/3 must not wait longer than that for an
     // answer, or it runs out before the next endpoint is tried.
-    timeout = std::min(timeout, std::max(absl::Seconds(ttl_counts_.begin()->first) *
-                                             options_.renew_fraction,
-                                         absl::Milliseconds(100)));
+    timeout = std::min(timeout,
+                       std::max(absl::Seconds(ttl_counts_.begin()->first) * options_.renew_fraction,
+                                absl::Milliseconds(100)));
   }
   return timeout;
 }
@@ -231,8 +232,7 @@ std::shared_ptr<LeaseHolder> LeaseKeeper::Keep(int64_t lease_id, LeaseListener* 
         // deadline is granted_at + TTL (on the monotonic clock).
         absl::Duration elapsed = absl::ZeroDuration();
         if (options.granted_at != absl::InfinitePast()) {
-          elapsed = std::clamp(absl::Now() - options.granted_at, absl::ZeroDuration(),
-                               options.ttl);
+          elapsed = std::clamp(absl::Now() - options.granted_at, absl::ZeroDuration(), options.ttl);
         }
         SetTtl(entry, std::max<int64_t>(1, absl::ToInt64Seconds(options.ttl)));
         SetDeadline(lease_id, entry, now - elapsed + options.ttl);
@@ -269,8 +269,8 @@ void LeaseKeeper::Unkeep(const std::shared_ptr<LeaseHolder>& holder) {
 }
 
 void LeaseKeeper::KeepAliveOnce(int64_t lease_id, Callback<LeaseKeepAliveResult> done) {
-  auto once = std::make_shared<OnceCall>(
-      OnceCall{lease_id, MonoNow() + request_timeout_, std::move(done)});
+  auto once =
+      std::make_shared<OnceCall>(OnceCall{lease_id, MonoNow() + request_timeout_, std::move(done)});
   bool closed;
   {
     MutexLock lock(&mu_);
@@ -314,8 +314,8 @@ void LeaseKeeper::Revoked(int64_t lease_id) {
     if (it == entries_.end()) return;
     Drop(lease_id, it->second,
          LeaseLoss{LeaseLossReason::kRevoked,
-                   absl::CancelledError(absl::StrCat("lease ", absl::Hex(lease_id),
-                                                     " was revoked by this client"))},
+                   absl::CancelledError(
+                       absl::StrCat("lease ", absl::Hex(lease_id), " was revoked by this client"))},
          out);
     EraseIfUnused(lease_id);
   }
@@ -397,8 +397,7 @@ void LeaseKeeper::OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) {
       if (ttl <= 0) {
         Complete(*pending.once, NotFound(id), out);
       } else {
-        Complete(*pending.once, LeaseKeepAliveResult{ParseHeader(response.header()), id, ttl},
-                 out);
+        Complete(*pending.once, LeaseKeepAliveResult{ParseHeader(response.header()), id, ttl}, out);
       }
     }
     if (!entry.holders.empty()) {
@@ -492,9 +491,8 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
     generation = stream_generation_;
   }
   if (stalled) {
-    stream_.Break(
-        absl::StrCat("no keep-alive answer within ", absl::FormatDuration(stall_timeout)),
-        generation);
+    stream_.Break(absl::StrCat("no keep-alive answer within ", absl::FormatDuration(stall_timeout)),
+                  generation);
   }
   if (!out.empty()) {
     // The timer never runs user code: the dispatcher does.

@@ -42,10 +42,9 @@ struct LeaseHolder {
   SerialExecutor executor;
 };
 
-class LeaseKeeper
-    : public BidiStream<etcdserverpb::LeaseKeepAliveRequest,
-                        etcdserverpb::LeaseKeepAliveResponse>::Handler,
-      public Timer::Slot {
+class LeaseKeeper : public BidiStream<etcdserverpb::LeaseKeepAliveRequest,
+                                      etcdserverpb::LeaseKeepAliveResponse>::Handler,
+                    public Timer::Slot {
  public:
   using Stream =
       BidiStream<etcdserverpb::LeaseKeepAliveRequest, etcdserverpb::LeaseKeepAliveResponse>;
@@ -173,7 +172,7 @@ class LeaseKeeper
   uint64_t stream_generation_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<bool> started_fast_{false};  // EnsureStarted() without the lock
   absl::flat_hash_map<int64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  std::set<std::pair<absl::Time, int64_t>> renewals_ ABSL_GUARDED_BY(mu_);  // next_send, id
+  std::set<std::pair<absl::Time, int64_t>> renewals_ ABSL_GUARDED_BY(mu_);   // next_send, id
   std::set<std::pair<absl::Time, int64_t>> deadlines_ ABSL_GUARDED_BY(mu_);  // deadline, id
   // Kept leases per known TTL (seconds): the shortest bounds the stall time-out.
   std::map<int64_t, size_t> ttl_counts_ ABSL_GUARDED_BY(mu_);

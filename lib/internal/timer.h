@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "internal/mutex.h"
 #include "absl/time/time.h"
+#include "internal/mutex.h"
 
 namespace etcdgrpc::internal {
 

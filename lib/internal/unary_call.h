@@ -181,18 +181,18 @@ void CallUnaryAsync(Connection& connection, AsyncCalls& calls, absl::string_view
     std::move(done)(ClosedError());
     return;
   }
-  auto state = std::make_unique<State>(State{
-      .connection = &connection,
-      .calls = &calls,
-      .method = method,
-      .attempts = MayRetry(connection, retry) ? connection.size() : 1,
-      .deadline = connection.UnaryDeadline(),
-      .request = std::move(request),
-      .response = {},
-      .context = std::make_unique<grpc::ClientContext>(),
-      .invoke = std::move(invoke),
-      .parse = std::move(parse),
-      .done = std::move(done)});
+  auto state =
+      std::make_unique<State>(State{.connection = &connection,
+                                    .calls = &calls,
+                                    .method = method,
+                                    .attempts = MayRetry(connection, retry) ? connection.size() : 1,
+                                    .deadline = connection.UnaryDeadline(),
+                                    .request = std::move(request),
+                                    .response = {},
+                                    .context = std::make_unique<grpc::ClientContext>(),
+                                    .invoke = std::move(invoke),
+                                    .parse = std::move(parse),
+                                    .done = std::move(done)});
   if (connection.NeedsToken()) {
     // The first call without a dial timeout: get the token first (blocking).
     if (absl::Status s = connection.RefreshToken(0, state->deadline); !s.ok()) {

@@ -141,8 +141,8 @@ void WatchStream::Cancel(const std::shared_ptr<WatchState>& watch) {
   stream_.WithWriter([&](Stream::Writer* writer) {
     MutexLock lock(&mu_);
     if (watch->phase == WatchState::Phase::kEnded) return;
-    const bool on_stream = watch->phase == WatchState::Phase::kCreating ||
-                           watch->phase == WatchState::Phase::kActive;
+    const bool on_stream =
+        watch->phase == WatchState::Phase::kCreating || watch->phase == WatchState::Phase::kActive;
     watch->phase = WatchState::Phase::kEnded;
     watches_.erase(watch->id);
     // etcd handles requests in order, so a cancel right after a create that
@@ -201,9 +201,9 @@ absl::Time WatchStream::OnTimer(absl::Time now) {
       MutexLock lock(&mu_);
       probe_sent_ = absl::InfiniteFuture();
     }
-    stream_.Break(absl::StrCat("no answer to a progress probe within ",
-                               absl::FormatDuration(probe_timeout_)),
-                  generation);
+    stream_.Break(
+        absl::StrCat("no answer to a progress probe within ", absl::FormatDuration(probe_timeout_)),
+        generation);
     return absl::InfiniteFuture();  // OnOpen() wakes it again
   }
   stream_.WithWriter([&](Stream::Writer* writer) {
@@ -300,8 +300,8 @@ void WatchStream::OnStreamProgress(int64_t revision, Drains& out) {
   // of events still queued for the watches (measured on 3.4.23: resuming from
   // it after a break lost 60,000 events). There it moves no resume revision
   // and reaches only watches that have delivered everything up to it.
-  const bool trusted = connection_.progress_safety(stream_.endpoint_index()) ==
-                       Connection::ProgressSafety::kSafe;
+  const bool trusted =
+      connection_.progress_safety(stream_.endpoint_index()) == Connection::ProgressSafety::kSafe;
   const bool wanted = progress_wanted_;
   progress_wanted_ = false;
   for (auto& [watch_id, watch] : watches_) {
@@ -368,13 +368,13 @@ void WatchStream::OnMessage(etcdserverpb::WatchResponse& response) {
       std::shared_ptr<WatchState> watch = it->second;
       if (response.compact_revision() > 0) {
         End(watch,
-            WatchEnd{.status = absl::OutOfRangeError(absl::StrCat(
-                         "etcdserver: mvcc: required revision has been compacted (watch from "
-                         "revision ",
-                         watch->next_revision, ", compacted up to ",
-                         response.compact_revision(), ")")),
-                     .compact_revision = response.compact_revision(),
-                     .next_revision = watch->next_revision},
+            WatchEnd{
+                .status = absl::OutOfRangeError(absl::StrCat(
+                    "etcdserver: mvcc: required revision has been compacted (watch from "
+                    "revision ",
+                    watch->next_revision, ", compacted up to ", response.compact_revision(), ")")),
+                .compact_revision = response.compact_revision(),
+                .next_revision = watch->next_revision},
             out);
       } else if (response.canceled()) {
         End(watch,
@@ -427,8 +427,8 @@ void WatchStream::EndAfterListenerError(const std::shared_ptr<WatchState>& watch
   }
   Cancel(watch);
   (void)CallListener("watch listener", [&] {
-    watch->listener->OnEnd(
-        WatchEnd{.status = std::move(status), .compact_revision = 0, .next_revision = next_revision});
+    watch->listener->OnEnd(WatchEnd{
+        .status = std::move(status), .compact_revision = 0, .next_revision = next_revision});
   });
 }
 

@@ -17,11 +17,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "internal/mutex.h"
 #include "etcdgrpc/client_options.h"
 #include "etcdgrpc/watch.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "internal/bidi_stream.h"
+#include "internal/mutex.h"
 #include "internal/serial_executor.h"
 #include "internal/timer.h"
 

@@ -5,15 +5,15 @@
 // now and then the loss of a majority. The workload checks its invariants all
 // along; this prints every fault it injects and every violation, with times,
 // and exits non-zero if there was any. `./dev chaos [--minutes N]` runs it.
-#include <cstdio>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <mutex>
-#include <thread>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -40,19 +40,35 @@ ABSL_FLAG(std::string, faults, "",
 namespace etcdgrpc::testing {
 namespace {
 
-enum class Kind { kFreeze, kKill, kRestart, kBlackHoleDrop, kBlackHoleStall, kPartition, kDelay,
-                  kMajority };
+enum class Kind {
+  kFreeze,
+  kKill,
+  kRestart,
+  kBlackHoleDrop,
+  kBlackHoleStall,
+  kPartition,
+  kDelay,
+  kMajority
+};
 
 const char* KindName(Kind kind) {
   switch (kind) {
-    case Kind::kFreeze: return "freeze";
-    case Kind::kKill: return "kill";
-    case Kind::kRestart: return "restart";
-    case Kind::kBlackHoleDrop: return "black-hole (drop)";
-    case Kind::kBlackHoleStall: return "black-hole (stall)";
-    case Kind::kPartition: return "partition";
-    case Kind::kDelay: return "delay";
-    case Kind::kMajority: return "majority outage";
+    case Kind::kFreeze:
+      return "freeze";
+    case Kind::kKill:
+      return "kill";
+    case Kind::kRestart:
+      return "restart";
+    case Kind::kBlackHoleDrop:
+      return "black-hole (drop)";
+    case Kind::kBlackHoleStall:
+      return "black-hole (stall)";
+    case Kind::kPartition:
+      return "partition";
+    case Kind::kDelay:
+      return "delay";
+    case Kind::kMajority:
+      return "majority outage";
   }
   return "?";
 }
@@ -87,10 +103,14 @@ class Chaos {
   // Restricts the draw to the kinds named (flag --faults).
   bool Only(const std::string& names) {
     static const std::pair<const char*, Kind> kNames[] = {
-        {"freeze", Kind::kFreeze},         {"kill", Kind::kKill},
-        {"restart", Kind::kRestart},       {"blackhole-drop", Kind::kBlackHoleDrop},
-        {"blackhole-stall", Kind::kBlackHoleStall}, {"partition", Kind::kPartition},
-        {"delay", Kind::kDelay},           {"majority", Kind::kMajority}};
+        {"freeze", Kind::kFreeze},
+        {"kill", Kind::kKill},
+        {"restart", Kind::kRestart},
+        {"blackhole-drop", Kind::kBlackHoleDrop},
+        {"blackhole-stall", Kind::kBlackHoleStall},
+        {"partition", Kind::kPartition},
+        {"delay", Kind::kDelay},
+        {"majority", Kind::kMajority}};
     for (absl::string_view name : absl::StrSplit(names, ',', absl::SkipEmpty())) {
       bool found = false;
       for (const auto& [known, kind] : kNames) {
@@ -112,9 +132,9 @@ class Chaos {
     if (!only_.empty()) {
       return only_[std::uniform_int_distribution<size_t>(0, only_.size() - 1)(random_)];
     }
-    static constexpr Kind kKinds[] = {Kind::kFreeze,        Kind::kKill,     Kind::kRestart,
-                                      Kind::kBlackHoleDrop, Kind::kBlackHoleStall,
-                                      Kind::kPartition,     Kind::kDelay};
+    static constexpr Kind kKinds[] = {Kind::kFreeze,        Kind::kKill,           Kind::kRestart,
+                                      Kind::kBlackHoleDrop, Kind::kBlackHoleStall, Kind::kPartition,
+                                      Kind::kDelay};
     return Uniform(0, 1) < 0.08 ? Kind::kMajority
                                 : kKinds[std::uniform_int_distribution<>(0, 6)(random_)];
   }
@@ -152,10 +172,10 @@ class Chaos {
         break;
       case Kind::kBlackHoleDrop:
       case Kind::kBlackHoleStall:
-        Log(absl::StrFormat("%s client side of member %d (%s) for %s", KindName(kind), member,
-                            role, absl::FormatDuration(length)));
-        if (!Check(etcd_.BlackHoleClient(member, kind == Kind::kBlackHoleDrop ? BlackHole::kDrop
-                                                                               : BlackHole::kStall),
+        Log(absl::StrFormat("%s client side of member %d (%s) for %s", KindName(kind), member, role,
+                            absl::FormatDuration(length)));
+        if (!Check(etcd_.BlackHoleClient(
+                       member, kind == Kind::kBlackHoleDrop ? BlackHole::kDrop : BlackHole::kStall),
                    "black-holing")) {
           return;
         }
@@ -200,7 +220,8 @@ class Chaos {
       KeepAliveStreamStats last;
       while (!stop_.load()) {
         const ClientStats stats = workload_.client().stats();
-        Log(absl::StrFormat("  keep-alive %s on %s: +%d sent +%d answered, %d stalls, %d opens; "
+        Log(
+            absl::StrFormat("  keep-alive %s on %s: +%d sent +%d answered, %d stalls, %d opens; "
                             "watch %s on %s",
                             stats.keepalive.state, stats.keepalive.endpoint,
                             stats.keepalive.requests_sent - last.requests_sent,
@@ -243,11 +264,12 @@ int Main() {
   uint64_t seed = absl::GetFlag(FLAGS_seed);
   if (seed == 0) seed = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
   const absl::Duration run = absl::Seconds(absl::GetFlag(FLAGS_minutes) * 60);
-  std::printf("etcdgrpc-chaos: seed=%llu minutes=%.1f leases=%d ttl=%llds watches=%d "
-              "registrations=%d\n",
-              static_cast<unsigned long long>(seed), absl::GetFlag(FLAGS_minutes),
-              absl::GetFlag(FLAGS_leases), static_cast<long long>(absl::GetFlag(FLAGS_ttl)),
-              absl::GetFlag(FLAGS_watches), absl::GetFlag(FLAGS_registrations));
+  std::printf(
+      "etcdgrpc-chaos: seed=%llu minutes=%.1f leases=%d ttl=%llds watches=%d "
+      "registrations=%d\n",
+      static_cast<unsigned long long>(seed), absl::GetFlag(FLAGS_minutes),
+      absl::GetFlag(FLAGS_leases), static_cast<long long>(absl::GetFlag(FLAGS_ttl)),
+      absl::GetFlag(FLAGS_watches), absl::GetFlag(FLAGS_registrations));
   LocalEtcdOptions etcd_options;
   etcd_options.members = 3;
   etcd_options.fault_proxies = true;
@@ -308,8 +330,9 @@ int Main() {
 }  // namespace etcdgrpc::testing
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("etcdgrpc-chaos [--minutes N] [--seed S]: random faults against "
-                               "a 3-member cluster while the client's invariants are checked");
+  absl::SetProgramUsageMessage(
+      "etcdgrpc-chaos [--minutes N] [--seed S]: random faults against "
+      "a 3-member cluster while the client's invariants are checked");
   absl::ParseCommandLine(argc, argv);
   return etcdgrpc::testing::Main();
 }

@@ -84,8 +84,8 @@ TEST(ConnectionFaultTest, EndpointThatNeverSpeaksHttp2FailsConnectInTime) {
   options.endpoints = {silent.endpoint()};
   options.dial_timeout = absl::Seconds(1);
   const absl::Time start = absl::Now();
-  EXPECT_THAT(Client::Connect(options), StatusIs(absl::StatusCode::kUnavailable,
-                                                 HasSubstr(silent.endpoint())));
+  EXPECT_THAT(Client::Connect(options),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(silent.endpoint())));
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
 }
 

@@ -36,7 +36,8 @@ class Listener : public LeaseListener {
   bool WaitForLoss(absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
     return mu_.AwaitWithTimeout(
-        absl::Condition(+[](std::vector<LeaseLoss>* l) { return !l->empty(); }, &losses_),
+        absl::Condition(
+            +[](std::vector<LeaseLoss>* l) { return !l->empty(); }, &losses_),
         timeout);
   }
   std::vector<LeaseLoss> losses() {
@@ -140,8 +141,8 @@ TEST_F(LeaseFaultTest, KeepAliveOnceSurvivesAStreamDrop) {
 TEST_F(LeaseFaultTest, KeepAliveOnceTimesOutWithoutAnswer) {
   fake_->lease().set_mode(FakeLeaseService::Mode::kSilent);
   const absl::Time start = absl::Now();
-  EXPECT_THAT(client_->KeepAliveOnce(12), StatusIs(absl::StatusCode::kDeadlineExceeded,
-                                                   HasSubstr("no keep-alive answer")));
+  EXPECT_THAT(client_->KeepAliveOnce(12),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("no keep-alive answer")));
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
 }
 
@@ -212,8 +213,8 @@ TEST_F(LeaseFaultTest, UnknownTtlStillGetsADeadline) {
   EXPECT_LT(listener.lost_at() - start, absl::Milliseconds(1800));
   ASSERT_EQ(listener.losses().size(), 1u);
   EXPECT_EQ(listener.losses()[0].reason, LeaseLossReason::kDeadlinePassed);
-  EXPECT_THAT(listener.losses()[0].status, StatusIs(absl::StatusCode::kDeadlineExceeded,
-                                                    HasSubstr("TTL unknown")));
+  EXPECT_THAT(listener.losses()[0].status,
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("TTL unknown")));
 }
 
 TEST_F(LeaseFaultTest, BlockedLossListenerDoesNotDelayOtherLeases) {

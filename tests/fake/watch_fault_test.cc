@@ -109,35 +109,37 @@ TEST_F(WatchFaultTest, BreakDuringCatchUpResumesFromTheLastDeliveredEvent) {
   const auto& create = Create(0, 0);
   EXPECT_EQ(create.start_revision(), 5);
   const int64_t id = create.watch_id();
-  ASSERT_TRUE(fake_->watch().Send(Response(
-      absl::StrCat("header { revision: 100 } watch_id: ", id, " created: true"))));
+  ASSERT_TRUE(fake_->watch().Send(
+      Response(absl::StrCat("header { revision: 100 } watch_id: ", id, " created: true"))));
   // Catch-up: the header says 100 while the events are at 5 and 6.
   ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 100, {5, 6}))));
-  ASSERT_TRUE(recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 2; }));
+  ASSERT_TRUE(recorder.Wait(
+      [](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 2; }));
   fake_->watch().DropStream();
   const auto& again = Create(1, 0);
   EXPECT_EQ(again.start_revision(), 7);  // not 101
   EXPECT_EQ(again.watch_id(), id);
-  ASSERT_TRUE(fake_->watch().Send(Response(
-      absl::StrCat("header { revision: 100 } watch_id: ", id, " created: true"))));
+  ASSERT_TRUE(fake_->watch().Send(
+      Response(absl::StrCat("header { revision: 100 } watch_id: ", id, " created: true"))));
   ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 100, {7, 8}))));
-  ASSERT_TRUE(recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 4; }));
+  ASSERT_TRUE(recorder.Wait(
+      [](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 4; }));
   EXPECT_THAT(recorder.revisions(), ElementsAre(5, 6, 7, 8));
   EXPECT_EQ(watch->next_revision(), 9);
 }
 
 TEST_F(WatchFaultTest, PartialFragmentsAreDroppedAndResentAfterABreak) {
   Recorder recorder;
-  auto watch = client_->Watch({.range = KeyRange::Prefix("k"), .start_revision = 10,
-                               .fragment = true},
-                              &recorder);
+  auto watch = client_->Watch(
+      {.range = KeyRange::Prefix("k"), .start_revision = 10, .fragment = true}, &recorder);
   ASSERT_THAT(watch, IsOk());
   const int64_t id = Create(0, 0).watch_id();
   ASSERT_TRUE(fake_->watch().Send(
       Response(absl::StrCat("header { revision: 20 } watch_id: ", id, " created: true"))));
   ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 20, {10, 11}, /*fragment=*/true))));
   ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 20, {12}, /*fragment=*/false))));
-  ASSERT_TRUE(recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 3; }));
+  ASSERT_TRUE(recorder.Wait(
+      [](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 3; }));
   {
     absl::MutexLock lock(&recorder.mu_);
     EXPECT_EQ(recorder.batches_.size(), 1u);  // the fragments were joined
@@ -162,12 +164,14 @@ TEST_F(WatchFaultTest, CreatedWithIdMinusOneFailsOnlyThatWatch) {
   ASSERT_TRUE(fake_->watch().Send(
       Response(absl::StrCat("header { revision: 3 } watch_id: ", id_a, " created: true"))));
   // etcd's answer to a create it refused carries watch_id -1.
-  ASSERT_TRUE(fake_->watch().Send(Response(
-      "header { revision: 3 } watch_id: -1 created: true canceled: true "
-      "cancel_reason: \"mvcc: duplicate watch ID provided on the WatchStream\"")));
+  ASSERT_TRUE(fake_->watch().Send(
+      Response("header { revision: 3 } watch_id: -1 created: true canceled: true "
+               "cancel_reason: \"mvcc: duplicate watch ID provided on the WatchStream\"")));
   ASSERT_TRUE(fake_->watch().Send(Response(Events(id_a, 4, {4}))));
-  ASSERT_TRUE(second.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.ends_.empty(); }));
-  ASSERT_TRUE(first.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 1; }));
+  ASSERT_TRUE(
+      second.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.ends_.empty(); }));
+  ASSERT_TRUE(first.Wait([](Recorder& r)
+                             ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 1; }));
   absl::MutexLock lock(&second.mu_);
   EXPECT_THAT(second.ends_[0].status,
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("duplicate watch ID")));
@@ -176,16 +180,16 @@ TEST_F(WatchFaultTest, CreatedWithIdMinusOneFailsOnlyThatWatch) {
 
 TEST_F(WatchFaultTest, ProgressAdvancesTheResumeRevision) {
   Recorder recorder;
-  auto watch = client_->Watch({.range = KeyRange::Key("p"), .start_revision = 2,
-                               .progress_notify = true},
-                              &recorder);
+  auto watch = client_->Watch(
+      {.range = KeyRange::Key("p"), .start_revision = 2, .progress_notify = true}, &recorder);
   ASSERT_THAT(watch, IsOk());
   const int64_t id = Create(0, 0).watch_id();
   ASSERT_TRUE(fake_->watch().Send(
       Response(absl::StrCat("header { revision: 50 } watch_id: ", id, " created: true"))));
-  ASSERT_TRUE(fake_->watch().Send(
-      Response(absl::StrCat("header { revision: 60 } watch_id: ", id))));
-  ASSERT_TRUE(recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.progress_.empty(); }));
+  ASSERT_TRUE(
+      fake_->watch().Send(Response(absl::StrCat("header { revision: 60 } watch_id: ", id))));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r)
+                                ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.progress_.empty(); }));
   EXPECT_EQ(watch->next_revision(), 61);
   fake_->watch().DropStream();
   EXPECT_EQ(Create(1, 0).start_revision(), 61);
@@ -198,9 +202,10 @@ TEST_F(WatchFaultTest, CompactionEndsTheWatchWithItsRevision) {
   const int64_t id = Create(0, 0).watch_id();
   ASSERT_TRUE(fake_->watch().Send(
       Response(absl::StrCat("header { revision: 9 } watch_id: ", id, " created: true"))));
-  ASSERT_TRUE(fake_->watch().Send(Response(
-      absl::StrCat("header { revision: 9 } watch_id: ", id, " compact_revision: 7 canceled: true"))));
-  ASSERT_TRUE(recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.ends_.empty(); }));
+  ASSERT_TRUE(fake_->watch().Send(Response(absl::StrCat("header { revision: 9 } watch_id: ", id,
+                                                        " compact_revision: 7 canceled: true"))));
+  ASSERT_TRUE(
+      recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.ends_.empty(); }));
   absl::MutexLock lock(&recorder.mu_);
   EXPECT_EQ(recorder.ends_[0].compact_revision, 7);
   EXPECT_EQ(recorder.ends_[0].next_revision, 3);
@@ -224,14 +229,12 @@ TEST_F(WatchFaultTest, StreamProgressFromAnEarlyAnsweringEtcdMovesNoResumeRevisi
         Response(absl::StrCat("header { revision: 100 } watch_id: ", id, " created: true"))));
   }
   ASSERT_TRUE(fake_->watch().Send(Response(Events(id_b, 100, {70}))));
-  ASSERT_TRUE(ahead.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return r.revisions().size() == 1;
-  }));
+  ASSERT_TRUE(ahead.Wait([](Recorder& r)
+                             ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 1; }));
   ASSERT_THAT(client_->RequestProgress(), IsOk());
   ASSERT_TRUE(fake_->watch().Send(Response("header { revision: 60 } watch_id: -1")));
-  ASSERT_TRUE(ahead.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return !r.progress_.empty();
-  }));
+  ASSERT_TRUE(
+      ahead.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.progress_.empty(); }));
   EXPECT_EQ(a->next_revision(), 2);
   EXPECT_EQ(b->next_revision(), 71);
   fake_->watch().DropStream();
@@ -251,9 +254,8 @@ TEST_F(WatchFaultTest, StreamProgressFromAFixedEtcdIsTrusted) {
       Response(absl::StrCat("header { revision: 50 } watch_id: ", id, " created: true"))));
   ASSERT_THAT(client_->RequestProgress(), IsOk());
   ASSERT_TRUE(fake_->watch().Send(Response("header { revision: 60 } watch_id: -1")));
-  ASSERT_TRUE(recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return !r.progress_.empty();
-  }));
+  ASSERT_TRUE(recorder.Wait([](Recorder& r)
+                                ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.progress_.empty(); }));
   EXPECT_EQ(watch->next_revision(), 61);
   absl::MutexLock lock(&recorder.mu_);
   EXPECT_THAT(recorder.progress_, ElementsAre(60));
@@ -343,8 +345,8 @@ TEST_F(WatchFaultTest, HandedOffReaderThreadsAreJoinedOnceTheyFinish) {
   std::vector<WatchHandle> watches;
   for (int i = 0; i < 20; ++i) {
     listeners.push_back(std::make_unique<BlockOnce>());
-    auto watch = client_->Watch(
-        {.range = KeyRange::Key(absl::StrCat("h", i)), .start_revision = 2}, listeners.back().get());
+    auto watch = client_->Watch({.range = KeyRange::Key(absl::StrCat("h", i)), .start_revision = 2},
+                                listeners.back().get());
     ASSERT_THAT(watch, IsOk());
     watches.push_back(*std::move(watch));
   }
@@ -359,7 +361,8 @@ TEST_F(WatchFaultTest, HandedOffReaderThreadsAreJoinedOnceTheyFinish) {
   }
   absl::SleepFor(absl::Milliseconds(600));
   // One more message: its reader reaps the finished threads.
-  ASSERT_TRUE(fake_->watch().Send(Response(Events(creates[0].create_request().watch_id(), 4, {4}))));
+  ASSERT_TRUE(
+      fake_->watch().Send(Response(Events(creates[0].create_request().watch_id(), 4, {4}))));
   absl::SleepFor(absl::Milliseconds(400));
   const ClientStats stats = client_->stats();
   EXPECT_GE(stats.watch.handoffs, 15u);

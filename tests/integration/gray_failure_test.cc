@@ -127,8 +127,8 @@ TEST_P(GrayFailureTest, LosesNothingAndHangsNothing) {
   GrayWorkloadOptions options;
   options.client = Options({etcd_->ClientEndpoint(target), etcd_->ClientEndpoint(others[0]),
                             etcd_->ClientEndpoint(others[1])});
-  options.writer = Options(
-      {etcd_->DirectClientEndpoint(others[0]), etcd_->DirectClientEndpoint(others[1])});
+  options.writer =
+      Options({etcd_->DirectClientEndpoint(others[0]), etcd_->DirectClientEndpoint(others[1])});
   absl::StatusOr<std::unique_ptr<GrayWorkload>> started = GrayWorkload::Start(options);
   for (int other : others) ASSERT_THAT(etcd_->PassClient(other), IsOk());
   ASSERT_THAT(started, IsOk());
@@ -201,12 +201,13 @@ TEST_P(GrayFailureTest, LosesNothingAndHangsNothing) {
   GrayReport report = workload.Finish(absl::Seconds(30));
   const std::optional<absl::Duration> first_renewal = workload.FirstRenewalAfterMark();
 
-  std::printf("gray: fault=%s role=%s first_renewal_after_fault_ms=%.0f keepalive_stalls=%lu "
-              "watch_stalls=%lu keepalive_on=%s watch_on=%s (target %s) %s\n",
-              FaultName(c.fault).c_str(), c.role == Role::kLeader ? "leader" : "follower",
-              first_renewal ? absl::ToDoubleMilliseconds(*first_renewal) : -1.0,
-              during.keepalive.stalls, during.watch.stalls, during.keepalive.endpoint.c_str(),
-              during.watch.endpoint.c_str(), target_endpoint.c_str(), report.Summary().c_str());
+  std::printf(
+      "gray: fault=%s role=%s first_renewal_after_fault_ms=%.0f keepalive_stalls=%lu "
+      "watch_stalls=%lu keepalive_on=%s watch_on=%s (target %s) %s\n",
+      FaultName(c.fault).c_str(), c.role == Role::kLeader ? "leader" : "follower",
+      first_renewal ? absl::ToDoubleMilliseconds(*first_renewal) : -1.0, during.keepalive.stalls,
+      during.watch.stalls, during.keepalive.endpoint.c_str(), during.watch.endpoint.c_str(),
+      target_endpoint.c_str(), report.Summary().c_str());
   EXPECT_THAT(report.violations, ::testing::IsEmpty());
   EXPECT_EQ(report.leases_lost, 0);
   EXPECT_GT(report.writes_committed, 0);
@@ -225,15 +226,16 @@ TEST_P(GrayFailureTest, LosesNothingAndHangsNothing) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Faults, GrayFailureTest,
-    ::testing::Values(Case{Fault::kFreeze, Role::kFollower}, Case{Fault::kFreeze, Role::kLeader},
-                      Case{Fault::kBlackHole, Role::kFollower},
-                      Case{Fault::kBlackHole, Role::kLeader},
-                      Case{Fault::kPartition, Role::kFollower},
-                      Case{Fault::kPartition, Role::kLeader}, Case{Fault::kDelay, Role::kFollower},
-                      Case{Fault::kDelay, Role::kLeader}),
-    CaseName);
+INSTANTIATE_TEST_SUITE_P(Faults, GrayFailureTest,
+                         ::testing::Values(Case{Fault::kFreeze, Role::kFollower},
+                                           Case{Fault::kFreeze, Role::kLeader},
+                                           Case{Fault::kBlackHole, Role::kFollower},
+                                           Case{Fault::kBlackHole, Role::kLeader},
+                                           Case{Fault::kPartition, Role::kFollower},
+                                           Case{Fault::kPartition, Role::kLeader},
+                                           Case{Fault::kDelay, Role::kFollower},
+                                           Case{Fault::kDelay, Role::kLeader}),
+                         CaseName);
 
 // 5,000 kept leases on a single member that freezes: unanswered renewals fill
 // HTTP/2 flow control and writes block. No other thread may block with them:

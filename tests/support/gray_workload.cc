@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <map>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -151,10 +150,9 @@ absl::Status GrayWorkload::Setup() {
   start_revision_ = start->header.revision + 1;
   for (int i = 0; i < options_.watches; ++i) {
     event_logs_.push_back(std::make_unique<EventLog>(this, i));
-    absl::StatusOr<WatchHandle> watch =
-        client_->Watch({.range = KeyRange::Prefix(options_.prefix + "/"),
-                        .start_revision = start_revision_},
-                       event_logs_.back().get());
+    absl::StatusOr<WatchHandle> watch = client_->Watch(
+        {.range = KeyRange::Prefix(options_.prefix + "/"), .start_revision = start_revision_},
+        event_logs_.back().get());
     if (!watch.ok()) return watch.status();
     watches_.push_back(*std::move(watch));
   }
@@ -164,11 +162,11 @@ absl::Status GrayWorkload::Setup() {
     registrar_ = std::make_unique<registry::Registrar>(
         *client_, registry::RegistrarOptions{.ttl = absl::Seconds(options_.lease_ttl_seconds)});
     for (int i = 0; i < options_.registrations; ++i) {
-      absl::StatusOr<registry::Registration> registration = registrar_->Register(
-          {.service = options_.service,
-           .id = absl::StrCat("instance-", i),
-           .address = absl::StrCat("127.0.0.1:", 20000 + i)},
-          state_log_.get());
+      absl::StatusOr<registry::Registration> registration =
+          registrar_->Register({.service = options_.service,
+                                .id = absl::StrCat("instance-", i),
+                                .address = absl::StrCat("127.0.0.1:", 20000 + i)},
+                               state_log_.get());
       if (!registration.ok()) return registration.status();
       registrations_.push_back(*std::move(registration));
     }
@@ -242,8 +240,9 @@ void GrayWorkload::MonitorLoop() {
     for (size_t i = 0; i < monitors_.size(); ++i) {
       absl::StatusOr<EndpointStatus> status = monitors_[i]->Status(options_.monitor_endpoints[i]);
       if (status.ok() && status->leader != 0) ++votes[status->leader];
-      absl::StrAppend(&seen, " ", i, ":",
-                      status.ok() ? absl::StrCat(absl::Hex(status->leader)) : status.status().ToString());
+      absl::StrAppend(
+          &seen, " ", i, ":",
+          status.ok() ? absl::StrCat(absl::Hex(status->leader)) : status.status().ToString());
     }
     bool has_leader = false;
     for (const auto& [leader, count] : votes) {
@@ -337,8 +336,8 @@ void GrayWorkload::ProbeLoop() {
     }
     if (took > bound) {
       Violation(absl::StrCat("a Get took ", absl::FormatDuration(took), ", past its deadline (",
-                             absl::FormatDuration(options_.client.request_timeout), "): ",
-                             get.status().ToString()));
+                             absl::FormatDuration(options_.client.request_timeout),
+                             "): ", get.status().ToString()));
     }
     absl::SleepFor(options_.probe_interval);
   }
@@ -364,8 +363,8 @@ void GrayWorkload::SampleLoop() {
     }
     if (rss_kb > max_rss_kb &&
         rss_kb > base_rss_kb + static_cast<int64_t>(options_.max_rss_growth_mb * 1024)) {
-      Violation(absl::StrCat("RSS ", rss_kb / 1024, " MB (", base_rss_kb / 1024,
-                             " MB after set-up)"));
+      Violation(
+          absl::StrCat("RSS ", rss_kb / 1024, " MB (", base_rss_kb / 1024, " MB after set-up)"));
     }
     max_threads = std::max(max_threads, threads);
     max_rss_kb = std::max(max_rss_kb, rss_kb);
@@ -388,8 +387,8 @@ void GrayWorkload::SampleLoop() {
     bool checked;
     {
       absl::MutexLock lock(&mu_);
-      checked = majority_.load() &&
-                (outages_.empty() || SteadyNs() > outages_.back().second + grace);
+      checked =
+          majority_.load() && (outages_.empty() || SteadyNs() > outages_.back().second + grace);
     }
     if (view_ != nullptr && expected > 0) {
       std::shared_ptr<const resolver::EndpointSet> set = view_->snapshot();
@@ -480,8 +479,7 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
       ++expected;
     }
     if (expected != committed.end()) {
-      Violation(absl::StrCat("watch ", w, " is missing ",
-                             std::distance(expected, committed.end()),
+      Violation(absl::StrCat("watch ", w, " is missing ", std::distance(expected, committed.end()),
                              " committed writes from revision ", expected->first, " on"));
     }
   }

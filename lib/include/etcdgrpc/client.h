@@ -56,8 +56,7 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // --- KV -----------------------------------------------------------------
-  [[nodiscard]] absl::StatusOr<GetResult> Get(std::string_view key,
-                                              const GetOptions& options = {});
+  [[nodiscard]] absl::StatusOr<GetResult> Get(std::string_view key, const GetOptions& options = {});
   [[nodiscard]] absl::StatusOr<GetResult> Range(const KeyRange& range,
                                                 const GetOptions& options = {});
   [[nodiscard]] absl::StatusOr<PutResult> Put(std::string_view key, std::string_view value,
