@@ -109,10 +109,12 @@ std::string GrayReport::Summary() const {
   std::string events;
   for (int64_t n : events_delivered) absl::StrAppend(&events, events.empty() ? "" : "/", n);
   return absl::StrFormat(
-      "violations=%d leases_lost=%d writes_acked=%d writes_failed=%d committed=%d "
+      "violations=%d leases_lost=%d leases_replaced=%d leases_kept=%d renewals=%d "
+      "registrations_lost=%d writes_acked=%d writes_failed=%d committed=%d "
       "delivered=%s latency_p50_ms=%.1f latency_p99_ms=%.1f latency_max_ms=%.1f probes=%d "
       "probes_failed=%d probe_max_ms=%.1f threads=%d rss_mb=%.1f",
-      violations.size(), leases_lost, writes_acked, writes_failed, writes_committed, events,
+      violations.size(), leases_lost, leases_replaced, leases_kept, renewals, registrations_lost,
+      writes_acked, writes_failed, writes_committed, events,
       absl::ToDoubleMilliseconds(latency_p50), absl::ToDoubleMilliseconds(latency_p99),
       absl::ToDoubleMilliseconds(latency_max), probes, probes_failed,
       absl::ToDoubleMilliseconds(probe_max), threads, rss_mb);
@@ -242,7 +244,8 @@ void GrayWorkload::MonitorLoop() {
       if (status.ok() && status->leader != 0) ++votes[status->leader];
       absl::StrAppend(
           &seen, " ", i, ":",
-          status.ok() ? absl::StrCat(absl::Hex(status->leader)) : status.status().ToString());
+          status.ok() ? absl::StrCat(absl::Hex(status->leader))
+                      : absl::StatusCodeToString(status.status().code()));
     }
     bool has_leader = false;
     for (const auto& [leader, count] : votes) {
@@ -283,11 +286,14 @@ bool GrayWorkload::Excused(int64_t at_ns) const {
 }
 
 void GrayWorkload::NoteLoss(std::string what, int64_t at_ns) {
+  const bool lease = absl::StartsWith(what, "lease");
   what = absl::StrCat(Now(), " ", what);
   absl::MutexLock lock(&mu_);
-  if (absl::StartsWith(what, "lease")) {
+  if (lease) {
     ++leases_lost_;
     ++to_replace_;
+  } else {
+    ++registrations_lost_;
   }
   losses_.emplace_back(std::move(what), at_ns);
 }
@@ -383,6 +389,7 @@ void GrayWorkload::SampleLoop() {
       kept_.push_back(*std::move(kept));
       absl::MutexLock lock(&mu_);
       --to_replace_;
+      ++leases_replaced_;
     }
     bool checked;
     {
@@ -489,12 +496,16 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
     report.latency_p99 = latencies[std::min(latencies.size() - 1, latencies.size() * 99 / 100)];
     report.latency_max = latencies.back();
   }
+  report.renewals = renewals_.load();
+  report.leases_kept = static_cast<int64_t>(client_->stats().keepalive.kept_leases);
   report.threads = ProcStatus("Threads");
   report.rss_mb = static_cast<double>(ProcStatus("VmRSS")) / 1024.0;
   std::vector<std::string> unexcused;
   {
     absl::MutexLock lock(&mu_);
     report.leases_lost = leases_lost_;
+    report.leases_replaced = leases_replaced_;
+    report.registrations_lost = registrations_lost_;
     for (const auto& [what, at] : losses_) {
       if (!Excused(at)) unexcused.push_back(what);
     }

@@ -59,7 +59,13 @@ struct GrayWorkloadOptions {
 struct GrayReport {
   // Anything that must not happen, each with its time and detail.
   std::vector<std::string> violations;
+  // Leases lost (excused or not) and replaced by new ones, renewals answered,
+  // and leases kept at the end; registrations lost (they register again).
   int64_t leases_lost = 0;
+  int64_t leases_replaced = 0;
+  int64_t renewals = 0;
+  int64_t leases_kept = 0;
+  int64_t registrations_lost = 0;
   int64_t writes_acked = 0;
   int64_t writes_failed = 0;
   // Committed writes (read back from etcd) and, per watch, events delivered.
@@ -160,6 +166,8 @@ class GrayWorkload {
   // Losses of leases and registrations, judged by Finish().
   std::vector<std::pair<std::string, int64_t>> losses_ ABSL_GUARDED_BY(mu_);
   int64_t leases_lost_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t leases_replaced_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t registrations_lost_ ABSL_GUARDED_BY(mu_) = 0;
   // Lost leases waiting to be replaced by new ones (the sampler grants them),
   // so that the keeper stays loaded after an outage.
   int64_t to_replace_ ABSL_GUARDED_BY(mu_) = 0;
