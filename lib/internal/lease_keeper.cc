@@ -330,11 +330,24 @@ void LeaseKeeper::OnOpen(Stream::Writer& writer) {
     stream_generation_ = stream_.opens();
     const absl::Time now = MonoNow();
     last_response_ = now;
+    // Every kept lease is renewed at once on a new stream (after a failover
+    // too), unless its deadline already passed: the timer reports that loss
+    // instead of a late renewal resurrecting it. Earliest deadline first:
+    // etcd answers a keep-alive stream one request at a time, and on a
+    // follower each renewal is forwarded to the leader (2,000 take about a
+    // second there), so in hash order the leases nearest their deadline
+    // could be answered after it.
+    burst.reserve(deadlines_.size());
+    for (const auto& [deadline, id] : deadlines_) {
+      if (deadline <= now) continue;
+      Entry& entry = entries_[id];
+      burst.push_back(RequestFor(id));
+      NoteSent(entry, now, nullptr);
+      Schedule(id, entry, now + Interval(entry));
+    }
     for (auto& [id, entry] : entries_) {
-      // Every kept lease is renewed at once on a new stream (after a failover
-      // too), unless its deadline already passed: the timer reports that
-      // loss instead of a late renewal resurrecting it.
-      if (!entry.holders.empty() && entry.deadline > now) {
+      // Kept with no deadline yet (none is in deadlines_).
+      if (!entry.holders.empty() && entry.deadline == absl::InfiniteFuture()) {
         burst.push_back(RequestFor(id));
         NoteSent(entry, now, nullptr);
         Schedule(id, entry, now + Interval(entry));
