@@ -96,7 +96,8 @@ absl::StatusOr<std::vector<ReportFigures>> Failover(const BenchEnv& env) {
       }
       if (member < 0) return absl::InternalError("keep-alive stream on no known member");
       absl::StatusOr<int> leader = (*etcd)->Leader();
-      if (leader.ok() && *leader == member) ++leaders;
+      const bool on_leader = leader.ok() && *leader == member;
+      if (on_leader) ++leaders;
       // After a failover every lease is renewed at once, so renewals come in
       // one burst per interval (2 s); a fault is only seen once renewals are
       // outstanding. Land the fault anywhere in that interval.
@@ -110,6 +111,7 @@ absl::StatusOr<std::vector<ReportFigures>> Failover(const BenchEnv& env) {
       const std::optional<absl::Duration> first = (*workload)->FirstRenewalAfterMark();
       absl::SleepFor(absl::Seconds(2));  // the rest of the failover settles
       if (absl::Status s = Repair(**etcd, fault, member); !s.ok()) return s;
+      if (fault == Fault::kFreeze && on_leader) (*workload)->StaleLeaderResumed();
       if (!first.has_value()) {
         return absl::DeadlineExceededError(
             absl::StrCat(name, ": no renewal within 10 s of the fault"));

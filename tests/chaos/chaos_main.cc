@@ -158,6 +158,7 @@ class Chaos {
         if (!Check(etcd_.Pause(member), "freezing")) return;
         absl::SleepFor(length);
         Check(etcd_.Resume(member), "resuming");
+        if (leader.ok() && *leader == member) workload_.StaleLeaderResumed();
         break;
       case Kind::kKill:
         Log(absl::StrFormat("kill member %d (%s), restart after %s", member, role,

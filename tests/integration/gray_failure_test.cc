@@ -198,6 +198,7 @@ TEST_P(GrayFailureTest, LosesNothingAndHangsNothing) {
   absl::SleepFor(fault_at + kFaultFor - absl::Now());
   const ClientStats during = workload.client().stats();
   ASSERT_THAT(Repair(c.fault, target), IsOk());
+  if (c.fault == Fault::kFreeze && c.role == Role::kLeader) workload.StaleLeaderResumed();
   GrayReport report = workload.Finish(absl::Seconds(30));
   const std::optional<absl::Duration> first_renewal = workload.FirstRenewalAfterMark();
 
@@ -209,7 +210,9 @@ TEST_P(GrayFailureTest, LosesNothingAndHangsNothing) {
       during.watch.stalls, during.keepalive.endpoint.c_str(), during.watch.endpoint.c_str(),
       target_endpoint.c_str(), report.Summary().c_str());
   EXPECT_THAT(report.violations, ::testing::IsEmpty());
-  EXPECT_EQ(report.leases_lost, 0);
+  // Only etcd's own revocations after the stale leader resumed (etcd #15247,
+  // see GrayWorkload::StaleLeaderResumed) may cost a lease, and each was reported.
+  EXPECT_EQ(report.leases_lost, report.leases_revoked_by_stale_leader);
   EXPECT_GT(report.writes_committed, 0);
   for (int64_t delivered : report.events_delivered) {
     EXPECT_EQ(delivered, report.writes_committed);

@@ -50,7 +50,7 @@ class GrayWorkload::LeaseLog final : public LeaseListener {
   void OnLost(int64_t lease_id, const LeaseLoss& loss) override {
     if (loss.reason == LeaseLossReason::kClientClosed) return;
     owner_->NoteLoss(absl::StrCat("lease ", absl::Hex(lease_id), " lost: ", loss.status.ToString()),
-                     SteadyNs());
+                     SteadyNs(), loss.reason == LeaseLossReason::kNotFound);
   }
 
  private:
@@ -97,7 +97,8 @@ class GrayWorkload::StateLog final : public registry::RegistrationListener {
   explicit StateLog(GrayWorkload* owner) : owner_(owner) {}
   void OnStateChange(const registry::RegistrationEvent& event) override {
     if (event.state == registry::RegistrationState::kLost) {
-      owner_->NoteLoss(absl::StrCat("registration lost: ", event.reason.ToString()), SteadyNs());
+      owner_->NoteLoss(absl::StrCat("registration lost: ", event.reason.ToString()), SteadyNs(),
+                       absl::IsNotFound(event.reason));
     }
   }
 
@@ -110,14 +111,15 @@ std::string GrayReport::Summary() const {
   for (int64_t n : events_delivered) absl::StrAppend(&events, events.empty() ? "" : "/", n);
   return absl::StrFormat(
       "violations=%d leases_lost=%d leases_replaced=%d leases_kept=%d renewals=%d "
-      "registrations_lost=%d writes_acked=%d writes_failed=%d committed=%d "
+      "registrations_lost=%d revoked_by_stale_leader=%d/%d writes_acked=%d writes_failed=%d "
+      "committed=%d "
       "delivered=%s latency_p50_ms=%.1f latency_p99_ms=%.1f latency_max_ms=%.1f probes=%d "
       "probes_failed=%d probe_max_ms=%.1f threads=%d rss_mb=%.1f",
       violations.size(), leases_lost, leases_replaced, leases_kept, renewals, registrations_lost,
-      writes_acked, writes_failed, writes_committed, events,
-      absl::ToDoubleMilliseconds(latency_p50), absl::ToDoubleMilliseconds(latency_p99),
-      absl::ToDoubleMilliseconds(latency_max), probes, probes_failed,
-      absl::ToDoubleMilliseconds(probe_max), threads, rss_mb);
+      leases_revoked_by_stale_leader, registrations_revoked_by_stale_leader, writes_acked,
+      writes_failed, writes_committed, events, absl::ToDoubleMilliseconds(latency_p50),
+      absl::ToDoubleMilliseconds(latency_p99), absl::ToDoubleMilliseconds(latency_max), probes,
+      probes_failed, absl::ToDoubleMilliseconds(probe_max), threads, rss_mb);
 }
 
 GrayWorkload::GrayWorkload(GrayWorkloadOptions options) : options_(std::move(options)) {}
@@ -242,10 +244,9 @@ void GrayWorkload::MonitorLoop() {
     for (size_t i = 0; i < monitors_.size(); ++i) {
       absl::StatusOr<EndpointStatus> status = monitors_[i]->Status(options_.monitor_endpoints[i]);
       if (status.ok() && status->leader != 0) ++votes[status->leader];
-      absl::StrAppend(
-          &seen, " ", i, ":",
-          status.ok() ? absl::StrCat(absl::Hex(status->leader))
-                      : absl::StatusCodeToString(status.status().code()));
+      absl::StrAppend(&seen, " ", i, ":",
+                      status.ok() ? absl::StrCat(absl::Hex(status->leader))
+                                  : absl::StatusCodeToString(status.status().code()));
     }
     bool has_leader = false;
     for (const auto& [leader, count] : votes) {
@@ -274,7 +275,25 @@ void GrayWorkload::UpdateReachable() {
   }
 }
 
-bool GrayWorkload::Excused(int64_t at_ns) const {
+void GrayWorkload::StaleLeaderResumed() {
+  absl::MutexLock lock(&mu_);
+  stale_leader_resumes_.push_back(SteadyNs());
+}
+
+bool GrayWorkload::RevokedByStaleLeader(const Loss& loss) const {
+  if (!loss.revoked_by_etcd) return false;
+  // The stale leader revokes within a second or so of resuming; the client
+  // hears it on the lease's next renewal (TTL/3 later) or from the watch.
+  const int64_t window =
+      absl::ToInt64Nanoseconds(absl::Seconds(options_.lease_ttl_seconds) + absl::Seconds(2));
+  for (int64_t resumed : stale_leader_resumes_) {
+    if (resumed <= loss.at_ns && loss.at_ns <= resumed + window) return true;
+  }
+  return false;
+}
+
+bool GrayWorkload::Excused(const Loss& loss) const {
+  const int64_t at_ns = loss.at_ns;
   // A lease renewed just before the outage still has its TTL, and once the
   // majority is back a leader must be elected and the renewals go round.
   const int64_t window =
@@ -285,7 +304,7 @@ bool GrayWorkload::Excused(int64_t at_ns) const {
   return false;
 }
 
-void GrayWorkload::NoteLoss(std::string what, int64_t at_ns) {
+void GrayWorkload::NoteLoss(std::string what, int64_t at_ns, bool revoked_by_etcd) {
   const bool lease = absl::StartsWith(what, "lease");
   what = absl::StrCat(Now(), " ", what);
   absl::MutexLock lock(&mu_);
@@ -295,7 +314,7 @@ void GrayWorkload::NoteLoss(std::string what, int64_t at_ns) {
   } else {
     ++registrations_lost_;
   }
-  losses_.emplace_back(std::move(what), at_ns);
+  losses_.push_back(Loss{std::move(what), at_ns, lease, revoked_by_etcd});
 }
 
 void GrayWorkload::Mark() {
@@ -506,8 +525,14 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
     report.leases_lost = leases_lost_;
     report.leases_replaced = leases_replaced_;
     report.registrations_lost = registrations_lost_;
-    for (const auto& [what, at] : losses_) {
-      if (!Excused(at)) unexcused.push_back(what);
+    for (const Loss& loss : losses_) {
+      if (Excused(loss)) continue;
+      if (RevokedByStaleLeader(loss)) {
+        ++(loss.lease ? report.leases_revoked_by_stale_leader
+                      : report.registrations_revoked_by_stale_leader);
+        continue;
+      }
+      unexcused.push_back(loss.what);
     }
   }
   for (size_t i = 0; i < unexcused.size() && i < 5; ++i) {

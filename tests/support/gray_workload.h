@@ -66,6 +66,10 @@ struct GrayReport {
   int64_t renewals = 0;
   int64_t leases_kept = 0;
   int64_t registrations_lost = 0;
+  // Of the losses above, the leases and registrations etcd revoked in the
+  // window after a frozen leader resumed (etcd #15247, StaleLeaderResumed()).
+  int64_t leases_revoked_by_stale_leader = 0;
+  int64_t registrations_revoked_by_stale_leader = 0;
   int64_t writes_acked = 0;
   int64_t writes_failed = 0;
   // Committed writes (read back from etcd) and, per watch, events delivered.
@@ -99,6 +103,14 @@ class GrayWorkload {
   // majority is reachable and a grace time after an outage has passed (the
   // view must never be empty, outage or not).
   void SetOutage(bool outage);
+  // The harness resumed a member it had frozen while it was the leader. etcd
+  // before the fix of issue #15247 (PR #16822; 3.4.23 has the bug) may then
+  // revoke every lease the stale leader's clock says expired: its revocations
+  // are forwarded to the new leader and committed, although the client renewed
+  // those leases there. The client cannot prevent that; it must report each
+  // loss, and a lease or registration etcd revoked (NOT_FOUND, not a missed
+  // deadline) within a TTL (plus slack) of the resume is counted apart.
+  void StaleLeaderResumed();
   // Marks the start of a fault: FirstRenewalAfterMark() then tells when the
   // first lease renewal after it was answered.
   void Mark();
@@ -128,9 +140,17 @@ class GrayWorkload {
   void UpdateReachable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Log(const std::string& text) const;
   void Violation(std::string text);
-  // A loss at `at` (steady ns) is excused by an outage shortly before it.
-  bool Excused(int64_t at_ns) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void NoteLoss(std::string what, int64_t at_ns);
+  struct Loss {
+    std::string what;
+    int64_t at_ns;
+    bool lease;            // else a registration
+    bool revoked_by_etcd;  // etcd said NOT_FOUND (not a deadline the client saw pass)
+  };
+  // A loss is excused by an outage shortly before it.
+  bool Excused(const Loss& loss) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A loss etcd caused by revoking after a stale leader resumed.
+  bool RevokedByStaleLeader(const Loss& loss) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void NoteLoss(std::string what, int64_t at_ns, bool revoked_by_etcd);
 
   const GrayWorkloadOptions options_;
   std::unique_ptr<Client> client_;
@@ -164,7 +184,9 @@ class GrayWorkload {
   // Majority outages as [start, end) in steady ns (end 0 while it lasts).
   std::vector<std::pair<int64_t, int64_t>> outages_ ABSL_GUARDED_BY(mu_);
   // Losses of leases and registrations, judged by Finish().
-  std::vector<std::pair<std::string, int64_t>> losses_ ABSL_GUARDED_BY(mu_);
+  std::vector<Loss> losses_ ABSL_GUARDED_BY(mu_);
+  // When frozen leaders resumed (steady ns).
+  std::vector<int64_t> stale_leader_resumes_ ABSL_GUARDED_BY(mu_);
   int64_t leases_lost_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t leases_replaced_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t registrations_lost_ ABSL_GUARDED_BY(mu_) = 0;
