@@ -155,11 +155,20 @@ class Chaos {
       case Kind::kFreeze:
         Log(absl::StrFormat("freeze member %d (%s) for %s", member, role,
                             absl::FormatDuration(length)));
-        if (!Check(etcd_.Pause(member), "freezing")) return;
-        absl::SleepFor(length);
-        Check(etcd_.Resume(member), "resuming");
-        if (leader.ok() && *leader == member) workload_.StaleLeaderResumed();
-        break;
+        {
+          // A stale leader frozen again before its revocations went through
+          // sends them after this resume instead (seen: 9 s after it).
+          const bool stale =
+              (leader.ok() && *leader == member) || absl::Now() < stale_until_[member];
+          if (!Check(etcd_.Pause(member), "freezing")) return;
+          absl::SleepFor(length);
+          Check(etcd_.Resume(member), "resuming");
+          if (stale) {
+            workload_.StaleLeaderResumed();
+            stale_until_[member] = absl::Now() + absl::Seconds(7 + absl::GetFlag(FLAGS_ttl));
+          }
+          break;
+        }
       case Kind::kKill:
         Log(absl::StrFormat("kill member %d (%s), restart after %s", member, role,
                             absl::FormatDuration(length)));
@@ -256,6 +265,9 @@ class Chaos {
   const absl::Time start_;
   int fixture_errors_ = 0;
   int counts_[8] = {};
+  // Until when a member that resumed as a stale leader may still send its
+  // revocations (GrayWorkload::StaleLeaderResumed), per member.
+  std::map<int, absl::Time> stale_until_;
   std::vector<Kind> only_;
   std::thread trace_;
   std::atomic<bool> stop_{false};
