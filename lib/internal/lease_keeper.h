@@ -5,9 +5,9 @@
 // written as one burst by the stream's writer thread (the timer keeps the
 // deadlines and never writes). A stream whose renewals go unanswered for
 // `liveness.renewal_timeout` is stuck: it moves to another endpoint, where
-// every kept lease is renewed at once. KeepAliveOnce calls share the stream,
-// matched to responses by lease id and order. See DESIGN.md, "Lease
-// keep-alive" and "Failure model".
+// every kept lease is renewed at once, earliest deadline first. KeepAliveOnce
+// calls share the stream, matched to responses by lease id and order. See
+// DESIGN.md, "Lease keep-alive" and "Failure model".
 #pragma once
 
 #include <atomic>
