@@ -336,7 +336,8 @@ void LeaseKeeper::OnOpen(Stream::Writer& writer) {
     // etcd answers a keep-alive stream one request at a time, and on a
     // follower each renewal is forwarded to the leader (2,000 take about a
     // second there), so in hash order the leases nearest their deadline
-    // could be answered after it.
+    // could be answered after it. (Every kept lease has a deadline, so it is
+    // in deadlines_: Keep() sets one and only Drop() and Unkeep() clear it.)
     burst.reserve(deadlines_.size());
     for (const auto& [deadline, id] : deadlines_) {
       if (deadline <= now) continue;
@@ -346,12 +347,6 @@ void LeaseKeeper::OnOpen(Stream::Writer& writer) {
       Schedule(id, entry, now + Interval(entry));
     }
     for (auto& [id, entry] : entries_) {
-      // Kept with no deadline yet (none is in deadlines_).
-      if (!entry.holders.empty() && entry.deadline == absl::InfiniteFuture()) {
-        burst.push_back(RequestFor(id));
-        NoteSent(entry, now, nullptr);
-        Schedule(id, entry, now + Interval(entry));
-      }
       for (auto& once : entry.unsent_once) {
         if (!once->done) continue;  // timed out while waiting
         burst.push_back(RequestFor(id));

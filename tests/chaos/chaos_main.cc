@@ -165,7 +165,7 @@ class Chaos {
           Check(etcd_.Resume(member), "resuming");
           if (stale) {
             workload_.StaleLeaderResumed();
-            stale_until_[member] = absl::Now() + absl::Seconds(7 + absl::GetFlag(FLAGS_ttl));
+            stale_until_[member] = absl::Now() + workload_.stale_leader_window();
           }
           break;
         }

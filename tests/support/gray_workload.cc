@@ -280,23 +280,25 @@ void GrayWorkload::StaleLeaderResumed() {
   stale_leader_resumes_.push_back(SteadyNs());
 }
 
-bool GrayWorkload::RevokedByStaleLeader(const Loss& loss) const {
-  if (!loss.revoked_by_etcd) return false;
+absl::Duration GrayWorkload::stale_leader_window() const {
   // The stale leader proposes its revocations as it resumes; they may commit
   // until its request time-out (5 s + 2 election time-outs: its log says
   // "failed to revoke lease ... request timed out" 7 s after the resume, yet
   // the new leader applied some of them), and the client hears it on the
   // lease's next renewal, or from the watch: 8.6 s after the resume in one run.
-  const int64_t window =
-      absl::ToInt64Nanoseconds(absl::Seconds(7) + absl::Seconds(options_.lease_ttl_seconds));
+  return absl::Seconds(7) + absl::Seconds(options_.lease_ttl_seconds);
+}
+
+bool GrayWorkload::RevokedByStaleLeader(const Loss& loss) const {
+  if (!loss.revoked_by_etcd) return false;
+  const int64_t window = absl::ToInt64Nanoseconds(stale_leader_window());
   for (int64_t resumed : stale_leader_resumes_) {
     if (resumed <= loss.at_ns && loss.at_ns <= resumed + window) return true;
   }
   return false;
 }
 
-bool GrayWorkload::Excused(const Loss& loss) const {
-  const int64_t at_ns = loss.at_ns;
+bool GrayWorkload::Excused(int64_t at_ns) const {
   // A lease renewed just before the outage still has its TTL, and once the
   // majority is back a leader must be elected and the renewals go round.
   const int64_t window =
@@ -529,7 +531,7 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
     report.leases_replaced = leases_replaced_;
     report.registrations_lost = registrations_lost_;
     for (const Loss& loss : losses_) {
-      if (Excused(loss)) continue;
+      if (Excused(loss.at_ns)) continue;
       if (RevokedByStaleLeader(loss)) {
         ++(loss.lease ? report.leases_revoked_by_stale_leader
                       : report.registrations_revoked_by_stale_leader);

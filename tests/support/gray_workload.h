@@ -109,8 +109,10 @@ class GrayWorkload {
   // are forwarded to the new leader and committed, although the client renewed
   // those leases there. The client cannot prevent that; it must report each
   // loss, and a lease or registration etcd revoked (NOT_FOUND, not a missed
-  // deadline) within a TTL (plus slack) of the resume is counted apart.
+  // deadline) within stale_leader_window() of the resume is counted apart.
   void StaleLeaderResumed();
+  // How long after a resume the stale leader's revocations may still arrive.
+  absl::Duration stale_leader_window() const;
   // Marks the start of a fault: FirstRenewalAfterMark() then tells when the
   // first lease renewal after it was answered.
   void Mark();
@@ -146,8 +148,8 @@ class GrayWorkload {
     bool lease;            // else a registration
     bool revoked_by_etcd;  // etcd said NOT_FOUND (not a deadline the client saw pass)
   };
-  // A loss is excused by an outage shortly before it.
-  bool Excused(const Loss& loss) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A loss at `at` (steady ns) is excused by an outage shortly before it.
+  bool Excused(int64_t at_ns) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A loss etcd caused by revoking after a stale leader resumed.
   bool RevokedByStaleLeader(const Loss& loss) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void NoteLoss(std::string what, int64_t at_ns, bool revoked_by_etcd);
