@@ -30,6 +30,9 @@ int64_t ProcStatus(const char* field) {
   return 0;
 }
 
+// Losses further apart than this start a new batch in the log.
+constexpr int64_t kLossBatchGapNs = 1'000'000'000;
+
 std::string Now() { return absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::UTCTimeZone()); }
 
 }  // namespace
@@ -122,7 +125,8 @@ std::string GrayReport::Summary() const {
       probes_failed, absl::ToDoubleMilliseconds(probe_max), threads, rss_mb);
 }
 
-GrayWorkload::GrayWorkload(GrayWorkloadOptions options) : options_(std::move(options)) {}
+GrayWorkload::GrayWorkload(GrayWorkloadOptions options)
+    : options_(std::move(options)), start_ns_(SteadyNs()) {}
 
 absl::StatusOr<std::unique_ptr<GrayWorkload>> GrayWorkload::Start(GrayWorkloadOptions options) {
   std::unique_ptr<GrayWorkload> workload(new GrayWorkload(std::move(options)));
@@ -311,15 +315,22 @@ bool GrayWorkload::Excused(int64_t at_ns) const {
 
 void GrayWorkload::NoteLoss(std::string what, int64_t at_ns, bool revoked_by_etcd) {
   const bool lease = absl::StartsWith(what, "lease");
-  what = absl::StrCat(Now(), " ", what);
-  absl::MutexLock lock(&mu_);
-  if (lease) {
-    ++leases_lost_;
-    ++to_replace_;
-  } else {
-    ++registrations_lost_;
+  bool first_of_batch;
+  std::string logged = what;
+  {
+    absl::MutexLock lock(&mu_);
+    if (lease) {
+      ++leases_lost_;
+      ++to_replace_;
+    } else {
+      ++registrations_lost_;
+    }
+    first_of_batch = losses_.empty() || at_ns - losses_.back().at_ns > kLossBatchGapNs;
+    losses_.push_back(Loss{absl::StrCat(Now(), " ", what), at_ns, lease, revoked_by_etcd});
   }
-  losses_.push_back(Loss{std::move(what), at_ns, lease, revoked_by_etcd});
+  // The first loss of a batch at once, with its time in the harness's log;
+  // Finish() tells how many followed and how each batch was judged.
+  if (first_of_batch) Log(absl::StrCat("  loss: ", logged));
 }
 
 void GrayWorkload::Mark() {
@@ -525,21 +536,52 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
   report.threads = ProcStatus("Threads");
   report.rss_mb = static_cast<double>(ProcStatus("VmRSS")) / 1024.0;
   std::vector<std::string> unexcused;
+  // One line per batch of losses (no gap over kLossBatchGapNs): how many of
+  // each verdict, so that an excused figure can be read against its outage.
+  std::vector<std::string> batches;
   {
     absl::MutexLock lock(&mu_);
     report.leases_lost = leases_lost_;
     report.leases_replaced = leases_replaced_;
     report.registrations_lost = registrations_lost_;
+    struct Batch {
+      const Loss* first = nullptr;
+      const Loss* last = nullptr;
+      int64_t leases = 0, registrations = 0, outage = 0, stale_leader = 0, unexcused = 0,
+              revoked = 0;
+    } batch;
+    auto flush = [&] {
+      if (batch.first == nullptr) return;
+      batches.push_back(absl::StrFormat(
+          "losses %.1fs..%.1fs after the workload started: %d leases, %d registrations (%d "
+          "revoked by etcd); excused by an outage %d, revoked by a stale leader %d, not excused %d",
+          static_cast<double>(batch.first->at_ns - start_ns_) / 1e9,
+          static_cast<double>(batch.last->at_ns - start_ns_) / 1e9, batch.leases,
+          batch.registrations, batch.revoked, batch.outage, batch.stale_leader, batch.unexcused));
+      batch = Batch{};
+    };
     for (const Loss& loss : losses_) {
-      if (Excused(loss.at_ns)) continue;
+      if (batch.last != nullptr && loss.at_ns - batch.last->at_ns > kLossBatchGapNs) flush();
+      if (batch.first == nullptr) batch.first = &loss;
+      batch.last = &loss;
+      ++(loss.lease ? batch.leases : batch.registrations);
+      batch.revoked += loss.revoked_by_etcd ? 1 : 0;
+      if (Excused(loss.at_ns)) {
+        ++batch.outage;
+        continue;
+      }
       if (RevokedByStaleLeader(loss)) {
+        ++batch.stale_leader;
         ++(loss.lease ? report.leases_revoked_by_stale_leader
                       : report.registrations_revoked_by_stale_leader);
         continue;
       }
+      ++batch.unexcused;
       unexcused.push_back(loss.what);
     }
+    flush();
   }
+  for (const std::string& line : batches) Log(line);
   for (size_t i = 0; i < unexcused.size() && i < 5; ++i) {
     Violation(absl::StrCat(unexcused[i], " (a majority was reachable)"));
   }

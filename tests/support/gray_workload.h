@@ -155,6 +155,7 @@ class GrayWorkload {
   void NoteLoss(std::string what, int64_t at_ns, bool revoked_by_etcd);
 
   const GrayWorkloadOptions options_;
+  const int64_t start_ns_;  // steady clock, when the workload was made
   std::unique_ptr<Client> client_;
   std::unique_ptr<Client> writer_client_;
   std::unique_ptr<LeaseLog> lease_log_;
