@@ -32,6 +32,9 @@ int64_t ProcStatus(const char* field) {
 
 // Losses further apart than this start a new batch in the log.
 constexpr int64_t kLossBatchGapNs = 1'000'000'000;
+// How long a registration whose key etcd deleted may take to be back (it
+// registers again at once: a Grant and a Txn).
+constexpr int64_t kReRegisterBoundNs = 3'000'000'000;
 
 std::string Now() { return absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::UTCTimeZone()); }
 
@@ -114,15 +117,17 @@ std::string GrayReport::Summary() const {
   for (int64_t n : events_delivered) absl::StrAppend(&events, events.empty() ? "" : "/", n);
   return absl::StrFormat(
       "violations=%d leases_lost=%d leases_replaced=%d leases_kept=%d renewals=%d "
-      "registrations_lost=%d revoked_by_stale_leader=%d/%d writes_acked=%d writes_failed=%d "
+      "registrations_lost=%d revoked_by_stale_leader=%d/%d registry_gaps_after_it=%d "
+      "writes_acked=%d writes_failed=%d "
       "committed=%d "
       "delivered=%s latency_p50_ms=%.1f latency_p99_ms=%.1f latency_max_ms=%.1f probes=%d "
       "probes_failed=%d probe_max_ms=%.1f threads=%d rss_mb=%.1f",
       violations.size(), leases_lost, leases_replaced, leases_kept, renewals, registrations_lost,
-      leases_revoked_by_stale_leader, registrations_revoked_by_stale_leader, writes_acked,
-      writes_failed, writes_committed, events, absl::ToDoubleMilliseconds(latency_p50),
-      absl::ToDoubleMilliseconds(latency_p99), absl::ToDoubleMilliseconds(latency_max), probes,
-      probes_failed, absl::ToDoubleMilliseconds(probe_max), threads, rss_mb);
+      leases_revoked_by_stale_leader, registrations_revoked_by_stale_leader,
+      shortfalls_after_stale_revocation, writes_acked, writes_failed, writes_committed, events,
+      absl::ToDoubleMilliseconds(latency_p50), absl::ToDoubleMilliseconds(latency_p99),
+      absl::ToDoubleMilliseconds(latency_max), probes, probes_failed,
+      absl::ToDoubleMilliseconds(probe_max), threads, rss_mb);
 }
 
 GrayWorkload::GrayWorkload(GrayWorkloadOptions options)
@@ -226,6 +231,30 @@ void GrayWorkload::Violation(std::string text) {
   violations_.push_back(std::move(line));
 }
 
+void GrayWorkload::Shortfall(std::string text) {
+  const int64_t now = SteadyNs();
+  {
+    absl::MutexLock lock(&mu_);
+    // After a stale leader resumed, etcd may revoke the registrations' leases
+    // and delete their keys: the sampler (reading etcd directly) can see that
+    // before the registrations hear of it. Judged in Finish(), once the
+    // losses that explain it are known.
+    if (InStaleLeaderWindow(now)) {
+      deferred_shortfalls_.push_back(MissingSample{absl::StrCat(Now(), " ", text), now});
+      return;
+    }
+  }
+  Violation(std::move(text));
+}
+
+bool GrayWorkload::InStaleLeaderWindow(int64_t at_ns) const {
+  const int64_t window = absl::ToInt64Nanoseconds(stale_leader_window());
+  for (int64_t resumed : stale_leader_resumes_) {
+    if (resumed <= at_ns && at_ns <= resumed + window) return true;
+  }
+  return false;
+}
+
 void GrayWorkload::SetOutage(bool outage) {
   absl::MutexLock lock(&mu_);
   outage_ = outage;
@@ -294,12 +323,7 @@ absl::Duration GrayWorkload::stale_leader_window() const {
 }
 
 bool GrayWorkload::RevokedByStaleLeader(const Loss& loss) const {
-  if (!loss.revoked_by_etcd) return false;
-  const int64_t window = absl::ToInt64Nanoseconds(stale_leader_window());
-  for (int64_t resumed : stale_leader_resumes_) {
-    if (resumed <= loss.at_ns && loss.at_ns <= resumed + window) return true;
-  }
-  return false;
+  return loss.revoked_by_etcd && InStaleLeaderWindow(loss.at_ns);
 }
 
 bool GrayWorkload::Excused(int64_t at_ns) const {
@@ -436,7 +460,7 @@ void GrayWorkload::SampleLoop() {
       std::shared_ptr<const resolver::EndpointSet> set = view_->snapshot();
       const size_t seen = set == nullptr ? 0 : set->endpoints.size();
       if (seen == 0 || (checked && seen != expected)) {
-        Violation(absl::StrCat("the resolver view holds ", seen, " endpoints, not ", expected,
+        Shortfall(absl::StrCat("the resolver view holds ", seen, " endpoints, not ", expected,
                                " (revision ", set == nullptr ? 0 : set->revision, ")"));
       }
     }
@@ -445,7 +469,7 @@ void GrayWorkload::SampleLoop() {
           writer_client_->Range(KeyRange::Prefix(prefix), {.count_only = true});
       // A failed read (an election under way) says nothing about the keys.
       if (keys.ok() && majority_.load() && keys->count != static_cast<int64_t>(expected)) {
-        Violation(absl::StrCat("the registry holds ", keys->count, " of ", expected,
+        Shortfall(absl::StrCat("the registry holds ", keys->count, " of ", expected,
                                " registrations at revision ", keys->header.revision));
       }
     }
@@ -536,6 +560,7 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
   report.threads = ProcStatus("Threads");
   report.rss_mb = static_cast<double>(ProcStatus("VmRSS")) / 1024.0;
   std::vector<std::string> unexcused;
+  std::vector<std::string> unexcused_shortfalls;
   // One line per batch of losses (no gap over kLossBatchGapNs): how many of
   // each verdict, so that an excused figure can be read against its outage.
   std::vector<std::string> batches;
@@ -580,6 +605,30 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
       unexcused.push_back(loss.what);
     }
     flush();
+    // A registry or view short of registrations in a stale leader's window
+    // is etcd's doing when etcd revoked a registration then (the loss may be
+    // heard a little after the keys are gone) and the registrations were
+    // back within kReRegisterBound of that loss; anything else is ours.
+    for (const MissingSample& shortfall : deferred_shortfalls_) {
+      bool explained = false;
+      for (const Loss& loss : losses_) {
+        if (loss.lease || !RevokedByStaleLeader(loss)) continue;
+        if (shortfall.at_ns >= loss.at_ns - kReRegisterBoundNs &&
+            shortfall.at_ns <= loss.at_ns + kReRegisterBoundNs) {
+          explained = true;
+          break;
+        }
+      }
+      if (explained) {
+        ++report.shortfalls_after_stale_revocation;
+      } else {
+        unexcused_shortfalls.push_back(shortfall.what);
+      }
+    }
+  }
+  for (std::string& text : unexcused_shortfalls) {
+    absl::MutexLock lock(&mu_);
+    violations_.push_back(std::move(text));
   }
   for (const std::string& line : batches) Log(line);
   for (size_t i = 0; i < unexcused.size() && i < 5; ++i) {

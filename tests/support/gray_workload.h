@@ -70,6 +70,9 @@ struct GrayReport {
   // window after a frozen leader resumed (etcd #15247, StaleLeaderResumed()).
   int64_t leases_revoked_by_stale_leader = 0;
   int64_t registrations_revoked_by_stale_leader = 0;
+  // Samples of the registry or the resolver view that found registrations
+  // missing right after etcd revoked them that way (they register again).
+  int64_t shortfalls_after_stale_revocation = 0;
   int64_t writes_acked = 0;
   int64_t writes_failed = 0;
   // Committed writes (read back from etcd) and, per watch, events delivered.
@@ -153,6 +156,10 @@ class GrayWorkload {
   // A loss etcd caused by revoking after a stale leader resumed.
   bool RevokedByStaleLeader(const Loss& loss) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void NoteLoss(std::string what, int64_t at_ns, bool revoked_by_etcd);
+  // Registrations missing from the registry or the view: a violation, or
+  // judged in Finish() when a stale leader may have revoked them.
+  void Shortfall(std::string text);
+  bool InStaleLeaderWindow(int64_t at_ns) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const GrayWorkloadOptions options_;
   const int64_t start_ns_;  // steady clock, when the workload was made
@@ -188,6 +195,11 @@ class GrayWorkload {
   std::vector<std::pair<int64_t, int64_t>> outages_ ABSL_GUARDED_BY(mu_);
   // Losses of leases and registrations, judged by Finish().
   std::vector<Loss> losses_ ABSL_GUARDED_BY(mu_);
+  struct MissingSample {
+    std::string what;
+    int64_t at_ns;
+  };
+  std::vector<MissingSample> deferred_shortfalls_ ABSL_GUARDED_BY(mu_);
   // When frozen leaders resumed (steady ns).
   std::vector<int64_t> stale_leader_resumes_ ABSL_GUARDED_BY(mu_);
   int64_t leases_lost_ ABSL_GUARDED_BY(mu_) = 0;
