@@ -210,6 +210,7 @@ absl::Status GrayWorkload::Setup() {
 
 GrayWorkload::~GrayWorkload() {
   stop_.store(true);
+  monitor_stop_.store(true);
   if (writer_.joinable()) writer_.join();
   if (prober_.joinable()) prober_.join();
   if (sampler_.joinable()) sampler_.join();
@@ -271,7 +272,7 @@ void GrayWorkload::Log(const std::string& text) const {
 
 void GrayWorkload::MonitorLoop() {
   bool had_leader = true;
-  while (!stop_.load()) {
+  while (!monitor_stop_.load()) {
     std::map<uint64_t, int> votes;
     std::string seen;
     for (size_t i = 0; i < monitors_.size(); ++i) {
@@ -482,7 +483,6 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
   if (writer_.joinable()) writer_.join();
   if (prober_.joinable()) prober_.join();
   if (sampler_.joinable()) sampler_.join();
-  if (monitor_.joinable()) monitor_.join();
   GrayReport report;
   // Everything committed, as etcd has it.
   std::map<int64_t, std::string> committed;
@@ -505,6 +505,10 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
       absl::SleepFor(absl::Milliseconds(20));
     }
   }
+  // The monitor ran until now: a loss while the workload settled is judged
+  // against what the cluster did meanwhile.
+  monitor_stop_.store(true);
+  if (monitor_.joinable()) monitor_.join();
   std::map<std::string, absl::Time> acked_at;
   {
     absl::MutexLock lock(&mu_);

@@ -177,6 +177,7 @@ class GrayWorkload {
   int64_t start_revision_ = 0;
 
   std::atomic<bool> stop_{false};
+  std::atomic<bool> monitor_stop_{false};  // the monitor runs to the end of Finish()
   std::atomic<bool> majority_{true};
   std::vector<std::unique_ptr<Client>> monitors_;
   std::atomic<int64_t> renewals_{0};
