@@ -153,6 +153,8 @@ class GrayWorkload {
   };
   // A loss at `at` (steady ns) is excused by an outage shortly before it.
   bool Excused(int64_t at_ns) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // "during an outage", "2.1s after an outage of 3.0s ended": for the log.
+  std::string OutageBefore(int64_t at_ns) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A loss etcd caused by revoking after a stale leader resumed.
   bool RevokedByStaleLeader(const Loss& loss) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void NoteLoss(std::string what, int64_t at_ns, bool revoked_by_etcd);
