@@ -595,16 +595,9 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
       int64_t leases = 0, registrations = 0, outage = 0, stale_leader = 0, unexcused = 0,
               revoked = 0;
     } batch;
+    std::vector<Batch> closed;
     auto flush = [&] {
-      if (batch.first == nullptr) return;
-      batches.push_back(absl::StrFormat(
-          "losses %.1fs..%.1fs after the workload started: %d leases, %d registrations (%d "
-          "revoked by etcd); excused by an outage %d, revoked by a stale leader %d, not excused "
-          "%d; %s",
-          static_cast<double>(batch.first->at_ns - start_ns_) / 1e9,
-          static_cast<double>(batch.last->at_ns - start_ns_) / 1e9, batch.leases,
-          batch.registrations, batch.revoked, batch.outage, batch.stale_leader, batch.unexcused,
-          OutageBefore(batch.last->at_ns)));
+      if (batch.first != nullptr) closed.push_back(batch);
       batch = Batch{};
     };
     for (const Loss& loss : losses_) {
@@ -627,6 +620,18 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
       unexcused.push_back(loss.what);
     }
     flush();
+    // Formatted here rather than in flush: the lock analysis does not see
+    // into lambdas.
+    for (const Batch& done : closed) {
+      batches.push_back(absl::StrFormat(
+          "losses %.1fs..%.1fs after the workload started: %d leases, %d registrations (%d "
+          "revoked by etcd); excused by an outage %d, revoked by a stale leader %d, not excused "
+          "%d; %s",
+          static_cast<double>(done.first->at_ns - start_ns_) / 1e9,
+          static_cast<double>(done.last->at_ns - start_ns_) / 1e9, done.leases, done.registrations,
+          done.revoked, done.outage, done.stale_leader, done.unexcused,
+          OutageBefore(done.last->at_ns)));
+    }
     // A registry or view short of registrations in a stale leader's window
     // is etcd's doing when etcd revoked a registration then (the loss may be
     // heard a little after the keys are gone) and the registrations were

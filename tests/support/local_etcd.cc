@@ -792,6 +792,60 @@ absl::StatusOr<int> LocalEtcd::LeaderUntil(absl::Time deadline) {
   }
 }
 
+absl::StatusOr<int> LocalEtcd::Settled(absl::Duration timeout, absl::Duration quiet) {
+  const absl::Time deadline = absl::Now() + timeout;
+  // The leader id and term every member named at the last poll (0: they did
+  // not agree), and since when.
+  uint64_t agreed_leader = 0;
+  uint64_t agreed_term = 0;
+  absl::Time agreed_since;
+  std::string last;
+  while (true) {
+    uint64_t seen_leader = 0;
+    uint64_t seen_term = 0;
+    int leader = -1;
+    bool all_agree = true;
+    last.clear();
+    for (int i = 0; i < size() && all_agree; ++i) {
+      if (!Poll(i) || members_[i].paused) continue;
+      etcdserverpb::StatusResponse response;
+      const absl::Duration left = std::max(absl::Milliseconds(1), deadline - absl::Now());
+      const grpc::Status s =
+          CallStatus(options_, DirectClientEndpoint(i), std::min(kRpcDeadline, left), &response);
+      if (!s.ok() || response.leader() == 0) {
+        absl::StrAppend(&last, DescribeMember(i), ": ",
+                        s.ok() ? std::string("no leader") : GrpcStatusText(s));
+        all_agree = false;
+      } else if (seen_leader != 0 &&
+                 (seen_leader != response.leader() || seen_term != response.raftterm())) {
+        absl::StrAppend(&last, DescribeMember(i), " disagrees on the leader or term");
+        all_agree = false;
+      } else {
+        seen_leader = response.leader();
+        seen_term = response.raftterm();
+        if (response.leader() == response.header().member_id()) leader = i;
+      }
+    }
+    const absl::Time now = absl::Now();
+    if (all_agree && leader >= 0) {
+      if (seen_leader != agreed_leader || seen_term != agreed_term) {
+        agreed_leader = seen_leader;
+        agreed_term = seen_term;
+        agreed_since = now;
+      } else if (now - agreed_since >= quiet) {
+        return leader;
+      }
+    } else {
+      agreed_leader = 0;
+    }
+    if (now >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("LocalEtcd: the cluster did not settle on one leader: ", last));
+    }
+    SleepUntilNextPoll(deadline);
+  }
+}
+
 absl::Status LocalEtcd::Stop(int member) {
   if (absl::Status s = CheckMember(member); !s.ok()) return s;
   if (SignalAndWait(member, SIGTERM, kStopGrace)) return absl::OkStatus();

@@ -127,6 +127,11 @@ class LocalEtcd {
   // Index of the leader: the answering member whose StatusResponse.leader is its own id, and
   // which a majority of all members report as leader.
   absl::StatusOr<int> Leader(absl::Duration timeout = absl::Seconds(10));
+  // Waits until the cluster has settled after a fault: every running member
+  // that is not paused answers and names the same leader in the same term,
+  // twice `quiet` apart (a member back from a partition with a higher term
+  // forces an election a moment after it rejoins). Returns the leader.
+  absl::StatusOr<int> Settled(absl::Duration timeout, absl::Duration quiet = absl::Seconds(1));
   // Stops every running member like Stop(); data dirs and logs stay until destruction.
   absl::Status StopAll();
 
