@@ -19,7 +19,6 @@
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "internal/lease_keeper.h"
 #include "scenario.h"
 #include "sequential.h"
 
@@ -248,8 +247,7 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveIdle(const BenchEnv& env) {
   }
   // Let the first renewals (sent at once) settle before measuring.
   absl::SleepFor(absl::Seconds(2));
-  internal::LeaseKeeper& keeper = (*client)->lease_keeper_for_testing();
-  const uint64_t sent_before = keeper.stats().requests_sent;
+  const uint64_t sent_before = (*client)->stats().keepalive.requests_sent;
   // A whole number of renewal intervals, so that the count per lease is exact.
   const absl::Duration interval = absl::Seconds(kTtl) / 3;
   const double intervals =
@@ -260,7 +258,7 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveIdle(const BenchEnv& env) {
   measurement.Start();
   absl::SleepFor(window);
   measurement.Stop();
-  const internal::LeaseKeeper::Stats stats = keeper.stats();
+  const ::etcdgrpc::KeepAliveStreamStats stats = (*client)->stats().keepalive;
   const double per_lease_interval =
       static_cast<double>(stats.requests_sent - sent_before) / (count * intervals);
   const double cpu_pct =
@@ -273,7 +271,7 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveIdle(const BenchEnv& env) {
                 {"threads", absl::StrCat(ThreadCount())},
                 {"cpu_pct_one_core", absl::StrFormat("%.2f", cpu_pct)},
                 {"requests_per_lease_per_interval", absl::StrFormat("%.3f", per_lease_interval)},
-                {"streams", absl::StrCat(stats.streams_opened)}}};
+                {"streams", absl::StrCat(stats.opens)}}};
   std::vector<ReportFigures> figures{PrintReport(report, measurement)};
   kept.clear();
   RevokeAll(**client, *ids);

@@ -11,8 +11,6 @@
 #include "absl/time/clock.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/registry/registrar.h"
-#include "internal/lease_keeper.h"
-#include "internal/watch_stream.h"
 #include "scenario.h"
 
 namespace etcdgrpc::bench {
@@ -58,13 +56,13 @@ absl::StatusOr<std::vector<ReportFigures>> RegisterChurn(const BenchEnv& env) {
     measurement.AddLatency(absl::Now() - start);
   }
   measurement.Stop();
-  const internal::LeaseKeeper::Stats leases = (*client)->lease_keeper_for_testing().stats();
-  const internal::WatchStream::Stats watches = (*client)->watch_stream_for_testing().stats();
+  const ::etcdgrpc::KeepAliveStreamStats leases = (*client)->stats().keepalive;
+  const ::etcdgrpc::WatchStreamStats watches = (*client)->stats().watch;
   return std::vector<ReportFigures>{
       PrintReport({.workload = "register_churn",
                    .ops = count,
-                   .extra = {{"keepalive_streams", absl::StrCat(leases.streams_opened)},
-                             {"watch_streams", absl::StrCat(watches.streams_opened)},
+                   .extra = {{"keepalive_streams", absl::StrCat(leases.opens)},
+                             {"watch_streams", absl::StrCat(watches.opens)},
                              {"threads", absl::StrCat(ThreadCount())}}},
                   measurement)};
 }
@@ -98,8 +96,7 @@ absl::StatusOr<std::vector<ReportFigures>> RegistrationsIdle(const BenchEnv& env
   }
   const absl::Duration register_time = absl::Now() - register_start;
   absl::SleepFor(absl::Seconds(2));  // let the first renewals settle
-  internal::LeaseKeeper& keeper = (*client)->lease_keeper_for_testing();
-  const uint64_t sent_before = keeper.stats().requests_sent;
+  const uint64_t sent_before = (*client)->stats().keepalive.requests_sent;
   // A whole number of renewal intervals (30 s at scale 1).
   const absl::Duration interval = absl::Seconds(kTtl) / 3;
   const double intervals =
@@ -109,8 +106,8 @@ absl::StatusOr<std::vector<ReportFigures>> RegistrationsIdle(const BenchEnv& env
   measurement.Start();
   absl::SleepFor(interval * intervals);
   measurement.Stop();
-  const internal::LeaseKeeper::Stats leases = keeper.stats();
-  const internal::WatchStream::Stats watches = (*client)->watch_stream_for_testing().stats();
+  const ::etcdgrpc::KeepAliveStreamStats leases = (*client)->stats().keepalive;
+  const ::etcdgrpc::WatchStreamStats watches = (*client)->stats().watch;
   int64_t registered = 0;
   for (const registry::Registration& r : registrations) {
     const registry::RegistrationState state = r.state();
@@ -137,8 +134,8 @@ absl::StatusOr<std::vector<ReportFigures>> RegistrationsIdle(const BenchEnv& env
                 {"cpu_pct_one_core", absl::StrFormat("%.2f", cpu_pct)},
                 {"requests_per_registration_per_interval",
                  absl::StrFormat("%.3f", per_registration_interval)},
-                {"keepalive_streams", absl::StrCat(leases.streams_opened)},
-                {"watch_streams", absl::StrCat(watches.streams_opened)}}};
+                {"keepalive_streams", absl::StrCat(leases.opens)},
+                {"watch_streams", absl::StrCat(watches.opens)}}};
   std::vector<ReportFigures> figures{PrintReport(report, measurement)};
   registrations.clear();  // deregisters each
   return figures;

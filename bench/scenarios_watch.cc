@@ -18,7 +18,6 @@
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "internal/watch_stream.h"
 #include "scenario.h"
 #include "sequential.h"
 #include "watch_writer.h"
@@ -270,7 +269,7 @@ absl::StatusOr<std::vector<ReportFigures>> WatchMany(const BenchEnv& env, int64_
   measurement.Stop();
   if (absl::Status s = writer->Wait(); !s.ok()) return s;
   listener.Reset(0, nullptr);
-  const internal::WatchStream::Stats stats = (*client)->watch_stream_for_testing().stats();
+  const ::etcdgrpc::WatchStreamStats stats = (*client)->stats().watch;
   return std::vector{PrintReport(
       {.workload = workload,
        .ops = watches * kRounds,
@@ -279,7 +278,7 @@ absl::StatusOr<std::vector<ReportFigures>> WatchMany(const BenchEnv& env, int64_
                  {"threads", absl::StrCat(threads_many)},
                  {"rss_per_watch_kb",
                   absl::StrFormat("%.2f", (rss_watches - rss_before) * 1024.0 / watches)},
-                 {"streams", absl::StrCat(stats.streams_opened)}}},
+                 {"streams", absl::StrCat(stats.opens)}}},
       measurement)};
 }
 

@@ -37,6 +37,10 @@ ServiceView::Subscription& ServiceView::Subscription::operator=(Subscription&& o
   return *this;
 }
 
+ServiceViewStats ServiceView::stats() const {
+  return {.relists = core_->relists(), .rewatches = core_->rewatches()};
+}
+
 ServiceView::Subscription::~Subscription() { Cancel(); }
 
 void ServiceView::Subscription::Cancel() {

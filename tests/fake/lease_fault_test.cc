@@ -10,7 +10,6 @@
 #include "fake_etcd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "internal/lease_keeper.h"
 #include "status_matchers.h"
 
 namespace etcdgrpc {
@@ -111,7 +110,7 @@ TEST_F(LeaseFaultTest, DroppedStreamReconnectsAndResendsAtOnce) {
   EXPECT_LT(fake_->lease().requests()[7][1] - dropped, absl::Seconds(1));
   EXPECT_EQ(fake_->lease().streams_opened(), 2);
   EXPECT_TRUE(listener.losses().empty());
-  EXPECT_GE(client_->lease_keeper_for_testing().stats().streams_opened, 2u);
+  EXPECT_GE(client_->stats().keepalive.opens, 2u);
 }
 
 TEST_F(LeaseFaultTest, NoAnswerIsLostLocallyAtTheDeadline) {
@@ -184,7 +183,7 @@ TEST_F(LeaseFaultTest, BlockedListenerDoesNotStallTheStream) {
   const absl::Time start = absl::Now();
   EXPECT_THAT(client_->KeepAliveOnce(22), IsOk());
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
-  EXPECT_GE(client_->lease_keeper_for_testing().stats().handoffs, 1u);
+  EXPECT_GE(client_->stats().keepalive.handoffs, 1u);
   blocking.release.Notify();
 }
 

@@ -18,7 +18,6 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "internal/view_core.h"
 #include "status_matchers.h"
 
 namespace etcdgrpc {
@@ -130,8 +129,8 @@ TEST_F(WatchEndFaultTest, ResolverWatchCancelledByEtcdStartsAgainFromTheNextRevi
   EXPECT_EQ(again.create_request().key(), "/services/svc/");
   EXPECT_EQ(again.create_request().start_revision(), 13);
   EXPECT_EQ(view->snapshot()->endpoints.size(), 2u);  // nothing dropped meanwhile
-  EXPECT_EQ(view->core().relists(), 0);
-  EXPECT_EQ(view->core().rewatches(), 1);
+  EXPECT_EQ(view->stats().relists, 0);
+  EXPECT_EQ(view->stats().rewatches, 1);
   EXPECT_EQ(log.removed(), 0);
   ASSERT_FALSE(log.problems().empty());
   EXPECT_THAT(log.problems().back().message(), HasSubstr("injected cancel"));

@@ -1,7 +1,7 @@
 // Connecting: endpoint validation, unreachable endpoints, several endpoints,
 // etcd's request size limit, and the wire log.
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <memory>
@@ -111,9 +111,9 @@ TEST(ConnectTest, RequestTooLargeIsEtcdsError) {
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
   ASSERT_THAT(client, IsOk());
   // Above etcd's limit but within gRPC's (limit + 512 KiB): etcd's own error.
-  EXPECT_THAT((*client)->Put("/big", std::string(8192, 'x')),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("etcdserver: request is too large")));
+  EXPECT_THAT(
+      (*client)->Put("/big", std::string(8192, 'x')),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("etcdserver: request is too large")));
   // Beyond gRPC's limit: gRPC's error, with what it means.
   EXPECT_THAT((*client)->Put("/huge", std::string(1 << 20, 'x')),
               StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("--max-request-bytes")));

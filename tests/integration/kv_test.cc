@@ -217,8 +217,9 @@ TEST_F(KvTest, ReadsAtPastRevisionAndRevisionErrors) {
   GetOptions future;
   future.revision = old->header.revision + 1000;
   absl::StatusOr<GetResult> ahead = client_->Get(Key("h"), future);
-  EXPECT_THAT(ahead, StatusIs(absl::StatusCode::kOutOfRange,
-                              HasSubstr("etcdserver: mvcc: required revision is a future revision")));
+  EXPECT_THAT(ahead,
+              StatusIs(absl::StatusCode::kOutOfRange,
+                       HasSubstr("etcdserver: mvcc: required revision is a future revision")));
   EXPECT_TRUE(IsFutureRevision(ahead.status()));
 }
 

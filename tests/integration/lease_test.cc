@@ -15,7 +15,6 @@
 #include "etcdgrpc/wire_log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "internal/lease_keeper.h"
 #include "shared_etcd.h"
 #include "status_matchers.h"
 
@@ -243,7 +242,7 @@ TEST_F(LeaseTest, RevokeThroughTheClientTellsTheHandles) {
   ASSERT_THAT(b, IsOk());
   ASSERT_TRUE(first.WaitForRenewals(1, absl::Seconds(5)));
   ASSERT_TRUE(second.WaitForRenewals(1, absl::Seconds(5)));
-  EXPECT_EQ(client_->lease_keeper_for_testing().stats().kept_leases, 1u);
+  EXPECT_EQ(client_->stats().keepalive.kept_leases, 1u);
   ASSERT_THAT(client_->Revoke(lease->id), IsOk());
   ASSERT_TRUE(first.WaitForLoss(absl::Seconds(5)));
   ASSERT_TRUE(second.WaitForLoss(absl::Seconds(5)));
@@ -284,8 +283,8 @@ TEST(LeaseStreamTest, ThousandLeasesOneStreamOneRequestPerInterval) {
   // Granting takes a while under sanitizers: count from when all are kept.
   const int64_t all_kept_us = absl::ToUnixMicros(absl::Now());
   absl::SleepFor(absl::Seconds(4));
-  internal::LeaseKeeper::Stats stats = client->lease_keeper_for_testing().stats();
-  EXPECT_EQ(stats.streams_opened, 1u);
+  ::etcdgrpc::KeepAliveStreamStats stats = client->stats().keepalive;
+  EXPECT_EQ(stats.opens, 1u);
   EXPECT_EQ(stats.kept_leases, static_cast<size_t>(kLeases));
   EXPECT_EQ(counter->streams(), 1u);
   std::map<std::string, std::vector<int64_t>> sends = counter->sends();
@@ -329,7 +328,7 @@ TEST(LeaseRestartTest, EtcdDownLongerThanTheTtlLosesTheLeasesOnce) {
     EXPECT_EQ(losses[0].reason, LeaseLossReason::kDeadlinePassed);
     EXPECT_THAT(losses[0].status, StatusIs(absl::StatusCode::kDeadlineExceeded));
   }
-  EXPECT_EQ(client->lease_keeper_for_testing().stats().kept_leases, 0u);
+  EXPECT_EQ(client->stats().keepalive.kept_leases, 0u);
 }
 
 TEST(LeaseRestartTest, EtcdRestartedWithinTheTtlKeepsTheLeases) {
@@ -349,7 +348,7 @@ TEST(LeaseRestartTest, EtcdRestartedWithinTheTtlKeepsTheLeases) {
   // The new stream renews at once (etcd also extends leases on restart).
   ASSERT_TRUE(listener.WaitForRenewals(before + 1, absl::Seconds(8)));
   EXPECT_TRUE(listener.losses().empty());
-  EXPECT_GE(client->lease_keeper_for_testing().stats().streams_opened, 2u);
+  EXPECT_GE(client->stats().keepalive.opens, 2u);
   EXPECT_GT(client->TimeToLive(lease->id)->ttl, 0);
 }
 

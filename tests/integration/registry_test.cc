@@ -29,8 +29,6 @@
 #include "etcdgrpc/registry/registrar.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "internal/lease_keeper.h"
-#include "internal/watch_stream.h"
 #include "local_etcd.h"
 #include "nlohmann/json.hpp"
 #include "registry_process.h"
@@ -523,14 +521,12 @@ TEST_F(RegistryTest, AThousandRegistrationsShareOneKeepAliveAndOneWatchStream) {
     }
     // Past the first renewals of every lease.
     absl::SleepFor(absl::Milliseconds(1500));
-    const ::etcdgrpc::internal::LeaseKeeper::Stats leases =
-        client->lease_keeper_for_testing().stats();
-    EXPECT_EQ(leases.streams_opened, 1u);
+    const ::etcdgrpc::KeepAliveStreamStats leases = client->stats().keepalive;
+    EXPECT_EQ(leases.opens, 1u);
     EXPECT_EQ(leases.kept_leases, static_cast<size_t>(kCount));
     EXPECT_GE(leases.requests_sent, static_cast<uint64_t>(kCount));
-    const ::etcdgrpc::internal::WatchStream::Stats watches =
-        client->watch_stream_for_testing().stats();
-    EXPECT_EQ(watches.streams_opened, 1u);
+    const ::etcdgrpc::WatchStreamStats watches = client->stats().watch;
+    EXPECT_EQ(watches.opens, 1u);
     EXPECT_EQ(watches.watches, static_cast<size_t>(kCount));
 
     ASSERT_OK_AND_ASSIGN(ListResult listed,
@@ -545,7 +541,7 @@ TEST_F(RegistryTest, AThousandRegistrationsShareOneKeepAliveAndOneWatchStream) {
   EXPECT_EQ(registrations.front().state(), RegistrationState::kDeregistered);
   ASSERT_OK_AND_ASSIGN(GetResult left, client->Range(KeyRange::Prefix(prefix_ + "/many/")));
   EXPECT_TRUE(left.kvs.empty());
-  EXPECT_EQ(client->lease_keeper_for_testing().stats().kept_leases, 0u);
+  EXPECT_EQ(client->stats().keepalive.kept_leases, 0u);
   registrations.clear();  // handles outliving the Registrar do nothing more
 }
 

@@ -20,7 +20,6 @@
 #include "etcdgrpc/resolver/resolver.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "internal/view_core.h"
 #include "local_etcd.h"
 #include "shared_etcd.h"
 #include "status_matchers.h"

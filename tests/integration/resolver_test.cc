@@ -17,8 +17,6 @@
 #include "etcdgrpc/registry/registrar.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "internal/view_core.h"
-#include "internal/watch_stream.h"
 #include "local_etcd.h"
 #include "nlohmann/json.hpp"
 #include "registry_process.h"
@@ -189,7 +187,7 @@ TEST(ResolverTest, EtcdctlWritesShowInOrderWithTheirRevisions) {
   // A second view of the same service is the same object; a new one starts
   // from a listing at the current revision.
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<ServiceView> again, resolver.Watch("svc"));
-  EXPECT_EQ(&again->core(), &view->core());
+  EXPECT_TRUE(again->SameViewAs(*view));
 }
 
 TEST(ResolverTest, UnknownServiceWaitsThenFailsNamingIt) {
@@ -300,8 +298,8 @@ TEST(ResolverTest, ManyServicesShareOneWatchStream) {
                          resolver.Watch("svc" + std::to_string(i)));
     views.push_back(view);
   }
-  ::etcdgrpc::internal::WatchStream::Stats stats = client->watch_stream_for_testing().stats();
-  EXPECT_EQ(stats.streams_opened, 1u);
+  ::etcdgrpc::WatchStreamStats stats = client->stats().watch;
+  EXPECT_EQ(stats.opens, 1u);
   EXPECT_EQ(stats.watches, 50u);
 }
 
@@ -405,7 +403,7 @@ TEST_F(ResolverBreakTest, ResumesAfterTheBreakWithNoMissedChange) {
   // Each change exactly once (one update may carry several): resumed from
   // the next revision, not re-listed.
   EXPECT_THAT(changes, UnorderedElementsAre("+a", "+b", "-a", "+c"));
-  EXPECT_EQ(view->core().relists(), 0);
+  EXPECT_EQ(view->stats().relists, 0);
   for (const absl::Status& problem : listener.problems()) {
     EXPECT_THAT(problem.message(), ::testing::Not(HasSubstr("compact"))) << problem;
   }

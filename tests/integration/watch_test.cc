@@ -16,7 +16,6 @@
 #include "etcdgrpc/wire_log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "internal/watch_stream.h"
 #include "shared_etcd.h"
 #include "status_matchers.h"
 
@@ -181,14 +180,14 @@ TEST_F(WatchTest, SingleKeyRangeFromKeyAndFilters) {
   Recorder no_put;
   Recorder no_delete;
   const int64_t start = Put("x") + 1;
-  auto w1 = client_->Watch({.range = KeyRange::Key(prefix_ + "b"), .start_revision = start}, &single);
+  auto w1 =
+      client_->Watch({.range = KeyRange::Key(prefix_ + "b"), .start_revision = start}, &single);
   auto w2 = client_->Watch(
       {.range = KeyRange::Between(prefix_ + "a", prefix_ + "c"), .start_revision = start}, &range);
   auto w3 = client_->Watch(
       {.range = KeyRange::Prefix(prefix_), .start_revision = start, .no_put = true}, &no_put);
   auto w4 = client_->Watch(
-      {.range = KeyRange::Prefix(prefix_), .start_revision = start, .no_delete = true},
-      &no_delete);
+      {.range = KeyRange::Prefix(prefix_), .start_revision = start, .no_delete = true}, &no_delete);
   for (auto* w : {&w1, &w2, &w3, &w4}) ASSERT_THAT(*w, IsOk());
   Put("a");
   Put("b");
@@ -235,7 +234,7 @@ TEST_F(WatchTest, CancelStopsDelivery) {
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(recorder.events().size(), 1u);
   EXPECT_TRUE(recorder.ends().empty());  // a cancel we asked for is not an "end"
-  EXPECT_EQ(client_->watch_stream_for_testing().stats().watches, 0u);
+  EXPECT_EQ(client_->stats().watch.watches, 0u);
 }
 
 TEST_F(WatchTest, CompactedStartEndsWithTheCompactRevision) {
@@ -246,8 +245,8 @@ TEST_F(WatchTest, CompactedStartEndsWithTheCompactRevision) {
   Recorder other;
   auto compacted =
       client_->Watch({.range = KeyRange::Key(prefix_ + "c"), .start_revision = first}, &recorder);
-  auto fine = client_->Watch({.range = KeyRange::Key(prefix_ + "c"), .start_revision = second},
-                             &other);
+  auto fine =
+      client_->Watch({.range = KeyRange::Key(prefix_ + "c"), .start_revision = second}, &other);
   ASSERT_THAT(compacted, IsOk());
   ASSERT_THAT(fine, IsOk());
   ASSERT_TRUE(recorder.WaitForEnd());
@@ -323,8 +322,8 @@ TEST_F(WatchTest, ThousandWatchesShareOneStream) {
     ASSERT_TRUE(recorders[i]->WaitForEvents(1)) << i;
     EXPECT_EQ(recorders[i]->keys()[0], absl::StrCat(prefix_, "k", i));
   }
-  internal::WatchStream::Stats stats = client_->watch_stream_for_testing().stats();
-  EXPECT_EQ(stats.streams_opened, 1u);
+  ::etcdgrpc::WatchStreamStats stats = client_->stats().watch;
+  EXPECT_EQ(stats.opens, 1u);
   EXPECT_EQ(stats.watches, static_cast<size_t>(kWatches));
   EXPECT_EQ(stats.creates_sent, static_cast<uint64_t>(kWatches));
 }
@@ -340,10 +339,10 @@ TEST_F(WatchTest, BlockedListenerDoesNotStallOtherWatches) {
   } slow;
   Recorder fast;
   const int64_t start = Put("s") + 1;
-  auto w1 = client_->Watch({.range = KeyRange::Key(prefix_ + "slow"), .start_revision = start},
-                           &slow);
-  auto w2 = client_->Watch({.range = KeyRange::Key(prefix_ + "fast"), .start_revision = start},
-                           &fast);
+  auto w1 =
+      client_->Watch({.range = KeyRange::Key(prefix_ + "slow"), .start_revision = start}, &slow);
+  auto w2 =
+      client_->Watch({.range = KeyRange::Key(prefix_ + "fast"), .start_revision = start}, &fast);
   ASSERT_THAT(w1, IsOk());
   ASSERT_THAT(w2, IsOk());
   Put("slow", "1");
@@ -355,7 +354,7 @@ TEST_F(WatchTest, BlockedListenerDoesNotStallOtherWatches) {
   // The fast watch gets everything while the slow listener is still blocked.
   ASSERT_TRUE(fast.WaitForEvents(5, absl::Seconds(3)));
   EXPECT_EQ(slow.events().size(), 1u);
-  EXPECT_GE(client_->watch_stream_for_testing().stats().handoffs, 1u);
+  EXPECT_GE(client_->stats().watch.handoffs, 1u);
   slow.release.Notify();
   // The slow watch's events were buffered, and arrive complete and in order.
   ASSERT_TRUE(slow.WaitForEvents(6));
@@ -370,10 +369,9 @@ TEST_F(WatchTest, ThrowingListenerEndsOnlyItsWatch) {
   } throwing;
   Recorder healthy;
   const int64_t start = Put("t") + 1;
-  auto w1 = client_->Watch({.range = KeyRange::Prefix(prefix_), .start_revision = start},
-                           &throwing);
-  auto w2 = client_->Watch({.range = KeyRange::Prefix(prefix_), .start_revision = start},
-                           &healthy);
+  auto w1 =
+      client_->Watch({.range = KeyRange::Prefix(prefix_), .start_revision = start}, &throwing);
+  auto w2 = client_->Watch({.range = KeyRange::Prefix(prefix_), .start_revision = start}, &healthy);
   ASSERT_THAT(w1, IsOk());
   ASSERT_THAT(w2, IsOk());
   Put("a");
@@ -382,7 +380,7 @@ TEST_F(WatchTest, ThrowingListenerEndsOnlyItsWatch) {
               StatusIs(absl::StatusCode::kInternal, HasSubstr("listener bug")));
   Put("b");
   ASSERT_TRUE(healthy.WaitForEvents(2));  // the stream survived
-  EXPECT_EQ(client_->watch_stream_for_testing().stats().streams_opened, 1u);
+  EXPECT_EQ(client_->stats().watch.opens, 1u);
 }
 
 TEST_F(WatchTest, ClosingTheClientEndsWatches) {
@@ -431,8 +429,7 @@ TEST(WatchFragmentTest, FragmentsAreJoined) {
   }
   Recorder recorder;
   auto watch = client->Watch(
-      {.range = KeyRange::Prefix("/frag/"), .start_revision = first, .fragment = true},
-      &recorder);
+      {.range = KeyRange::Prefix("/frag/"), .start_revision = first, .fragment = true}, &recorder);
   ASSERT_THAT(watch, IsOk());
   ASSERT_TRUE(recorder.WaitForEvents(kPuts));
   EXPECT_EQ(recorder.batches(), 1);    // one whole response
@@ -454,8 +451,8 @@ TEST(WatchProgressTest, ProgressNotifications) {
   ASSERT_NE(client, nullptr);
   const int64_t revision = client->Put("/progress/k", "v")->header.revision;
   Recorder recorder;
-  auto watch =
-      client->Watch({.range = KeyRange::Key("/progress/other"), .progress_notify = true}, &recorder);
+  auto watch = client->Watch({.range = KeyRange::Key("/progress/other"), .progress_notify = true},
+                             &recorder);
   ASSERT_THAT(watch, IsOk());
   ASSERT_TRUE(recorder.WaitForProgress(absl::Seconds(5)));
   EXPECT_GE(recorder.progress()[0], revision);
@@ -476,8 +473,8 @@ TEST(WatchRestartTest, KillAndRestartMidStreamLosesAndRepeatsNothing) {
   ASSERT_NE(writer, nullptr);
   const int64_t start = writer->Put("/restart/begin", "0")->header.revision;
   Recorder recorder;
-  auto watch = watcher->Watch({.range = KeyRange::Prefix("/restart/"), .start_revision = start},
-                              &recorder);
+  auto watch =
+      watcher->Watch({.range = KeyRange::Prefix("/restart/"), .start_revision = start}, &recorder);
   ASSERT_THAT(watch, IsOk());
   std::atomic<bool> stop{false};
   std::atomic<int> written{0};
@@ -508,7 +505,7 @@ TEST(WatchRestartTest, KillAndRestartMidStreamLosesAndRepeatsNothing) {
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(recorder.revisions(), history.revisions());
   EXPECT_EQ(recorder.revisions().size(), expected);
-  EXPECT_GE(watcher->watch_stream_for_testing().stats().streams_opened, 2u);
+  EXPECT_GE(watcher->stats().watch.opens, 2u);
   EXPECT_TRUE(recorder.ends().empty());
 }
 

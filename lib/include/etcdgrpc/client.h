@@ -138,10 +138,6 @@ class Client {
   [[nodiscard]] std::string current_endpoint() const;
   [[nodiscard]] const ClientOptions& options() const;
 
-  // For tests and benchmarks: the keep-alive stream's counters.
-  [[nodiscard]] internal::LeaseKeeper& lease_keeper_for_testing() { return *lease_keeper_; }
-  [[nodiscard]] internal::WatchStream& watch_stream_for_testing() { return *watch_stream_; }
-
   // For tests: a client over the given connection (for example one whose stubs
   // are mocks). Use Connect() otherwise.
   Client(ClientOptions options, std::unique_ptr<internal::Connection> connection);

@@ -45,8 +45,18 @@ class ServiceListener {
 };
 
 namespace internal {
+class BalancerCore;
 class ViewCore;
 }  // namespace internal
+
+// What a view has had to work around, for monitoring and tests.
+struct ServiceViewStats {
+  // Full re-lists of the service prefix (after a compaction, or a watch that
+  // could not be started again).
+  int relists = 0;
+  // Watches started again from the next revision after etcd ended one.
+  int rewatches = 0;
+};
 
 class ServiceView {
  public:
@@ -79,9 +89,15 @@ class ServiceView {
   // `timeout` otherwise.
   [[nodiscard]] absl::Status WaitForEndpoints(absl::Duration timeout) const;
 
-  [[nodiscard]] internal::ViewCore& core() const { return *core_; }
+  [[nodiscard]] ServiceViewStats stats() const;
+  // True when both handles follow the same view (a Resolver hands out one
+  // view per service).
+  [[nodiscard]] bool SameViewAs(const ServiceView& other) const { return core_ == other.core_; }
 
  private:
+  friend class internal::BalancerCore;
+  [[nodiscard]] internal::ViewCore& core() const { return *core_; }
+
   std::shared_ptr<internal::ViewCore> core_;
 };
 
