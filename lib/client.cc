@@ -3,10 +3,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "internal/client_core.h"
-#include "internal/endpoint.h"
-#include "internal/kv_codec.h"
-#include "internal/unary_call.h"
+#include "lib/internal/client_core.h"
+#include "lib/internal/endpoint.h"
+#include "lib/internal/kv_codec.h"
+#include "lib/internal/unary_call.h"
 
 namespace etcdgrpc {
 
@@ -16,7 +16,7 @@ ClientCore::ClientCore(ClientOptions options_in, std::unique_ptr<Connection> con
     : options(std::move(options_in)),
       connection(std::move(connection_in)),
       async_calls(std::make_unique<AsyncCalls>()),
-      timer(std::make_unique<Timer>()),
+      timer(std::make_unique<Scheduler>()),
       dispatcher(std::make_unique<Dispatcher>(*timer, options.slow_listener_handoff)),
       lease_keeper(std::make_unique<LeaseKeeper>(*connection, *timer, *dispatcher, options)),
       watch_stream(std::make_unique<WatchStream>(*connection, *timer, options)) {}

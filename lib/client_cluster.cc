@@ -1,9 +1,9 @@
 // Client: the Cluster service (members).
 #include "etcdgrpc/client.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
-#include "internal/connection.h"
-#include "internal/kv_codec.h"
-#include "internal/unary_call.h"
+#include "lib/internal/connection.h"
+#include "lib/internal/kv_codec.h"
+#include "lib/internal/unary_call.h"
 
 namespace etcdgrpc {
 

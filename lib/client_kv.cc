@@ -7,11 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "etcdgrpc/client.h"
-#include "internal/async_calls.h"
-#include "internal/connection.h"
-#include "internal/grpc_status.h"
-#include "internal/kv_codec.h"
-#include "internal/unary_call.h"
+#include "lib/internal/async_calls.h"
+#include "lib/internal/connection.h"
+#include "lib/internal/grpc_status.h"
+#include "lib/internal/kv_codec.h"
+#include "lib/internal/unary_call.h"
 
 namespace etcdgrpc {
 namespace {

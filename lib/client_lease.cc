@@ -6,11 +6,11 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "etcdgrpc/client.h"
-#include "internal/async_calls.h"
-#include "internal/connection.h"
-#include "internal/kv_codec.h"
-#include "internal/lease_keeper.h"
-#include "internal/unary_call.h"
+#include "lib/internal/async_calls.h"
+#include "lib/internal/connection.h"
+#include "lib/internal/kv_codec.h"
+#include "lib/internal/lease_keeper.h"
+#include "lib/internal/unary_call.h"
 
 namespace etcdgrpc {
 namespace {

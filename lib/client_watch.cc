@@ -2,7 +2,7 @@
 #include <utility>
 
 #include "etcdgrpc/client.h"
-#include "internal/watch_stream.h"
+#include "lib/internal/watch_stream.h"
 
 namespace etcdgrpc {
 

@@ -2,8 +2,8 @@
 
 #include <utility>
 
-#include "internal/balancer_core.h"
-#include "internal/channel_pool.h"
+#include "resolver/internal/balancer_core.h"
+#include "resolver/internal/channel_pool.h"
 
 namespace etcdgrpc::resolver {
 

@@ -5,11 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "internal/balancer_core.h"
-#include "internal/channel_pool.h"
-#include "internal/scheduler.h"
-#include "internal/view_core.h"
-#include "registry/internal/listener_runner.h"
+#include "resolver/internal/balancer_core.h"
+#include "resolver/internal/channel_pool.h"
+#include "common/scheduler.h"
+#include "resolver/internal/view_core.h"
+#include "common/listener_runner.h"
 
 namespace etcdgrpc::resolver {
 namespace internal {
@@ -27,11 +27,7 @@ class ResolverCore {
             options.channel_credentials != nullptr ? options.channel_credentials
                                                    : grpc::InsecureChannelCredentials(),
             options.channel_arguments.value_or(DefaultArguments()), options.health_poll_interval)),
-        runner_(registry::internal::ListenerRunner::Create(
-            client_->options().slow_listener_handoff,
-            [scheduler = &scheduler_](absl::Time when, std::function<void()> check) {
-              scheduler->RunAt(when, std::move(check));
-            })) {
+        runner_(::etcdgrpc::internal::ListenerRunner::Create(client_->options().slow_listener_handoff, &scheduler_)) {
     ChannelPool::StartPolling(pool_, &scheduler_);
   }
 
@@ -99,7 +95,7 @@ class ResolverCore {
   const std::shared_ptr<const registry::Codec> codec_;
   const std::string prefix_;
   const std::shared_ptr<ChannelPool> pool_;
-  const std::shared_ptr<registry::internal::ListenerRunner> runner_;
+  const std::shared_ptr<::etcdgrpc::internal::ListenerRunner> runner_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::weak_ptr<ViewCore>> views_ ABSL_GUARDED_BY(mu_);
 };

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "internal/view_core.h"
+#include "resolver/internal/view_core.h"
 
 namespace etcdgrpc::resolver {
 

@@ -1,4 +1,4 @@
-#include "internal/async_calls.h"
+#include "lib/internal/async_calls.h"
 
 namespace etcdgrpc::internal {
 

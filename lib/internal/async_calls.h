@@ -8,7 +8,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "grpcpp/client_context.h"
-#include "internal/mutex.h"
+#include "common/mutex.h"
 
 namespace etcdgrpc::internal {
 

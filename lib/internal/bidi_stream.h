@@ -36,19 +36,19 @@
 #include "absl/strings/string_view.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/sync_stream.h"
-#include "internal/backoff.h"
-#include "internal/clock.h"
-#include "internal/connection.h"
-#include "internal/grpc_status.h"
-#include "internal/mutex.h"
-#include "internal/stream_state.h"
-#include "internal/thread_set.h"
-#include "internal/timer.h"
+#include "common/backoff.h"
+#include "common/clock.h"
+#include "lib/internal/connection.h"
+#include "lib/internal/grpc_status.h"
+#include "common/mutex.h"
+#include "lib/internal/stream_state.h"
+#include "common/thread_set.h"
+#include "common/scheduler.h"
 
 namespace etcdgrpc::internal {
 
 template <class Request, class Response>
-class BidiStream : public Timer::Slot {
+class BidiStream : public Scheduler::Slot {
  public:
   using ReaderWriter = grpc::ClientReaderWriterInterface<Request, Response>;
   // Starts the call on one endpoint's stubs.
@@ -107,7 +107,7 @@ class BidiStream : public Timer::Slot {
     absl::Duration learn_version_timeout = absl::ZeroDuration();
   };
 
-  BidiStream(Connection& connection, Timer& timer, std::string method, Options options,
+  BidiStream(Connection& connection, Scheduler& timer, std::string method, Options options,
              Opener opener, Handler* handler)
       : connection_(connection),
         timer_(timer),
@@ -606,7 +606,7 @@ class BidiStream : public Timer::Slot {
   }
 
   Connection& connection_;
-  Timer& timer_;
+  Scheduler& timer_;
   const std::string method_;
   const Options options_;
   const Opener opener_;

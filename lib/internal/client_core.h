@@ -9,12 +9,12 @@
 #include <mutex>
 
 #include "etcdgrpc/client_options.h"
-#include "internal/async_calls.h"
-#include "internal/connection.h"
-#include "internal/dispatcher.h"
-#include "internal/lease_keeper.h"
-#include "internal/timer.h"
-#include "internal/watch_stream.h"
+#include "lib/internal/async_calls.h"
+#include "lib/internal/connection.h"
+#include "lib/internal/dispatcher.h"
+#include "lib/internal/lease_keeper.h"
+#include "common/scheduler.h"
+#include "lib/internal/watch_stream.h"
 
 namespace etcdgrpc::internal {
 
@@ -36,7 +36,7 @@ class ClientCore {
   // users only until Close() has stopped it.
   const std::unique_ptr<Connection> connection;
   const std::unique_ptr<AsyncCalls> async_calls;
-  const std::unique_ptr<Timer> timer;
+  const std::unique_ptr<Scheduler> timer;
   const std::unique_ptr<Dispatcher> dispatcher;
   const std::unique_ptr<LeaseKeeper> lease_keeper;
   const std::unique_ptr<WatchStream> watch_stream;

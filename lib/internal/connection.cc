@@ -1,4 +1,4 @@
-#include "internal/connection.h"
+#include "lib/internal/connection.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -16,10 +16,10 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
-#include "internal/clock.h"
-#include "internal/endpoint.h"
-#include "internal/grpc_status.h"
-#include "internal/wire_log_interceptor.h"
+#include "common/clock.h"
+#include "lib/internal/endpoint.h"
+#include "lib/internal/grpc_status.h"
+#include "lib/internal/wire_log_interceptor.h"
 
 namespace etcdgrpc::internal {
 namespace {

@@ -21,7 +21,7 @@
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
-#include "internal/mutex.h"
+#include "common/mutex.h"
 
 namespace etcdgrpc::internal {
 

@@ -1,12 +1,12 @@
-#include "internal/dispatcher.h"
+#include "lib/internal/dispatcher.h"
 
 #include <utility>
 
-#include "internal/clock.h"
+#include "common/clock.h"
 
 namespace etcdgrpc::internal {
 
-Dispatcher::Dispatcher(Timer& timer, absl::Duration handoff_after)
+Dispatcher::Dispatcher(Scheduler& timer, absl::Duration handoff_after)
     : timer_(timer), handoff_after_(handoff_after) {}
 
 Dispatcher::~Dispatcher() { Shutdown(); }

@@ -12,15 +12,15 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
-#include "internal/mutex.h"
-#include "internal/thread_set.h"
-#include "internal/timer.h"
+#include "common/mutex.h"
+#include "common/thread_set.h"
+#include "common/scheduler.h"
 
 namespace etcdgrpc::internal {
 
-class Dispatcher : public Timer::Slot {
+class Dispatcher : public Scheduler::Slot {
  public:
-  Dispatcher(Timer& timer, absl::Duration handoff_after);
+  Dispatcher(Scheduler& timer, absl::Duration handoff_after);
   ~Dispatcher() override;
 
   // Runs `fn` soon on the dispatcher's thread (started on first use).
@@ -38,7 +38,7 @@ class Dispatcher : public Timer::Slot {
   void Work(uint64_t token);
   void StartWorkerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  Timer& timer_;
+  Scheduler& timer_;
   const absl::Duration handoff_after_;
 
   Mutex mu_;

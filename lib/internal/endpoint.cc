@@ -1,4 +1,4 @@
-#include "internal/endpoint.h"
+#include "lib/internal/endpoint.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"

@@ -1,4 +1,4 @@
-#include "internal/grpc_status.h"
+#include "lib/internal/grpc_status.h"
 
 #include <string>
 

@@ -1,12 +1,13 @@
-#include "internal/lease_keeper.h"
+#include "lib/internal/lease_keeper.h"
 
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "internal/clock.h"
-#include "internal/kv_codec.h"
-#include "internal/listener_call.h"
+#include "common/lease_id.h"
+#include "common/clock.h"
+#include "lib/internal/kv_codec.h"
+#include "common/listener_call.h"
 
 namespace etcdgrpc::internal {
 namespace {
@@ -21,7 +22,7 @@ etcdserverpb::LeaseKeepAliveRequest RequestFor(int64_t id) {
 
 absl::Status NotFound(int64_t id) {
   return absl::NotFoundError(absl::StrCat(
-      "etcdserver: requested lease not found (lease ", absl::Hex(id),
+      "etcdserver: requested lease not found (lease ", FormatLeaseId(id),
       ": etcd answered the keep-alive with TTL 0; it expired, was revoked or never existed)"));
 }
 
@@ -37,7 +38,7 @@ absl::Time TickCeil(absl::Time t, absl::Duration tick) {
 
 }  // namespace
 
-LeaseKeeper::LeaseKeeper(Connection& connection, Timer& timer, Dispatcher& dispatcher,
+LeaseKeeper::LeaseKeeper(Connection& connection, Scheduler& timer, Dispatcher& dispatcher,
                          const ClientOptions& options)
     : timer_(timer),
       dispatcher_(dispatcher),
@@ -122,7 +123,7 @@ void LeaseKeeper::Shutdown() {
             holder,
             LeaseLoss{LeaseLossReason::kClientClosed,
                       absl::CancelledError(absl::StrCat("the client was closed; lease ",
-                                                        absl::Hex(id), " is no longer renewed"))},
+                                                        FormatLeaseId(id), " is no longer renewed"))},
             out);
       }
       for (auto& pending : entry.in_flight) {
@@ -315,7 +316,7 @@ void LeaseKeeper::Revoked(int64_t lease_id) {
     Drop(lease_id, it->second,
          LeaseLoss{LeaseLossReason::kRevoked,
                    absl::CancelledError(
-                       absl::StrCat("lease ", absl::Hex(lease_id), " was revoked by this client"))},
+                       absl::StrCat("lease ", FormatLeaseId(lease_id), " was revoked by this client"))},
          out);
     EraseIfUnused(lease_id);
   }
@@ -471,7 +472,7 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
       Drop(id, entry,
            LeaseLoss{LeaseLossReason::kDeadlinePassed,
                      absl::DeadlineExceededError(absl::StrCat(
-                         "lease ", absl::Hex(id), " was not renewed before its deadline (", ttl,
+                         "lease ", FormatLeaseId(id), " was not renewed before its deadline (", ttl,
                          "); it must be assumed expired"))},
            out);
       EraseIfUnused(id);
@@ -482,7 +483,7 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
       OnceCall& once = *once_ptr;
       Complete(once,
                absl::DeadlineExceededError(absl::StrCat("no keep-alive answer for lease ",
-                                                        absl::Hex(once.lease_id), " within ",
+                                                        FormatLeaseId(once.lease_id), " within ",
                                                         absl::FormatDuration(request_timeout_))),
                out);
       if (!once_deadlines_.empty() && once_deadlines_.front() == once_ptr) {

@@ -27,10 +27,10 @@
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/lease.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
-#include "internal/bidi_stream.h"
-#include "internal/dispatcher.h"
-#include "internal/mutex.h"
-#include "internal/serial_executor.h"
+#include "lib/internal/bidi_stream.h"
+#include "lib/internal/dispatcher.h"
+#include "common/mutex.h"
+#include "common/serial_executor.h"
 
 namespace etcdgrpc::internal {
 
@@ -44,13 +44,13 @@ struct LeaseHolder {
 
 class LeaseKeeper : public BidiStream<etcdserverpb::LeaseKeepAliveRequest,
                                       etcdserverpb::LeaseKeepAliveResponse>::Handler,
-                    public Timer::Slot {
+                    public Scheduler::Slot {
  public:
   using Stream =
       BidiStream<etcdserverpb::LeaseKeepAliveRequest, etcdserverpb::LeaseKeepAliveResponse>;
 
   // `dispatcher` runs the user callbacks that come due on the timer thread.
-  LeaseKeeper(Connection& connection, Timer& timer, Dispatcher& dispatcher,
+  LeaseKeeper(Connection& connection, Scheduler& timer, Dispatcher& dispatcher,
               const ClientOptions& options);
   ~LeaseKeeper() override;
 
@@ -154,7 +154,7 @@ class LeaseKeeper : public BidiStream<etcdserverpb::LeaseKeepAliveRequest,
   // Runs the deliveries here (reader or caller thread).
   static void Deliver(Deliveries& deliveries);
 
-  Timer& timer_;
+  Scheduler& timer_;
   Dispatcher& dispatcher_;
   const KeepAliveOptions options_;
   const absl::Duration request_timeout_;

@@ -1,4 +1,4 @@
-#include "internal/stream_state.h"
+#include "lib/internal/stream_state.h"
 
 #include <string>
 

@@ -14,9 +14,9 @@
 #include "absl/strings/string_view.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
-#include "internal/async_calls.h"
-#include "internal/connection.h"
-#include "internal/grpc_status.h"
+#include "lib/internal/async_calls.h"
+#include "lib/internal/connection.h"
+#include "lib/internal/grpc_status.h"
 
 namespace etcdgrpc::internal {
 

@@ -1,14 +1,14 @@
-#include "internal/watch_stream.h"
+#include "lib/internal/watch_stream.h"
 
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "internal/clock.h"
-#include "internal/grpc_status.h"
-#include "internal/kv_codec.h"
-#include "internal/listener_call.h"
+#include "common/clock.h"
+#include "lib/internal/grpc_status.h"
+#include "lib/internal/kv_codec.h"
+#include "common/listener_call.h"
 
 namespace etcdgrpc::internal {
 namespace {
@@ -34,7 +34,7 @@ absl::Status CancelStatus(const std::string& reason) {
 
 }  // namespace
 
-WatchStream::WatchStream(Connection& connection, Timer& timer, const ClientOptions& options)
+WatchStream::WatchStream(Connection& connection, Scheduler& timer, const ClientOptions& options)
     : connection_(connection),
       timer_(timer),
       probe_after_(options.liveness.watch_probe_after),

@@ -20,10 +20,10 @@
 #include "etcdgrpc/client_options.h"
 #include "etcdgrpc/watch.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
-#include "internal/bidi_stream.h"
-#include "internal/mutex.h"
-#include "internal/serial_executor.h"
-#include "internal/timer.h"
+#include "lib/internal/bidi_stream.h"
+#include "common/mutex.h"
+#include "common/serial_executor.h"
+#include "common/scheduler.h"
 
 namespace etcdgrpc::internal {
 
@@ -60,11 +60,11 @@ struct WatchState {
 
 class WatchStream
     : public BidiStream<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>::Handler,
-      public Timer::Slot {
+      public Scheduler::Slot {
  public:
   using Stream = BidiStream<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>;
 
-  WatchStream(Connection& connection, Timer& timer, const ClientOptions& options);
+  WatchStream(Connection& connection, Scheduler& timer, const ClientOptions& options);
   ~WatchStream() override;
 
   // The client is closing: stops the stream; live watches end with CANCELLED.
@@ -122,7 +122,7 @@ class WatchStream
   void EndAfterListenerError(const std::shared_ptr<WatchState>& watch, absl::Status status);
 
   Connection& connection_;
-  Timer& timer_;
+  Scheduler& timer_;
   const absl::Duration probe_after_;
   const absl::Duration probe_timeout_;
   Stream stream_;

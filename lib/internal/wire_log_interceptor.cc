@@ -1,4 +1,4 @@
-#include "internal/wire_log_interceptor.h"
+#include "lib/internal/wire_log_interceptor.h"
 
 #include <utility>
 

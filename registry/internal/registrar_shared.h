@@ -19,10 +19,13 @@
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/registry/registrar.h"
-#include "registry/internal/listener_runner.h"
-#include "registry/internal/scheduler.h"
+#include "common/listener_runner.h"
+#include "common/scheduler.h"
 
 namespace etcdgrpc::registry::internal {
+
+using ::etcdgrpc::internal::ListenerRunner;
+using ::etcdgrpc::internal::Scheduler;
 
 class RegistrationCore;
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "absl/strings/string_view.h"
+#include "common/lease_id.h"
 
 namespace etcdgrpc::registry::internal {
 
@@ -19,7 +20,6 @@ inline absl::string_view ToAbsl(std::string_view text) {
 // after 200 bytes: error messages stay one readable line.
 [[nodiscard]] std::string Printable(std::string_view text);
 
-// A lease id as etcdctl prints it: 16 lower-case hex digits.
-[[nodiscard]] std::string LeaseHex(int64_t id);
+using ::etcdgrpc::internal::FormatLeaseId;
 
 }  // namespace etcdgrpc::registry::internal

@@ -1,4 +1,4 @@
-#include "internal/balancer_core.h"
+#include "resolver/internal/balancer_core.h"
 
 #include <atomic>
 #include <functional>
@@ -8,8 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "internal/epoch.h"
-#include "internal/view_core.h"
+#include "resolver/internal/epoch.h"
+#include "resolver/internal/view_core.h"
 
 namespace etcdgrpc::resolver::internal {
 namespace {

@@ -12,9 +12,9 @@
 #include "absl/synchronization/mutex.h"
 #include "etcdgrpc/resolver/balancer.h"
 #include "etcdgrpc/resolver/service_view.h"
-#include "internal/channel_pool.h"
-#include "internal/pick_table.h"
-#include "internal/snapshot_cell.h"
+#include "resolver/internal/channel_pool.h"
+#include "resolver/internal/pick_table.h"
+#include "resolver/internal/snapshot_cell.h"
 
 namespace etcdgrpc::resolver::internal {
 

@@ -1,4 +1,4 @@
-#include "internal/channel_pool.h"
+#include "resolver/internal/channel_pool.h"
 
 #include <vector>
 
@@ -36,10 +36,10 @@ void ChannelPool::StartPolling(const std::shared_ptr<ChannelPool>& pool, Schedul
       if (alive == nullptr) return;
       alive->Poll();
       alive.reset();
-      scheduler->RunAfter(interval, *this);
+      scheduler->PostAfter(interval, *this);
     }
   };
-  scheduler->RunAfter(pool->poll_interval_, Poller{pool, scheduler, pool->poll_interval_});
+  scheduler->PostAfter(pool->poll_interval_, Poller{pool, scheduler, pool->poll_interval_});
 }
 
 std::shared_ptr<ChannelEntry> ChannelPool::Get(const std::string& address) {

@@ -18,9 +18,11 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
-#include "internal/scheduler.h"
+#include "common/scheduler.h"
 
 namespace etcdgrpc::resolver::internal {
+
+using ::etcdgrpc::internal::Scheduler;
 
 class ChannelPool;
 

@@ -1,4 +1,4 @@
-#include "internal/epoch.h"
+#include "resolver/internal/epoch.h"
 
 #include <limits>
 

@@ -1,4 +1,4 @@
-#include "internal/pick_table.h"
+#include "resolver/internal/pick_table.h"
 
 #include <algorithm>
 #include <numeric>

@@ -11,7 +11,7 @@
 
 #include "etcdgrpc/resolver/balancer.h"
 #include "etcdgrpc/resolver/endpoint.h"
-#include "internal/channel_pool.h"
+#include "resolver/internal/channel_pool.h"
 
 namespace etcdgrpc::resolver::internal {
 

@@ -7,7 +7,7 @@
 #include <atomic>
 #include <memory>
 
-#include "internal/epoch.h"
+#include "resolver/internal/epoch.h"
 
 namespace etcdgrpc::resolver::internal {
 

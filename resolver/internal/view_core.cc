@@ -1,13 +1,15 @@
-#include "internal/view_core.h"
+#include "resolver/internal/view_core.h"
 
 #include <algorithm>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/backoff.h"
+#include "common/listener_call.h"
 #include "etcdgrpc/errors.h"
 #include "etcdgrpc/registry/service_instance.h"
-#include "internal/epoch.h"
-#include "internal/listener_call.h"
+#include "resolver/internal/epoch.h"
 
 namespace etcdgrpc::resolver::internal {
 
@@ -173,7 +175,13 @@ int ViewCore::rewatches() const {
 }
 
 absl::Duration ViewCore::Backoff(int failures) {
-  return std::min(absl::Milliseconds(100) * (1 << std::min(failures, 6)), absl::Seconds(5));
+  // No jitter: one view per service, so no herd to spread.
+  static constexpr BackoffOptions kOptions{.initial = absl::Milliseconds(100),
+                                           .max = absl::Seconds(5),
+                                           .multiplier = 2.0,
+                                           .jitter = 0.0};
+  absl::InsecureBitGen unused;
+  return ::etcdgrpc::internal::Backoff::Delay(kOptions, failures, unused);
 }
 
 std::shared_ptr<const Endpoint> ViewCore::Decode(const KeyValue& kv,
@@ -352,7 +360,7 @@ void ViewCore::OnWatchEnd(uint64_t generation, const WatchEnd& end) {
   std::weak_ptr<ViewCore> weak = weak_from_this();
   absl::MutexLock lock(&mu_);
   if (stopped_) return;
-  scheduler_->RunAfter(delay, [weak, generation] {
+  scheduler_->PostAfter(delay, [weak, generation] {
     if (auto view = weak.lock()) view->Rewatch(generation);
   });
 }
@@ -383,7 +391,7 @@ void ViewCore::Rewatch(uint64_t generation) {
   std::weak_ptr<ViewCore> weak = weak_from_this();
   absl::MutexLock lock(&mu_);
   if (stopped_) return;
-  scheduler_->RunAfter(Backoff(watch_failures_++), [weak, generation] {
+  scheduler_->PostAfter(Backoff(watch_failures_++), [weak, generation] {
     if (auto view = weak.lock()) view->Rewatch(generation);
   });
 }
@@ -428,7 +436,7 @@ void ViewCore::Relist(absl::Duration delay) {
           absl::MutexLock lock(&view->mu_);
           if (view->stopped_) return;
           const absl::Duration retry = Backoff(++view->failed_relists_);
-          view->scheduler_->RunAfter(retry, [weak] {
+          view->scheduler_->PostAfter(retry, [weak] {
             if (auto again = weak.lock()) again->Relist(absl::ZeroDuration());
           });
         });
@@ -436,7 +444,7 @@ void ViewCore::Relist(absl::Duration delay) {
   if (delay <= absl::ZeroDuration()) {
     run();
   } else {
-    scheduler_->RunAfter(delay, run);
+    scheduler_->PostAfter(delay, run);
   }
 }
 

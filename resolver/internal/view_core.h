@@ -21,16 +21,18 @@
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/resolver/endpoint.h"
 #include "etcdgrpc/resolver/service_view.h"
-#include "internal/scheduler.h"
-#include "internal/serial_executor.h"
-#include "internal/snapshot_cell.h"
-#include "registry/internal/listener_runner.h"
+#include "common/scheduler.h"
+#include "common/serial_executor.h"
+#include "resolver/internal/snapshot_cell.h"
+#include "common/listener_runner.h"
 
 namespace etcdgrpc::resolver::internal {
 
+using ::etcdgrpc::internal::ListenerRunner;
+using ::etcdgrpc::internal::Scheduler;
+
 class ViewCore : public std::enable_shared_from_this<ViewCore> {
  public:
-  using ListenerRunner = registry::internal::ListenerRunner;
 
   // `scheduler` is used only until Stop() (the resolver stops its views
   // before stopping the scheduler); `runner` runs subscribers' calls.

@@ -316,12 +316,16 @@ TEST(GrayFailureSingleMemberTest, ProgressRequestDuringCatchUpLosesNothingAcross
       Client::Connect(Options({(*etcd)->ClientEndpoint(0)}));
   ASSERT_THAT(client, IsOk());
   constexpr int kEvents = 60000;
+  // 400-byte values (24 MB of catch-up): with one-byte values the catch-up
+  // sometimes ended within the 100 ms below on a loaded machine, before the
+  // break it must come across.
+  const std::string value(400, 'v');
   absl::StatusOr<PutResult> first = (*client)->Put("/rp-start", "");
   ASSERT_THAT(first, IsOk());
   for (int batch = 0; batch < kEvents / 100; ++batch) {
     TxnRequest txn;
     for (int i = 0; i < 100; ++i) {
-      txn.Then(Op::Put(absl::StrCat("/rp/", batch, "/", i), "v"));
+      txn.Then(Op::Put(absl::StrCat("/rp/", batch, "/", i), value));
     }
     ASSERT_THAT((*client)->Txn(txn), IsOk());
   }

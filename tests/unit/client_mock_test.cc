@@ -7,7 +7,7 @@
 #include "etcdserverpb/rpc_mock.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "internal/connection.h"
+#include "lib/internal/connection.h"
 #include "status_matchers.h"
 
 namespace etcdgrpc {

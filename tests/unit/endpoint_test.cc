@@ -1,4 +1,4 @@
-#include "internal/endpoint.h"
+#include "lib/internal/endpoint.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -1,4 +1,4 @@
-#include "internal/kv_codec.h"
+#include "lib/internal/kv_codec.h"
 
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"

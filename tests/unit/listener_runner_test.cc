@@ -1,7 +1,7 @@
 // The listener runner shared by the registry and the resolver: jobs in
 // order, a blocked job hands the queue to a new worker (so only its own
 // later work waits), shutting down from inside a job, posting after shutdown.
-#include "registry/internal/listener_runner.h"
+#include "common/listener_runner.h"
 
 #include <atomic>
 #include <memory>
@@ -12,9 +12,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "registry/internal/scheduler.h"
+#include "common/scheduler.h"
 
-namespace etcdgrpc::registry::internal {
+namespace etcdgrpc::internal {
 namespace {
 
 using ::testing::ElementsAre;
@@ -48,10 +48,8 @@ class ListenerRunnerTest : public ::testing::Test {
   }
 
   Scheduler scheduler_;
-  std::shared_ptr<ListenerRunner> runner_ = ListenerRunner::Create(
-      absl::Milliseconds(100), [this](absl::Time when, std::function<void()> check) {
-        scheduler_.PostAt(when, std::move(check));
-      });
+  std::shared_ptr<ListenerRunner> runner_ =
+      ListenerRunner::Create(absl::Milliseconds(100), &scheduler_);
   absl::Mutex mu_;
   std::vector<int> seen_ ABSL_GUARDED_BY(mu_);
 };
@@ -114,4 +112,4 @@ TEST_F(ListenerRunnerTest, ShutdownWaitsForARunningJob) {
 }
 
 }  // namespace
-}  // namespace etcdgrpc::registry::internal
+}  // namespace etcdgrpc::internal

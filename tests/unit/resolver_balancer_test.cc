@@ -14,12 +14,12 @@
 #include "etcdgrpc/resolver/balancer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "internal/balancer_core.h"
-#include "internal/channel_pool.h"
-#include "internal/epoch.h"
-#include "internal/pick_table.h"
-#include "internal/scheduler.h"
-#include "internal/snapshot_cell.h"
+#include "resolver/internal/balancer_core.h"
+#include "resolver/internal/channel_pool.h"
+#include "resolver/internal/epoch.h"
+#include "resolver/internal/pick_table.h"
+#include "common/scheduler.h"
+#include "resolver/internal/snapshot_cell.h"
 #include "status_matchers.h"
 
 namespace etcdgrpc::resolver {

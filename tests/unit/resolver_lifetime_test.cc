@@ -11,9 +11,9 @@
 #include "etcdgrpc/resolver/resolver.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "internal/balancer_core.h"
-#include "internal/channel_pool.h"
-#include "internal/scheduler.h"
+#include "resolver/internal/balancer_core.h"
+#include "resolver/internal/channel_pool.h"
+#include "common/scheduler.h"
 #include "status_matchers.h"
 
 namespace etcdgrpc::resolver {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/lease_id.h"
+#include "common/lease_id.h"
 
 namespace etcdgrpc::cli {
 namespace {
@@ -92,18 +93,18 @@ std::string SimpleEndpointStatus(const std::vector<EndpointStatus>& statuses) {
 }
 
 std::string SimpleLeaseGrant(const LeaseGrantResult& result) {
-  return absl::StrCat("lease ", LeaseIdHex(result.id), " granted with TTL(", result.ttl, "s)\n");
+  return absl::StrCat("lease ", internal::FormatLeaseId(result.id), " granted with TTL(", result.ttl, "s)\n");
 }
 
 std::string SimpleLeaseRevoke(int64_t id) {
-  return absl::StrCat("lease ", LeaseIdHex(id), " revoked\n");
+  return absl::StrCat("lease ", internal::FormatLeaseId(id), " revoked\n");
 }
 
 std::string SimpleLeaseTimeToLive(const LeaseTimeToLiveResult& result, bool with_keys) {
   if (result.granted_ttl == 0 && result.ttl == -1) {
-    return absl::StrCat("lease ", LeaseIdHex(result.id), " already expired\n");
+    return absl::StrCat("lease ", internal::FormatLeaseId(result.id), " already expired\n");
   }
-  std::string out = absl::StrCat("lease ", LeaseIdHex(result.id), " granted with TTL(",
+  std::string out = absl::StrCat("lease ", internal::FormatLeaseId(result.id), " granted with TTL(",
                                  result.granted_ttl, "s), remaining(", result.ttl, "s)");
   if (with_keys) absl::StrAppend(&out, ", attached keys([", absl::StrJoin(result.keys, " "), "])");
   return out + "\n";
@@ -111,16 +112,16 @@ std::string SimpleLeaseTimeToLive(const LeaseTimeToLiveResult& result, bool with
 
 std::string SimpleLeaseList(const LeaseListResult& result) {
   std::string out = absl::StrCat("found ", result.ids.size(), " leases\n");
-  for (int64_t id : result.ids) absl::StrAppend(&out, LeaseIdHex(id), "\n");
+  for (int64_t id : result.ids) absl::StrAppend(&out, internal::FormatLeaseId(id), "\n");
   return out;
 }
 
 std::string SimpleLeaseKeepAlive(int64_t id, int64_t ttl) {
-  return absl::StrCat("lease ", LeaseIdHex(id), " keepalived with TTL(", ttl, ")\n");
+  return absl::StrCat("lease ", internal::FormatLeaseId(id), " keepalived with TTL(", ttl, ")\n");
 }
 
 std::string SimpleLeaseLost(int64_t id) {
-  return absl::StrCat("lease ", LeaseIdHex(id), " expired or revoked.\n");
+  return absl::StrCat("lease ", internal::FormatLeaseId(id), " expired or revoked.\n");
 }
 
 std::string SimpleWatchEvents(const std::vector<Event>& events, const SimpleOptions& options) {

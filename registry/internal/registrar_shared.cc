@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/backoff.h"
 #include "registry/internal/text.h"
 
 namespace etcdgrpc::registry::internal {
@@ -47,10 +48,7 @@ RegistrarShared::RegistrarShared(Client& client, RegistrarOptions options)
                                           : std::string(codec_->default_prefix())),
       options_status_(CheckOptions(options_)),
       ttl_seconds_(WholeSeconds(options_.ttl)),
-      listeners_(ListenerRunner::Create(client_->options().slow_listener_handoff,
-                                        [this](absl::Time when, std::function<void()> check) {
-                                          scheduler_.PostAt(when, std::move(check));
-                                        })) {}
+      listeners_(ListenerRunner::Create(client_->options().slow_listener_handoff, &scheduler_)) {}
 
 RegistrarShared::~RegistrarShared() { Shutdown(); }
 
@@ -87,16 +85,8 @@ absl::StatusOr<std::string> RegistrarShared::Encode(const ServiceInstance& insta
 }
 
 absl::Duration RegistrarShared::RetryDelay(int attempt) {
-  const BackoffOptions& b = options_.retry_backoff;
-  const double grown =
-      absl::ToDoubleSeconds(b.initial) * std::pow(b.multiplier, std::min(attempt, 64));
-  const double capped = std::min(grown, absl::ToDoubleSeconds(b.max));
-  double factor = 1.0;
-  if (b.jitter > 0) {
-    absl::MutexLock lock(&mu_);
-    factor = absl::Uniform(random_, 1.0 - b.jitter, 1.0 + b.jitter);
-  }
-  return absl::Seconds(capped * factor);
+  absl::MutexLock lock(&mu_);
+  return ::etcdgrpc::internal::Backoff::Delay(options_.retry_backoff, attempt, random_);
 }
 
 void RegistrarShared::Track(const std::shared_ptr<RegistrationCore>& core) {

@@ -1,4 +1,4 @@
-#include "internal/serial_executor.h"
+#include "common/serial_executor.h"
 
 #include <utility>
 

@@ -11,7 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
-#include "internal/mutex.h"
+#include "common/mutex.h"
 
 namespace etcdgrpc::internal {
 

@@ -1,4 +1,4 @@
-#include "internal/thread_set.h"
+#include "common/thread_set.h"
 
 #include <cstdio>
 #include <cstdlib>

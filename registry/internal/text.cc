@@ -20,6 +20,5 @@ std::string Printable(std::string_view text) {
   return out;
 }
 
-std::string LeaseHex(int64_t id) { return absl::StrFormat("%016x", static_cast<uint64_t>(id)); }
 
 }  // namespace etcdgrpc::registry::internal

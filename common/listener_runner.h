@@ -3,7 +3,7 @@
 // listener that blocks holds up only its own later calls: jobs run in posting
 // order on one worker; a job still running `handoff` after it started gets
 // the queue handed to a new worker, and the blocked worker ends once its job
-// returns. The owner's scheduler thread does the checking (PostAt), so no
+// returns. The owner's scheduler thread does the checking, so no
 // thread only watches. Shared by the registry and the resolver.
 #pragma once
 
@@ -17,19 +17,19 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
+#include "common/scheduler.h"
 
-namespace etcdgrpc::registry::internal {
+namespace etcdgrpc::internal {
 
 class ListenerRunner : public std::enable_shared_from_this<ListenerRunner> {
  public:
   using Job = absl::AnyInvocable<void() &&>;
-  // Runs `check` at `when` (or soon after) on a thread that never runs
-  // listener code; may drop it once the owner is shutting down.
-  using PostAt = std::function<void(absl::Time when, std::function<void()> check)>;
-
-  static std::shared_ptr<ListenerRunner> Create(absl::Duration handoff, PostAt post_at);
+  // `scheduler` (the owner's; it never runs listener code) does the checking
+  // and outlives the runner's use of it: checks posted once it is shut down
+  // are dropped.
+  static std::shared_ptr<ListenerRunner> Create(absl::Duration handoff, Scheduler* scheduler);
   ~ListenerRunner();
   ListenerRunner(const ListenerRunner&) = delete;
   ListenerRunner& operator=(const ListenerRunner&) = delete;
@@ -53,7 +53,7 @@ class ListenerRunner : public std::enable_shared_from_this<ListenerRunner> {
     std::atomic<bool> finished{false};
   };
 
-  ListenerRunner(absl::Duration handoff, PostAt post_at);
+  ListenerRunner(absl::Duration handoff, Scheduler* scheduler);
   void Work(uint64_t token, Worker* worker);
   void Check();
   void StartWorkerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -63,9 +63,11 @@ class ListenerRunner : public std::enable_shared_from_this<ListenerRunner> {
   static void Join(std::list<std::unique_ptr<Worker>>& workers);
 
   const absl::Duration handoff_;
-  const PostAt post_at_;
+  Scheduler* const scheduler_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
+  // Wakes an idle worker: a job queued, a hand-off (token changed), shutdown.
+  CondVar work_;
   std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
   // The worker whose token is current takes jobs; one handed off ends once
   // its job returns.
@@ -80,4 +82,4 @@ class ListenerRunner : public std::enable_shared_from_this<ListenerRunner> {
   std::atomic<uint64_t> workers_started_{0};
 };
 
-}  // namespace etcdgrpc::registry::internal
+}  // namespace etcdgrpc::internal

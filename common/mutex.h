@@ -11,7 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "internal/clock.h"
+#include "common/clock.h"
 
 namespace etcdgrpc::internal {
 

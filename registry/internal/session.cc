@@ -80,7 +80,7 @@ void Session::OnLost(int64_t lease_id, const LeaseLoss& loss) {
   if (owner == nullptr) return;
   owner->SessionLost(
       generation_, absl::Status(loss.status.code(),
-                                absl::StrCat("lease ", LeaseHex(lease_id), " of ", Printable(key_),
+                                absl::StrCat("lease ", FormatLeaseId(lease_id), " of ", Printable(key_),
                                              " lost: ", loss.status.message())));
 }
 
@@ -94,7 +94,7 @@ void Session::OnEvents(const WatchEvents& batch) {
       reason = absl::AlreadyExistsError(
           absl::StrCat(Printable(key_), " was overwritten at revision ", event.kv.mod_revision,
                        event.kv.lease == 0 ? " without a lease"
-                                           : absl::StrCat(" by lease ", LeaseHex(event.kv.lease))));
+                                           : absl::StrCat(" by lease ", FormatLeaseId(event.kv.lease))));
     } else {
       continue;  // our own Update()
     }

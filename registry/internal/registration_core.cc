@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "etcdgrpc/errors.h"
-#include "internal/listener_call.h"
+#include "common/listener_call.h"
 #include "registry/internal/session.h"
 #include "registry/internal/text.h"
 
@@ -39,7 +39,7 @@ int64_t HolderOf(const TxnResult& result) {
 
 absl::Status HeldByAnother(const std::string& key, int64_t holder) {
   return absl::AlreadyExistsError(absl::StrCat(Printable(key), " is held by lease ",
-                                               LeaseHex(holder),
+                                               FormatLeaseId(holder),
                                                ": another live instance is registered with this id "
                                                "(RegisterOptions::replace takes it over)"));
 }
@@ -308,8 +308,8 @@ absl::Status RegistrationCore::Update(std::map<std::string, std::string> metadat
   if (!result->succeeded) {
     const int64_t holder = HolderOf(*result);
     absl::Status lost = absl::FailedPreconditionError(
-        absl::StrCat(Printable(key_), " is no longer held by our lease ", LeaseHex(lease_id),
-                     holder == 0 ? " (deleted)" : absl::StrCat(" but by lease ", LeaseHex(holder)),
+        absl::StrCat(Printable(key_), " is no longer held by our lease ", FormatLeaseId(lease_id),
+                     holder == 0 ? " (deleted)" : absl::StrCat(" but by lease ", FormatLeaseId(holder)),
                      "; registering it again"));
     SessionLost(generation, lost);
     return lost;
@@ -346,7 +346,7 @@ void RegistrationCore::SessionWatchEnded(uint64_t generation, const WatchEnd& en
   }
   const int64_t from =
       session != nullptr ? session->ResumeFrom(end.next_revision) : end.next_revision;
-  shared_->scheduler().PostAt(absl::Now() + delay, [self = shared_from_this(), generation, from] {
+  shared_->scheduler().PostAfter(delay, [self = shared_from_this(), generation, from] {
     self->Rewatch(generation, from);
   });
 }
@@ -409,7 +409,7 @@ void RegistrationCore::CheckAfterCompaction(uint64_t generation, absl::Status st
         const std::shared_ptr<RegistrationCore> me = ReleaseInBody(self);
         if (!get.ok()) {
           // Try again later; a lost lease is reported by the keep-alive.
-          me->shared_->scheduler().PostAt(absl::Now() + me->shared_->RetryDelay(0),
+          me->shared_->scheduler().PostAfter(me->shared_->RetryDelay(0),
                                           [me, generation, status = std::move(status)] {
                                             me->CheckAfterCompaction(generation, status);
                                           });
@@ -516,7 +516,7 @@ void RegistrationCore::AbandonAttempt(int64_t lease_id, absl::Status failure) {
     absl::MutexLock lock(&me->mu_);
     if (!RevokeConfirmed(revoked.status())) {
       me->attempt_cleanup_ =
-          WithContext(revoked.status(), absl::StrCat("revoking lease ", LeaseHex(lease_id),
+          WithContext(revoked.status(), absl::StrCat("revoking lease ", FormatLeaseId(lease_id),
                                                      " of a registration attempt in flight"));
     }
     me->attempt_in_flight_ = false;
@@ -541,7 +541,7 @@ void RegistrationCore::FailAttempt(absl::Status status) {
   }
   if (post) PostDelivery();
   if (!retry) return;
-  shared_->scheduler().PostAt(absl::Now() + delay,
+  shared_->scheduler().PostAfter(delay,
                               [self = shared_from_this()] { self->StartAttempt(); });
 }
 
@@ -658,7 +658,7 @@ absl::Status RegistrationCore::FinishDeregister(const std::shared_ptr<Teardown>&
     result = absl::Status(error.code(),
                           absl::StrCat("deregistering ", Printable(key_),
                                        ": could not make sure the key is gone: ", error.message(),
-                                       lease != 0 ? absl::StrCat("; lease ", LeaseHex(lease),
+                                       lease != 0 ? absl::StrCat("; lease ", FormatLeaseId(lease),
                                                                  " expires after its TTL")
                                                   : std::string()));
   }

@@ -1,26 +1,28 @@
-#include "registry/internal/listener_runner.h"
+#include "common/listener_runner.h"
 
 #include <utility>
 
-#include "absl/time/clock.h"
+#include "common/clock.h"
 
-namespace etcdgrpc::registry::internal {
+namespace etcdgrpc::internal {
 
-std::shared_ptr<ListenerRunner> ListenerRunner::Create(absl::Duration handoff, PostAt post_at) {
-  return std::shared_ptr<ListenerRunner>(new ListenerRunner(handoff, std::move(post_at)));
+std::shared_ptr<ListenerRunner> ListenerRunner::Create(absl::Duration handoff,
+                                                       Scheduler* scheduler) {
+  return std::shared_ptr<ListenerRunner>(new ListenerRunner(handoff, scheduler));
 }
 
-ListenerRunner::ListenerRunner(absl::Duration handoff, PostAt post_at)
-    : handoff_(handoff), post_at_(std::move(post_at)) {}
+ListenerRunner::ListenerRunner(absl::Duration handoff, Scheduler* scheduler)
+    : handoff_(handoff), scheduler_(scheduler) {}
 
 ListenerRunner::~ListenerRunner() {
   // Workers hold a reference to the runner, so only finished workers (or the
   // calling thread's own, detached by Shutdown) can be left here.
   std::list<std::unique_ptr<Worker>> workers;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     shutdown_ = true;
     workers.swap(workers_);
+    work_.Notify();
   }
   for (auto& worker : workers) {
     if (!worker->thread.joinable()) continue;
@@ -34,6 +36,7 @@ ListenerRunner::~ListenerRunner() {
 
 void ListenerRunner::StartWorkerLocked() {
   const uint64_t token = ++token_;
+  work_.Notify();  // the worker handed off from stops waiting
   worker_running_ = true;
   busy_since_ = absl::InfinitePast();
   workers_started_.fetch_add(1, std::memory_order_relaxed);
@@ -67,10 +70,11 @@ void ListenerRunner::Post(Job job) {
   std::list<std::unique_ptr<Worker>> finished;
   bool queued = false;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (!shutdown_) {
       queue_.push_back(std::move(job));
       queued = true;
+      work_.Notify();
       if (!worker_running_) {
         finished = TakeFinishedLocked();
         StartWorkerLocked();
@@ -82,24 +86,18 @@ void ListenerRunner::Post(Job job) {
 }
 
 void ListenerRunner::Work(uint64_t token, Worker* worker) {
-  struct Wake {
-    ListenerRunner* self;
-    uint64_t token;
-  } wake{this, token};
   std::weak_ptr<ListenerRunner> weak = weak_from_this();
   mu_.Lock();
   while (token == token_ && !shutdown_) {
     if (queue_.empty()) {
-      mu_.Await(absl::Condition(
-          +[](Wake* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return !w->self->queue_.empty() || w->self->shutdown_ || w->token != w->self->token_;
-          },
-          &wake));
+      work_.Wait(mu_, [this, token]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return !queue_.empty() || shutdown_ || token != token_;
+      });
       continue;
     }
     Job job = std::move(queue_.front());
     queue_.pop_front();
-    const absl::Time now = absl::Now();
+    const absl::Time now = MonoNow();
     busy_since_ = now;
     absl::Time arm = absl::InfiniteFuture();
     if (check_at_ == absl::InfiniteFuture()) {
@@ -108,7 +106,7 @@ void ListenerRunner::Work(uint64_t token, Worker* worker) {
     }
     mu_.Unlock();
     if (arm != absl::InfiniteFuture()) {
-      post_at_(arm, [weak] {
+      scheduler_->PostAt(arm, [weak] {
         if (auto self = weak.lock()) self->Check();
       });
     }
@@ -126,13 +124,13 @@ void ListenerRunner::Check() {
   absl::Time arm = absl::InfiniteFuture();
   std::list<std::unique_ptr<Worker>> finished;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     check_at_ = absl::InfiniteFuture();
     if (shutdown_) return;
     finished = TakeFinishedLocked();
     if (busy_since_ != absl::InfinitePast()) {
       const absl::Time due = busy_since_ + handoff_;
-      if (absl::Now() >= due) {
+      if (MonoNow() >= due) {
         // The blocked worker ends when its job returns; a new one carries on.
         StartWorkerLocked();
       } else {
@@ -144,7 +142,7 @@ void ListenerRunner::Check() {
   Join(finished);
   if (arm != absl::InfiniteFuture()) {
     std::weak_ptr<ListenerRunner> weak = weak_from_this();
-    post_at_(arm, [weak] {
+    scheduler_->PostAt(arm, [weak] {
       if (auto self = weak.lock()) self->Check();
     });
   }
@@ -153,9 +151,10 @@ void ListenerRunner::Check() {
 void ListenerRunner::Shutdown() {
   std::list<std::unique_ptr<Worker>> workers;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     shutdown_ = true;
     workers.swap(workers_);
+    work_.Notify();
   }
   std::list<std::unique_ptr<Worker>> detached;
   for (auto it = workers.begin(); it != workers.end();) {
@@ -175,7 +174,7 @@ void ListenerRunner::Shutdown() {
     it = next;
   }
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     // A detached worker still writes its `finished` flag.
     workers_.splice(workers_.end(), detached);
   }
@@ -183,7 +182,7 @@ void ListenerRunner::Shutdown() {
   while (true) {
     Job job;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (queue_.empty()) return;
       job = std::move(queue_.front());
       queue_.pop_front();
@@ -192,4 +191,4 @@ void ListenerRunner::Shutdown() {
   }
 }
 
-}  // namespace etcdgrpc::registry::internal
+}  // namespace etcdgrpc::internal
