@@ -1,7 +1,8 @@
 # etcdgrpc_library(target EXPORT_NAME name): the settings every installed
 # library shares. Static or shared as BUILD_SHARED_LIBS says; a shared one
-# exports only what the public headers mark ETCDGRPC_EXPORT (etcdgrpc/export.h)
-# and is versioned (SOVERSION: the minor version while the major one is 0,
+# exports only what the public headers mark ETCDGRPC_EXPORT (etcdgrpc/export.h,
+# generated once for the three libraries: on ELF, exporting and importing a
+# symbol are the same attribute) and is versioned (SOVERSION: the minor version while the major one is 0,
 # since 0.x releases may break the ABI).
 include(GenerateExportHeader)
 
@@ -22,9 +23,6 @@ function(etcdgrpc_library target)
     VISIBILITY_INLINES_HIDDEN ON
     VERSION ${PROJECT_VERSION}
     SOVERSION ${ETCDGRPC_SOVERSION})
-  # One export header for the three libraries: on ELF, exporting and
-  # importing a symbol are the same attribute.
-  target_compile_definitions(${target} PRIVATE etcdgrpc_EXPORTS)
   target_compile_features(${target} PUBLIC cxx_std_20)
   target_include_directories(${target}
     PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>

@@ -5,8 +5,7 @@
 
 namespace etcdgrpc::internal {
 
-absl::Duration Backoff::Delay(const BackoffOptions& options, int attempt,
-                              absl::BitGenRef random) {
+absl::Duration Backoff::Delay(const BackoffOptions& options, int attempt, absl::BitGenRef random) {
   const double grown = absl::ToDoubleSeconds(options.initial) *
                        std::pow(std::max(options.multiplier, 1.0), std::min(attempt, 64));
   const double capped = std::min(grown, absl::ToDoubleSeconds(options.max));

@@ -213,8 +213,7 @@ void Client::DeleteRangeAsync(KeyRange range, DeleteOptions options, Callback<De
     return std::move(done)(s);
   }
   auto with_key = WithKeyRange(std::move(done), request.key(), request.range_end());
-  CallUnaryAsync<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse,
-                 DeleteResult>(
+  CallUnaryAsync<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse, DeleteResult>(
       *connection_, *async_calls_, kDeleteRange, Retry::kWrite, std::move(request),
       [](EndpointStubs& stubs, grpc::ClientContext* context,
          const etcdserverpb::DeleteRangeRequest* in, etcdserverpb::DeleteRangeResponse* out,
@@ -245,14 +244,12 @@ void Client::TxnAsync(TxnRequest txn, Callback<TxnResult> done) {
       });
 }
 
-void Client::CompactAsync(int64_t revision, CompactOptions options,
-                          Callback<ResponseHeader> done) {
+void Client::CompactAsync(int64_t revision, CompactOptions options, Callback<ResponseHeader> done) {
   etcdserverpb::CompactionRequest request;
   if (absl::Status s = internal::BuildCompactionRequest(revision, options, &request); !s.ok()) {
     return std::move(done)(s);
   }
-  CallUnaryAsync<etcdserverpb::CompactionRequest, etcdserverpb::CompactionResponse,
-                 ResponseHeader>(
+  CallUnaryAsync<etcdserverpb::CompactionRequest, etcdserverpb::CompactionResponse, ResponseHeader>(
       *connection_, *async_calls_, kCompact, Retry::kWrite, std::move(request),
       [](EndpointStubs& stubs, grpc::ClientContext* context,
          const etcdserverpb::CompactionRequest* in, etcdserverpb::CompactionResponse* out,

@@ -5,11 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/listener_runner.h"
+#include "common/scheduler.h"
 #include "resolver/internal/balancer_core.h"
 #include "resolver/internal/channel_pool.h"
-#include "common/scheduler.h"
 #include "resolver/internal/view_core.h"
-#include "common/listener_runner.h"
 
 namespace etcdgrpc::resolver {
 namespace internal {
@@ -27,7 +27,8 @@ class ResolverCore {
             options.channel_credentials != nullptr ? options.channel_credentials
                                                    : grpc::InsecureChannelCredentials(),
             options.channel_arguments.value_or(DefaultArguments()), options.health_poll_interval)),
-        runner_(::etcdgrpc::internal::ListenerRunner::Create(client_->options().slow_listener_handoff, &scheduler_)) {
+        runner_(::etcdgrpc::internal::ListenerRunner::Create(
+            client_->options().slow_listener_handoff, &scheduler_)) {
     ChannelPool::StartPolling(pool_, &scheduler_);
   }
 
@@ -51,10 +52,10 @@ class ResolverCore {
 
   absl::StatusOr<std::shared_ptr<ServiceView>> Watch(std::string_view service) {
     // The same rules as for registering (not empty, no '/', UTF-8).
-    registry::ServiceInstance probe;
-    probe.service = std::string(service);
-    probe.id = "x";
-    probe.address = "x:1";
+    // Built in one initialization: assigning the short literals to the
+    // members raises a gcc 12 -Wrestrict false positive at -O3 (GCC bug 105651).
+    const registry::ServiceInstance probe{
+        .service = std::string(service), .id = std::string("x"), .address = std::string("x:1")};
     if (absl::Status valid = registry::ValidateInstance(probe); !valid.ok()) return valid;
     absl::MutexLock lock(&mu_);
     std::weak_ptr<ViewCore>& weak = views_[std::string(service)];

@@ -7,8 +7,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
-#include "grpcpp/client_context.h"
 #include "common/mutex.h"
+#include "grpcpp/client_context.h"
 
 namespace etcdgrpc::internal {
 

@@ -34,16 +34,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "grpcpp/client_context.h"
-#include "grpcpp/support/sync_stream.h"
 #include "common/backoff.h"
 #include "common/clock.h"
+#include "common/mutex.h"
+#include "common/scheduler.h"
+#include "common/thread_set.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/sync_stream.h"
 #include "lib/internal/connection.h"
 #include "lib/internal/grpc_status.h"
-#include "common/mutex.h"
 #include "lib/internal/stream_state.h"
-#include "common/thread_set.h"
-#include "common/scheduler.h"
 
 namespace etcdgrpc::internal {
 

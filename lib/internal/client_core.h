@@ -8,12 +8,12 @@
 #include <memory>
 #include <mutex>
 
+#include "common/scheduler.h"
 #include "etcdgrpc/client_options.h"
 #include "lib/internal/async_calls.h"
 #include "lib/internal/connection.h"
 #include "lib/internal/dispatcher.h"
 #include "lib/internal/lease_keeper.h"
-#include "common/scheduler.h"
 #include "lib/internal/watch_stream.h"
 
 namespace etcdgrpc::internal {

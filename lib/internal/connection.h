@@ -16,12 +16,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "etcdgrpc/client_options.h"
 #include "etcdgrpc/stats.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
-#include "common/mutex.h"
 
 namespace etcdgrpc::internal {
 

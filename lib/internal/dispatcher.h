@@ -13,8 +13,8 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 #include "common/mutex.h"
-#include "common/thread_set.h"
 #include "common/scheduler.h"
+#include "common/thread_set.h"
 
 namespace etcdgrpc::internal {
 

@@ -4,10 +4,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "common/lease_id.h"
 #include "common/clock.h"
-#include "lib/internal/kv_codec.h"
+#include "common/lease_id.h"
 #include "common/listener_call.h"
+#include "lib/internal/kv_codec.h"
 
 namespace etcdgrpc::internal {
 namespace {
@@ -119,12 +119,12 @@ void LeaseKeeper::Shutdown() {
     shutdown_ = true;
     for (auto& [id, entry] : entries_) {
       for (auto& holder : entry.holders) {
-        QueueLost(
-            holder,
-            LeaseLoss{LeaseLossReason::kClientClosed,
-                      absl::CancelledError(absl::StrCat("the client was closed; lease ",
-                                                        FormatLeaseId(id), " is no longer renewed"))},
-            out);
+        QueueLost(holder,
+                  LeaseLoss{LeaseLossReason::kClientClosed,
+                            absl::CancelledError(absl::StrCat("the client was closed; lease ",
+                                                              FormatLeaseId(id),
+                                                              " is no longer renewed"))},
+                  out);
       }
       for (auto& pending : entry.in_flight) {
         if (pending.once)
@@ -315,8 +315,8 @@ void LeaseKeeper::Revoked(int64_t lease_id) {
     if (it == entries_.end()) return;
     Drop(lease_id, it->second,
          LeaseLoss{LeaseLossReason::kRevoked,
-                   absl::CancelledError(
-                       absl::StrCat("lease ", FormatLeaseId(lease_id), " was revoked by this client"))},
+                   absl::CancelledError(absl::StrCat("lease ", FormatLeaseId(lease_id),
+                                                     " was revoked by this client"))},
          out);
     EraseIfUnused(lease_id);
   }

@@ -24,13 +24,13 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
+#include "common/serial_executor.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/lease.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "lib/internal/bidi_stream.h"
 #include "lib/internal/dispatcher.h"
-#include "common/mutex.h"
-#include "common/serial_executor.h"
 
 namespace etcdgrpc::internal {
 

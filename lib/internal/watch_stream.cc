@@ -6,9 +6,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/listener_call.h"
 #include "lib/internal/grpc_status.h"
 #include "lib/internal/kv_codec.h"
-#include "common/listener_call.h"
 
 namespace etcdgrpc::internal {
 namespace {

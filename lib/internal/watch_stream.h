@@ -17,13 +17,13 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "common/mutex.h"
+#include "common/scheduler.h"
+#include "common/serial_executor.h"
 #include "etcdgrpc/client_options.h"
 #include "etcdgrpc/watch.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "lib/internal/bidi_stream.h"
-#include "common/mutex.h"
-#include "common/serial_executor.h"
-#include "common/scheduler.h"
 
 namespace etcdgrpc::internal {
 

@@ -55,10 +55,9 @@ class WireLogInterceptor : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_STATUS)) {
       if (grpc::Status* status = methods->GetRecvStatus()) {
-        std::string text =
-            status->ok() ? "OK"
-                         : absl::StrCat("code=", status->error_code(), " message=\"",
-                                        status->error_message(), "\"");
+        std::string text = status->ok() ? "OK"
+                                        : absl::StrCat("code=", status->error_code(), " message=\"",
+                                                       status->error_message(), "\"");
         Log(WireDirection::kEnd, 0, text);
       }
     }

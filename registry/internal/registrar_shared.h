@@ -16,11 +16,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/listener_runner.h"
+#include "common/scheduler.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/registry/registrar.h"
-#include "common/listener_runner.h"
-#include "common/scheduler.h"
 
 namespace etcdgrpc::registry::internal {
 

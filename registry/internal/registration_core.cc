@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "etcdgrpc/errors.h"
 #include "common/listener_call.h"
+#include "etcdgrpc/errors.h"
 #include "registry/internal/session.h"
 #include "registry/internal/text.h"
 
@@ -307,10 +307,10 @@ absl::Status RegistrationCore::Update(std::map<std::string, std::string> metadat
   if (!result.ok()) return WithContext(result.status(), absl::StrCat("updating ", Printable(key_)));
   if (!result->succeeded) {
     const int64_t holder = HolderOf(*result);
-    absl::Status lost = absl::FailedPreconditionError(
-        absl::StrCat(Printable(key_), " is no longer held by our lease ", FormatLeaseId(lease_id),
-                     holder == 0 ? " (deleted)" : absl::StrCat(" but by lease ", FormatLeaseId(holder)),
-                     "; registering it again"));
+    absl::Status lost = absl::FailedPreconditionError(absl::StrCat(
+        Printable(key_), " is no longer held by our lease ", FormatLeaseId(lease_id),
+        holder == 0 ? " (deleted)" : absl::StrCat(" but by lease ", FormatLeaseId(holder)),
+        "; registering it again"));
     SessionLost(generation, lost);
     return lost;
   }
@@ -346,9 +346,8 @@ void RegistrationCore::SessionWatchEnded(uint64_t generation, const WatchEnd& en
   }
   const int64_t from =
       session != nullptr ? session->ResumeFrom(end.next_revision) : end.next_revision;
-  shared_->scheduler().PostAfter(delay, [self = shared_from_this(), generation, from] {
-    self->Rewatch(generation, from);
-  });
+  shared_->scheduler().PostAfter(
+      delay, [self = shared_from_this(), generation, from] { self->Rewatch(generation, from); });
 }
 
 void RegistrationCore::Rewatch(uint64_t generation, int64_t from) {
@@ -410,9 +409,9 @@ void RegistrationCore::CheckAfterCompaction(uint64_t generation, absl::Status st
         if (!get.ok()) {
           // Try again later; a lost lease is reported by the keep-alive.
           me->shared_->scheduler().PostAfter(me->shared_->RetryDelay(0),
-                                          [me, generation, status = std::move(status)] {
-                                            me->CheckAfterCompaction(generation, status);
-                                          });
+                                             [me, generation, status = std::move(status)] {
+                                               me->CheckAfterCompaction(generation, status);
+                                             });
           return;
         }
         if (!get->kvs.empty() && get->kvs.front().lease == lease_id) {
@@ -541,8 +540,7 @@ void RegistrationCore::FailAttempt(absl::Status status) {
   }
   if (post) PostDelivery();
   if (!retry) return;
-  shared_->scheduler().PostAfter(delay,
-                              [self = shared_from_this()] { self->StartAttempt(); });
+  shared_->scheduler().PostAfter(delay, [self = shared_from_this()] { self->StartAttempt(); });
 }
 
 absl::Status RegistrationCore::Deregister() {

@@ -78,10 +78,10 @@ void Session::Stop() {
 void Session::OnLost(int64_t lease_id, const LeaseLoss& loss) {
   auto owner = owner_.lock();
   if (owner == nullptr) return;
-  owner->SessionLost(
-      generation_, absl::Status(loss.status.code(),
-                                absl::StrCat("lease ", FormatLeaseId(lease_id), " of ", Printable(key_),
-                                             " lost: ", loss.status.message())));
+  owner->SessionLost(generation_,
+                     absl::Status(loss.status.code(),
+                                  absl::StrCat("lease ", FormatLeaseId(lease_id), " of ",
+                                               Printable(key_), " lost: ", loss.status.message())));
 }
 
 void Session::OnEvents(const WatchEvents& batch) {
@@ -91,10 +91,10 @@ void Session::OnEvents(const WatchEvents& batch) {
       reason = absl::NotFoundError(
           absl::StrCat(Printable(key_), " was deleted at revision ", event.kv.mod_revision));
     } else if (event.kv.lease != lease_id_) {
-      reason = absl::AlreadyExistsError(
-          absl::StrCat(Printable(key_), " was overwritten at revision ", event.kv.mod_revision,
-                       event.kv.lease == 0 ? " without a lease"
-                                           : absl::StrCat(" by lease ", FormatLeaseId(event.kv.lease))));
+      reason = absl::AlreadyExistsError(absl::StrCat(
+          Printable(key_), " was overwritten at revision ", event.kv.mod_revision,
+          event.kv.lease == 0 ? " without a lease"
+                              : absl::StrCat(" by lease ", FormatLeaseId(event.kv.lease))));
     } else {
       continue;  // our own Update()
     }

@@ -20,5 +20,4 @@ std::string Printable(std::string_view text) {
   return out;
 }
 
-
 }  // namespace etcdgrpc::registry::internal

@@ -17,14 +17,14 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "common/listener_runner.h"
+#include "common/scheduler.h"
+#include "common/serial_executor.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/resolver/endpoint.h"
 #include "etcdgrpc/resolver/service_view.h"
-#include "common/scheduler.h"
-#include "common/serial_executor.h"
 #include "resolver/internal/snapshot_cell.h"
-#include "common/listener_runner.h"
 
 namespace etcdgrpc::resolver::internal {
 
@@ -33,7 +33,6 @@ using ::etcdgrpc::internal::Scheduler;
 
 class ViewCore : public std::enable_shared_from_this<ViewCore> {
  public:
-
   // `scheduler` is used only until Stop() (the resolver stops its views
   // before stopping the scheduler); `runner` runs subscribers' calls.
   ViewCore(std::shared_ptr<Client> client, std::shared_ptr<const registry::Codec> codec,

@@ -50,9 +50,10 @@ TEST_F(ClientMockTest, PutSendsTheRequestAndParsesTheAnswer) {
   etcdserverpb::PutResponse response;
   response.mutable_header()->set_revision(42);
   response.mutable_prev_kv()->set_value("old");
-  EXPECT_CALL(*kv_[0], Put(_, AllOf(PutOf("k", "v"), ::testing::Property(
-                                                          &etcdserverpb::PutRequest::prev_kv, true)),
-                           _))
+  EXPECT_CALL(
+      *kv_[0],
+      Put(_, AllOf(PutOf("k", "v"), ::testing::Property(&etcdserverpb::PutRequest::prev_kv, true)),
+          _))
       .WillOnce(DoAll(SetArgPointee<2>(response), Return(grpc::Status::OK)));
   PutOptions options;
   options.prev_kv = true;
@@ -144,8 +145,8 @@ TEST_F(ClientMockTest, ReadOnlyTxnIsRetriedButWritingTxnIsNot) {
 TEST_F(ClientMockTest, OtherErrorsAreNotRetried) {
   auto client = MakeClient(2);
   EXPECT_CALL(*kv_[0], Range(_, _, _))
-      .WillOnce(Return(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                    "etcdserver: request is too large")));
+      .WillOnce(Return(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: request is too large")));
   EXPECT_CALL(*kv_[1], Range(_, _, _)).Times(0);
   EXPECT_THAT(client->Get("k"), StatusIs(absl::StatusCode::kInvalidArgument,
                                          HasSubstr("etcdserver: request is too large")));

@@ -72,8 +72,7 @@ TEST(BuildPutRequestTest, KeepsBinaryBytes) {
   EXPECT_EQ(request.value(), value);
   EXPECT_EQ(request.lease(), 0x694d);
   EXPECT_TRUE(request.prev_kv());
-  EXPECT_THAT(BuildPutRequest("", "v", {}, &request),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(BuildPutRequest("", "v", {}, &request), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(BuildTxnRequestTest, BuildsComparesAndNestedOps) {
@@ -133,14 +132,16 @@ TEST(ParseTest, RangeResponse) {
   )pb");
   GetResult result = ParseRangeResponse(response);
   EXPECT_EQ(result.header, (ResponseHeader{1, 2, 30, 4}));
-  EXPECT_THAT(result.kvs, ElementsAre(KeyValue{"a", "1", 5, 6, 2, 7}, KeyValue{"b", "", 0, 0, 0, 0}));
+  EXPECT_THAT(result.kvs,
+              ElementsAre(KeyValue{"a", "1", 5, 6, 2, 7}, KeyValue{"b", "", 0, 0, 0, 0}));
   EXPECT_TRUE(result.more);
   EXPECT_EQ(result.count, 9);
 }
 
 TEST(ParseTest, PutAndDeleteResponses) {
   auto put = ParseText<etcdserverpb::PutResponse>(R"pb(
-    header { revision: 3 } prev_kv { key: "k" value: "old" }
+    header { revision: 3 }
+    prev_kv { key: "k" value: "old" }
   )pb");
   PutResult put_result = ParsePutResponse(put);
   ASSERT_TRUE(put_result.prev_kv.has_value());
@@ -149,7 +150,10 @@ TEST(ParseTest, PutAndDeleteResponses) {
   EXPECT_FALSE(ParsePutResponse(no_prev).prev_kv.has_value());
 
   auto del = ParseText<etcdserverpb::DeleteRangeResponse>(R"pb(
-    header { revision: 4 } deleted: 2 prev_kvs { key: "a" } prev_kvs { key: "b" }
+    header { revision: 4 }
+    deleted: 2
+    prev_kvs { key: "a" }
+    prev_kvs { key: "b" }
   )pb");
   DeleteResult del_result = ParseDeleteResponse(del);
   EXPECT_EQ(del_result.deleted, 2);
@@ -162,8 +166,18 @@ TEST(ParseTest, NestedTxnResponse) {
     header { revision: 8 }
     succeeded: true
     responses { response_put { header { revision: 8 } } }
-    responses { response_range { kvs { key: "x" } count: 1 } }
-    responses { response_txn { succeeded: false responses { response_delete_range { deleted: 1 } } } }
+    responses {
+      response_range {
+        kvs { key: "x" }
+        count: 1
+      }
+    }
+    responses {
+      response_txn {
+        succeeded: false
+        responses { response_delete_range { deleted: 1 } }
+      }
+    }
   )pb");
   TxnResult result = ParseTxnResponse(response);
   EXPECT_TRUE(result.succeeded);
@@ -180,8 +194,15 @@ TEST(ParseTest, NestedTxnResponse) {
 
 TEST(ParseTest, StatusResponse) {
   auto response = ParseText<etcdserverpb::StatusResponse>(R"pb(
-    header { member_id: 11 } version: "3.4.23" dbSize: 20480 leader: 11 raftIndex: 8
-    raftTerm: 2 raftAppliedIndex: 8 dbSizeInUse: 16384 errors: "boom"
+    header { member_id: 11 }
+    version: "3.4.23"
+    dbSize: 20480
+    leader: 11
+    raftIndex: 8
+    raftTerm: 2
+    raftAppliedIndex: 8
+    dbSizeInUse: 16384
+    errors: "boom"
   )pb");
   EndpointStatus status = ParseStatusResponse("127.0.0.1:2379", response);
   EXPECT_EQ(status.endpoint, "127.0.0.1:2379");

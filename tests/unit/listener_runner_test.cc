@@ -10,9 +10,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/scheduler.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/scheduler.h"
 
 namespace etcdgrpc::internal {
 namespace {

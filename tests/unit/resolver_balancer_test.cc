@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/scheduler.h"
 #include "etcdgrpc/resolver/balancer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,7 +19,6 @@
 #include "resolver/internal/channel_pool.h"
 #include "resolver/internal/epoch.h"
 #include "resolver/internal/pick_table.h"
-#include "common/scheduler.h"
 #include "resolver/internal/snapshot_cell.h"
 #include "status_matchers.h"
 

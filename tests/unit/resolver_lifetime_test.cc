@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "common/scheduler.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/resolver/resolver.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "resolver/internal/balancer_core.h"
 #include "resolver/internal/channel_pool.h"
-#include "common/scheduler.h"
 #include "status_matchers.h"
 
 namespace etcdgrpc::resolver {

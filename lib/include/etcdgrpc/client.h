@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "etcdgrpc/client_options.h"
 #include "etcdgrpc/cluster.h"
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/kv.h"
 #include "etcdgrpc/lease.h"
 #include "etcdgrpc/maintenance.h"
@@ -38,7 +39,7 @@ using Callback = absl::AnyInvocable<void(absl::StatusOr<T>) &&>;
 // Thread-safe. Errors are absl::Status with etcd's own message (for example
 // "etcdserver: mvcc: required revision has been compacted") followed by the
 // endpoint and method that produced it; the code is gRPC's code.
-class Client {
+class ETCDGRPC_EXPORT Client {
  public:
   // Validates the options and connects. With a non-zero dial_timeout, fails
   // with UNAVAILABLE naming every endpoint tried when none is reachable in time.

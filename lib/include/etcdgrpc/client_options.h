@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/wire_log.h"
 
 namespace etcdgrpc {
@@ -15,7 +16,7 @@ namespace etcdgrpc {
 // TLS for every endpoint (see ClientOptions::tls). Files are read by Connect(); one that cannot
 // be read is an InvalidArgument error naming it. There is deliberately no option to skip
 // verifying the server.
-struct TlsOptions {
+struct ETCDGRPC_EXPORT TlsOptions {
   // PEM file of the CA(s) that signed the servers' certificates. Empty: gRPC's default roots
   // ($GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else the roots gRPC ships).
   std::string ca_file = {};
@@ -28,7 +29,7 @@ struct TlsOptions {
 
 // Reconnect delays of the watch and keep-alive streams: exponential, with
 // random jitter so that many clients do not reconnect in lock-step.
-struct BackoffOptions {
+struct ETCDGRPC_EXPORT BackoffOptions {
   absl::Duration initial = absl::Milliseconds(100);
   absl::Duration max = absl::Seconds(5);
   double multiplier = 2.0;
@@ -37,7 +38,7 @@ struct BackoffOptions {
 };
 
 // How the client's one keep-alive stream renews kept leases.
-struct KeepAliveOptions {
+struct ETCDGRPC_EXPORT KeepAliveOptions {
   // A lease is renewed when this fraction of its TTL has passed since its last
   // renewal: at most one request per lease per interval.
   double renew_fraction = 1.0 / 3.0;
@@ -49,7 +50,7 @@ struct KeepAliveOptions {
 // How the client notices a member that is up on TCP but does not answer (a
 // stopped process, a GC or disk stall, a paused VM, a black-holed network) and
 // moves off it. README.md, "Failures", says what each fault costs.
-struct LivenessOptions {
+struct ETCDGRPC_EXPORT LivenessOptions {
   // gRPC keepalive (HTTP/2 PING) on every channel while a call or stream is
   // open; a ping not acknowledged within `keepalive_timeout` closes the
   // connection and fails its calls with UNAVAILABLE. etcd answers pings sent
@@ -82,7 +83,7 @@ struct LivenessOptions {
   absl::Duration suspect_max = absl::Seconds(30);
 };
 
-struct ClientOptions {
+struct ETCDGRPC_EXPORT ClientOptions {
   // etcd members as "host:port" (also accepted: "http://host:port",
   // "https://host:port", "[::1]:port").
   std::vector<std::string> endpoints = {"127.0.0.1:2379"};

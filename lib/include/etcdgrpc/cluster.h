@@ -5,11 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/types.h"
 
 namespace etcdgrpc {
 
-struct Member {
+struct ETCDGRPC_EXPORT Member {
   uint64_t id = 0;
   // Empty for a member that was added but has not started yet.
   std::string name = {};
@@ -18,7 +19,7 @@ struct Member {
   bool is_learner = false;
 };
 
-struct MemberListResult {
+struct ETCDGRPC_EXPORT MemberListResult {
   ResponseHeader header;
   std::vector<Member> members;
 };

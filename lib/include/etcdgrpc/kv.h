@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/types.h"
 
 namespace etcdgrpc {
@@ -13,7 +14,7 @@ namespace etcdgrpc {
 enum class SortOrder { kNone, kAscend, kDescend };
 enum class SortTarget { kKey, kVersion, kCreate, kMod, kValue };
 
-struct GetOptions {
+struct ETCDGRPC_EXPORT GetOptions {
   // At most this many keys; 0 = no limit.
   int64_t limit = 0;
   // Read the store as of this revision; 0 = the newest.
@@ -31,7 +32,7 @@ struct GetOptions {
   int64_t max_create_revision = 0;
 };
 
-struct GetResult {
+struct ETCDGRPC_EXPORT GetResult {
   ResponseHeader header;
   std::vector<KeyValue> kvs;
   // More keys matched than `limit` allowed.
@@ -42,7 +43,7 @@ struct GetResult {
   friend bool operator==(const GetResult&, const GetResult&) = default;
 };
 
-struct PutOptions {
+struct ETCDGRPC_EXPORT PutOptions {
   // Attach the key to this lease; 0 = no lease.
   int64_t lease = 0;
   // Return the key-value before the put.
@@ -53,19 +54,19 @@ struct PutOptions {
   bool ignore_lease = false;
 };
 
-struct PutResult {
+struct ETCDGRPC_EXPORT PutResult {
   ResponseHeader header;
   std::optional<KeyValue> prev_kv;
 
   friend bool operator==(const PutResult&, const PutResult&) = default;
 };
 
-struct DeleteOptions {
+struct ETCDGRPC_EXPORT DeleteOptions {
   // Return the deleted key-values.
   bool prev_kv = false;
 };
 
-struct DeleteResult {
+struct ETCDGRPC_EXPORT DeleteResult {
   ResponseHeader header;
   int64_t deleted = 0;
   std::vector<KeyValue> prev_kvs;
@@ -73,7 +74,7 @@ struct DeleteResult {
   friend bool operator==(const DeleteResult&, const DeleteResult&) = default;
 };
 
-struct CompactOptions {
+struct ETCDGRPC_EXPORT CompactOptions {
   // Wait until the compaction is physically applied in the backend.
   bool physical = false;
 };

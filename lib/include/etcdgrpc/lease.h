@@ -9,11 +9,12 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/types.h"
 
 namespace etcdgrpc {
 
-struct LeaseGrantResult {
+struct ETCDGRPC_EXPORT LeaseGrantResult {
   ResponseHeader header;
   int64_t id = 0;
   // The TTL etcd granted, in seconds; etcd raises a TTL below its minimum.
@@ -23,7 +24,7 @@ struct LeaseGrantResult {
   absl::Time granted_at = absl::InfinitePast();
 };
 
-struct LeaseTimeToLiveResult {
+struct ETCDGRPC_EXPORT LeaseTimeToLiveResult {
   ResponseHeader header;
   int64_t id = 0;
   // Seconds left; -1 when the lease has expired or does not exist.
@@ -34,14 +35,14 @@ struct LeaseTimeToLiveResult {
   std::vector<std::string> keys;
 };
 
-struct LeaseKeepAliveResult {
+struct ETCDGRPC_EXPORT LeaseKeepAliveResult {
   ResponseHeader header;
   int64_t id = 0;
   // The TTL the lease was renewed with, in seconds.
   int64_t ttl = 0;
 };
 
-struct LeaseListResult {
+struct ETCDGRPC_EXPORT LeaseListResult {
   ResponseHeader header;
   std::vector<int64_t> ids;
 };
@@ -60,7 +61,7 @@ enum class LeaseLossReason {
   kClientClosed,
 };
 
-struct LeaseLoss {
+struct ETCDGRPC_EXPORT LeaseLoss {
   LeaseLossReason reason;
   // A status saying the same in words, with etcd's message where there is one
   // (kNotFound: NOT_FOUND "etcdserver: requested lease not found").
@@ -71,7 +72,7 @@ struct LeaseLoss {
 // order; OnLost comes at most once and is the last call. They run on the
 // client's stream or timer thread, never under a library lock, and should
 // return quickly: a slow listener delays renewals of other leases.
-class LeaseListener {
+class ETCDGRPC_EXPORT LeaseListener {
  public:
   virtual ~LeaseListener() = default;
   // The lease was renewed; `ttl` is the TTL etcd renewed it with (seconds).
@@ -79,7 +80,7 @@ class LeaseListener {
   virtual void OnLost(int64_t /*lease_id*/, const LeaseLoss& /*loss*/) {}
 };
 
-struct KeepOptions {
+struct ETCDGRPC_EXPORT KeepOptions {
   // The lease's TTL if known (e.g. from Grant): its first deadline is
   // granted_at + ttl. Unknown (zero): an answer to the first renewal (which
   // brings the TTL) must come within the request time-out, or the lease is
@@ -97,7 +98,7 @@ struct LeaseHolder;
 // Keeps one lease alive while it exists. Destroying it (or Stop()) stops the
 // renewals of this handle only; another handle for the same lease keeps it.
 // It may outlive the Client (it then does nothing).
-class KeptLease {
+class ETCDGRPC_EXPORT KeptLease {
  public:
   KeptLease() = default;
   KeptLease(KeptLease&&) noexcept;

@@ -5,12 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/types.h"
 
 namespace etcdgrpc {
 
 // Maintenance.Status of one member.
-struct EndpointStatus {
+struct ETCDGRPC_EXPORT EndpointStatus {
   std::string endpoint;
   ResponseHeader header;
   std::string version;

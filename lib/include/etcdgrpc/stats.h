@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "etcdgrpc/export.h"
 
 namespace etcdgrpc {
 
-struct StreamStats {
+struct ETCDGRPC_EXPORT StreamStats {
   // "idle" (not used yet), "connecting", "open", "backing off", "closed".
   std::string state;
   // The endpoint of the current or last stream.
@@ -28,7 +29,7 @@ struct StreamStats {
   size_t reader_threads = 0;
 };
 
-struct KeepAliveStreamStats : StreamStats {
+struct ETCDGRPC_EXPORT KeepAliveStreamStats : StreamStats {
   uint64_t requests_sent = 0;
   uint64_t responses = 0;
   // Kept leases reported lost (any reason, client closing included).
@@ -36,7 +37,7 @@ struct KeepAliveStreamStats : StreamStats {
   size_t kept_leases = 0;
 };
 
-struct WatchStreamStats : StreamStats {
+struct ETCDGRPC_EXPORT WatchStreamStats : StreamStats {
   uint64_t creates_sent = 0;
   // Progress requests sent because the stream was quiet.
   uint64_t probes_sent = 0;
@@ -44,7 +45,7 @@ struct WatchStreamStats : StreamStats {
 };
 
 // One endpoint as the client sees it: every call and stream feeds it.
-struct EndpointHealth {
+struct ETCDGRPC_EXPORT EndpointHealth {
   std::string address;
   // Skipped by new calls and streams while another endpoint is healthy.
   bool suspect = false;
@@ -56,7 +57,7 @@ struct EndpointHealth {
   std::string last_failure;
 };
 
-struct ClientStats {
+struct ETCDGRPC_EXPORT ClientStats {
   KeepAliveStreamStats keepalive;
   WatchStreamStats watch;
   std::vector<EndpointHealth> endpoints;

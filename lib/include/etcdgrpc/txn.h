@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/kv.h"
 #include "etcdgrpc/types.h"
 
@@ -21,7 +22,7 @@ enum class CompareResult { kEqual, kGreater, kLess, kNotEqual };
 struct Compare;
 
 // Builds a Compare on a numeric target (version, revisions, lease).
-class NumericCompare {
+class ETCDGRPC_EXPORT NumericCompare {
  public:
   NumericCompare(CompareTarget target, KeyRange range)
       : target_(target), range_(std::move(range)) {}
@@ -37,7 +38,7 @@ class NumericCompare {
 };
 
 // Builds a Compare on the value (compared as bytes).
-class ValueCompare {
+class ETCDGRPC_EXPORT ValueCompare {
  public:
   explicit ValueCompare(KeyRange range) : range_(std::move(range)) {}
   [[nodiscard]] Compare Equal(std::string operand) const;
@@ -51,7 +52,7 @@ class ValueCompare {
 };
 
 // One condition of a transaction: `target(range) result operand`.
-struct Compare {
+struct ETCDGRPC_EXPORT Compare {
   // Version 0 and CreateRevision 0 both mean "the key does not exist".
   [[nodiscard]] static NumericCompare Version(std::string key);
   [[nodiscard]] static NumericCompare Version(KeyRange range);
@@ -75,7 +76,7 @@ struct Compare {
 struct Op;
 
 // A transaction: if every compare holds, run `success`, else `failure`.
-struct TxnRequest {
+struct ETCDGRPC_EXPORT TxnRequest {
   std::vector<Compare> compares;
   std::vector<Op> success;
   std::vector<Op> failure;
@@ -85,22 +86,22 @@ struct TxnRequest {
   TxnRequest& Else(Op op);
 };
 
-struct RangeOp {
+struct ETCDGRPC_EXPORT RangeOp {
   KeyRange range;
   GetOptions options;
 };
-struct PutOp {
+struct ETCDGRPC_EXPORT PutOp {
   std::string key;
   std::string value;
   PutOptions options;
 };
-struct DeleteOp {
+struct ETCDGRPC_EXPORT DeleteOp {
   KeyRange range;
   DeleteOptions options;
 };
 
 // One operation inside a transaction.
-struct Op {
+struct ETCDGRPC_EXPORT Op {
   [[nodiscard]] static Op Get(std::string key, GetOptions options = {});
   [[nodiscard]] static Op Range(KeyRange range, GetOptions options = {});
   [[nodiscard]] static Op Put(std::string key, std::string value, PutOptions options = {});
@@ -113,7 +114,7 @@ struct Op {
 
 struct OpResult;
 
-struct TxnResult {
+struct ETCDGRPC_EXPORT TxnResult {
   ResponseHeader header;
   // True when every compare held (the `success` branch ran).
   bool succeeded = false;
@@ -121,7 +122,7 @@ struct TxnResult {
   std::vector<OpResult> results;
 };
 
-struct OpResult {
+struct ETCDGRPC_EXPORT OpResult {
   std::variant<GetResult, PutResult, DeleteResult, TxnResult> result;
 
   const GetResult* get() const { return std::get_if<GetResult>(&result); }

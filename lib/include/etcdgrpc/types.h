@@ -8,11 +8,12 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "etcdgrpc/export.h"
 
 namespace etcdgrpc {
 
 // Who answered and at which store revision.
-struct ResponseHeader {
+struct ETCDGRPC_EXPORT ResponseHeader {
   uint64_t cluster_id = 0;
   uint64_t member_id = 0;
   // The key-value store revision when the request was applied (0 for calls that
@@ -23,7 +24,7 @@ struct ResponseHeader {
   friend bool operator==(const ResponseHeader&, const ResponseHeader&) = default;
 };
 
-struct KeyValue {
+struct ETCDGRPC_EXPORT KeyValue {
   std::string key;
   std::string value;
   int64_t create_revision = 0;
@@ -39,7 +40,7 @@ struct KeyValue {
 // The keys a Range, Delete or Watch covers, as etcd's (key, range_end) pair.
 // Construct it with one of the named factories; they cannot produce an invalid
 // range except where Validate() says so (empty key, end before begin).
-class KeyRange {
+class ETCDGRPC_EXPORT KeyRange {
  public:
   // Exactly `key`.
   [[nodiscard]] static KeyRange Key(std::string key);
@@ -73,6 +74,6 @@ class KeyRange {
 // The smallest key greater than every key with this prefix: the prefix with its
 // last byte below 0xff incremented and the rest dropped; "\0" (end of keyspace)
 // when no such byte exists.
-[[nodiscard]] std::string PrefixRangeEnd(std::string_view prefix);
+[[nodiscard]] ETCDGRPC_EXPORT std::string PrefixRangeEnd(std::string_view prefix);
 
 }  // namespace etcdgrpc

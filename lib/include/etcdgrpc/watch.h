@@ -10,11 +10,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/types.h"
 
 namespace etcdgrpc {
 
-struct WatchRequest {
+struct ETCDGRPC_EXPORT WatchRequest {
   // The keys to watch (single key, prefix, range, from-key).
   KeyRange range;
   // First revision to deliver. 0: from now on (events after the watch is
@@ -36,7 +37,7 @@ struct WatchRequest {
 
 enum class EventType { kPut, kDelete };
 
-struct Event {
+struct ETCDGRPC_EXPORT Event {
   EventType type = EventType::kPut;
   KeyValue kv;  // for kDelete: the key and mod_revision (the deletion's revision)
   std::optional<KeyValue> prev_kv;
@@ -46,7 +47,7 @@ struct Event {
 
 // One response of etcd (fragments joined): events of one watch in revision
 // order, never empty.
-struct WatchEvents {
+struct ETCDGRPC_EXPORT WatchEvents {
   // The store revision the response was sent at (>= every event's revision;
   // during catch-up it can be well ahead of them).
   int64_t revision = 0;
@@ -54,7 +55,7 @@ struct WatchEvents {
 };
 
 // Why a watch ended. At most one end is delivered, and it is the last call.
-struct WatchEnd {
+struct ETCDGRPC_EXPORT WatchEnd {
   // CANCELLED: the watch handle was dropped or the client closed;
   // OUT_OF_RANGE (IsCompacted): the revision to resume from was compacted,
   // `compact_revision` says up to where; PERMISSION_DENIED; or the reason etcd
@@ -71,7 +72,7 @@ struct WatchEnd {
 // lock. A call that blocks does not stop other watches (their events are read
 // on by another thread after ClientOptions::slow_listener_handoff) but this
 // watch's events wait, buffered, until it returns.
-class WatchListener {
+class ETCDGRPC_EXPORT WatchListener {
  public:
   virtual ~WatchListener() = default;
   virtual void OnEvents(const WatchEvents& batch) = 0;
@@ -89,7 +90,7 @@ struct WatchState;
 // A live watch. Destroying it (or Cancel()) cancels it on the server
 // (WatchCancelRequest) and stops its listener calls; it waits for a listener
 // call in progress unless called from that call. It may outlive the Client.
-class WatchHandle {
+class ETCDGRPC_EXPORT WatchHandle {
  public:
   WatchHandle() = default;
   WatchHandle(WatchHandle&&) noexcept;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "etcdgrpc/export.h"
 
 namespace etcdgrpc {
 
@@ -19,7 +20,7 @@ enum class WireDirection {
   kEnd,      // the call's final status (`text` holds it)
 };
 
-struct WireLogRecord {
+struct ETCDGRPC_EXPORT WireLogRecord {
   // Wall-clock time in microseconds since the Unix epoch.
   int64_t time_us = 0;
   // The etcd member the call went to, "host:port".
@@ -39,17 +40,18 @@ struct WireLogRecord {
 
 // Receives wire records. Called from whichever thread sent or received the
 // message, so implementations must be thread-safe and quick.
-class WireLogSink {
+class ETCDGRPC_EXPORT WireLogSink {
  public:
   virtual ~WireLogSink() = default;
   virtual void Record(const WireLogRecord& record) = 0;
 };
 
 // "<time_us> <endpoint> <method> call=<id> send|recv|end <bytes>B <text>"
-[[nodiscard]] std::string FormatWireLogRecord(const WireLogRecord& record);
+[[nodiscard]] ETCDGRPC_EXPORT std::string FormatWireLogRecord(const WireLogRecord& record);
 
 // A sink writing one formatted line per record to `path` ("-" = stdout),
 // flushed per line so nothing is lost when the process dies.
-[[nodiscard]] absl::StatusOr<std::shared_ptr<WireLogSink>> OpenWireLogFile(const std::string& path);
+[[nodiscard]] ETCDGRPC_EXPORT absl::StatusOr<std::shared_ptr<WireLogSink>> OpenWireLogFile(
+    const std::string& path);
 
 }  // namespace etcdgrpc

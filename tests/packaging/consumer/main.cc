@@ -1,12 +1,18 @@
-// Uses the installed headers and library: builds a range and makes a real
-// connection attempt, which must fail cleanly on a closed port.
+// Uses the installed headers and the three libraries: a key range, a
+// connection attempt that must fail cleanly on a closed port, a registry
+// record encoded and decoded, and a resolver endpoint diff.
 #include <cstdio>
+#include <memory>
 
 #include "etcdgrpc/client.h"
+#include "etcdgrpc/registry/codec.h"
+#include "etcdgrpc/registry/service_instance.h"
+#include "etcdgrpc/resolver/endpoint.h"
 
 int main() {
   etcdgrpc::KeyRange range = etcdgrpc::KeyRange::Prefix("/services/");
   if (range.range_end() != "/services0") return 1;
+
   etcdgrpc::ClientOptions options;
   options.endpoints = {"127.0.0.1:1"};
   options.dial_timeout = absl::Milliseconds(200);
@@ -15,6 +21,30 @@ int main() {
     std::printf("unexpected: %s\n", client.status().ToString().c_str());
     return 1;
   }
+
+  etcdgrpc::registry::ServiceInstance instance;
+  instance.id = "a";
+  instance.service = "greeter";
+  instance.address = "127.0.0.1:50051";
+  auto codec = etcdgrpc::registry::NativeCodec();
+  auto value = codec->Encode(instance);
+  if (!value.ok()) {
+    std::printf("encode: %s\n", value.status().ToString().c_str());
+    return 1;
+  }
+  auto decoded = codec->Decode("greeter", "/services/greeter/a", *value);
+  if (!decoded.ok() || decoded->address != instance.address) {
+    std::printf("decode: %s\n", decoded.status().ToString().c_str());
+    return 1;
+  }
+
+  etcdgrpc::resolver::EndpointSet before, after;
+  auto endpoint = std::make_shared<etcdgrpc::resolver::Endpoint>();
+  endpoint->key = "/services/greeter/a";
+  endpoint->instance = *decoded;
+  after.endpoints.push_back(endpoint);
+  if (etcdgrpc::resolver::Diff(before, after).added.size() != 1) return 1;
+
   std::printf("consumer ok: %s\n", client.status().ToString().c_str());
   return 0;
 }

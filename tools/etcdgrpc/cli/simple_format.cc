@@ -93,7 +93,8 @@ std::string SimpleEndpointStatus(const std::vector<EndpointStatus>& statuses) {
 }
 
 std::string SimpleLeaseGrant(const LeaseGrantResult& result) {
-  return absl::StrCat("lease ", internal::FormatLeaseId(result.id), " granted with TTL(", result.ttl, "s)\n");
+  return absl::StrCat("lease ", internal::FormatLeaseId(result.id), " granted with TTL(",
+                      result.ttl, "s)\n");
 }
 
 std::string SimpleLeaseRevoke(int64_t id) {

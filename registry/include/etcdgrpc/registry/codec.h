@@ -9,13 +9,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/registry/service_instance.h"
 
 namespace etcdgrpc::registry {
 
 // Implementations must be thread-safe (they are used from several threads at
 // once) and must not throw.
-class Codec {
+class ETCDGRPC_EXPORT Codec {
  public:
   virtual ~Codec() = default;
 
@@ -48,14 +49,14 @@ class Codec {
 
 // `{prefix}/{service}/{id}` → {"service","id","address","metadata":{…},
 // "registered_at":"<RFC 3339 UTC>"}. Default prefix "/services".
-[[nodiscard]] std::shared_ptr<const Codec> NativeCodec();
+[[nodiscard]] ETCDGRPC_EXPORT std::shared_ptr<const Codec> NativeCodec();
 
 // go-kratos' etcd registry: `{prefix}/{service}/{id}` (default prefix
 // "/microservices", Kratos' namespace) → {"id","name","version","metadata",
 // "endpoints":["grpc://host:port"]}, byte for byte as Go's json.Marshal writes
 // Kratos' registry.ServiceInstance. metadata["version"] is the "version"
 // field. Decoding prefers the grpc:// endpoint, else the first one.
-[[nodiscard]] std::shared_ptr<const Codec> KratosCodec();
+[[nodiscard]] ETCDGRPC_EXPORT std::shared_ptr<const Codec> KratosCodec();
 
 // etcd's Go gRPC naming records (clientv3/naming GRPCResolver in etcd 3.4,
 // client/v3/naming/endpoints in 3.5+): `{prefix}/{service}/{address}` (the
@@ -66,13 +67,14 @@ class Codec {
 // endpoint key for those of the endpoints manager). Decoding also accepts
 // values without "Op" and a "Metadata" that is not an object (kept as
 // metadata["metadata"]).
-[[nodiscard]] std::shared_ptr<const Codec> NamingCodec();
+[[nodiscard]] ETCDGRPC_EXPORT std::shared_ptr<const Codec> NamingCodec();
 
 // "native", "kratos" or "naming"; InvalidArgument for anything else.
-[[nodiscard]] absl::StatusOr<std::shared_ptr<const Codec>> CodecByName(std::string_view name);
+[[nodiscard]] ETCDGRPC_EXPORT absl::StatusOr<std::shared_ptr<const Codec>> CodecByName(
+    std::string_view name);
 
 // The root prefix joined with a child: "/services" + "x" → "/services/x";
 // a prefix ending with '/' is not doubled; an empty prefix adds nothing.
-[[nodiscard]] std::string JoinKey(std::string_view prefix, std::string_view child);
+[[nodiscard]] ETCDGRPC_EXPORT std::string JoinKey(std::string_view prefix, std::string_view child);
 
 }  // namespace etcdgrpc::registry

@@ -10,12 +10,13 @@
 
 #include "absl/status/statusor.h"
 #include "etcdgrpc/client.h"
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/registry/service_instance.h"
 
 namespace etcdgrpc::registry {
 
-struct ListedInstance {
+struct ETCDGRPC_EXPORT ListedInstance {
   std::string key;
   // The lease holding the key (0: written without a lease).
   int64_t lease = 0;
@@ -23,7 +24,7 @@ struct ListedInstance {
   ServiceInstance instance;
 };
 
-struct ListResult {
+struct ETCDGRPC_EXPORT ListResult {
   // The store revision the listing reflects (watch from revision + 1).
   int64_t revision = 0;
   // In key order.
@@ -35,8 +36,7 @@ struct ListResult {
 
 // Lists `service` (empty: every service) under the root `prefix` with one
 // linearizable Range. Listing every service needs a non-empty prefix.
-[[nodiscard]] absl::StatusOr<ListResult> ListInstances(Client& client, const Codec& codec,
-                                                       std::string_view prefix,
-                                                       std::string_view service = {});
+[[nodiscard]] ETCDGRPC_EXPORT absl::StatusOr<ListResult> ListInstances(
+    Client& client, const Codec& codec, std::string_view prefix, std::string_view service = {});
 
 }  // namespace etcdgrpc::registry

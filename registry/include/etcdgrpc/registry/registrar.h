@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/client_options.h"
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/registry/registration.h"
 #include "etcdgrpc/registry/service_instance.h"
@@ -22,7 +23,7 @@ namespace internal {
 class RegistrarShared;
 }  // namespace internal
 
-struct RegistrarOptions {
+struct ETCDGRPC_EXPORT RegistrarOptions {
   // Root of the registry's keys; unset: the codec's default ("/services" for
   // the native codec, "/microservices" for Kratos, "" for naming).
   std::optional<std::string> prefix = std::nullopt;
@@ -43,7 +44,7 @@ struct RegistrarOptions {
   int64_t max_request_bytes = 1572864;
 };
 
-struct RegisterOptions {
+struct ETCDGRPC_EXPORT RegisterOptions {
   // Take the key over even when another live lease holds it (the other
   // registration then sees kLost with ALREADY_EXISTS).
   bool replace = false;
@@ -64,7 +65,7 @@ struct RegisterOptions {
 // unreachable it returns after about that long and the leases expire after
 // their TTL). It waits for a listener call in progress on another thread;
 // it may be destroyed from inside a listener call.
-class Registrar {
+class ETCDGRPC_EXPORT Registrar {
  public:
   explicit Registrar(Client& client, RegistrarOptions options = {});
   ~Registrar();

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/registry/service_instance.h"
 
 namespace etcdgrpc::registry {
@@ -29,9 +30,9 @@ enum class RegistrationState {
 };
 
 // "registered", "lost", "reregistered", "deregistered".
-[[nodiscard]] std::string_view RegistrationStateName(RegistrationState state);
+[[nodiscard]] ETCDGRPC_EXPORT std::string_view RegistrationStateName(RegistrationState state);
 
-struct RegistrationEvent {
+struct ETCDGRPC_EXPORT RegistrationEvent {
   RegistrationState state = RegistrationState::kRegistered;
   // Why: for kLost the cause (NOT_FOUND: key deleted or lease gone;
   // ALREADY_EXISTS: another instance holds the key; DEADLINE_EXCEEDED or
@@ -58,7 +59,7 @@ struct RegistrationEvent {
 // listener hears kDeregistered with INTERNAL and the exception's text as its
 // last call; other registrations are not affected. A call may Deregister()
 // or destroy its own Registration (kDeregistered comes after it returns).
-class RegistrationListener {
+class ETCDGRPC_EXPORT RegistrationListener {
  public:
   virtual ~RegistrationListener() = default;
   virtual void OnStateChange(const RegistrationEvent& event) = 0;
@@ -71,7 +72,7 @@ class RegistrationCore;
 // Owns one registration: keeps it registered while it lives and deregisters
 // on destruction. Movable; the methods are thread-safe. It may outlive the
 // Registrar (which deregisters it) and the Client.
-class Registration {
+class ETCDGRPC_EXPORT Registration {
  public:
   Registration() = default;
   Registration(Registration&& other) noexcept;

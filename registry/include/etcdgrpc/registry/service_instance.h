@@ -8,10 +8,11 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "etcdgrpc/export.h"
 
 namespace etcdgrpc::registry {
 
-struct ServiceInstance {
+struct ETCDGRPC_EXPORT ServiceInstance {
   // The service's name, e.g. "greeter". Not empty, no '/', valid UTF-8.
   std::string service = {};
   // Unique within the service, e.g. a host name or a UUID. Same rules.
@@ -30,13 +31,13 @@ struct ServiceInstance {
 
 // InvalidArgument naming the offending field when `instance` breaks one of
 // the rules above. Codecs may add their own rules (Codec::Validate).
-[[nodiscard]] absl::Status ValidateInstance(const ServiceInstance& instance);
+[[nodiscard]] ETCDGRPC_EXPORT absl::Status ValidateInstance(const ServiceInstance& instance);
 
 // "host:port" with a non-empty host (or a bracketed IPv6 address) and a port
 // in 1..65535.
-[[nodiscard]] absl::Status ValidateAddress(std::string_view address);
+[[nodiscard]] ETCDGRPC_EXPORT absl::Status ValidateAddress(std::string_view address);
 
 // Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-[[nodiscard]] bool IsValidUtf8(std::string_view text);
+[[nodiscard]] ETCDGRPC_EXPORT bool IsValidUtf8(std::string_view text);
 
 }  // namespace etcdgrpc::registry

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/resolver/endpoint.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/support/status.h"
@@ -29,7 +30,7 @@ enum class Policy {
   kPowerOfTwoChoices,
 };
 
-struct BalancerOptions {
+struct ETCDGRPC_EXPORT BalancerOptions {
   Policy policy = Policy::kRoundRobin;
   // Prefer endpoints whose metadata "zone" is this; use the others only when
   // none of these is healthy. Empty: no preference.
@@ -49,7 +50,7 @@ struct PickSlot;
 // finished (or let the destructor do it, as a success): it ends the in-flight
 // count, and an UNAVAILABLE status marks the endpoint as failing, so picks
 // skip it until its channel is ready again.
-class PickResult {
+class ETCDGRPC_EXPORT PickResult {
  public:
   PickResult(std::shared_ptr<const internal::PickSlot> slot, bool counts_in_flight);
   PickResult(PickResult&&) noexcept;
@@ -83,7 +84,7 @@ class BalancerCore;
 
 // Picks endpoints of one service under one policy. Thread-safe; made by
 // Resolver::Balance().
-class Balancer {
+class ETCDGRPC_EXPORT Balancer {
  public:
   explicit Balancer(std::shared_ptr<internal::BalancerCore> core);
   ~Balancer();

@@ -8,11 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/registry/service_instance.h"
 
 namespace etcdgrpc::resolver {
 
-struct Endpoint {
+struct ETCDGRPC_EXPORT Endpoint {
   // The etcd key of the record and where it was last written.
   std::string key;
   int64_t mod_revision = 0;
@@ -27,7 +28,7 @@ struct Endpoint {
 };
 
 // One immutable view of a service. Shared between threads; never changes.
-struct EndpointSet {
+struct ETCDGRPC_EXPORT EndpointSet {
   std::string service;
   // The store revision this set reflects: every change up to it is in.
   int64_t revision = 0;
@@ -35,7 +36,7 @@ struct EndpointSet {
   std::vector<std::shared_ptr<const Endpoint>> endpoints;
 };
 
-struct EndpointChanges {
+struct ETCDGRPC_EXPORT EndpointChanges {
   std::vector<std::shared_ptr<const Endpoint>> added;
   std::vector<std::shared_ptr<const Endpoint>> removed;
   // New version of an endpoint whose key was already there.
@@ -44,6 +45,7 @@ struct EndpointChanges {
 };
 
 // The changes from `before` to `after` (matched by key).
-[[nodiscard]] EndpointChanges Diff(const EndpointSet& before, const EndpointSet& after);
+[[nodiscard]] ETCDGRPC_EXPORT EndpointChanges Diff(const EndpointSet& before,
+                                                   const EndpointSet& after);
 
 }  // namespace etcdgrpc::resolver

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "etcdgrpc/client.h"
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/resolver/balancer.h"
 #include "etcdgrpc/resolver/service_view.h"
@@ -20,7 +21,7 @@
 
 namespace etcdgrpc::resolver {
 
-struct ResolverOptions {
+struct ETCDGRPC_EXPORT ResolverOptions {
   // Root of the registry's keys; unset: the codec's default.
   std::optional<std::string> prefix = std::nullopt;
   // How records are laid out (native, Kratos, Go naming).
@@ -54,7 +55,7 @@ class ResolverCore;
 // reason. A watch that etcd ends (other than for a compaction, which re-lists)
 // is started again from the next revision with backoff (100 ms doubling to
 // 5 s), reported through OnProblem.
-class Resolver {
+class ETCDGRPC_EXPORT Resolver {
  public:
   explicit Resolver(Client& client, ResolverOptions options = {});
   // Stops every view: views, balancers and picks still held keep their last

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "etcdgrpc/export.h"
 #include "etcdgrpc/resolver/endpoint.h"
 
 namespace etcdgrpc::resolver {
@@ -25,7 +26,7 @@ namespace etcdgrpc::resolver {
 // throws ends only its own subscription: OnEnd(INTERNAL, with the
 // exception's text) is its last call. A call may cancel or destroy its own
 // Subscription.
-class ServiceListener {
+class ETCDGRPC_EXPORT ServiceListener {
  public:
   virtual ~ServiceListener() = default;
   // The endpoints changed; first called with the current set (as all
@@ -50,7 +51,7 @@ class ViewCore;
 }  // namespace internal
 
 // What a view has had to work around, for monitoring and tests.
-struct ServiceViewStats {
+struct ETCDGRPC_EXPORT ServiceViewStats {
   // Full re-lists of the service prefix (after a compaction, or a watch that
   // could not be started again).
   int relists = 0;
@@ -58,7 +59,7 @@ struct ServiceViewStats {
   int rewatches = 0;
 };
 
-class ServiceView {
+class ETCDGRPC_EXPORT ServiceView {
  public:
   explicit ServiceView(std::shared_ptr<internal::ViewCore> core);
   ~ServiceView();
