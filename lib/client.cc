@@ -106,18 +106,11 @@ absl::StatusOr<EndpointStatus> Client::Status(std::string_view endpoint) {
   absl::StatusOr<internal::Endpoint> parsed = internal::ParseEndpoint(std::string(endpoint));
   if (!parsed.ok()) return parsed.status();
   for (size_t i = 0; i < connection_->size(); ++i) {
-    internal::EndpointStubs& stubs = connection_->endpoint(i);
-    if (stubs.address != parsed->address) continue;
-    grpc::ClientContext context;
-    connection_->PrepareContext(&context, connection_->UnaryDeadline());
-    etcdserverpb::StatusResponse response;
-    grpc::Status status =
-        stubs.maintenance->Status(&context, etcdserverpb::StatusRequest(), &response);
-    internal::NoteOutcome(*connection_, i, status);
-    if (!status.ok()) {
-      return internal::FromGrpcStatus(status, stubs.address, "/etcdserverpb.Maintenance/Status");
-    }
-    return internal::ParseStatusResponse(stubs.address, response);
+    if (connection_->endpoint(i).address != parsed->address) continue;
+    absl::StatusOr<etcdserverpb::StatusResponse> response = internal::CallUnary(
+        *connection_, internal::kStatusRpc, etcdserverpb::StatusRequest(), {.endpoint = i});
+    if (!response.ok()) return response.status();
+    return internal::ParseStatusResponse(parsed->address, *response);
   }
   return absl::InvalidArgumentError(
       absl::StrCat("endpoint ", std::string(endpoint), " is not one of the client's endpoints"));

@@ -8,12 +8,8 @@
 namespace etcdgrpc {
 
 absl::StatusOr<MemberListResult> Client::MemberList() {
-  auto response = internal::CallUnary<etcdserverpb::MemberListResponse>(
-      *connection_, "/etcdserverpb.Cluster/MemberList", internal::Retry::kSafe,
-      [](internal::EndpointStubs& stubs, grpc::ClientContext* context,
-         etcdserverpb::MemberListResponse* out) {
-        return stubs.cluster->MemberList(context, etcdserverpb::MemberListRequest(), out);
-      });
+  auto response = internal::CallUnary(*connection_, internal::kMemberListRpc,
+                                      etcdserverpb::MemberListRequest());
   if (!response.ok()) return response.status();
   MemberListResult result;
   result.header = internal::ParseHeader(response->header());

@@ -16,16 +16,7 @@
 namespace etcdgrpc {
 namespace {
 
-using internal::CallUnary;
-using internal::CallUnaryAsync;
-using internal::EndpointStubs;
 using internal::Retry;
-
-constexpr absl::string_view kRange = "/etcdserverpb.KV/Range";
-constexpr absl::string_view kPut = "/etcdserverpb.KV/Put";
-constexpr absl::string_view kDeleteRange = "/etcdserverpb.KV/DeleteRange";
-constexpr absl::string_view kTxn = "/etcdserverpb.KV/Txn";
-constexpr absl::string_view kCompact = "/etcdserverpb.KV/Compact";
 
 // A transaction that only reads can be repeated safely.
 bool IsReadOnly(const TxnRequest& txn) {
@@ -99,11 +90,7 @@ absl::StatusOr<GetResult> Client::Get(std::string_view key, const GetOptions& op
 absl::StatusOr<GetResult> Client::Range(const KeyRange& range, const GetOptions& options) {
   etcdserverpb::RangeRequest request;
   if (absl::Status s = internal::BuildRangeRequest(range, options, &request); !s.ok()) return s;
-  auto response = CallUnary<etcdserverpb::RangeResponse>(
-      *connection_, kRange, Retry::kSafe,
-      [&](EndpointStubs& stubs, grpc::ClientContext* context, etcdserverpb::RangeResponse* out) {
-        return stubs.kv->Range(context, request, out);
-      });
+  auto response = internal::CallUnary(*connection_, internal::kRangeRpc, request);
   if (!response.ok()) {
     return internal::WithKeyRange(response.status(), request.key(), request.range_end());
   }
@@ -114,11 +101,7 @@ absl::StatusOr<PutResult> Client::Put(std::string_view key, std::string_view val
                                       const PutOptions& options) {
   etcdserverpb::PutRequest request;
   if (absl::Status s = internal::BuildPutRequest(key, value, options, &request); !s.ok()) return s;
-  auto response = CallUnary<etcdserverpb::PutResponse>(
-      *connection_, kPut, Retry::kWrite,
-      [&](EndpointStubs& stubs, grpc::ClientContext* context, etcdserverpb::PutResponse* out) {
-        return stubs.kv->Put(context, request, out);
-      });
+  auto response = internal::CallUnary(*connection_, internal::kPutRpc, request);
   if (!response.ok()) return internal::WithKeyRange(response.status(), request.key(), "");
   return internal::ParsePutResponse(*response);
 }
@@ -131,12 +114,7 @@ absl::StatusOr<DeleteResult> Client::DeleteRange(const KeyRange& range,
                                                  const DeleteOptions& options) {
   etcdserverpb::DeleteRangeRequest request;
   if (absl::Status s = internal::BuildDeleteRequest(range, options, &request); !s.ok()) return s;
-  auto response = CallUnary<etcdserverpb::DeleteRangeResponse>(
-      *connection_, kDeleteRange, Retry::kWrite,
-      [&](EndpointStubs& stubs, grpc::ClientContext* context,
-          etcdserverpb::DeleteRangeResponse* out) {
-        return stubs.kv->DeleteRange(context, request, out);
-      });
+  auto response = internal::CallUnary(*connection_, internal::kDeleteRangeRpc, request);
   if (!response.ok()) {
     return internal::WithKeyRange(response.status(), request.key(), request.range_end());
   }
@@ -146,11 +124,8 @@ absl::StatusOr<DeleteResult> Client::DeleteRange(const KeyRange& range,
 absl::StatusOr<TxnResult> Client::Txn(const TxnRequest& txn) {
   etcdserverpb::TxnRequest request;
   if (absl::Status s = internal::BuildTxnRequest(txn, &request); !s.ok()) return s;
-  auto response = CallUnary<etcdserverpb::TxnResponse>(
-      *connection_, kTxn, IsReadOnly(txn) ? Retry::kSafe : Retry::kWrite,
-      [&](EndpointStubs& stubs, grpc::ClientContext* context, etcdserverpb::TxnResponse* out) {
-        return stubs.kv->Txn(context, request, out);
-      });
+  auto response = internal::CallUnary(*connection_, internal::kTxnRpc, request,
+                                      {.retry = IsReadOnly(txn) ? Retry::kSafe : Retry::kWrite});
   if (!response.ok()) return TxnKeys(response.status(), TxnKeyRanges(request));
   return internal::ParseTxnResponse(*response);
 }
@@ -160,12 +135,7 @@ absl::StatusOr<ResponseHeader> Client::Compact(int64_t revision, const CompactOp
   if (absl::Status s = internal::BuildCompactionRequest(revision, options, &request); !s.ok()) {
     return s;
   }
-  auto response = CallUnary<etcdserverpb::CompactionResponse>(
-      *connection_, kCompact, Retry::kWrite,
-      [&](EndpointStubs& stubs, grpc::ClientContext* context,
-          etcdserverpb::CompactionResponse* out) {
-        return stubs.kv->Compact(context, request, out);
-      });
+  auto response = internal::CallUnary(*connection_, internal::kCompactRpc, request);
   if (!response.ok()) return response.status();
   return internal::ParseHeader(response->header());
 }
@@ -182,13 +152,8 @@ void Client::RangeAsync(KeyRange range, GetOptions options, Callback<GetResult> 
     return std::move(done)(s);
   }
   auto with_key = WithKeyRange(std::move(done), request.key(), request.range_end());
-  CallUnaryAsync<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse, GetResult>(
-      *connection_, *async_calls_, kRange, Retry::kSafe, std::move(request),
-      [](EndpointStubs& stubs, grpc::ClientContext* context, const etcdserverpb::RangeRequest* in,
-         etcdserverpb::RangeResponse* out, std::function<void(grpc::Status)> on_done) {
-        stubs.kv->async()->Range(context, in, out, std::move(on_done));
-      },
-      internal::ParseRangeResponse, std::move(with_key));
+  internal::CallUnaryAsync(*connection_, *async_calls_, internal::kRangeRpc, std::move(request),
+                           internal::ParseRangeResponse, std::move(with_key));
 }
 
 void Client::PutAsync(std::string key, std::string value, PutOptions options,
@@ -198,13 +163,8 @@ void Client::PutAsync(std::string key, std::string value, PutOptions options,
     return std::move(done)(s);
   }
   auto with_key = WithKeyRange(std::move(done), request.key(), "");
-  CallUnaryAsync<etcdserverpb::PutRequest, etcdserverpb::PutResponse, PutResult>(
-      *connection_, *async_calls_, kPut, Retry::kWrite, std::move(request),
-      [](EndpointStubs& stubs, grpc::ClientContext* context, const etcdserverpb::PutRequest* in,
-         etcdserverpb::PutResponse* out, std::function<void(grpc::Status)> on_done) {
-        stubs.kv->async()->Put(context, in, out, std::move(on_done));
-      },
-      internal::ParsePutResponse, std::move(with_key));
+  internal::CallUnaryAsync(*connection_, *async_calls_, internal::kPutRpc, std::move(request),
+                           internal::ParsePutResponse, std::move(with_key));
 }
 
 void Client::DeleteRangeAsync(KeyRange range, DeleteOptions options, Callback<DeleteResult> done) {
@@ -213,14 +173,8 @@ void Client::DeleteRangeAsync(KeyRange range, DeleteOptions options, Callback<De
     return std::move(done)(s);
   }
   auto with_key = WithKeyRange(std::move(done), request.key(), request.range_end());
-  CallUnaryAsync<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse, DeleteResult>(
-      *connection_, *async_calls_, kDeleteRange, Retry::kWrite, std::move(request),
-      [](EndpointStubs& stubs, grpc::ClientContext* context,
-         const etcdserverpb::DeleteRangeRequest* in, etcdserverpb::DeleteRangeResponse* out,
-         std::function<void(grpc::Status)> on_done) {
-        stubs.kv->async()->DeleteRange(context, in, out, std::move(on_done));
-      },
-      internal::ParseDeleteResponse, std::move(with_key));
+  internal::CallUnaryAsync(*connection_, *async_calls_, internal::kDeleteRangeRpc,
+                           std::move(request), internal::ParseDeleteResponse, std::move(with_key));
 }
 
 void Client::TxnAsync(TxnRequest txn, Callback<TxnResult> done) {
@@ -229,19 +183,15 @@ void Client::TxnAsync(TxnRequest txn, Callback<TxnResult> done) {
     return std::move(done)(s);
   }
   KeyRanges ranges = TxnKeyRanges(request);
-  CallUnaryAsync<etcdserverpb::TxnRequest, etcdserverpb::TxnResponse, TxnResult>(
-      *connection_, *async_calls_, kTxn, IsReadOnly(txn) ? Retry::kSafe : Retry::kWrite,
-      std::move(request),
-      [](EndpointStubs& stubs, grpc::ClientContext* context, const etcdserverpb::TxnRequest* in,
-         etcdserverpb::TxnResponse* out, std::function<void(grpc::Status)> on_done) {
-        stubs.kv->async()->Txn(context, in, out, std::move(on_done));
-      },
-      internal::ParseTxnResponse,
-      [done = std::move(done),
-       ranges = std::move(ranges)](absl::StatusOr<TxnResult> result) mutable {
-        if (!result.ok()) result = TxnKeys(result.status(), ranges);
-        std::move(done)(std::move(result));
-      });
+  const bool read_only = IsReadOnly(txn);
+  internal::CallUnaryAsync(*connection_, *async_calls_, internal::kTxnRpc, std::move(request),
+                           internal::ParseTxnResponse,
+                           [done = std::move(done),
+                            ranges = std::move(ranges)](absl::StatusOr<TxnResult> result) mutable {
+                             if (!result.ok()) result = TxnKeys(result.status(), ranges);
+                             std::move(done)(std::move(result));
+                           },
+                           {.retry = read_only ? Retry::kSafe : Retry::kWrite});
 }
 
 void Client::CompactAsync(int64_t revision, CompactOptions options, Callback<ResponseHeader> done) {
@@ -249,13 +199,8 @@ void Client::CompactAsync(int64_t revision, CompactOptions options, Callback<Res
   if (absl::Status s = internal::BuildCompactionRequest(revision, options, &request); !s.ok()) {
     return std::move(done)(s);
   }
-  CallUnaryAsync<etcdserverpb::CompactionRequest, etcdserverpb::CompactionResponse, ResponseHeader>(
-      *connection_, *async_calls_, kCompact, Retry::kWrite, std::move(request),
-      [](EndpointStubs& stubs, grpc::ClientContext* context,
-         const etcdserverpb::CompactionRequest* in, etcdserverpb::CompactionResponse* out,
-         std::function<void(grpc::Status)> on_done) {
-        stubs.kv->async()->Compact(context, in, out, std::move(on_done));
-      },
+  internal::CallUnaryAsync(
+      *connection_, *async_calls_, internal::kCompactRpc, std::move(request),
       [](etcdserverpb::CompactionResponse& response) {
         return internal::ParseHeader(response.header());
       },

@@ -15,16 +15,6 @@
 namespace etcdgrpc {
 namespace {
 
-using internal::CallUnary;
-using internal::CallUnaryAsync;
-using internal::EndpointStubs;
-using internal::Retry;
-
-constexpr absl::string_view kGrant = "/etcdserverpb.Lease/LeaseGrant";
-constexpr absl::string_view kRevoke = "/etcdserverpb.Lease/LeaseRevoke";
-constexpr absl::string_view kTimeToLive = "/etcdserverpb.Lease/LeaseTimeToLive";
-constexpr absl::string_view kLeases = "/etcdserverpb.Lease/LeaseLeases";
-
 absl::Status CheckId(int64_t id) {
   if (id <= 0) return absl::InvalidArgumentError(absl::StrCat("invalid lease id ", id));
   return absl::OkStatus();
@@ -72,12 +62,7 @@ absl::StatusOr<LeaseGrantResult> Client::Grant(int64_t ttl_seconds, int64_t id) 
   etcdserverpb::LeaseGrantRequest request;
   if (absl::Status s = BuildGrant(ttl_seconds, id, &request); !s.ok()) return s;
   const absl::Time sent_at = absl::Now();
-  auto response = CallUnary<etcdserverpb::LeaseGrantResponse>(
-      *connection_, kGrant, Retry::kWrite,
-      [&](EndpointStubs& stubs, grpc::ClientContext* context,
-          etcdserverpb::LeaseGrantResponse* out) {
-        return stubs.lease->LeaseGrant(context, request, out);
-      });
+  auto response = internal::CallUnary(*connection_, internal::kLeaseGrantRpc, request);
   if (!response.ok()) return response.status();
   LeaseGrantResult result = ParseGrant(*response);
   result.granted_at = sent_at;
@@ -88,12 +73,7 @@ absl::StatusOr<ResponseHeader> Client::Revoke(int64_t id) {
   if (absl::Status s = CheckId(id); !s.ok()) return s;
   etcdserverpb::LeaseRevokeRequest request;
   request.set_id(id);
-  auto response = CallUnary<etcdserverpb::LeaseRevokeResponse>(
-      *connection_, kRevoke, Retry::kWrite,
-      [&](EndpointStubs& stubs, grpc::ClientContext* context,
-          etcdserverpb::LeaseRevokeResponse* out) {
-        return stubs.lease->LeaseRevoke(context, request, out);
-      });
+  auto response = internal::CallUnary(*connection_, internal::kLeaseRevokeRpc, request);
   if (!response.ok()) return response.status();
   lease_keeper_->Revoked(id);
   return ParseRevoke(*response);
@@ -104,24 +84,14 @@ absl::StatusOr<LeaseTimeToLiveResult> Client::TimeToLive(int64_t id, bool with_k
   etcdserverpb::LeaseTimeToLiveRequest request;
   request.set_id(id);
   request.set_keys(with_keys);
-  auto response = CallUnary<etcdserverpb::LeaseTimeToLiveResponse>(
-      *connection_, kTimeToLive, Retry::kSafe,
-      [&](EndpointStubs& stubs, grpc::ClientContext* context,
-          etcdserverpb::LeaseTimeToLiveResponse* out) {
-        return stubs.lease->LeaseTimeToLive(context, request, out);
-      });
+  auto response = internal::CallUnary(*connection_, internal::kLeaseTimeToLiveRpc, request);
   if (!response.ok()) return response.status();
   return ParseTimeToLive(*response);
 }
 
 absl::StatusOr<LeaseListResult> Client::Leases() {
   etcdserverpb::LeaseLeasesRequest request;
-  auto response = CallUnary<etcdserverpb::LeaseLeasesResponse>(
-      *connection_, kLeases, Retry::kSafe,
-      [&](EndpointStubs& stubs, grpc::ClientContext* context,
-          etcdserverpb::LeaseLeasesResponse* out) {
-        return stubs.lease->LeaseLeases(context, request, out);
-      });
+  auto response = internal::CallUnary(*connection_, internal::kLeaseLeasesRpc, request);
   if (!response.ok()) return response.status();
   return ParseLeases(*response);
 }
@@ -153,14 +123,8 @@ void Client::GrantAsync(int64_t ttl_seconds, int64_t id, Callback<LeaseGrantResu
   if (absl::Status s = BuildGrant(ttl_seconds, id, &request); !s.ok()) {
     return std::move(done)(s);
   }
-  CallUnaryAsync<etcdserverpb::LeaseGrantRequest, etcdserverpb::LeaseGrantResponse,
-                 LeaseGrantResult>(
-      *connection_, *async_calls_, kGrant, Retry::kWrite, std::move(request),
-      [](EndpointStubs& stubs, grpc::ClientContext* context,
-         const etcdserverpb::LeaseGrantRequest* in, etcdserverpb::LeaseGrantResponse* out,
-         std::function<void(grpc::Status)> on_done) {
-        stubs.lease->async()->LeaseGrant(context, in, out, std::move(on_done));
-      },
+  internal::CallUnaryAsync(
+      *connection_, *async_calls_, internal::kLeaseGrantRpc, std::move(request),
       [sent_at = absl::Now()](etcdserverpb::LeaseGrantResponse& response) {
         LeaseGrantResult result = ParseGrant(response);
         result.granted_at = sent_at;
@@ -174,15 +138,8 @@ void Client::RevokeAsync(int64_t id, Callback<ResponseHeader> done) {
   etcdserverpb::LeaseRevokeRequest request;
   request.set_id(id);
   std::shared_ptr<internal::LeaseKeeper> keeper = lease_keeper_;
-  CallUnaryAsync<etcdserverpb::LeaseRevokeRequest, etcdserverpb::LeaseRevokeResponse,
-                 ResponseHeader>(
-      *connection_, *async_calls_, kRevoke, Retry::kWrite, std::move(request),
-      [](EndpointStubs& stubs, grpc::ClientContext* context,
-         const etcdserverpb::LeaseRevokeRequest* in, etcdserverpb::LeaseRevokeResponse* out,
-         std::function<void(grpc::Status)> on_done) {
-        stubs.lease->async()->LeaseRevoke(context, in, out, std::move(on_done));
-      },
-      ParseRevoke,
+  internal::CallUnaryAsync(
+      *connection_, *async_calls_, internal::kLeaseRevokeRpc, std::move(request), ParseRevoke,
       [keeper, id, done = std::move(done)](absl::StatusOr<ResponseHeader> result) mutable {
         if (result.ok()) keeper->Revoked(id);
         std::move(done)(std::move(result));
@@ -194,27 +151,13 @@ void Client::TimeToLiveAsync(int64_t id, bool with_keys, Callback<LeaseTimeToLiv
   etcdserverpb::LeaseTimeToLiveRequest request;
   request.set_id(id);
   request.set_keys(with_keys);
-  CallUnaryAsync<etcdserverpb::LeaseTimeToLiveRequest, etcdserverpb::LeaseTimeToLiveResponse,
-                 LeaseTimeToLiveResult>(
-      *connection_, *async_calls_, kTimeToLive, Retry::kSafe, std::move(request),
-      [](EndpointStubs& stubs, grpc::ClientContext* context,
-         const etcdserverpb::LeaseTimeToLiveRequest* in, etcdserverpb::LeaseTimeToLiveResponse* out,
-         std::function<void(grpc::Status)> on_done) {
-        stubs.lease->async()->LeaseTimeToLive(context, in, out, std::move(on_done));
-      },
-      ParseTimeToLive, std::move(done));
+  internal::CallUnaryAsync(*connection_, *async_calls_, internal::kLeaseTimeToLiveRpc,
+                           std::move(request), ParseTimeToLive, std::move(done));
 }
 
 void Client::LeasesAsync(Callback<LeaseListResult> done) {
-  CallUnaryAsync<etcdserverpb::LeaseLeasesRequest, etcdserverpb::LeaseLeasesResponse,
-                 LeaseListResult>(
-      *connection_, *async_calls_, kLeases, Retry::kSafe, etcdserverpb::LeaseLeasesRequest(),
-      [](EndpointStubs& stubs, grpc::ClientContext* context,
-         const etcdserverpb::LeaseLeasesRequest* in, etcdserverpb::LeaseLeasesResponse* out,
-         std::function<void(grpc::Status)> on_done) {
-        stubs.lease->async()->LeaseLeases(context, in, out, std::move(on_done));
-      },
-      ParseLeases, std::move(done));
+  internal::CallUnaryAsync(*connection_, *async_calls_, internal::kLeaseLeasesRpc,
+                           etcdserverpb::LeaseLeasesRequest(), ParseLeases, std::move(done));
 }
 
 void Client::KeepAliveOnceAsync(int64_t id, Callback<LeaseKeepAliveResult> done) {

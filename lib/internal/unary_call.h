@@ -1,161 +1,148 @@
-// How every unary call is made, synchronously or asynchronously: deadline and
-// metadata, conversion of the status, and the retry rule (a call that is safe
-// to repeat moves to the next endpoint on UNAVAILABLE; a write is sent at most
-// once unless the client allows retrying writes).
+// The call engine: every unary RPC (rpcs.h) goes through CallUnary or
+// CallUnaryAsync, which share one decision (UnaryCallPlan): deadline and
+// metadata, the auth token, which endpoint each attempt goes to, and the
+// retry rule (a call that is safe to repeat moves to the next endpoint on
+// UNAVAILABLE; a write is sent at most once unless the client allows
+// retrying writes; a refused token is renewed and the call repeated once).
 #pragma once
 
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
 #include "lib/internal/async_calls.h"
 #include "lib/internal/connection.h"
-#include "lib/internal/grpc_status.h"
+#include "lib/internal/rpcs.h"
 
 namespace etcdgrpc::internal {
-
-enum class Retry {
-  kSafe,   // reads: repeating cannot change anything
-  kWrite,  // writes: repeat only if ClientOptions::retry_writes
-};
-
-inline bool MayRetry(const Connection& connection, Retry retry) {
-  return retry == Retry::kSafe || connection.retry_writes();
-}
-
-// A call waits (within its deadline) for its endpoint to become ready, as
-// etcd's own client does, so that a call made while etcd restarts succeeds
-// once it is back instead of failing at once. With other endpoints left to
-// try, it fails fast instead and the next attempt moves on.
-inline bool WaitForReady(const Connection& connection, size_t attempt, size_t attempts) {
-  return connection.size() == 1 || attempt == attempts;
-}
 
 // Feeds the endpoint's health record with the outcome of one attempt. A call
 // that ran into its deadline (etcd answers in milliseconds) or found the
 // endpoint unavailable counts against the endpoint; any answer from etcd,
 // an error included, shows it alive.
-inline void NoteOutcome(Connection& connection, size_t index, const grpc::Status& status) {
-  switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-      connection.ReportFailure(index, status.error_message());
-      break;
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      connection.ReportFailure(index, "a call ran into its deadline");
-      break;
-    case grpc::StatusCode::CANCELLED:
-      break;
-    default:
-      connection.ReportHealthy(index);
-  }
-}
+void NoteOutcome(Connection& connection, size_t index, const grpc::Status& status);
 
-inline absl::Status ClosedError() { return absl::CancelledError("the client was closed"); }
+absl::Status ClosedError();
 
-// `invoke(EndpointStubs&, grpc::ClientContext*, Response*) -> grpc::Status`
-// makes one attempt on one endpoint.
-template <class Response, class Invoke>
-absl::StatusOr<Response> CallUnary(Connection& connection, absl::string_view method, Retry retry,
-                                   Invoke&& invoke) {
-  if (connection.closed()) return ClosedError();
-  const absl::Time deadline = connection.UnaryDeadline();
-  const size_t attempts = MayRetry(connection, retry) ? connection.size() : 1;
-  if (connection.NeedsToken()) {
-    if (absl::Status s = connection.RefreshToken(0, deadline); !s.ok()) return s;
-  }
-  bool token_refreshed = false;
-  for (size_t attempt = 1;; ++attempt) {
-    const size_t index = connection.PickEndpoint();
-    EndpointStubs& endpoint = connection.endpoint(index);
+struct CallOptions {
+  // Overrides the RPC's own rule (a read-only Txn is safe to repeat).
+  std::optional<Retry> retry = {};
+  // Only this endpoint (an index into the connection), no other: a call
+  // that asks one member about itself (Status).
+  std::optional<size_t> endpoint = {};
+  // The wall clock the retry rule reads (the deadline is gRPC's, on the wall
+  // clock); a test sets its own.
+  absl::Time (*now)() = absl::Now;
+};
+
+// One call's attempts. Not thread-safe: the synchronous path uses it on the
+// caller's thread, the asynchronous one on whichever thread runs the
+// previous attempt's completion.
+class UnaryCallPlan {
+ public:
+  UnaryCallPlan(Connection& connection, absl::string_view method, Retry retry,
+                const CallOptions& options);
+
+  // Before the first attempt: fails when the client is closed or the first
+  // auth token cannot be had (this blocks for one round trip, once).
+  [[nodiscard]] absl::Status Begin();
+  // Prepares `context` for the next attempt (deadline, metadata, token,
+  // wait-for-ready) and returns the endpoint it goes to.
+  EndpointStubs& Next(grpc::ClientContext* context);
+  // Judges an attempt's outcome: true when the call is over (`*result` is
+  // then OK or the error for the caller), false when it must be made again
+  // (call Next with a new context).
+  [[nodiscard]] bool Finished(const grpc::Status& status, absl::Status* result);
+
+  absl::Time deadline() const { return deadline_; }
+
+ private:
+  Connection& connection_;
+  const absl::string_view method_;
+  const CallOptions options_;
+  const absl::Time deadline_;
+  const size_t attempts_;
+  size_t attempt_ = 0;
+  size_t index_ = 0;
+  // Token generation of the current attempt's context, and whether the call
+  // was already repeated with a new token.
+  uint64_t token_ = 0;
+  bool token_refreshed_ = false;
+};
+
+template <class Request, class Response>
+absl::StatusOr<Response> CallUnary(Connection& connection, const UnaryRpc<Request, Response>& rpc,
+                                   const Request& request, const CallOptions& options = {}) {
+  UnaryCallPlan plan(connection, rpc.method, options.retry.value_or(rpc.retry), options);
+  if (absl::Status s = plan.Begin(); !s.ok()) return s;
+  while (true) {
     grpc::ClientContext context;
-    const uint64_t token = connection.PrepareContext(&context, deadline);
-    context.set_wait_for_ready(WaitForReady(connection, attempt, attempts));
+    EndpointStubs& endpoint = plan.Next(&context);
     Response response;
-    grpc::Status status = invoke(endpoint, &context, &response);
-    NoteOutcome(connection, index, status);
-    if (status.ok()) return response;
-    // The token expired (or etcd restarted and forgot it): etcd refused the
-    // call before acting on it, so authenticate again and repeat it, once.
-    if (!token_refreshed && connection.has_credentials() && Connection::IsTokenRefused(status)) {
-      token_refreshed = true;
-      if (absl::Status s = connection.RefreshToken(token, deadline); !s.ok()) return s;
-      --attempt;
-      continue;
+    const grpc::Status status = rpc.sync(endpoint, &context, request, &response);
+    absl::Status result;
+    if (plan.Finished(status, &result)) {
+      if (!result.ok()) return result;
+      return response;
     }
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE && attempt < attempts &&
-        absl::Now() < deadline && !connection.closed()) {
-      continue;
-    }
-    return FromGrpcStatus(status, endpoint.address, method);
   }
 }
 
 // Asynchronous counterpart of CallUnary, on gRPC's callback API.
-// `invoke(EndpointStubs&, grpc::ClientContext*, const Request*, Response*,
-//         std::function<void(grpc::Status)>)` starts one attempt;
-// `parse(Response&) -> Result` converts the answer; `done` runs exactly once.
-template <class Request, class Response, class Result, class Invoke, class Parse>
-void CallUnaryAsync(Connection& connection, AsyncCalls& calls, absl::string_view method,
-                    Retry retry, Request request, Invoke invoke, Parse parse,
-                    absl::AnyInvocable<void(absl::StatusOr<Result>) &&> done) {
+// `parse(Response&) -> Result` converts the answer; `done` runs exactly once,
+// on a gRPC thread (or on the calling thread when the call cannot start).
+template <class Request, class Response, class Parse,
+          class Result = std::invoke_result_t<Parse, Response&>>
+void CallUnaryAsync(Connection& connection, AsyncCalls& calls,
+                    const UnaryRpc<Request, Response>& rpc, Request request, Parse parse,
+                    std::type_identity_t<absl::AnyInvocable<void(absl::StatusOr<Result>) &&>> done,
+                    const CallOptions& options = {}) {
   struct State {
-    Connection* connection;
+    State(Connection& connection, AsyncCalls& calls, const UnaryRpc<Request, Response>& rpc,
+          Request request, Parse parse, absl::AnyInvocable<void(absl::StatusOr<Result>) &&> done,
+          const CallOptions& options)
+        : plan(connection, rpc.method, options.retry.value_or(rpc.retry), options),
+          calls(&calls),
+          invoke(rpc.async),
+          request(std::move(request)),
+          parse(std::move(parse)),
+          done(std::move(done)) {}
+
+    UnaryCallPlan plan;
     AsyncCalls* calls;
-    absl::string_view method;
-    size_t attempts;
-    size_t attempt = 0;
-    size_t index = 0;
-    absl::Time deadline;
-    // Token generation of the current attempt's context, and whether the
-    // call was already repeated with a new token.
-    uint64_t token = 0;
-    bool token_refreshed = false;
+    decltype(rpc.async) invoke;
     Request request;
     Response response;
-    std::unique_ptr<grpc::ClientContext> context;
-    Invoke invoke;
+    std::unique_ptr<grpc::ClientContext> context = std::make_unique<grpc::ClientContext>();
+    EndpointStubs* endpoint = nullptr;
     Parse parse;
     absl::AnyInvocable<void(absl::StatusOr<Result>) &&> done;
 
     void Start() {
-      ++attempt;
-      index = connection->PickEndpoint();
-      context->set_wait_for_ready(WaitForReady(*connection, attempt, attempts));
-      EndpointStubs& endpoint = connection->endpoint(index);
-      invoke(endpoint, context.get(), &request, &response,
-             [this](grpc::Status status) { OnDone(std::move(status)); });
+      invoke(*endpoint, context.get(), &request, &response,
+             [this](grpc::Status status) { OnDone(status); });
     }
 
-    void OnDone(grpc::Status status) {
-      NoteOutcome(*connection, index, status);
-      if (status.ok()) return Finish(parse(response));
-      // As in CallUnary: a new token and one repeat. Authenticate blocks this
-      // callback thread for one round trip; it happens once per token expiry.
-      if (!token_refreshed && connection->has_credentials() && Connection::IsTokenRefused(status)) {
-        token_refreshed = true;
-        if (absl::Status s = connection->RefreshToken(token, deadline); !s.ok()) {
-          return Finish(std::move(s));
-        }
-        --attempt;
-        return Repeat();
-      }
-      if (status.error_code() == grpc::StatusCode::UNAVAILABLE && attempt < attempts &&
-          absl::Now() < deadline && !connection->closed()) {
-        return Repeat();
-      }
-      Finish(FromGrpcStatus(status, connection->endpoint(index).address, method));
+    void OnDone(const grpc::Status& status) {
+      absl::Status result;
+      if (!plan.Finished(status, &result)) return Repeat();
+      if (!result.ok()) return Finish(std::move(result));
+      Finish(parse(response));
     }
 
     // Repeats the call on a new context.
     void Repeat() {
       auto next = std::make_unique<grpc::ClientContext>();
-      token = connection->PrepareContext(next.get(), deadline);
+      endpoint = &plan.Next(next.get());
       calls->Replace(context.get(), next.get());
       context = std::move(next);
       response.Clear();
@@ -177,30 +164,13 @@ void CallUnaryAsync(Connection& connection, AsyncCalls& calls, absl::string_view
     }
   };
 
-  if (connection.closed()) {
-    std::move(done)(ClosedError());
+  auto state = std::make_unique<State>(connection, calls, rpc, std::move(request), std::move(parse),
+                                       std::move(done), options);
+  if (absl::Status s = state->plan.Begin(); !s.ok()) {
+    std::move(state->done)(std::move(s));
     return;
   }
-  auto state =
-      std::make_unique<State>(State{.connection = &connection,
-                                    .calls = &calls,
-                                    .method = method,
-                                    .attempts = MayRetry(connection, retry) ? connection.size() : 1,
-                                    .deadline = connection.UnaryDeadline(),
-                                    .request = std::move(request),
-                                    .response = {},
-                                    .context = std::make_unique<grpc::ClientContext>(),
-                                    .invoke = std::move(invoke),
-                                    .parse = std::move(parse),
-                                    .done = std::move(done)});
-  if (connection.NeedsToken()) {
-    // The first call without a dial timeout: get the token first (blocking).
-    if (absl::Status s = connection.RefreshToken(0, state->deadline); !s.ok()) {
-      std::move(state->done)(std::move(s));
-      return;
-    }
-  }
-  state->token = connection.PrepareContext(state->context.get(), state->deadline);
+  state->endpoint = &state->plan.Next(state->context.get());
   if (!calls.Begin(state->context.get())) {
     std::move(state->done)(absl::CancelledError("the client is shutting down"));
     return;
