@@ -17,8 +17,10 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "lib/internal/dial_diagnostics.h"
 #include "lib/internal/endpoint.h"
 #include "lib/internal/grpc_status.h"
+#include "lib/internal/tls_credentials.h"
 #include "lib/internal/wire_log_interceptor.h"
 
 namespace etcdgrpc::internal {
@@ -90,107 +92,6 @@ std::unique_ptr<EndpointStubs> MakeStubs(std::string address,
   stubs->auth = etcdserverpb::Auth::NewStub(channel);
   stubs->channel = std::move(channel);
   return stubs;
-}
-
-// Why an endpoint is unreachable, in gRPC's words (e.g. "Connection
-// refused"): a fail-fast call on a channel in TRANSIENT_FAILURE returns the
-// last connection error at once.
-std::string ProbeFailure(EndpointStubs& stubs) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
-  etcdserverpb::StatusRequest request;
-  etcdserverpb::StatusResponse response;
-  grpc::Status status = stubs.maintenance->Status(&context, request, &response);
-  if (status.ok()) return "reachable now";
-  std::string reason = status.error_message();
-  // gRPC names a failed verification of the server ("certificate verify failed", "Peer name
-  // ... is not in peer certificate"), but when the server breaks the connection off it only
-  // says so: its TLS alert is logged, not returned. Say what that most likely means.
-  // Measured with gRPC 1.51 and etcd 3.4: a TLS client that etcd refuses (no or a foreign
-  // client certificate) sees "Endpoint read failed" or "Connection reset by peer"; one talking
-  // to a plaintext port, and a plaintext client talking to a TLS port, "Socket closed".
-  const bool refused = absl::StrContains(reason, "Endpoint read failed") ||
-                       absl::StrContains(reason, "Connection reset by peer") ||
-                       absl::StrContains(reason, "Broken pipe");
-  const bool closed = absl::StrContains(reason, "Socket closed");
-  const bool broken_off = refused || closed;
-  if (stubs.tls && closed && !absl::StrContains(reason, "Ssl handshake failed")) {
-    absl::StrAppend(&reason,
-                    "; the server closed the connection during the TLS handshake: does it "
-                    "serve TLS on this port?");
-  } else if (stubs.tls && refused && !absl::StrContains(reason, "Ssl handshake failed")) {
-    absl::StrAppend(
-        &reason, "; the server closed the TLS connection after the handshake: ",
-        stubs.tls_client_cert.empty()
-            ? "it probably requires a client certificate and none was given (tls.cert_file, "
-              "tls.key_file)"
-            : absl::StrCat("it probably does not accept the client certificate ",
-                           stubs.tls_client_cert, " (not signed by a CA it trusts?)"));
-  } else if (broken_off && !stubs.tls) {
-    absl::StrAppend(&reason, "; if the server uses TLS, use https:// or ClientOptions::tls");
-  }
-  return reason;
-}
-
-// The contents of a PEM file named by a TlsOptions field; InvalidArgument naming the option
-// and the file when it cannot be read.
-absl::StatusOr<std::string> ReadPemFile(absl::string_view option, const std::string& path) {
-  // stdio rather than iostreams: reading a directory must be an error, not an exception.
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("TLS ", option, " \"", path, "\": cannot open: ", std::strerror(errno)));
-  }
-  std::string text;
-  char buffer[4096];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), file)) > 0;) text.append(buffer, n);
-  const int read_errno = std::ferror(file) ? errno : 0;
-  std::fclose(file);
-  if (read_errno != 0 || text.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("TLS ", option, " \"", path, "\": ",
-                     read_errno != 0 ? absl::StrCat("cannot read: ", std::strerror(read_errno))
-                                     : "file is empty"));
-  }
-  if (!absl::StrContains(text, "-----BEGIN ")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("TLS ", option, " \"", path, "\": not a PEM file"));
-  }
-  return text;
-}
-
-// Credentials of TLS channels: the CA, client certificate and key of options.tls, or (https://
-// endpoints without options.tls) gRPC's default roots and no client certificate.
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(
-    const ClientOptions& options) {
-  grpc::SslCredentialsOptions ssl;
-  if (options.tls.has_value()) {
-    const TlsOptions& tls = *options.tls;
-    if (tls.cert_file.empty() != tls.key_file.empty()) {
-      return absl::InvalidArgumentError(
-          tls.cert_file.empty()
-              ? "TLS key_file given without cert_file: a client certificate needs both"
-              : "TLS cert_file given without key_file: a client certificate needs both");
-    }
-    if (!tls.ca_file.empty()) {
-      absl::StatusOr<std::string> ca = ReadPemFile("ca_file", tls.ca_file);
-      if (!ca.ok()) return ca.status();
-      ssl.pem_root_certs = *std::move(ca);
-    }
-    if (!tls.cert_file.empty()) {
-      absl::StatusOr<std::string> cert = ReadPemFile("cert_file", tls.cert_file);
-      if (!cert.ok()) return cert.status();
-      absl::StatusOr<std::string> key = ReadPemFile("key_file", tls.key_file);
-      if (!key.ok()) return key.status();
-      ssl.pem_cert_chain = *std::move(cert);
-      ssl.pem_private_key = *std::move(key);
-    }
-  }
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
-  if (credentials == nullptr) {
-    return absl::InvalidArgumentError("gRPC refused the TLS options (SslCredentials failed)");
-  }
-  return credentials;
 }
 
 }  // namespace
@@ -287,8 +188,7 @@ Connection::Connection(const ClientOptions& options,
       request_timeout_(options.request_timeout),
       require_leader_(options.require_leader),
       retry_writes_(options.retry_writes),
-      username_(options.username),
-      password_(options.password) {
+      auth_(options.username, options.password) {
   for (const auto& endpoint : endpoints_) {
     addresses_.push_back(endpoint->address);
     health_.push_back(std::make_unique<HealthRecord>());
@@ -454,37 +354,7 @@ uint64_t Connection::PrepareContext(grpc::ClientContext* context, absl::Time dea
 
 uint64_t Connection::PrepareStreamContext(grpc::ClientContext* context) const {
   if (require_leader_) context->AddMetadata("hasleader", "true");
-  if (!has_credentials()) return 0;
-  std::shared_ptr<const Token> token;
-  {
-    MutexLock lock(&token_mu_);
-    token = token_;
-  }
-  if (token == nullptr) return 0;
-  // etcd reads the token from the metadata key "token" (etcd's Go client
-  // sends the same).
-  if (!token->value.empty()) context->AddMetadata("token", token->value);
-  return token->generation;
-}
-
-bool Connection::NeedsToken() const {
-  if (!has_credentials()) return false;
-  MutexLock lock(&token_mu_);
-  return token_ == nullptr;
-}
-
-bool Connection::IsTokenRefusedReason(absl::string_view message) {
-  return absl::StrContains(message, "etcdserver: invalid auth token") ||
-         absl::StrContains(message, "etcdserver: revision of auth store is old") ||
-         absl::StrContains(message, "etcdserver: user name is empty");
-}
-
-bool Connection::IsTokenRefused(const grpc::Status& status) {
-  // etcd's ErrGRPCInvalidAuthToken is UNAUTHENTICATED; ErrGRPCAuthOldRevision
-  // and ErrGRPCUserEmpty are INVALID_ARGUMENT.
-  return (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-          status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) &&
-         IsTokenRefusedReason(status.error_message());
+  return auth_.AddTo(context);
 }
 
 absl::Status Connection::RefreshToken(uint64_t refused_generation, absl::Time deadline,
@@ -493,78 +363,48 @@ absl::Status Connection::RefreshToken(uint64_t refused_generation, absl::Time de
     return absl::UnauthenticatedError(
         "etcd requires authentication: give a username and password (ClientOptions)");
   }
-  MutexLock auth_lock(&auth_mu_);
-  uint64_t generation = 0;
-  {
-    MutexLock lock(&token_mu_);
-    if (token_ != nullptr) {
-      // Someone else got a newer token while this caller waited.
-      if (token_->generation != refused_generation) return absl::OkStatus();
-      generation = token_->generation;
-    }
-  }
-  constexpr absl::string_view kMethod = "/etcdserverpb.Auth/Authenticate";
-  etcdserverpb::AuthenticateRequest request;
-  request.set_name(username_);
-  request.set_password(password_);
-  // Like a read: on UNAVAILABLE try the next endpoint (Authenticate changes
-  // nothing but a token table).
-  for (size_t attempt = 1;; ++attempt) {
-    const size_t index = PickEndpoint();
-    EndpointStubs& endpoint = *endpoints_[index];
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(deadline));
-    if (require_leader_) context.AddMetadata("hasleader", "true");
-    context.set_wait_for_ready(endpoints_.size() == 1 || attempt == endpoints_.size());
-    etcdserverpb::AuthenticateResponse response;
-    if (slot != nullptr && !slot->Set(&context)) {
-      return absl::CancelledError("the client was closed");
-    }
-    const grpc::Status status = endpoint.auth->Authenticate(&context, request, &response);
-    if (slot != nullptr) slot->Clear();
-    auto token = std::make_shared<Token>();
-    token->generation = generation + 1;
-    if (status.ok()) {
-      token->value = response.token();
-    } else if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
-               absl::StrContains(status.error_message(), "authentication is not enabled")) {
-      // Calls go without a token; should etcd enable authentication later,
-      // its "user name is empty" answer brings us back here.
-    } else {
-      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-        ReportFailure(index, status.error_message());
-        if (attempt < endpoints_.size() && absl::Now() < deadline) continue;
-      }
-      const absl::Status failed = FromGrpcStatus(status, endpoint.address, kMethod);
-      absl::Status result(failed.code(), absl::StrCat("authenticating as user \"", username_,
-                                                      "\": ", failed.message()));
-      failed.ForEachPayload([&](absl::string_view type, const absl::Cord& payload) {
-        result.SetPayload(type, payload);
+  return auth_.Refresh(
+      refused_generation,
+      [&](const std::string& username, const std::string& password) -> absl::StatusOr<std::string> {
+        constexpr absl::string_view kMethod = "/etcdserverpb.Auth/Authenticate";
+        etcdserverpb::AuthenticateRequest request;
+        request.set_name(username);
+        request.set_password(password);
+        // Like a read: on UNAVAILABLE try the next endpoint (Authenticate
+        // changes nothing but a token table).
+        for (size_t attempt = 1;; ++attempt) {
+          const size_t index = PickEndpoint();
+          EndpointStubs& endpoint = *endpoints_[index];
+          grpc::ClientContext context;
+          context.set_deadline(absl::ToChronoTime(deadline));
+          if (require_leader_) context.AddMetadata("hasleader", "true");
+          context.set_wait_for_ready(endpoints_.size() == 1 || attempt == endpoints_.size());
+          etcdserverpb::AuthenticateResponse response;
+          if (slot != nullptr && !slot->Set(&context)) {
+            return absl::CancelledError("the client was closed");
+          }
+          const grpc::Status status = endpoint.auth->Authenticate(&context, request, &response);
+          if (slot != nullptr) slot->Clear();
+          if (status.ok()) return response.token();
+          if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+              absl::StrContains(status.error_message(), "authentication is not enabled")) {
+            // Calls go without a token; should etcd enable authentication
+            // later, its "user name is empty" answer brings us back here.
+            return std::string();
+          }
+          if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+            ReportFailure(index, status.error_message());
+            if (attempt < endpoints_.size() && absl::Now() < deadline) continue;
+          }
+          const absl::Status failed = FromGrpcStatus(status, endpoint.address, kMethod);
+          absl::Status result(failed.code(), absl::StrCat("authenticating as user \"", username,
+                                                          "\": ", failed.message()));
+          failed.ForEachPayload([&](absl::string_view type, const absl::Cord& payload) {
+            result.SetPayload(type, payload);
+          });
+          return result;
+        }
       });
-      return result;
-    }
-    MutexLock lock(&token_mu_);
-    token_ = std::move(token);
-    return absl::OkStatus();
-  }
-}
-
-absl::Status Connection::CertificatesRejected() {
-  std::vector<std::string> failures;
-  for (auto& endpoint : endpoints_) {
-    if (!endpoint->tls || endpoint->channel->GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) {
-      return absl::OkStatus();
-    }
-    std::string reason = ProbeFailure(*endpoint);
-    if (!absl::StrContains(reason, "certificate verify failed") &&
-        !absl::StrContains(reason, "is not in peer certificate")) {
-      return absl::OkStatus();
-    }
-    failures.push_back(absl::StrCat(endpoint->address, " (", reason, ")"));
-  }
-  return absl::UnavailableError(
-      absl::StrCat("no etcd endpoint reachable: the server certificate was rejected: ",
-                   absl::StrJoin(failures, "; ")));
 }
 
 absl::Status Connection::WaitForReady(absl::Duration timeout) {
@@ -583,7 +423,7 @@ absl::Status Connection::WaitForReady(absl::Duration timeout) {
     // A server certificate that fails verification (unknown CA, wrong name)
     // will not verify on the next attempt either: say so now rather than
     // after the whole dial timeout.
-    if (absl::Status rejected = CertificatesRejected(); !rejected.ok()) return rejected;
+    if (absl::Status rejected = CertificatesRejected(endpoints_); !rejected.ok()) return rejected;
     // Block on one channel's state change for a short slice, then look at all.
     grpc::Channel& channel = *endpoints_[waiting_on]->channel;
     waiting_on = (waiting_on + 1) % endpoints_.size();

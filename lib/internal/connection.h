@@ -22,6 +22,7 @@
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "lib/internal/auth_token.h"
 
 namespace etcdgrpc::internal {
 
@@ -129,11 +130,11 @@ class Connection {
 
   bool retry_writes() const { return retry_writes_; }
 
-  // Authentication (ClientOptions::username/password): true when the client
-  // has credentials.
-  bool has_credentials() const { return !username_.empty(); }
+  // Authentication (ClientOptions::username/password, auth_token.h): true
+  // when the client has credentials.
+  bool has_credentials() const { return auth_.has_credentials(); }
   // True when credentials are set but no token was obtained yet.
-  bool NeedsToken() const;
+  bool NeedsToken() const { return auth_.Missing(); }
   // Gets a token with Auth.Authenticate, unless the current token is newer
   // than `refused_generation` (another call already refreshed it). Calls
   // prepared with token generation `refused_generation` were refused (see
@@ -143,18 +144,14 @@ class Connection {
   // etcd's Go client does.
   [[nodiscard]] absl::Status RefreshToken(uint64_t refused_generation, absl::Time deadline,
                                           CancelSlot* slot = nullptr);
-  // etcd refused a call because of its token, before acting on it: "invalid
-  // auth token" (expired, or etcd restarted and forgot simple tokens), "revision
-  // of auth store is old", "user name is empty" (no token sent). A new token
-  // and one retry fix these.
-  static bool IsTokenRefused(const grpc::Status& status);
-  static bool IsTokenRefusedReason(absl::string_view message);
+  // etcd refused a call because of its token (AuthToken::IsRefused).
+  static bool IsTokenRefused(const grpc::Status& status) { return AuthToken::IsRefused(status); }
+  static bool IsTokenRefusedReason(absl::string_view message) {
+    return AuthToken::IsRefusedReason(message);
+  }
 
  private:
   absl::Status WaitForReady(absl::Duration timeout);
-  // UNAVAILABLE naming each endpoint when every endpoint is a TLS one whose
-  // last connection failed verifying the server certificate; OK otherwise.
-  absl::Status CertificatesRejected();
 
   struct HealthRecord {
     // MonoNow() nanoseconds until which the endpoint is suspect; 0: healthy.
@@ -181,17 +178,7 @@ class Connection {
   bool require_leader_;
   bool retry_writes_;
 
-  struct Token {
-    std::string value;  // empty: etcd has authentication disabled
-    uint64_t generation = 0;
-  };
-  const std::string username_;
-  const std::string password_;
-  // Serializes Authenticate calls; taken before token_mu_.
-  Mutex auth_mu_;
-  mutable Mutex token_mu_;
-  // Null until the first Authenticate.
-  std::shared_ptr<const Token> token_ ABSL_GUARDED_BY(token_mu_);
+  AuthToken auth_;
 };
 
 }  // namespace etcdgrpc::internal

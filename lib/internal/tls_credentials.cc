@@ -1,0 +1,78 @@
+#include "lib/internal/tls_credentials.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace etcdgrpc::internal {
+
+namespace {
+
+// The contents of a PEM file named by a TlsOptions field; InvalidArgument naming the option
+// and the file when it cannot be read.
+absl::StatusOr<std::string> ReadPemFile(absl::string_view option, const std::string& path) {
+  // stdio rather than iostreams: reading a directory must be an error, not an exception.
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS ", option, " \"", path, "\": cannot open: ", std::strerror(errno)));
+  }
+  std::string text;
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), file)) > 0;) text.append(buffer, n);
+  const int read_errno = std::ferror(file) ? errno : 0;
+  std::fclose(file);
+  if (read_errno != 0 || text.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS ", option, " \"", path, "\": ",
+                     read_errno != 0 ? absl::StrCat("cannot read: ", std::strerror(read_errno))
+                                     : "file is empty"));
+  }
+  if (!absl::StrContains(text, "-----BEGIN ")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS ", option, " \"", path, "\": not a PEM file"));
+  }
+  return text;
+}
+
+}  // namespace
+
+// Credentials of TLS channels: the CA, client certificate and key of options.tls, or (https://
+// endpoints without options.tls) gRPC's default roots and no client certificate.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(
+    const ClientOptions& options) {
+  grpc::SslCredentialsOptions ssl;
+  if (options.tls.has_value()) {
+    const TlsOptions& tls = *options.tls;
+    if (tls.cert_file.empty() != tls.key_file.empty()) {
+      return absl::InvalidArgumentError(
+          tls.cert_file.empty()
+              ? "TLS key_file given without cert_file: a client certificate needs both"
+              : "TLS cert_file given without key_file: a client certificate needs both");
+    }
+    if (!tls.ca_file.empty()) {
+      absl::StatusOr<std::string> ca = ReadPemFile("ca_file", tls.ca_file);
+      if (!ca.ok()) return ca.status();
+      ssl.pem_root_certs = *std::move(ca);
+    }
+    if (!tls.cert_file.empty()) {
+      absl::StatusOr<std::string> cert = ReadPemFile("cert_file", tls.cert_file);
+      if (!cert.ok()) return cert.status();
+      absl::StatusOr<std::string> key = ReadPemFile("key_file", tls.key_file);
+      if (!key.ok()) return key.status();
+      ssl.pem_cert_chain = *std::move(cert);
+      ssl.pem_private_key = *std::move(key);
+    }
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
+  if (credentials == nullptr) {
+    return absl::InvalidArgumentError("gRPC refused the TLS options (SslCredentials failed)");
+  }
+  return credentials;
+}
+
+}  // namespace etcdgrpc::internal
