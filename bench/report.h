@@ -1,5 +1,5 @@
 // Measurement and the one-line report every benchmark scenario prints
-// (DESIGN.md, "Benchmarks"): wall time, latency percentiles, client CPU per
+// (docs/design.md, "Benchmarks"): wall time, latency percentiles, client CPU per
 // operation from getrusage, RSS and threads of this process.
 #pragma once
 

@@ -5,8 +5,8 @@
 // is queued together goes out as one burst (buffer_hint on all but the last
 // message, so gRPC flushes once). Only the reader writes its own callbacks'
 // requests itself (WriteFromReader), bounded by the watchdogs. It reconnects after a break with
-// jittered exponential backoff, on another endpoint when this one failed. DESIGN.md, "Streams" and
-// "Failure model", says why.
+// jittered exponential backoff, on another endpoint when this one failed. docs/design.md,
+// "Streams" and "Failure model", says why.
 //
 // Liveness: a handler that finds the stream stuck (a renewal or a probe
 // unanswered) calls Break(); a write that does not complete within

@@ -7,7 +7,7 @@
 // `liveness.renewal_timeout` is stuck: it moves to another endpoint, where
 // every kept lease is renewed at once, earliest deadline first. KeepAliveOnce
 // calls share the stream, matched to responses by lease id and order. See
-// DESIGN.md, "Lease keep-alive" and "Failure model".
+// docs/design.md, "Kept leases" and "Failure model".
 #pragma once
 
 #include <atomic>

@@ -5,7 +5,7 @@
 // re-created from it on every new stream, so nothing is lost or delivered
 // twice. A stream quiet for `liveness.watch_probe_after` is probed with a
 // progress request; no answer within `probe_timeout` moves it to another
-// endpoint. See DESIGN.md, "Watch" and "Failure model".
+// endpoint. See docs/design.md, "Watches and revisions" and "Failure model".
 #pragma once
 
 #include <atomic>
