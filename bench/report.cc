@@ -62,8 +62,8 @@ ReportFigures PrintReport(const Report& report, Measurement& measurement) {
   std::string line = absl::StrFormat(
       "peer=%s workload=%s ops=%d seconds=%.3f ops_per_s=%.0f p50_us=%.1f p99_us=%.1f "
       "client_cpu_us_per_op=%.2f rss_mb=%.1f",
-      report.peer, report.workload, report.ops, seconds, seconds > 0 ? ops / seconds : 0,
-      p50, measurement.PercentileUs(99), cpu_per_op, RssMb());
+      report.peer, report.workload, report.ops, seconds, seconds > 0 ? ops / seconds : 0, p50,
+      measurement.PercentileUs(99), cpu_per_op, RssMb());
   for (const auto& [name, value] : report.extra) absl::StrAppend(&line, " ", name, "=", value);
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);

@@ -1,11 +1,10 @@
 #include "watch_writer.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -69,15 +68,14 @@ absl::StatusOr<WriterProcess> WriterProcess::Spawn(const std::string& self_path,
                                                    const WriterPlan& plan) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
-  std::vector<std::string> args = {
-      self_path,
-      absl::StrCat("--endpoints=", absl::StrJoin(plan.endpoints, ",")),
-      absl::StrCat("--writer_mode=", plan.mode),
-      absl::StrCat("--writer_prefix=", plan.prefix),
-      absl::StrCat("--writer_count=", plan.count),
-      absl::StrCat("--writer_batch=", plan.batch),
-      absl::StrCat("--writer_keys=", plan.keys),
-      absl::StrCat("--writer_rounds=", plan.rounds)};
+  std::vector<std::string> args = {self_path,
+                                   absl::StrCat("--endpoints=", absl::StrJoin(plan.endpoints, ",")),
+                                   absl::StrCat("--writer_mode=", plan.mode),
+                                   absl::StrCat("--writer_prefix=", plan.prefix),
+                                   absl::StrCat("--writer_count=", plan.count),
+                                   absl::StrCat("--writer_batch=", plan.batch),
+                                   absl::StrCat("--writer_keys=", plan.keys),
+                                   absl::StrCat("--writer_rounds=", plan.rounds)};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);

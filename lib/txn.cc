@@ -5,7 +5,8 @@
 namespace etcdgrpc {
 
 Compare NumericCompare::Make(CompareResult result, int64_t operand) const {
-  return Compare{.target = target_, .result = result, .range = range_, .number = operand, .value = {}};
+  return Compare{
+      .target = target_, .result = result, .range = range_, .number = operand, .value = {}};
 }
 Compare NumericCompare::Equal(int64_t operand) const {
   return Make(CompareResult::kEqual, operand);
@@ -19,8 +20,7 @@ Compare NumericCompare::Greater(int64_t operand) const {
 Compare NumericCompare::Less(int64_t operand) const { return Make(CompareResult::kLess, operand); }
 
 Compare ValueCompare::Make(CompareResult result, std::string operand) const {
-  return Compare{
-      .target = CompareTarget::kValue,
+  return Compare{.target = CompareTarget::kValue,
                  .result = result,
                  .range = range_,
                  .number = 0,
@@ -39,9 +39,7 @@ Compare ValueCompare::Less(std::string operand) const {
   return Make(CompareResult::kLess, std::move(operand));
 }
 
-NumericCompare Compare::Version(std::string key) {
-  return Version(KeyRange::Key(std::move(key)));
-}
+NumericCompare Compare::Version(std::string key) { return Version(KeyRange::Key(std::move(key))); }
 NumericCompare Compare::Version(KeyRange range) {
   return NumericCompare(CompareTarget::kVersion, std::move(range));
 }
@@ -80,9 +78,7 @@ TxnRequest& TxnRequest::Else(Op op) {
 Op Op::Get(std::string key, GetOptions options) {
   return Range(KeyRange::Key(std::move(key)), options);
 }
-Op Op::Range(KeyRange range, GetOptions options) {
-  return Op{RangeOp{std::move(range), options}};
-}
+Op Op::Range(KeyRange range, GetOptions options) { return Op{RangeOp{std::move(range), options}}; }
 Op Op::Put(std::string key, std::string value, PutOptions options) {
   return Op{PutOp{std::move(key), std::move(value), options}};
 }

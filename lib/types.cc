@@ -35,8 +35,8 @@ absl::Status KeyRange::Validate() const {
   if (range_end_.empty() || range_end_ == kNul) return absl::OkStatus();
   if (range_end_ <= key_) {
     return absl::InvalidArgumentError(absl::StrCat("range end \"", absl::CHexEscape(range_end_),
-                                                   "\" is not after key \"",
-                                                   absl::CHexEscape(key_), "\""));
+                                                   "\" is not after key \"", absl::CHexEscape(key_),
+                                                   "\""));
   }
   return absl::OkStatus();
 }

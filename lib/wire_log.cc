@@ -1,7 +1,7 @@
 #include "etcdgrpc/wire_log.h"
 
-#include <cstdio>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "absl/base/thread_annotations.h"

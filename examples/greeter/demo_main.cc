@@ -1,6 +1,6 @@
-// greeter_demo: what `./dev demo` runs. Starts a throwaway etcd (unless
-// ETCD_ENDPOINTS is set) and three greeter servers that register themselves;
-// a client resolves "greeter" and balances calls round robin while one server
+// greeter_demo: what `./dev demo` runs. Uses the etcd in ETCD_ENDPOINTS
+// (./dev demo starts a throwaway one when it is not set) and starts three greeter servers that
+// register themselves; a client resolves "greeter" and balances calls round robin while one server
 // is stopped with SIGTERM, another killed with SIGKILL and a fourth joins.
 // Exits non-zero if any call failed or the resolver missed a change.
 #include <signal.h>
@@ -24,7 +24,6 @@
 #include "etcdgrpc/resolver/resolver.h"
 #include "greeter.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "local_etcd.h"
 #include "server_process.h"
 
 ABSL_FLAG(absl::Duration, ttl, absl::Seconds(3), "the servers' registration TTL");
@@ -168,21 +167,16 @@ std::string ServerBinary() {
 }
 
 int Run() {
-  std::unique_ptr<etcdgrpc::testing::LocalEtcd> local_etcd;
   etcdgrpc::ClientOptions options;
-  if (const char* endpoints = std::getenv("ETCD_ENDPOINTS"); endpoints && *endpoints) {
-    options.endpoints = absl::StrSplit(endpoints, ',', absl::SkipEmpty());
-    std::printf("using etcd at %s (ETCD_ENDPOINTS)\n", endpoints);
-  } else {
-    auto started = etcdgrpc::testing::LocalEtcd::Start();
-    if (!started.ok()) {
-      std::printf("cannot start a local etcd: %s\n", started.status().ToString().c_str());
-      return 1;
-    }
-    local_etcd = *std::move(started);
-    options.endpoints = local_etcd->ClientEndpoints();
-    std::printf("started a throwaway etcd at %s\n", local_etcd->EndpointsFlag().c_str());
+  const char* endpoints = std::getenv("ETCD_ENDPOINTS");
+  if (endpoints == nullptr || *endpoints == '\0') {
+    std::printf(
+        "set ETCD_ENDPOINTS (e.g. 127.0.0.1:2379), or run ./dev demo, which starts a throwaway "
+        "etcd\n");
+    return 2;
   }
+  options.endpoints = absl::StrSplit(endpoints, ',', absl::SkipEmpty());
+  std::printf("using etcd at %s (ETCD_ENDPOINTS)\n", endpoints);
   auto client = etcdgrpc::Client::Connect(options);
   if (!client.ok()) {
     std::printf("cannot connect: %s\n", client.status().ToString().c_str());

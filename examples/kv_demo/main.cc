@@ -1,5 +1,5 @@
-// kv_demo: what `./dev demo` runs. Starts a throwaway etcd (unless
-// ETCD_ENDPOINTS is set), then walks through the typed KV API: put, get,
+// kv_demo: uses the etcd in ETCD_ENDPOINTS (tests/support's
+// etcdgrpc-with-etcd starts a throwaway one), then walks through the typed KV API: put, get,
 // prefix ranges, a transaction, history reads, compaction and clear errors.
 #include <cstdio>
 #include <cstdlib>
@@ -10,7 +10,6 @@
 #include "absl/strings/str_split.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/errors.h"
-#include "local_etcd.h"
 
 namespace {
 
@@ -29,21 +28,16 @@ bool Check(const absl::StatusOr<T>& result) {
 }
 
 int Run() {
-  std::unique_ptr<etcdgrpc::testing::LocalEtcd> local_etcd;
   etcdgrpc::ClientOptions options;
-  if (const char* endpoints = std::getenv("ETCD_ENDPOINTS"); endpoints && *endpoints) {
-    options.endpoints = absl::StrSplit(endpoints, ',', absl::SkipEmpty());
-    std::printf("using etcd at %s (ETCD_ENDPOINTS)\n", endpoints);
-  } else {
-    auto started = etcdgrpc::testing::LocalEtcd::Start();
-    if (!started.ok()) {
-      std::printf("cannot start a local etcd: %s\n", started.status().ToString().c_str());
-      return 1;
-    }
-    local_etcd = *std::move(started);
-    options.endpoints = local_etcd->ClientEndpoints();
-    std::printf("started a throwaway etcd at %s\n", local_etcd->EndpointsFlag().c_str());
+  const char* endpoints = std::getenv("ETCD_ENDPOINTS");
+  if (endpoints == nullptr || *endpoints == '\0') {
+    std::printf(
+        "set ETCD_ENDPOINTS (e.g. 127.0.0.1:2379), or run ./dev demo, which starts a throwaway "
+        "etcd\n");
+    return 2;
   }
+  options.endpoints = absl::StrSplit(endpoints, ',', absl::SkipEmpty());
+  std::printf("using etcd at %s (ETCD_ENDPOINTS)\n", endpoints);
 
   auto client = Client::Connect(options);
   if (!Check(client)) return 1;

@@ -53,15 +53,13 @@ TEST(KeyRangeTest, ValidRangesPass) {
 TEST(KeyRangeTest, EmptyKeyIsRefused) {
   EXPECT_THAT(KeyRange::Key("").Validate(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("key must not be empty")));
-  EXPECT_THAT(KeyRange::Between("", "b").Validate(),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(KeyRange::Between("", "b").Validate(), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(KeyRangeTest, EndNotAfterKeyIsRefused) {
   EXPECT_THAT(KeyRange::Between("b", "a").Validate(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not after key")));
-  EXPECT_THAT(KeyRange::Between("b", "b").Validate(),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(KeyRange::Between("b", "b").Validate(), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace
