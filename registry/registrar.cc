@@ -3,7 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/time/clock.h"
+#include "common/clock.h"
 #include "registry/internal/registrar_shared.h"
 #include "registry/internal/registration_core.h"
 
@@ -16,7 +16,7 @@ Registrar::~Registrar() {
   // All at once, under one deadline: with etcd unreachable this returns
   // after about one request time-out whatever the number of registrations
   // (their leases then expire after their TTL).
-  const absl::Time deadline = absl::Now() + shared_->request_timeout();
+  const absl::Time deadline = ::etcdgrpc::internal::MonoNow() + shared_->request_timeout();
   std::vector<std::pair<std::shared_ptr<internal::RegistrationCore>,
                         std::shared_ptr<internal::RegistrationCore::Teardown>>>
       teardowns;

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "common/listener_runner.h"
+#include "common/mutex.h"
 #include "common/scheduler.h"
 #include "resolver/internal/balancer_core.h"
 #include "resolver/internal/channel_pool.h"
@@ -35,7 +35,7 @@ class ResolverCore {
   ~ResolverCore() {
     std::vector<std::shared_ptr<ViewCore>> views;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       for (auto& [service, weak] : views_) {
         if (auto view = weak.lock()) views.push_back(std::move(view));
       }
@@ -57,7 +57,7 @@ class ResolverCore {
     const registry::ServiceInstance probe{
         .service = std::string(service), .id = std::string("x"), .address = std::string("x:1")};
     if (absl::Status valid = registry::ValidateInstance(probe); !valid.ok()) return valid;
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     std::weak_ptr<ViewCore>& weak = views_[std::string(service)];
     std::shared_ptr<ViewCore> view = weak.lock();
     if (view == nullptr) {
@@ -97,7 +97,7 @@ class ResolverCore {
   const std::string prefix_;
   const std::shared_ptr<ChannelPool> pool_;
   const std::shared_ptr<::etcdgrpc::internal::ListenerRunner> runner_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, std::weak_ptr<ViewCore>> views_ ABSL_GUARDED_BY(mu_);
 };
 

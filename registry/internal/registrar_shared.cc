@@ -85,23 +85,23 @@ absl::StatusOr<std::string> RegistrarShared::Encode(const ServiceInstance& insta
 }
 
 absl::Duration RegistrarShared::RetryDelay(int attempt) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return ::etcdgrpc::internal::Backoff::Delay(options_.retry_backoff, attempt, random_);
 }
 
 void RegistrarShared::Track(const std::shared_ptr<RegistrationCore>& core) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   live_[core.get()] = core;
 }
 
 void RegistrarShared::Forget(const RegistrationCore* core) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   live_.erase(core);
 }
 
 std::vector<std::shared_ptr<RegistrationCore>> RegistrarShared::TakeLive() {
   std::vector<std::shared_ptr<RegistrationCore>> live;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (auto& [ptr, weak] : live_) {
     if (auto core = weak.lock()) live.push_back(std::move(core));
   }

@@ -14,9 +14,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/listener_runner.h"
+#include "common/mutex.h"
 #include "common/scheduler.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/registry/codec.h"
@@ -25,6 +25,8 @@
 namespace etcdgrpc::registry::internal {
 
 using ::etcdgrpc::internal::ListenerRunner;
+using ::etcdgrpc::internal::Mutex;
+using ::etcdgrpc::internal::MutexLock;
 using ::etcdgrpc::internal::Scheduler;
 
 class RegistrationCore;
@@ -82,7 +84,7 @@ class RegistrarShared {
   Scheduler scheduler_;
   const std::shared_ptr<ListenerRunner> listeners_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   absl::BitGen random_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<const RegistrationCore*, std::weak_ptr<RegistrationCore>> live_
       ABSL_GUARDED_BY(mu_);

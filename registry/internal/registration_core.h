@@ -4,6 +4,33 @@
 // with backoff, updating, deregistering (verified, bounded by one request
 // time-out), and delivering listener calls in order on the Registrar's
 // listener runner. See README.md, "Registry".
+//
+// Phases (phase_), with the listener call each transition makes:
+//
+//   kStarting --- Start(): Grant + Txn took the key ---> kActive  [kRegistered]
+//      |                                                 |   ^
+//      | Start() failed: lease revoked,                  |   |
+//      | the core is dropped                             |   | a re-registration
+//      v                                                 |   | attempt took the
+//    (gone)     lease lost, key deleted or overwritten,  |   | key (Activate)
+//               compacted watch found it gone, Update()  |   | [kReregistered]
+//               found it gone (HandleLoss)    [kLost]    v   |
+//                                                       kLost
+//                    attempt failed: retried after      |  ^
+//                    backoff (FailAttempt); [kLost]     +--+
+//                    again when the reason's code changes
+//
+//   any phase --- Deregister(), ~Registrar, a listener call threw ---> kClosed
+//                                                   [kDeregistered, the last]
+//
+// In kActive a watch that ends is watched again from where it stopped (with
+// backoff), or after a compaction the key is read to learn whether it is
+// still ours; neither leaves kActive unless the key is gone. With the client
+// closed kLost is final (reason CANCELLED) until Deregister(). The methods
+// live in four files: the state machine (registration_core.cc), the
+// registration attempts (registration_attempt.cc), deregistering
+// (registration_deregister.cc) and the listener calls
+// (registration_delivery.cc).
 #pragma once
 
 #include <cstdint>
@@ -16,14 +43,18 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/registry/registration.h"
 #include "etcdgrpc/registry/service_instance.h"
 #include "registry/internal/registrar_shared.h"
 
 namespace etcdgrpc::registry::internal {
+
+using ::etcdgrpc::internal::CondVar;
+using ::etcdgrpc::internal::Mutex;
+using ::etcdgrpc::internal::MutexLock;
 
 class Session;
 
@@ -42,7 +73,8 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   // Deregister() in two steps, so that a Registrar can deregister all its
   // registrations at once: Begin stops keeping and watching and sends the
   // delete and the revokes (null when already deregistered); Finish waits
-  // for them until `deadline`, tells the listener and returns the result.
+  // for them until `deadline` (a MonoNow() time, common/clock.h), tells the
+  // listener and returns the result.
   struct Teardown;
   [[nodiscard]] std::shared_ptr<Teardown> BeginDeregister(absl::Time deadline);
   absl::Status FinishDeregister(const std::shared_ptr<Teardown>& teardown);
@@ -75,16 +107,28 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
     std::string value;
   };
 
-  // Scheduler thread.
+  // State machine (registration_core.cc), scheduler thread.
   void HandleLoss(uint64_t generation, absl::Status reason);
   void CheckAfterCompaction(uint64_t generation, absl::Status status);
   void Rewatch(uint64_t generation, int64_t from);
+  // The key is ours with `lease_id` since `put_revision`: report `state`,
+  // start a session. When deregistered meanwhile, revokes the lease instead.
+  void Activate(int64_t lease_id, int64_t ttl_seconds, absl::Time granted_at, int64_t put_revision,
+                const ServiceInstance& instance, RegistrationState state);
+  // Pushes the current metadata when an Update() raced with a
+  // re-registration that wrote older metadata.
+  void PushMetadata(uint64_t generation);
+  // CANCELLED: the client was closed, so nothing is kept or retried.
+  absl::Status ClientClosedStatus() const;
+  void RememberOldLease(int64_t lease_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool IsOldLease(int64_t lease_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Revokes without waiting for the answer (tidying: an unkept lease expires
+  // after its TTL anyway).
+  void RevokeInBackground(int64_t lease_id);
+
+  // Re-registration attempts (registration_attempt.cc): scheduler thread,
+  // then completions of asynchronous calls (gRPC threads).
   void StartAttempt();
-  // Listener runner.
-  void DeliverEvents();
-  // A listener call threw: deregister, and tell the listener (its last call).
-  void EndAfterListenerError(absl::Status status);
-  // Completions of asynchronous calls (gRPC threads).
   void OnGranted(absl::StatusOr<LeaseGrantResult> grant);
   void TryTxn(Attempt attempt, int64_t expected_holder, int tries);
   void OnAttemptTxn(Attempt attempt, int tries, absl::StatusOr<TxnResult> result);
@@ -94,36 +138,35 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   // (so that Deregister knows the key is gone), otherwise it fails with
   // `failure` and is retried.
   void AbandonAttempt(int64_t lease_id, absl::Status failure);
+  // Clears attempt_in_flight_ and wakes a FinishDeregister() waiting for it.
+  void EndAttemptLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  TxnRequest GuardedPut(int64_t expected_holder, const std::string& value, int64_t lease_id) const;
 
-  // The key is ours with `lease_id` since `put_revision`: report `state`,
-  // start a session. When deregistered meanwhile, revokes the lease instead.
-  void Activate(int64_t lease_id, int64_t ttl_seconds, absl::Time granted_at, int64_t put_revision,
-                const ServiceInstance& instance, RegistrationState state);
-  // Pushes the current metadata when an Update() raced with a
-  // re-registration that wrote older metadata.
-  void PushMetadata(uint64_t generation);
+  // Listener calls (registration_delivery.cc).
   // Records the state change and queues its listener call; returns true when
   // the caller must PostDelivery() after releasing the lock.
-  [[nodiscard]] bool Notify(RegistrationState state, absl::Status reason, int64_t lease_id,
-                            absl::Duration ttl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] bool QueueEvent(RegistrationState state, absl::Status reason, int64_t lease_id,
+                                absl::Duration ttl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PostDelivery() ABSL_LOCKS_EXCLUDED(mu_);
-  // CANCELLED: the client was closed, so nothing is kept or retried.
-  absl::Status ClientClosedStatus() const;
-  void RememberOldLease(int64_t lease_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool IsOldLease(int64_t lease_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Revokes without waiting for the answer (tidying: an unkept lease expires
-  // after its TTL anyway).
-  void RevokeInBackground(int64_t lease_id);
-  TxnRequest GuardedPut(int64_t expected_holder, const std::string& value, int64_t lease_id) const;
+  // Listener runner: makes the queued calls.
+  void DeliverEvents();
+  // Clears delivering_ and wakes a FinishDeregister() waiting for it.
+  void EndDeliveringLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A listener call threw: deregister, and tell the listener (its last call).
+  void EndAfterListenerError(absl::Status status);
+  // The end of FinishDeregister(): the calls not yet made, then
+  // kDeregistered with `result`, on this thread (or, from the listener's own
+  // call, once it returns).
+  void DeliverLast(const absl::Status& result) ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::shared_ptr<RegistrarShared> shared_;
   const std::string key_;
   RegistrationListener* const listener_;
 
   // Serializes Update() calls, so their writes reach etcd in call order.
-  absl::Mutex update_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  Mutex update_mu_ ABSL_ACQUIRED_BEFORE(mu_);
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kStarting;
   RegistrationState state_ ABSL_GUARDED_BY(mu_) = RegistrationState::kRegistered;
   // The desired instance (metadata from the last Update) and when it was
@@ -139,19 +182,27 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   // (etcd restarted and revived it) is ours to take over.
   std::vector<int64_t> old_leases_ ABSL_GUARDED_BY(mu_);
   bool attempt_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // Notified when attempt_in_flight_ becomes false.
+  CondVar attempt_ended_;
   // Revoking the lease of an attempt that completed after Deregister began:
   // not OK when etcd did not confirm it.
   absl::Status attempt_cleanup_ ABSL_GUARDED_BY(mu_);
   int attempts_ ABSL_GUARDED_BY(mu_) = 0;  // failed attempts since the loss
   // Watch re-establishments in a row for the current generation, and when
-  // the last watch ended (the count starts again after a quiet while).
+  // the last watch ended (MonoNow(); the count starts again after a quiet
+  // while).
   int rewatches_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_watch_end_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Status last_reason_ ABSL_GUARDED_BY(mu_);
-  // Listener calls not yet made, and whether the scheduler is making one.
+  // Listener calls not yet made, and whether the runner is making one. Not
+  // a SerialExecutor: Deregister() makes the calls still queued itself, on
+  // its own thread, waiting only for a call in progress, never for the
+  // runner (shared by the Registrar's registrations) to reach them.
   std::deque<RegistrationEvent> pending_ ABSL_GUARDED_BY(mu_);
   bool delivery_posted_ ABSL_GUARDED_BY(mu_) = false;
   bool delivering_ ABSL_GUARDED_BY(mu_) = false;
+  // Notified when delivering_ becomes false.
+  CondVar delivery_ended_;
   // The thread making the listener call in progress.
   std::thread::id delivering_thread_ ABSL_GUARDED_BY(mu_);
   bool listener_done_ ABSL_GUARDED_BY(mu_) = false;

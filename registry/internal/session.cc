@@ -28,7 +28,7 @@ absl::Status Session::Start(Client& client, absl::Duration ttl, absl::Time grant
     kept->Stop();
     return watch.status();
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (stopped_) {
     // Stop() ran meanwhile; the handles stop when they go out of scope
     // (after the lock is released).
@@ -46,7 +46,7 @@ absl::Status Session::Rewatch(Client& client, int64_t from) {
   if (!watch.ok()) return watch.status();
   WatchHandle old;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (stopped_) return absl::OkStatus();  // `watch` cancels on return
     old = std::move(watch_);
     watch_ = *std::move(watch);
@@ -56,7 +56,7 @@ absl::Status Session::Rewatch(Client& client, int64_t from) {
 }
 
 int64_t Session::ResumeFrom(int64_t next_revision) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return std::max(next_revision, watch_from_);
 }
 
@@ -64,7 +64,7 @@ void Session::Stop() {
   KeptLease kept;
   WatchHandle watch;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopped_ = true;
     kept = std::move(kept_);
     watch = std::move(watch_);
@@ -106,7 +106,7 @@ void Session::OnEvents(const WatchEvents& batch) {
 void Session::OnEnd(const WatchEnd& end) {
   {
     // Stopped: we cancelled it ourselves.
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (stopped_) return;
   }
   // The client is closing: the keep-alive reports it (kClientClosed).

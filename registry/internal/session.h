@@ -10,11 +10,14 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "etcdgrpc/client.h"
 
 namespace etcdgrpc::registry::internal {
+
+using ::etcdgrpc::internal::Mutex;
+using ::etcdgrpc::internal::MutexLock;
 
 class RegistrationCore;
 
@@ -52,7 +55,7 @@ class Session final : public LeaseListener, public WatchListener {
   const int64_t lease_id_;
   const std::string key_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   // Where the current watch started.
   int64_t watch_from_ ABSL_GUARDED_BY(mu_) = 0;

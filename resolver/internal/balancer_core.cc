@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "common/clock.h"
 #include "resolver/internal/epoch.h"
 #include "resolver/internal/view_core.h"
 
@@ -63,8 +63,9 @@ void BalancerCore::Update(const EndpointSet& set) {
       set, options_, [this](const std::string& address) { return pool_->Get(address); }));
   const bool any = !table->slots.empty();
   table_.Publish(std::move(table));
-  absl::MutexLock lock(&wait_mu_);
+  MutexLock lock(&wait_mu_);
   has_endpoints_ = any;
+  endpoints_changed_.Notify();
 }
 
 uint64_t BalancerCore::NextTicket() {
@@ -154,11 +155,14 @@ absl::StatusOr<PickResult> BalancerCore::Pick() {
       const PickTable& table = *table_.Load();
       if (const SlotRef* slot = Choose(table)) return PickResult(*slot, counts);
     }
-    if (!deadline.has_value()) deadline = absl::Now() + options_.wait_for_endpoints;
+    if (!deadline.has_value()) {
+      deadline = ::etcdgrpc::internal::MonoNow() + options_.wait_for_endpoints;
+    }
     // No endpoint: wait for one (the only path that blocks).
-    absl::MutexLock lock(&wait_mu_);
-    if (!has_endpoints_ &&
-        !wait_mu_.AwaitWithDeadline(absl::Condition(&has_endpoints_), *deadline)) {
+    MutexLock lock(&wait_mu_);
+    if (!endpoints_changed_.WaitUntil(wait_mu_, *deadline, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return has_endpoints_;
+        })) {
       return absl::UnavailableError(
           absl::StrCat("no endpoint of service \"", service_, "\" within ",
                        absl::FormatDuration(options_.wait_for_endpoints),

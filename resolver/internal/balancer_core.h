@@ -9,7 +9,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "etcdgrpc/resolver/balancer.h"
 #include "etcdgrpc/resolver/service_view.h"
 #include "resolver/internal/channel_pool.h"
@@ -17,6 +17,10 @@
 #include "resolver/internal/snapshot_cell.h"
 
 namespace etcdgrpc::resolver::internal {
+
+using ::etcdgrpc::internal::CondVar;
+using ::etcdgrpc::internal::Mutex;
+using ::etcdgrpc::internal::MutexLock;
 
 class BalancerCore {
  public:
@@ -66,7 +70,9 @@ class BalancerCore {
   static constexpr int kStripes = 8;
   Stripe stripes_[kStripes];
 
-  absl::Mutex wait_mu_;
+  Mutex wait_mu_;
+  // Notified whenever has_endpoints_ changes.
+  CondVar endpoints_changed_;
   bool has_endpoints_ ABSL_GUARDED_BY(wait_mu_) = false;
 };
 

@@ -43,7 +43,7 @@ void ChannelPool::StartPolling(const std::shared_ptr<ChannelPool>& pool, Schedul
 }
 
 std::shared_ptr<ChannelEntry> ChannelPool::Get(const std::string& address) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::weak_ptr<ChannelEntry>& weak = entries_[address];
   if (std::shared_ptr<ChannelEntry> entry = weak.lock()) return entry;
   auto entry = std::make_shared<ChannelEntry>(address, shared_from_this());
@@ -57,7 +57,7 @@ std::shared_ptr<grpc::Channel> ChannelPool::Create(const std::string& address) {
 }
 
 size_t ChannelPool::size() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   size_t alive = 0;
   for (const auto& [address, weak] : entries_) {
     if (std::shared_ptr<ChannelEntry> entry = weak.lock(); entry && entry->has_channel()) ++alive;
@@ -68,7 +68,7 @@ size_t ChannelPool::size() {
 void ChannelPool::Poll() {
   std::vector<std::shared_ptr<ChannelEntry>> live;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (auto it = entries_.begin(); it != entries_.end();) {
       if (std::shared_ptr<ChannelEntry> entry = it->second.lock()) {
         if (entry->has_channel()) live.push_back(std::move(entry));

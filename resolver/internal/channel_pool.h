@@ -13,8 +13,8 @@
 
 #include "absl/base/call_once.h"
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "common/scheduler.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/security/credentials.h"
@@ -22,6 +22,8 @@
 
 namespace etcdgrpc::resolver::internal {
 
+using ::etcdgrpc::internal::Mutex;
+using ::etcdgrpc::internal::MutexLock;
 using ::etcdgrpc::internal::Scheduler;
 
 class ChannelPool;
@@ -71,7 +73,7 @@ class ChannelPool : public std::enable_shared_from_this<ChannelPool> {
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   const grpc::ChannelArguments arguments_;
   const absl::Duration poll_interval_;
-  absl::Mutex mu_;
+  Mutex mu_;
   std::map<std::string, std::weak_ptr<ChannelEntry>> entries_ ABSL_GUARDED_BY(mu_);
 };
 

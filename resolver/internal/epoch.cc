@@ -93,7 +93,7 @@ void EpochDomain::Retire(std::function<void()> deleter) {
   // later than this one.
   const uint64_t epoch = epoch_.fetch_add(1, std::memory_order_seq_cst);
   {
-    absl::MutexLock lock(&retire_mu_);
+    MutexLock lock(&retire_mu_);
     retired_.emplace_back(epoch, std::move(deleter));
   }
   Collect();
@@ -102,7 +102,7 @@ void EpochDomain::Retire(std::function<void()> deleter) {
 void EpochDomain::Collect() {
   std::vector<std::function<void()>> ready;
   {
-    absl::MutexLock lock(&retire_mu_);
+    MutexLock lock(&retire_mu_);
     const uint64_t min_active = MinActive();
     auto keep = retired_.begin();
     for (auto& entry : retired_) {
@@ -118,7 +118,7 @@ void EpochDomain::Collect() {
 }
 
 size_t EpochDomain::pending() {
-  absl::MutexLock lock(&retire_mu_);
+  MutexLock lock(&retire_mu_);
   return retired_.size();
 }
 

@@ -12,9 +12,12 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 
 namespace etcdgrpc::resolver::internal {
+
+using ::etcdgrpc::internal::Mutex;
+using ::etcdgrpc::internal::MutexLock;
 
 class EpochDomain {
  public:
@@ -50,7 +53,7 @@ class EpochDomain {
   std::atomic<uint64_t> epoch_{1};
   // Slots in blocks that are only ever appended, so readers never lock.
   std::atomic<struct SlotBlock*> blocks_{nullptr};
-  absl::Mutex retire_mu_;
+  Mutex retire_mu_;
   std::vector<std::pair<uint64_t, std::function<void()>>> retired_ ABSL_GUARDED_BY(retire_mu_);
 };
 

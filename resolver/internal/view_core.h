@@ -3,7 +3,9 @@
 // shared watch stream, re-listed (and diffed) after a compaction, watched
 // again from the next revision (with backoff) after any other end of the
 // watch, published as immutable snapshots. Nothing but etcd's answers ever
-// changes the records: an outage leaves the last snapshot in place.
+// changes the records: an outage leaves the last snapshot in place. Three
+// files: following the service (view_core.cc), the records and their
+// snapshots (view_records.cc), the subscribers' calls (view_subscribers.cc).
 #pragma once
 
 #include <cstdint>
@@ -16,8 +18,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "common/listener_runner.h"
+#include "common/mutex.h"
 #include "common/scheduler.h"
 #include "common/serial_executor.h"
 #include "etcdgrpc/client.h"
@@ -28,7 +30,10 @@
 
 namespace etcdgrpc::resolver::internal {
 
+using ::etcdgrpc::internal::CondVar;
 using ::etcdgrpc::internal::ListenerRunner;
+using ::etcdgrpc::internal::Mutex;
+using ::etcdgrpc::internal::MutexLock;
 using ::etcdgrpc::internal::Scheduler;
 
 class ViewCore : public std::enable_shared_from_this<ViewCore> {
@@ -132,11 +137,13 @@ class ViewCore : public std::enable_shared_from_this<ViewCore> {
   const std::shared_ptr<ListenerRunner> runner_;
   SnapshotCell<Holder> cell_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   // Records by key; kept in key order for snapshots.
   std::map<std::string, std::shared_ptr<const Endpoint>> records_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const EndpointSet> published_ ABSL_GUARDED_BY(mu_);
+  // Notified whenever published_ changes (WaitForEndpoints waits on it).
+  mutable CondVar published_changed_;
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   // (key, mod_revision) of records already reported as unusable.
   std::set<std::pair<std::string, int64_t>> reported_ ABSL_GUARDED_BY(mu_);

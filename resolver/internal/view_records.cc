@@ -1,0 +1,84 @@
+// What etcd's answers do to a view's records: decoding them (skipping and
+// reporting unusable ones), applying a listing or a batch of events, and
+// publishing the result as a snapshot.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "etcdgrpc/registry/service_instance.h"
+#include "resolver/internal/view_core.h"
+
+namespace etcdgrpc::resolver::internal {
+
+std::shared_ptr<const Endpoint> ViewCore::Decode(const KeyValue& kv,
+                                                 std::vector<absl::Status>& problems) {
+  absl::StatusOr<registry::ServiceInstance> instance = codec_->Decode(service_, kv.key, kv.value);
+  absl::Status problem;
+  if (!instance.ok()) {
+    problem = instance.status();
+  } else if (absl::Status address = registry::ValidateAddress(instance->address); !address.ok()) {
+    // gRPC could not dial it: skip rather than hand out a broken channel.
+    problem = absl::InvalidArgumentError(
+        absl::StrCat("record ", kv.key, " has an unusable address: ", address.message()));
+  }
+  if (!problem.ok()) {
+    absl::Status report(problem.code(), absl::StrCat("skipped (revision ", kv.mod_revision,
+                                                     "): ", problem.message()));
+    if (reported_.insert({kv.key, kv.mod_revision}).second) problems.push_back(report);
+    skipped_[kv.key] = std::move(report);
+    return nullptr;
+  }
+  skipped_.erase(kv.key);
+  auto endpoint = std::make_shared<Endpoint>();
+  endpoint->key = kv.key;
+  endpoint->mod_revision = kv.mod_revision;
+  endpoint->lease = kv.lease;
+  endpoint->instance = *std::move(instance);
+  return endpoint;
+}
+
+ViewCore::ToDrain ViewCore::ApplyListing(GetResult listing) {
+  std::vector<absl::Status> problems;
+  records_.clear();
+  skipped_.clear();
+  for (const KeyValue& kv : listing.kvs) {
+    if (auto endpoint = Decode(kv, problems)) records_[kv.key] = std::move(endpoint);
+  }
+  return PublishLocked(listing.header.revision, std::move(problems));
+}
+
+ViewCore::ToDrain ViewCore::PublishLocked(int64_t revision, std::vector<absl::Status> problems) {
+  auto set = std::make_shared<EndpointSet>();
+  set->service = service_;
+  set->revision = std::max(revision, revision_);
+  revision_ = set->revision;
+  set->endpoints.reserve(records_.size());
+  for (const auto& [key, endpoint] : records_) set->endpoints.push_back(endpoint);
+  EndpointChanges changes = Diff(*published_, *set);
+  if (changes.empty() && problems.empty() && set->revision == published_->revision) return {};
+  published_ = set;
+  published_changed_.Notify();
+  cell_.Publish(std::make_unique<Holder>(Holder{set}));
+  if (changes.empty() && problems.empty()) return {};  // only the revision moved
+  return QueueLocked(set, changes, problems);
+}
+
+ViewCore::ToDrain ViewCore::ApplyEvents(const WatchEvents& batch) {
+  std::vector<absl::Status> problems;
+  int64_t revision = revision_;
+  for (const Event& event : batch.events) {
+    revision = std::max(revision, event.kv.mod_revision);
+    if (event.type == EventType::kDelete) {
+      records_.erase(event.kv.key);
+      skipped_.erase(event.kv.key);
+      continue;
+    }
+    if (auto endpoint = Decode(event.kv, problems)) {
+      records_[event.kv.key] = std::move(endpoint);
+    } else {
+      records_.erase(event.kv.key);  // its previous version no longer holds
+    }
+  }
+  return PublishLocked(revision, std::move(problems));
+}
+
+}  // namespace etcdgrpc::resolver::internal
