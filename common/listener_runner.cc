@@ -68,12 +68,14 @@ void ListenerRunner::Join(std::list<std::unique_ptr<Worker>>& workers) {
 
 void ListenerRunner::Post(Job job) {
   std::list<std::unique_ptr<Worker>> finished;
-  bool queued = false;
+  // Set when shut down: run here rather than dropped.
+  Job run_here;
   {
     MutexLock lock(&mu_);
-    if (!shutdown_) {
+    if (shutdown_) {
+      run_here = std::move(job);
+    } else {
       queue_.push_back(std::move(job));
-      queued = true;
       work_.Notify();
       if (!worker_running_) {
         finished = TakeFinishedLocked();
@@ -82,7 +84,7 @@ void ListenerRunner::Post(Job job) {
     }
   }
   Join(finished);
-  if (!queued) std::move(job)();  // shut down: run it here rather than drop it
+  if (run_here) std::move(run_here)();
 }
 
 void ListenerRunner::Work(uint64_t token, Worker* worker) {

@@ -142,11 +142,12 @@ absl::StatusOr<ResponseHeader> Client::Compact(int64_t revision, const CompactOp
 
 // --- asynchronous -----------------------------------------------------------
 
-void Client::GetAsync(std::string key, GetOptions options, Callback<GetResult> done) {
-  RangeAsync(KeyRange::Key(std::move(key)), options, std::move(done));
+void Client::GetAsync(std::string_view key, const GetOptions& options, Callback<GetResult> done) {
+  RangeAsync(KeyRange::Key(std::string(key)), options, std::move(done));
 }
 
-void Client::RangeAsync(KeyRange range, GetOptions options, Callback<GetResult> done) {
+void Client::RangeAsync(const KeyRange& range, const GetOptions& options,
+                        Callback<GetResult> done) {
   etcdserverpb::RangeRequest request;
   if (absl::Status s = internal::BuildRangeRequest(range, options, &request); !s.ok()) {
     return std::move(done)(s);
@@ -156,7 +157,7 @@ void Client::RangeAsync(KeyRange range, GetOptions options, Callback<GetResult> 
                            internal::ParseRangeResponse, std::move(with_key));
 }
 
-void Client::PutAsync(std::string key, std::string value, PutOptions options,
+void Client::PutAsync(std::string_view key, std::string_view value, const PutOptions& options,
                       Callback<PutResult> done) {
   etcdserverpb::PutRequest request;
   if (absl::Status s = internal::BuildPutRequest(key, value, options, &request); !s.ok()) {
@@ -167,7 +168,8 @@ void Client::PutAsync(std::string key, std::string value, PutOptions options,
                            internal::ParsePutResponse, std::move(with_key));
 }
 
-void Client::DeleteRangeAsync(KeyRange range, DeleteOptions options, Callback<DeleteResult> done) {
+void Client::DeleteRangeAsync(const KeyRange& range, const DeleteOptions& options,
+                              Callback<DeleteResult> done) {
   etcdserverpb::DeleteRangeRequest request;
   if (absl::Status s = internal::BuildDeleteRequest(range, options, &request); !s.ok()) {
     return std::move(done)(s);
@@ -177,7 +179,7 @@ void Client::DeleteRangeAsync(KeyRange range, DeleteOptions options, Callback<De
                            std::move(request), internal::ParseDeleteResponse, std::move(with_key));
 }
 
-void Client::TxnAsync(TxnRequest txn, Callback<TxnResult> done) {
+void Client::TxnAsync(const TxnRequest& txn, Callback<TxnResult> done) {
   etcdserverpb::TxnRequest request;
   if (absl::Status s = internal::BuildTxnRequest(txn, &request); !s.ok()) {
     return std::move(done)(s);
@@ -194,7 +196,8 @@ void Client::TxnAsync(TxnRequest txn, Callback<TxnResult> done) {
                            {.retry = read_only ? Retry::kSafe : Retry::kWrite});
 }
 
-void Client::CompactAsync(int64_t revision, CompactOptions options, Callback<ResponseHeader> done) {
+void Client::CompactAsync(int64_t revision, const CompactOptions& options,
+                          Callback<ResponseHeader> done) {
   etcdserverpb::CompactionRequest request;
   if (absl::Status s = internal::BuildCompactionRequest(revision, options, &request); !s.ok()) {
     return std::move(done)(s);

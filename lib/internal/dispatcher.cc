@@ -20,11 +20,13 @@ void Dispatcher::StartWorkerLocked() {
 
 void Dispatcher::Post(absl::AnyInvocable<void() &&> fn) {
   bool register_slot = false;
-  bool run_here = false;
+  // Set when shut down: run here rather than dropped.
+  absl::AnyInvocable<void() &&> run_here;
   {
     MutexLock lock(&mu_);
-    run_here = shutdown_;
-    if (!run_here) {
+    if (shutdown_) {
+      run_here = std::move(fn);
+    } else {
       queue_.push_back(std::move(fn));
       if (!worker_running_) StartWorkerLocked();
       wake_.Notify();
@@ -32,8 +34,8 @@ void Dispatcher::Post(absl::AnyInvocable<void() &&> fn) {
       registered_ = true;
     }
   }
-  if (run_here) {  // shut down: run it here rather than drop it
-    std::move(fn)();
+  if (run_here) {
+    std::move(run_here)();
     return;
   }
   if (register_slot) timer_.Add(this);

@@ -2,7 +2,7 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -18,8 +18,8 @@ absl::StatusOr<std::string> ReadPemFile(absl::string_view option, const std::str
   // stdio rather than iostreams: reading a directory must be an error, not an exception.
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("TLS ", option, " \"", path, "\": cannot open: ", std::strerror(errno)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TLS ", option, " \"", path, "\": cannot open: ", std::generic_category().message(errno)));
   }
   std::string text;
   char buffer[4096];
@@ -27,10 +27,10 @@ absl::StatusOr<std::string> ReadPemFile(absl::string_view option, const std::str
   const int read_errno = std::ferror(file) ? errno : 0;
   std::fclose(file);
   if (read_errno != 0 || text.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("TLS ", option, " \"", path, "\": ",
-                     read_errno != 0 ? absl::StrCat("cannot read: ", std::strerror(read_errno))
-                                     : "file is empty"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TLS ", option, " \"", path, "\": ",
+        read_errno != 0 ? absl::StrCat("cannot read: ", std::generic_category().message(read_errno))
+                        : "file is empty"));
   }
   if (!absl::StrContains(text, "-----BEGIN ")) {
     return absl::InvalidArgumentError(

@@ -71,12 +71,14 @@ class ETCDGRPC_EXPORT Client {
   [[nodiscard]] absl::StatusOr<ResponseHeader> Compact(int64_t revision,
                                                        const CompactOptions& options = {});
 
-  void GetAsync(std::string key, GetOptions options, Callback<GetResult> done);
-  void RangeAsync(KeyRange range, GetOptions options, Callback<GetResult> done);
-  void PutAsync(std::string key, std::string value, PutOptions options, Callback<PutResult> done);
-  void DeleteRangeAsync(KeyRange range, DeleteOptions options, Callback<DeleteResult> done);
-  void TxnAsync(TxnRequest txn, Callback<TxnResult> done);
-  void CompactAsync(int64_t revision, CompactOptions options, Callback<ResponseHeader> done);
+  void GetAsync(std::string_view key, const GetOptions& options, Callback<GetResult> done);
+  void RangeAsync(const KeyRange& range, const GetOptions& options, Callback<GetResult> done);
+  void PutAsync(std::string_view key, std::string_view value, const PutOptions& options,
+                Callback<PutResult> done);
+  void DeleteRangeAsync(const KeyRange& range, const DeleteOptions& options,
+                        Callback<DeleteResult> done);
+  void TxnAsync(const TxnRequest& txn, Callback<TxnResult> done);
+  void CompactAsync(int64_t revision, const CompactOptions& options, Callback<ResponseHeader> done);
 
   // --- Lease ----------------------------------------------------------------
   // Grants a lease of `ttl_seconds` (> 0); `id` 0 lets etcd choose the id.
