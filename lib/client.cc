@@ -76,27 +76,8 @@ std::string Client::current_endpoint() const {
 
 ClientStats Client::stats() const {
   ClientStats stats;
-  const internal::LeaseKeeper::Stats leases = lease_keeper_->stats();
-  stats.keepalive.state = std::string(internal::StreamStateName(leases.state));
-  stats.keepalive.endpoint = leases.endpoint;
-  stats.keepalive.opens = leases.streams_opened;
-  stats.keepalive.stalls = leases.stalls;
-  stats.keepalive.handoffs = leases.handoffs;
-  stats.keepalive.reader_threads = leases.reader_threads;
-  stats.keepalive.requests_sent = leases.requests_sent;
-  stats.keepalive.responses = leases.responses;
-  stats.keepalive.leases_lost = leases.leases_lost;
-  stats.keepalive.kept_leases = leases.kept_leases;
-  const internal::WatchStream::Stats watches = watch_stream_->stats();
-  stats.watch.state = std::string(internal::StreamStateName(watches.state));
-  stats.watch.endpoint = watches.endpoint;
-  stats.watch.opens = watches.streams_opened;
-  stats.watch.stalls = watches.stalls;
-  stats.watch.handoffs = watches.handoffs;
-  stats.watch.reader_threads = watches.reader_threads;
-  stats.watch.creates_sent = watches.creates_sent;
-  stats.watch.probes_sent = watches.probes_sent;
-  stats.watch.watches = watches.watches;
+  stats.keepalive = lease_keeper_->stats();
+  stats.watch = watch_stream_->stats();
   stats.endpoints = connection_->health();
   return stats;
 }

@@ -22,6 +22,8 @@ PickResult::PickResult(PickResult&& other) noexcept
       counts_in_flight_(other.counts_in_flight_),
       done_(other.done_) {
   other.done_ = true;
+  other.endpoint_ = nullptr;
+  other.entry_ = nullptr;
 }
 
 PickResult& PickResult::operator=(PickResult&& other) noexcept {
@@ -33,6 +35,8 @@ PickResult& PickResult::operator=(PickResult&& other) noexcept {
     counts_in_flight_ = other.counts_in_flight_;
     done_ = other.done_;
     other.done_ = true;
+    other.endpoint_ = nullptr;
+    other.entry_ = nullptr;
   }
   return *this;
 }

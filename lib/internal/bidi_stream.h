@@ -39,6 +39,7 @@
 #include "common/mutex.h"
 #include "common/scheduler.h"
 #include "common/thread_set.h"
+#include "etcdgrpc/stats.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/sync_stream.h"
 #include "lib/internal/connection.h"
@@ -277,6 +278,15 @@ class BidiStream : public Scheduler::Slot {
   uint64_t stalls() const { return stalls_.load(std::memory_order_relaxed); }
   // Reader threads alive (1, plus those blocked in a listener).
   size_t reader_threads() const { return readers_.size(); }
+  // The stream's half of the public counters (etcdgrpc/stats.h).
+  void FillStats(StreamStats* out) const {
+    out->state = std::string(StreamStateName(state()));
+    out->endpoint = endpoint();
+    out->opens = opens();
+    out->stalls = stalls();
+    out->handoffs = handoffs();
+    out->reader_threads = reader_threads();
+  }
   // The endpoint of the current or last stream.
   std::string endpoint() const {
     MutexLock lock(&state_mu_);

@@ -556,14 +556,9 @@ void LeaseKeeper::Deliver(Deliveries& deliveries) {
   for (auto& holder : deliveries.drain) holder->executor.Drain();
 }
 
-LeaseKeeper::Stats LeaseKeeper::stats() const {
-  Stats stats;
-  stats.state = stream_.state();
-  stats.endpoint = stream_.endpoint();
-  stats.streams_opened = stream_.opens();
-  stats.handoffs = stream_.handoffs();
-  stats.stalls = stream_.stalls();
-  stats.reader_threads = stream_.reader_threads();
+KeepAliveStreamStats LeaseKeeper::stats() const {
+  KeepAliveStreamStats stats;
+  stream_.FillStats(&stats);
   MutexLock lock(&mu_);
   stats.requests_sent = requests_sent_;
   stats.responses = responses_;

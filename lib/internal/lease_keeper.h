@@ -28,6 +28,7 @@
 #include "common/serial_executor.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/lease.h"
+#include "etcdgrpc/stats.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "lib/internal/bidi_stream.h"
 #include "lib/internal/dispatcher.h"
@@ -68,19 +69,8 @@ class LeaseKeeper : public BidiStream<etcdserverpb::LeaseKeepAliveRequest,
   // This client revoked the lease: its handles hear kRevoked.
   void Revoked(int64_t lease_id);
 
-  struct Stats {
-    StreamState state = StreamState::kIdle;
-    std::string endpoint;
-    uint64_t streams_opened = 0;
-    uint64_t handoffs = 0;  // reading handed to a new thread (blocked listener)
-    uint64_t stalls = 0;    // streams broken because renewals went unanswered
-    uint64_t requests_sent = 0;
-    uint64_t responses = 0;
-    uint64_t leases_lost = 0;
-    size_t kept_leases = 0;
-    size_t reader_threads = 0;
-  };
-  Stats stats() const;
+  // The stream's counters for Client::stats().
+  KeepAliveStreamStats stats() const;
 
  private:
   struct OnceCall {

@@ -317,99 +317,115 @@ void WatchStream::OnStreamProgress(int64_t revision, Drains& out) {
 
 void WatchStream::OnMessage(etcdserverpb::WatchResponse& response) {
   Drains out;
-  bool refresh_token = false;
-  bool restart = false;
+  StreamAction action = StreamAction::kNone;
   {
     MutexLock lock(&mu_);
-    const int64_t revision = response.header().revision();
-    int64_t id = response.watch_id();
     if (response.created()) {
-      if (id == -1) {
-        // An error answer without our id: it answers the oldest create.
-        if (creating_.empty()) return;
-        id = creating_.front();
-        creating_.pop_front();
-      } else {
-        auto pos = std::find(creating_.begin(), creating_.end(), id);
-        if (pos != creating_.end()) creating_.erase(pos);
-      }
-      auto it = watches_.find(id);
-      if (it == watches_.end()) return;  // cancelled meanwhile
+      action = OnCreated(response, out);
+    } else if (response.watch_id() == -1) {
+      OnStreamProgress(response.header().revision(), out);
+    } else if (auto it = watches_.find(response.watch_id()); it != watches_.end()) {
       std::shared_ptr<WatchState> watch = it->second;
-      const std::string& reason = response.cancel_reason();
-      if (response.canceled() && !watch->token_retried && connection_.has_credentials() &&
-          (Connection::IsTokenRefusedReason(reason) ||
-           absl::StrContains(reason, "permission denied"))) {
-        // etcd checks a watch's permission with the token the stream was
-        // opened with, which may have expired since: reopen the stream with
-        // a new token (every watch is re-created on it) and try once more.
-        watch->token_retried = true;
-        watch->phase = WatchState::Phase::kUnsent;
-        refresh_token = true;
-      } else if (response.canceled()) {
-        // etcd 3.4 stops reading the stream after refusing a watch for its
-        // permissions (later creates would go unanswered): reopen it.
-        restart = absl::StrContains(reason, "permission denied");
-        End(watch,
-            WatchEnd{.status = WithKeyRange(CancelStatus(reason), watch->request.range.key(),
-                                            watch->request.range.range_end()),
-                     .compact_revision = response.compact_revision(),
-                     .next_revision = watch->next_revision},
-            out);
+      if (response.compact_revision() > 0 || response.canceled()) {
+        OnEndedByEtcd(watch, response, out);
       } else {
-        watch->token_retried = false;
-        watch->phase = WatchState::Phase::kActive;
-        // Watching from now: history before this revision is not wanted.
-        if (watch->next_revision == 0) SetNextRevision(*watch, revision + 1);
-      }
-    } else if (id == -1) {
-      OnStreamProgress(revision, out);
-    } else if (auto it = watches_.find(id); it != watches_.end()) {
-      std::shared_ptr<WatchState> watch = it->second;
-      if (response.compact_revision() > 0) {
-        End(watch,
-            WatchEnd{
-                .status = absl::OutOfRangeError(absl::StrCat(
-                    "etcdserver: mvcc: required revision has been compacted (watch from "
-                    "revision ",
-                    watch->next_revision, ", compacted up to ", response.compact_revision(), ")")),
-                .compact_revision = response.compact_revision(),
-                .next_revision = watch->next_revision},
-            out);
-      } else if (response.canceled()) {
-        End(watch,
-            WatchEnd{.status = CancelStatus(response.cancel_reason()),
-                     .compact_revision = 0,
-                     .next_revision = watch->next_revision},
-            out);
-      } else {
-        for (mvccpb::Event& event : *response.mutable_events()) {
-          watch->fragments.push_back(ParseEvent(event));
-        }
-        if (!response.fragment()) {
-          std::vector<Event> events;
-          events.swap(watch->fragments);
-          if (events.empty()) {
-            // A per-watch progress notification (progress_notify): etcd sends
-            // it only for a watch that has caught up, in order with its events.
-            SetNextRevision(*watch, revision + 1);
-            QueueProgress(watch, revision, out);
-          } else {
-            // Not the header revision: during catch-up it runs ahead of the
-            // events delivered so far.
-            SetNextRevision(*watch, events.back().kv.mod_revision + 1);
-            QueueEvents(watch, WatchEvents{revision, std::move(events)}, out);
-          }
-        }
+        OnEvents(watch, response, out);
       }
     }
   }
-  if (refresh_token) {
+  if (action == StreamAction::kRefreshToken) {
     stream_.RestartWithNewToken();
-  } else if (restart) {
+  } else if (action == StreamAction::kRestart) {
     stream_.Restart();
   }
   Drain(out);
+}
+
+WatchStream::StreamAction WatchStream::OnCreated(const etcdserverpb::WatchResponse& response,
+                                                 Drains& out) {
+  int64_t id = response.watch_id();
+  if (id == -1) {
+    // An error answer without our id: it answers the oldest create.
+    if (creating_.empty()) return StreamAction::kNone;
+    id = creating_.front();
+    creating_.pop_front();
+  } else {
+    auto pos = std::find(creating_.begin(), creating_.end(), id);
+    if (pos != creating_.end()) creating_.erase(pos);
+  }
+  auto it = watches_.find(id);
+  if (it == watches_.end()) return StreamAction::kNone;  // cancelled meanwhile
+  std::shared_ptr<WatchState> watch = it->second;
+  const std::string& reason = response.cancel_reason();
+  if (response.canceled() && !watch->token_retried && connection_.has_credentials() &&
+      (Connection::IsTokenRefusedReason(reason) ||
+       absl::StrContains(reason, "permission denied"))) {
+    // etcd checks a watch's permission with the token the stream was opened
+    // with, which may have expired since: reopen the stream with a new token
+    // (every watch is re-created on it) and try once more.
+    watch->token_retried = true;
+    watch->phase = WatchState::Phase::kUnsent;
+    return StreamAction::kRefreshToken;
+  }
+  if (response.canceled()) {
+    End(watch,
+        WatchEnd{.status = WithKeyRange(CancelStatus(reason), watch->request.range.key(),
+                                        watch->request.range.range_end()),
+                 .compact_revision = response.compact_revision(),
+                 .next_revision = watch->next_revision},
+        out);
+    // etcd 3.4 stops reading the stream after refusing a watch for its
+    // permissions (later creates would go unanswered): reopen it.
+    return absl::StrContains(reason, "permission denied") ? StreamAction::kRestart
+                                                          : StreamAction::kNone;
+  }
+  watch->token_retried = false;
+  watch->phase = WatchState::Phase::kActive;
+  // Watching from now: history before this revision is not wanted.
+  if (watch->next_revision == 0) SetNextRevision(*watch, response.header().revision() + 1);
+  return StreamAction::kNone;
+}
+
+void WatchStream::OnEndedByEtcd(const std::shared_ptr<WatchState>& watch,
+                                const etcdserverpb::WatchResponse& response, Drains& out) {
+  if (response.compact_revision() > 0) {
+    End(watch,
+        WatchEnd{.status = absl::OutOfRangeError(absl::StrCat(
+                     "etcdserver: mvcc: required revision has been compacted (watch from "
+                     "revision ",
+                     watch->next_revision, ", compacted up to ", response.compact_revision(), ")")),
+                 .compact_revision = response.compact_revision(),
+                 .next_revision = watch->next_revision},
+        out);
+    return;
+  }
+  End(watch,
+      WatchEnd{.status = CancelStatus(response.cancel_reason()),
+               .compact_revision = 0,
+               .next_revision = watch->next_revision},
+      out);
+}
+
+void WatchStream::OnEvents(const std::shared_ptr<WatchState>& watch,
+                           etcdserverpb::WatchResponse& response, Drains& out) {
+  const int64_t revision = response.header().revision();
+  for (mvccpb::Event& event : *response.mutable_events()) {
+    watch->fragments.push_back(ParseEvent(event));
+  }
+  if (response.fragment()) return;  // the rest of this revision's events follow
+  std::vector<Event> events;
+  events.swap(watch->fragments);
+  if (events.empty()) {
+    // A per-watch progress notification (progress_notify): etcd sends it
+    // only for a watch that has caught up, in order with its events.
+    SetNextRevision(*watch, revision + 1);
+    QueueProgress(watch, revision, out);
+    return;
+  }
+  // Not the header revision: during catch-up it runs ahead of the events
+  // delivered so far.
+  SetNextRevision(*watch, events.back().kv.mod_revision + 1);
+  QueueEvents(watch, WatchEvents{revision, std::move(events)}, out);
 }
 
 void WatchStream::Drain(Drains& drains) {
@@ -432,14 +448,9 @@ void WatchStream::EndAfterListenerError(const std::shared_ptr<WatchState>& watch
   });
 }
 
-WatchStream::Stats WatchStream::stats() const {
-  Stats stats;
-  stats.state = stream_.state();
-  stats.endpoint = stream_.endpoint();
-  stats.streams_opened = stream_.opens();
-  stats.handoffs = stream_.handoffs();
-  stats.stalls = stream_.stalls();
-  stats.reader_threads = stream_.reader_threads();
+WatchStreamStats WatchStream::stats() const {
+  WatchStreamStats stats;
+  stream_.FillStats(&stats);
   MutexLock lock(&mu_);
   stats.creates_sent = creates_sent_;
   stats.probes_sent = probes_sent_;

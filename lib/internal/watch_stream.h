@@ -21,6 +21,7 @@
 #include "common/scheduler.h"
 #include "common/serial_executor.h"
 #include "etcdgrpc/client_options.h"
+#include "etcdgrpc/stats.h"
 #include "etcdgrpc/watch.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "lib/internal/bidi_stream.h"
@@ -80,18 +81,8 @@ class WatchStream
   // reaches only the watches it is true for (see README, "Watches").
   [[nodiscard]] absl::Status RequestProgress();
 
-  struct Stats {
-    StreamState state = StreamState::kIdle;
-    std::string endpoint;
-    uint64_t streams_opened = 0;
-    uint64_t handoffs = 0;
-    uint64_t stalls = 0;  // streams broken because a probe went unanswered
-    uint64_t probes_sent = 0;
-    uint64_t creates_sent = 0;
-    size_t watches = 0;
-    size_t reader_threads = 0;
-  };
-  Stats stats() const;
+  // The stream's counters for Client::stats().
+  WatchStreamStats stats() const;
 
   // Liveness probe (timer thread).
   absl::Time OnTimer(absl::Time now) override;
@@ -103,6 +94,19 @@ class WatchStream
 
   void OnOpen(Stream::Writer& writer) override;
   void OnMessage(etcdserverpb::WatchResponse& response) override;
+  // OnMessage's cases. What the stream must do after a create answer (with
+  // the lock released).
+  enum class StreamAction { kNone, kRefreshToken, kRestart };
+  StreamAction OnCreated(const etcdserverpb::WatchResponse& response, Drains& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Compaction or cancellation of a created watch.
+  void OnEndedByEtcd(const std::shared_ptr<WatchState>& watch,
+                     const etcdserverpb::WatchResponse& response, Drains& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Events (possibly one fragment of a revision's) or a per-watch progress
+  // notification.
+  void OnEvents(const std::shared_ptr<WatchState>& watch, etcdserverpb::WatchResponse& response,
+                Drains& out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnBroken(const absl::Status& status) override;
 
   void EnsureStarted();

@@ -147,6 +147,19 @@ TEST_F(BalancerTest, DoneWithUnavailableMarksTheEndpointFailing) {
   EXPECT_TRUE(pool_->Get("a:1")->failing.load());
 }
 
+TEST_F(BalancerTest, APickStaysValidAfterDoneAndNotAfterAMove) {
+  auto core = Make(MakeSet({MakeEndpoint("a")}));
+  absl::StatusOr<PickResult> pick = core->Pick();
+  ASSERT_THAT(pick, IsOk());
+  EXPECT_TRUE(pick->valid());
+  pick->Done(grpc::Status::OK);
+  EXPECT_TRUE(pick->valid());
+  EXPECT_EQ(pick->endpoint().address(), "a:1");
+  PickResult moved = *std::move(pick);
+  EXPECT_TRUE(moved.valid());
+  EXPECT_FALSE(pick->valid());
+}
+
 TEST_F(BalancerTest, ZonePreferenceWithFallback) {
   auto core =
       Make(MakeSet({MakeEndpoint("a", {{"zone", "east"}}), MakeEndpoint("b", {{"zone", "west"}}),

@@ -110,7 +110,8 @@ class ETCDGRPC_EXPORT KeptLease {
   // call starts afterwards.
   void Stop();
   int64_t id() const { return id_; }
-  bool active() const { return holder_ != nullptr; }
+  // False for a default-constructed or moved-from handle and after Stop().
+  [[nodiscard]] bool valid() const { return holder_ != nullptr; }
 
   // Made by Client::KeepAlive.
   KeptLease(std::shared_ptr<internal::LeaseKeeper> keeper,

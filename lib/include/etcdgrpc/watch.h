@@ -103,7 +103,9 @@ class ETCDGRPC_EXPORT WatchHandle {
   // The revision the watch resumes from after a stream break: the last
   // delivered event's mod_revision + 1 (0 before the watch was created).
   int64_t next_revision() const;
-  bool active() const { return state_ != nullptr; }
+  // False for a default-constructed or moved-from handle and after Cancel()
+  // (docs/design.md, "Handle lifetimes").
+  [[nodiscard]] bool valid() const { return state_ != nullptr; }
 
   // Made by Client::Watch.
   WatchHandle(std::shared_ptr<internal::WatchStream> stream,

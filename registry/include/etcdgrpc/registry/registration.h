@@ -112,7 +112,9 @@ class ETCDGRPC_EXPORT Registration {
   [[nodiscard]] absl::Duration ttl() const;
   // The instance as last registered or updated.
   [[nodiscard]] ServiceInstance instance() const;
-  // False for a moved-from or default-constructed handle.
+  // False for a moved-from or default-constructed handle; stays true after
+  // Deregister(), which state() then reports (docs/design.md, "Handle
+  // lifetimes").
   [[nodiscard]] bool valid() const { return core_ != nullptr; }
 
   // Made by Registrar::Register.

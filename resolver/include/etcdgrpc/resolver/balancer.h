@@ -62,6 +62,9 @@ class ETCDGRPC_EXPORT PickResult {
   [[nodiscard]] std::shared_ptr<grpc::Channel> channel() const;
   [[nodiscard]] const Endpoint& endpoint() const { return *endpoint_; }
   void Done(const grpc::Status& status);
+  // False for a moved-from pick; a pick stays valid after Done() (its channel
+  // and endpoint still answer), like a Registration after Deregister().
+  [[nodiscard]] bool valid() const { return entry_ != nullptr; }
   // A stub of generated service `S` on the picked channel.
   template <class S>
   [[nodiscard]] std::unique_ptr<typename S::Stub> NewStub() const {

@@ -77,6 +77,8 @@ class ETCDGRPC_EXPORT ServiceView {
     Subscription& operator=(Subscription&&) noexcept;
     ~Subscription();
     void Cancel();
+    // False for a default-constructed or moved-from handle and after Cancel().
+    [[nodiscard]] bool valid() const { return state_ != nullptr; }
 
     Subscription(std::shared_ptr<internal::ViewCore> core, std::shared_ptr<void> state);
 
