@@ -31,6 +31,7 @@ set(etcdgrpc_pc_libs "-letcdgrpc_resolver -letcdgrpc_registry -letcdgrpc_client"
 if(NOT BUILD_SHARED_LIBS)
   set(etcdgrpc_pc_libs "${etcdgrpc_pc_libs} -letcdgrpc_common -letcdgrpc_proto")
 endif()
+file(RELATIVE_PATH ETCDGRPC_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${CMAKE_CURRENT_LIST_DIR}/etcdgrpc.pc.in ${PROJECT_BINARY_DIR}/etcdgrpc.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/etcdgrpc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

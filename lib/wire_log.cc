@@ -2,7 +2,7 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <system_error>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
@@ -60,8 +60,8 @@ absl::StatusOr<std::shared_ptr<WireLogSink>> OpenWireLogFile(const std::string& 
   if (path == "-") return std::make_shared<FileWireLog>(stdout, false);
   std::FILE* file = std::fopen(path.c_str(), "ae");
   if (file == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot open wire log \"", path, "\": ", std::strerror(errno)));
+    return absl::InvalidArgumentError(absl::StrCat("cannot open wire log \"", path,
+                                                   "\": ", std::generic_category().message(errno)));
   }
   return std::make_shared<FileWireLog>(file, true);
 }

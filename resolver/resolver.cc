@@ -19,7 +19,7 @@ namespace internal {
 // use the scheduler only until the resolver stops them.
 class ResolverCore {
  public:
-  ResolverCore(Client& client, ResolverOptions options)
+  ResolverCore(Client& client, const ResolverOptions& options)
       : client_(client.Share()),
         codec_(options.codec != nullptr ? options.codec : registry::NativeCodec()),
         prefix_(options.prefix.value_or(std::string(codec_->default_prefix()))),
@@ -103,8 +103,8 @@ class ResolverCore {
 
 }  // namespace internal
 
-Resolver::Resolver(Client& client, ResolverOptions options)
-    : core_(std::make_shared<internal::ResolverCore>(client, std::move(options))) {}
+Resolver::Resolver(Client& client, const ResolverOptions& options)
+    : core_(std::make_shared<internal::ResolverCore>(client, options)) {}
 
 Resolver::~Resolver() = default;
 

@@ -127,11 +127,10 @@ void RegistrationCore::OnGranted(absl::StatusOr<LeaseGrantResult> grant) {
 
 void RegistrationCore::TryTxn(Attempt attempt, int64_t expected_holder, int tries) {
   TxnRequest txn = GuardedPut(expected_holder, attempt.value, attempt.lease_id);
-  shared_->client().TxnAsync(
-      std::move(txn), [self = shared_from_this(), attempt = std::move(attempt),
-                       tries](absl::StatusOr<TxnResult> result) mutable {
-        ReleaseInBody(self)->OnAttemptTxn(std::move(attempt), tries, std::move(result));
-      });
+  shared_->client().TxnAsync(txn, [self = shared_from_this(), attempt = std::move(attempt),
+                                   tries](absl::StatusOr<TxnResult> result) mutable {
+    ReleaseInBody(self)->OnAttemptTxn(std::move(attempt), tries, std::move(result));
+  });
 }
 
 void RegistrationCore::OnAttemptTxn(Attempt attempt, int tries, absl::StatusOr<TxnResult> result) {
@@ -173,17 +172,18 @@ void RegistrationCore::AbandonAttempt(int64_t lease_id, absl::Status failure) {
     RevokeInBackground(lease_id);
     return FailAttempt(std::move(failure));
   }
-  shared_->client().RevokeAsync(lease_id, [self = shared_from_this(), lease_id](
-                                              absl::StatusOr<ResponseHeader> revoked) mutable {
-    const std::shared_ptr<RegistrationCore> me = ReleaseInBody(self);
-    MutexLock lock(&me->mu_);
-    if (!RevokeConfirmed(revoked.status())) {
-      me->attempt_cleanup_ =
-          WithContext(revoked.status(), absl::StrCat("revoking lease ", FormatLeaseId(lease_id),
-                                                     " of a registration attempt in flight"));
-    }
-    me->EndAttemptLocked();
-  });
+  shared_->client().RevokeAsync(
+      lease_id,
+      [self = shared_from_this(), lease_id](const absl::StatusOr<ResponseHeader>& revoked) mutable {
+        const std::shared_ptr<RegistrationCore> me = ReleaseInBody(self);
+        MutexLock lock(&me->mu_);
+        if (!RevokeConfirmed(revoked.status())) {
+          me->attempt_cleanup_ =
+              WithContext(revoked.status(), absl::StrCat("revoking lease ", FormatLeaseId(lease_id),
+                                                         " of a registration attempt in flight"));
+        }
+        me->EndAttemptLocked();
+      });
 }
 
 void RegistrationCore::FailAttempt(absl::Status status) {

@@ -115,7 +115,7 @@ void RegistrationCore::PushMetadata(uint64_t generation) {
   if (!value.ok()) return;
   // Fire and forget: if the key is no longer ours the watch reports it.
   shared_->client().TxnAsync(GuardedPut(lease_id, *value, lease_id),
-                             [](absl::StatusOr<TxnResult>) {});
+                             [](const absl::StatusOr<TxnResult>&) {});
 }
 
 absl::Status RegistrationCore::Update(std::map<std::string, std::string> metadata) {
@@ -286,7 +286,7 @@ bool RegistrationCore::IsOldLease(int64_t lease_id) const {
 }
 
 void RegistrationCore::RevokeInBackground(int64_t lease_id) {
-  shared_->client().RevokeAsync(lease_id, [](absl::StatusOr<ResponseHeader>) {});
+  shared_->client().RevokeAsync(lease_id, [](const absl::StatusOr<ResponseHeader>&) {});
 }
 
 RegistrationState RegistrationCore::state() const {

@@ -153,7 +153,7 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   // Clears delivering_ and wakes a FinishDeregister() waiting for it.
   void EndDeliveringLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A listener call threw: deregister, and tell the listener (its last call).
-  void EndAfterListenerError(absl::Status status);
+  void EndAfterListenerError(const absl::Status& status);
   // The end of FinishDeregister(): the calls not yet made, then
   // kDeregistered with `result`, on this thread (or, from the listener's own
   // call, once it returns).

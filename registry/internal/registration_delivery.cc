@@ -79,7 +79,7 @@ void RegistrationCore::DeliverEvents() {
       listener_done_ = true;
       return EndDeliveringLocked();
     }
-    if (!threw.ok()) return EndAfterListenerError(std::move(threw));
+    if (!threw.ok()) return EndAfterListenerError(threw);
   }
 }
 
@@ -89,7 +89,7 @@ void RegistrationCore::EndDeliveringLocked() {
   delivery_ended_.Notify();
 }
 
-void RegistrationCore::EndAfterListenerError(absl::Status status) {
+void RegistrationCore::EndAfterListenerError(const absl::Status& status) {
   // Still "delivering" on this thread: a Deregister() elsewhere waits, and
   // the runner delivers nothing more for this registration.
   std::shared_ptr<Teardown> teardown =

@@ -99,7 +99,7 @@ std::shared_ptr<RegistrationCore::Teardown> RegistrationCore::BeginDeregister(ab
     txn.If(Compare::Lease(key_).Equal(teardown->lease_id))
         .Then(Op::Delete(key_))
         .Else(Op::Get(key_));
-    client.TxnAsync(std::move(txn), [teardown](absl::StatusOr<TxnResult> result) {
+    client.TxnAsync(txn, [teardown](absl::StatusOr<TxnResult> result) {
       MutexLock lock(&teardown->mu);
       --teardown->remaining;
       teardown->answered.Notify();
@@ -112,7 +112,7 @@ std::shared_ptr<RegistrationCore::Teardown> RegistrationCore::BeginDeregister(ab
   // Leases lost locally may live on in etcd (it revives leases when it
   // restarts) and still hold the key: revoked too, and waited for.
   for (int64_t lease : leases) {
-    client.RevokeAsync(lease, [teardown, lease](absl::StatusOr<ResponseHeader> revoked) {
+    client.RevokeAsync(lease, [teardown, lease](const absl::StatusOr<ResponseHeader>& revoked) {
       MutexLock lock(&teardown->mu);
       --teardown->remaining;
       teardown->answered.Notify();

@@ -18,10 +18,8 @@ const std::shared_ptr<grpc::Channel>& ChannelEntry::channel() {
 }
 
 ChannelPool::ChannelPool(std::shared_ptr<grpc::ChannelCredentials> credentials,
-                         grpc::ChannelArguments arguments, absl::Duration poll_interval)
-    : credentials_(std::move(credentials)),
-      arguments_(std::move(arguments)),
-      poll_interval_(poll_interval) {}
+                         const grpc::ChannelArguments& arguments, absl::Duration poll_interval)
+    : credentials_(std::move(credentials)), arguments_(arguments), poll_interval_(poll_interval) {}
 
 void ChannelPool::StartPolling(const std::shared_ptr<ChannelPool>& pool, Scheduler* scheduler) {
   // The task runs on the scheduler's thread, so the scheduler exists while it

@@ -53,7 +53,7 @@ class ChannelPool : public std::enable_shared_from_this<ChannelPool> {
  public:
   // Made with std::make_shared (entries share it).
   ChannelPool(std::shared_ptr<grpc::ChannelCredentials> credentials,
-              grpc::ChannelArguments arguments, absl::Duration poll_interval);
+              const grpc::ChannelArguments& arguments, absl::Duration poll_interval);
 
   // Polls `pool` every poll_interval on `scheduler` for as long as both
   // exist (a poll holds the pool only while it runs; the scheduler drops

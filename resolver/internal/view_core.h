@@ -97,7 +97,7 @@ class ViewCore : public std::enable_shared_from_this<ViewCore> {
   // updates in order, and run outside it.
   using ToDrain = std::vector<std::shared_ptr<Subscriber>>;
   // Publishes the records as a snapshot at `revision` and queues the news.
-  [[nodiscard]] ToDrain PublishLocked(int64_t revision, std::vector<absl::Status> problems)
+  [[nodiscard]] ToDrain PublishLocked(int64_t revision, const std::vector<absl::Status>& problems)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   [[nodiscard]] ToDrain QueueLocked(const std::shared_ptr<const EndpointSet>& set,
                                     const EndpointChanges& changes,
@@ -108,7 +108,7 @@ class ViewCore : public std::enable_shared_from_this<ViewCore> {
   void Drain(const ToDrain& subscribers) const;
   void RemoveSubscriber(const Subscriber* subscriber);
   // Replaces the records with a listing (first start or re-list).
-  [[nodiscard]] ToDrain ApplyListing(GetResult listing) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] ToDrain ApplyListing(const GetResult& listing) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts watching from `from_revision`; the watch it replaces is returned,
   // to be cancelled after releasing the lock (cancelling waits for its
   // listener call in progress).

@@ -36,17 +36,18 @@ std::shared_ptr<const Endpoint> ViewCore::Decode(const KeyValue& kv,
   return endpoint;
 }
 
-ViewCore::ToDrain ViewCore::ApplyListing(GetResult listing) {
+ViewCore::ToDrain ViewCore::ApplyListing(const GetResult& listing) {
   std::vector<absl::Status> problems;
   records_.clear();
   skipped_.clear();
   for (const KeyValue& kv : listing.kvs) {
     if (auto endpoint = Decode(kv, problems)) records_[kv.key] = std::move(endpoint);
   }
-  return PublishLocked(listing.header.revision, std::move(problems));
+  return PublishLocked(listing.header.revision, problems);
 }
 
-ViewCore::ToDrain ViewCore::PublishLocked(int64_t revision, std::vector<absl::Status> problems) {
+ViewCore::ToDrain ViewCore::PublishLocked(int64_t revision,
+                                          const std::vector<absl::Status>& problems) {
   auto set = std::make_shared<EndpointSet>();
   set->service = service_;
   set->revision = std::max(revision, revision_);
@@ -78,7 +79,7 @@ ViewCore::ToDrain ViewCore::ApplyEvents(const WatchEvents& batch) {
       records_.erase(event.kv.key);  // its previous version no longer holds
     }
   }
-  return PublishLocked(revision, std::move(problems));
+  return PublishLocked(revision, problems);
 }
 
 }  // namespace etcdgrpc::resolver::internal

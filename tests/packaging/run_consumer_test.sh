@@ -23,9 +23,11 @@ consume() { # prefix label [pkg-config flags...]
   cmake --build "$work/consumer-$label" >/dev/null
   "$work/consumer-$label/consumer"
   local pc
-  pc=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config "$@" --cflags --libs etcdgrpc)
+  local libdir
+  libdir=$(dirname "$(find "$prefix" -name etcdgrpc.pc -path '*/pkgconfig/*' | head -1)")/..
+  pc=$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config "$@" --cflags --libs etcdgrpc)
   # shellcheck disable=SC2086 # pkg-config's flags are words
-  "$cxx" "$here/consumer/main.cc" -o "$work/pc-$label" $pc -Wl,-rpath,"$prefix/lib"
+  "$cxx" "$here/consumer/main.cc" -o "$work/pc-$label" $pc -Wl,-rpath,"$libdir"
   "$work/pc-$label"
 }
 
@@ -41,8 +43,8 @@ cmake -S "$source_dir" -B "$work/shared-build" -G Ninja -DCMAKE_CXX_COMPILER="$c
 cmake --build "$work/shared-build" -j "$jobs" >/dev/null
 cmake --install "$work/shared-build" >/dev/null
 for lib in client registry resolver; do
-  so="$work/shared/lib/libetcdgrpc_$lib.so"
-  test -L "$so"
+  so=$(find "$work/shared" -name "libetcdgrpc_$lib.so" | head -1)
+  test -n "$so" && test -L "$so"
   # Hidden visibility: nothing of etcdgrpc::internal (or the protos) exported
   # (std:: templates instantiated on them are, by the C++ ABI's vague linkage).
   if nm -DC --defined-only "$so" | grep -E ' [A-Za-z] (etcdgrpc::([a-z_]+::)?internal::|etcdserverpb::)' | head -3 | grep .; then

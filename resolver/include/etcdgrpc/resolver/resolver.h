@@ -57,7 +57,7 @@ class ResolverCore;
 // 5 s), reported through OnProblem.
 class ETCDGRPC_EXPORT Resolver {
  public:
-  explicit Resolver(Client& client, ResolverOptions options = {});
+  explicit Resolver(Client& client, const ResolverOptions& options = {});
   // Stops every view: views, balancers and picks still held keep their last
   // snapshot; subscribers hear OnEnd(CANCELLED "the resolver was
   // destroyed"). Waits for listener calls in progress; may be called from
