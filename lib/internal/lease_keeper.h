@@ -73,6 +73,11 @@ class LeaseKeeper : public BidiStream<etcdserverpb::LeaseKeepAliveRequest,
   KeepAliveStreamStats stats() const;
 
  private:
+  static etcdserverpb::LeaseKeepAliveRequest RequestFor(int64_t id);
+  // The next multiple of `tick` at or after `t`: renewals due within one tick
+  // share one wake-up and one write burst.
+  static absl::Time TickCeil(absl::Time t, absl::Duration tick);
+
   struct OnceCall {
     int64_t lease_id;
     absl::Time deadline;                  // MonoNow()
