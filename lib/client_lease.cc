@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/mutex.h"
 #include "etcdgrpc/client.h"
 #include "lib/internal/async_calls.h"
 #include "lib/internal/connection.h"
@@ -98,7 +98,7 @@ absl::StatusOr<LeaseListResult> Client::Leases() {
 
 absl::StatusOr<LeaseKeepAliveResult> Client::KeepAliveOnce(int64_t id) {
   absl::StatusOr<LeaseKeepAliveResult> result;
-  absl::Notification done;
+  internal::Notification done;
   KeepAliveOnceAsync(id, [&](absl::StatusOr<LeaseKeepAliveResult> r) {
     result = std::move(r);
     done.Notify();

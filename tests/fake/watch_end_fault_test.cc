@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/mutex.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/registry/registrar.h"
@@ -40,24 +40,24 @@ std::string Value(const registry::ServiceInstance& instance) {
 class ProblemLog : public resolver::ServiceListener {
  public:
   void OnUpdate(const resolver::EndpointSet&, const resolver::EndpointChanges& changes) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     removed_ += static_cast<int>(changes.removed.size());
   }
   void OnProblem(const absl::Status& problem) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     problems_.push_back(problem);
   }
   std::vector<absl::Status> problems() {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     return problems_;
   }
   int removed() {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     return removed_;
   }
 
  private:
-  absl::Mutex mu_;
+  internal::Mutex mu_;
   std::vector<absl::Status> problems_ ABSL_GUARDED_BY(mu_);
   int removed_ ABSL_GUARDED_BY(mu_) = 0;
 };

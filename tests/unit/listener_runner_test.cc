@@ -7,9 +7,8 @@
 #include <memory>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/mutex.h"
 #include "common/scheduler.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -27,30 +26,26 @@ class ListenerRunnerTest : public ::testing::Test {
   }
 
   void Record(int value) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     seen_.push_back(value);
+    changed_.Notify();
   }
   std::vector<int> seen() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return seen_;
   }
   bool WaitForCount(size_t n, absl::Duration timeout) {
-    struct Want {
-      ListenerRunnerTest* self;
-      size_t n;
-    } want{this, n};
-    absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(
-        absl::Condition(
-            +[](Want* w) ABSL_NO_THREAD_SAFETY_ANALYSIS { return w->self->seen_.size() >= w->n; },
-            &want),
-        timeout);
+    MutexLock lock(&mu_);
+    return changed_.WaitUntil(mu_, MonoNow() + timeout, [this, n]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return seen_.size() >= n;
+    });
   }
 
   Scheduler scheduler_;
   std::shared_ptr<ListenerRunner> runner_ =
       ListenerRunner::Create(absl::Milliseconds(100), &scheduler_);
-  absl::Mutex mu_;
+  Mutex mu_;
+  CondVar changed_;
   std::vector<int> seen_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -64,7 +59,7 @@ TEST_F(ListenerRunnerTest, RunsJobsInPostingOrderOnOneWorker) {
 }
 
 TEST_F(ListenerRunnerTest, ABlockedJobHoldsUpOnlyItself) {
-  absl::Notification release;
+  Notification release;
   runner_->Post([&] {
     release.WaitForNotificationWithTimeout(absl::Seconds(30));
     Record(0);
@@ -83,7 +78,7 @@ TEST_F(ListenerRunnerTest, ABlockedJobHoldsUpOnlyItself) {
 }
 
 TEST_F(ListenerRunnerTest, ShutdownFromInsideAJobRunsWhatIsQueuedAndReturns) {
-  absl::Notification done;
+  Notification done;
   runner_->Post([&] {
     runner_->Post([this] { Record(2); });
     runner_->Shutdown();  // does not wait for this job
@@ -99,7 +94,7 @@ TEST_F(ListenerRunnerTest, ShutdownFromInsideAJobRunsWhatIsQueuedAndReturns) {
 }
 
 TEST_F(ListenerRunnerTest, ShutdownWaitsForARunningJob) {
-  absl::Notification started;
+  Notification started;
   std::atomic<bool> finished{false};
   runner_->Post([&] {
     started.Notify();
