@@ -172,6 +172,14 @@ class ClusterTest : public ::testing::Test {
         client_->Watch({.range = KeyRange::Prefix("/w/"), .start_revision = 0}, &events_);
     ASSERT_THAT(watch, IsOk());
     watch_ = *std::move(watch);
+    // From now means from when etcd creates the watch, which Watch() does not
+    // wait for: the writes the test checks must come after it (on a loaded
+    // machine the create was seen to land after the first write).
+    for (absl::Time until = absl::Now() + absl::Seconds(10);
+         watch_.next_revision() == 0 && absl::Now() < until;) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    ASSERT_GT(watch_.next_revision(), 0) << "the watch was not created within 10 s";
     for (int i = 0; i < 5; ++i) {
       absl::StatusOr<LeaseGrantResult> lease = client_->Grant(10);
       ASSERT_THAT(lease, IsOk());
