@@ -75,7 +75,6 @@ void Scheduler::Shutdown() {
 }
 
 void Scheduler::Run() {
-  thread_id_.store(std::this_thread::get_id());
   MutexLock lock(&mu_);
   while (!shutdown_) {
     absl::Time wake = tasks_.empty() ? absl::InfiniteFuture() : tasks_.begin()->first;

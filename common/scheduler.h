@@ -7,7 +7,6 @@
 // slots must not block: the thread also delivers everything after them.
 #pragma once
 
-#include <atomic>
 #include <map>
 #include <thread>
 #include <vector>
@@ -54,8 +53,6 @@ class Scheduler {
   // the tasks left, outside the lock (their captures may post: dropped).
   // Idempotent. From the thread itself it does not wait for itself.
   void Shutdown();
-  // True on the scheduler's thread.
-  [[nodiscard]] bool InThread() const { return std::this_thread::get_id() == thread_id_.load(); }
 
  private:
   struct SlotEntry {
@@ -77,7 +74,6 @@ class Scheduler {
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
-  std::atomic<std::thread::id> thread_id_{};
 };
 
 }  // namespace etcdgrpc::internal
