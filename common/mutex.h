@@ -96,4 +96,35 @@ class Notification {
   bool notified_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// Waits for several events (answers to calls sent at once) until a deadline:
+// Go's sync.WaitGroup, with a timed wait, and visible to ThreadSanitizer.
+class WaitGroup {
+ public:
+  // `count` more events to wait for.
+  void Add(int count) {
+    MutexLock lock(&mu_);
+    pending_ += count;
+  }
+  // One of them happened.
+  void Done() {
+    MutexLock lock(&mu_);
+    if (pending_ > 0 && --pending_ == 0) cv_.Notify();
+  }
+  // True when all happened by `deadline` (a MonoNow() time).
+  bool WaitUntil(absl::Time deadline) {
+    MutexLock lock(&mu_);
+    return cv_.WaitUntil(mu_, deadline,
+                         [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return pending_ == 0; });
+  }
+  [[nodiscard]] int pending() {
+    MutexLock lock(&mu_);
+    return pending_;
+  }
+
+ private:
+  Mutex mu_;
+  CondVar cv_;
+  int pending_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 }  // namespace etcdgrpc::internal

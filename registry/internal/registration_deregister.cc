@@ -22,10 +22,9 @@ struct RegistrationCore::Teardown {
   int64_t lease_id = 0;
   std::vector<int64_t> old_leases;
 
+  // Calls not answered yet: each answer is recorded under `mu`, then Done().
+  ::etcdgrpc::internal::WaitGroup unanswered;
   Mutex mu;
-  // Calls not answered yet; `answered` is notified at each answer.
-  int remaining ABSL_GUARDED_BY(mu) = 0;
-  CondVar answered;
   // The delete Txn: answered, and then whether it left nothing of ours
   // (deleted, absent, or held by a lease that is not ours) or the holder.
   bool txn_answered ABSL_GUARDED_BY(mu) = false;
@@ -88,10 +87,7 @@ std::shared_ptr<RegistrationCore::Teardown> RegistrationCore::BeginDeregister(ab
     if (teardown->lease_id != 0) all.push_back(teardown->lease_id);
     return all;
   }();
-  {
-    MutexLock lock(&teardown->mu);
-    teardown->remaining = static_cast<int>(leases.size()) + (teardown->lease_id != 0 ? 1 : 0);
-  }
+  teardown->unanswered.Add(static_cast<int>(leases.size()) + (teardown->lease_id != 0 ? 1 : 0));
   if (teardown->lease_id != 0) {
     // Delete (if still ours) and revoke at once, one deadline for both:
     // either alone removes the key; revoking also ends the lease at once.
@@ -100,44 +96,44 @@ std::shared_ptr<RegistrationCore::Teardown> RegistrationCore::BeginDeregister(ab
         .Then(Op::Delete(key_))
         .Else(Op::Get(key_));
     client.TxnAsync(txn, [teardown](absl::StatusOr<TxnResult> result) {
-      MutexLock lock(&teardown->mu);
-      --teardown->remaining;
-      teardown->answered.Notify();
-      if (!result.ok()) return teardown->Fail(result.status());
-      teardown->txn_answered = true;
-      teardown->txn_holder = result->succeeded ? 0 : HolderOf(*result);
-      teardown->txn_gone = result->succeeded || !teardown->Ours(teardown->txn_holder);
+      {
+        MutexLock lock(&teardown->mu);
+        if (!result.ok()) {
+          teardown->Fail(result.status());
+        } else {
+          teardown->txn_answered = true;
+          teardown->txn_holder = result->succeeded ? 0 : HolderOf(*result);
+          teardown->txn_gone = result->succeeded || !teardown->Ours(teardown->txn_holder);
+        }
+      }
+      teardown->unanswered.Done();
     });
   }
   // Leases lost locally may live on in etcd (it revives leases when it
   // restarts) and still hold the key: revoked too, and waited for.
   for (int64_t lease : leases) {
     client.RevokeAsync(lease, [teardown, lease](const absl::StatusOr<ResponseHeader>& revoked) {
-      MutexLock lock(&teardown->mu);
-      --teardown->remaining;
-      teardown->answered.Notify();
-      teardown->revokes[lease] = revoked.status();
-      if (!RevokeConfirmed(revoked.status())) teardown->Fail(revoked.status());
+      {
+        MutexLock lock(&teardown->mu);
+        teardown->revokes[lease] = revoked.status();
+        if (!RevokeConfirmed(revoked.status())) teardown->Fail(revoked.status());
+      }
+      teardown->unanswered.Done();
     });
   }
   return teardown;
 }
 
 absl::Status RegistrationCore::FinishDeregister(const std::shared_ptr<Teardown>& teardown) {
+  // Every call answered (the lease revoked too, when it can be), or the
+  // deadline: then what was answered says whether the key is gone (say, the
+  // Txn deleted it while the revoke is still on its way).
+  const bool answered = teardown->unanswered.WaitUntil(teardown->deadline);
   bool gone;
-  bool answered;
   absl::Status error;
   {
     MutexLock lock(&teardown->mu);
-    // Every call answered (the lease revoked too, when it can be), or the
-    // deadline: then what was answered says whether the key is gone (say,
-    // the Txn deleted it while the revoke is still on its way).
-    Teardown* t = teardown.get();
-    teardown->answered.WaitUntil(teardown->mu, teardown->deadline,
-                                 [t]()
-                                     ABSL_NO_THREAD_SAFETY_ANALYSIS { return t->remaining == 0; });
     gone = teardown->Gone();
-    answered = teardown->remaining == 0;
     error = teardown->first_error;
   }
   {
