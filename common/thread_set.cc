@@ -59,12 +59,4 @@ size_t ThreadSet::size() const {
   return members_.size();
 }
 
-bool ThreadSet::IsMember() const {
-  MutexLock lock(&mu_);
-  for (const auto& member : members_) {
-    if (member->thread.get_id() == std::this_thread::get_id()) return true;
-  }
-  return false;
-}
-
 }  // namespace etcdgrpc::internal

@@ -32,8 +32,6 @@ class ThreadSet {
   void JoinAll();
   // Threads started and not yet joined.
   size_t size() const;
-  // True on one of the set's threads.
-  bool IsMember() const;
 
  private:
   struct Member {
