@@ -6,6 +6,13 @@
 
 namespace etcdgrpc::internal {
 
+namespace {
+// The runner this thread is a worker of, if any; set once, for the life of
+// the thread. The runner cannot be freed while it runs: the worker holds a
+// reference.
+thread_local const ListenerRunner* this_thread_runner = nullptr;
+}  // namespace
+
 std::shared_ptr<ListenerRunner> ListenerRunner::Create(absl::Duration handoff,
                                                        Scheduler* scheduler) {
   return std::shared_ptr<ListenerRunner>(new ListenerRunner(handoff, scheduler));
@@ -87,7 +94,10 @@ void ListenerRunner::Post(Job job) {
   if (run_here) std::move(run_here)();
 }
 
+bool ListenerRunner::IsWorker() const { return this_thread_runner == this; }
+
 void ListenerRunner::Work(uint64_t token, Worker* worker) {
+  this_thread_runner = this;
   std::weak_ptr<ListenerRunner> weak = weak_from_this();
   mu_.Lock();
   while (token == token_ && !shutdown_) {

@@ -1,10 +1,11 @@
 // Runs user listener calls (a Registrar's RegistrationListener calls, a
-// Resolver's ServiceListener calls) on threads of their own, so that a
-// listener that blocks holds up only its own later calls: jobs run in posting
-// order on one worker; a job still running `handoff` after it started gets
-// the queue handed to a new worker, and the blocked worker ends once its job
-// returns. The owner's scheduler thread does the checking, so no
-// thread only watches. Shared by the registry and the resolver.
+// Resolver's ServiceListener calls, the client's callbacks that come due on
+// its timer) on threads of their own, so that a listener that blocks holds up
+// only its own later calls: jobs run in posting order on one worker; a job
+// still running `handoff` after it started gets the queue handed to a new
+// worker, and the blocked worker ends once its job returns. The owner's
+// scheduler thread does the checking, so no thread only watches. Shared by
+// the client, the registry and the resolver.
 #pragma once
 
 #include <atomic>
@@ -41,6 +42,10 @@ class ListenerRunner : public std::enable_shared_from_this<ListenerRunner> {
   // for, except the calling thread's own when called from inside a job),
   // then runs what is still queued on the calling thread. Idempotent.
   void Shutdown();
+
+  // True on one of this runner's workers (inside one of its jobs), false on
+  // any other thread, including one running jobs inline after Shutdown().
+  [[nodiscard]] bool IsWorker() const;
 
   // Workers started so far: 1 + hand-offs (tests).
   [[nodiscard]] uint64_t workers_started() const {

@@ -1,6 +1,6 @@
 // Threads that a component starts as it goes (a stream reader handed off from
-// a blocked listener, a dispatcher worker): each is joined as soon as it has
-// finished, so finished threads do not keep their stacks until shutdown.
+// a blocked listener): each is joined as soon as it has finished, so finished
+// threads do not keep their stacks until shutdown.
 #pragma once
 
 #include <atomic>

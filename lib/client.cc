@@ -1,5 +1,7 @@
 #include "etcdgrpc/client.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -17,20 +19,35 @@ ClientCore::ClientCore(ClientOptions options_in, std::unique_ptr<Connection> con
       connection(std::move(connection_in)),
       async_calls(std::make_unique<AsyncCalls>()),
       timer(std::make_unique<Scheduler>()),
-      dispatcher(std::make_unique<Dispatcher>(*timer, options.slow_listener_handoff)),
-      lease_keeper(std::make_unique<LeaseKeeper>(*connection, *timer, *dispatcher, options)),
+      runner(ListenerRunner::Create(options.slow_listener_handoff, timer.get())),
+      lease_keeper(std::make_unique<LeaseKeeper>(*connection, *timer, *runner, options)),
       watch_stream(std::make_unique<WatchStream>(*connection, *timer, options)) {}
 
 void ClientCore::Close() {
   std::call_once(closed_, [this] {
+    // A Client destroyed from inside one of its own callbacks is a misuse,
+    // refused the same way on every thread of the client: on a stream's
+    // reader it would wait for itself (ThreadSet::JoinAll aborts there). On
+    // the runner's worker it would not (the runner does not wait for the
+    // calling job), but the client would be freed under the callback still
+    // running; abort here too, before closing anything.
+    if (runner->IsWorker()) {
+      std::fprintf(stderr,
+                   "etcdgrpc: a Client was destroyed from inside one of its own callbacks (a "
+                   "lease lost at its deadline or a KeepAliveOnce time-out); destroy it from a "
+                   "thread of your own\n");
+      std::abort();
+    }
     connection->Close();
     // The timer first: it only ever does short library work (it never writes
     // and never calls user code), so it stops at once; then the streams, each
-    // cancelled before its threads are joined.
+    // cancelled before its threads are joined; then the runner: what is
+    // queued there still runs, on this thread, once its workers are joined
+    // (its hand-off checks, posted to the stopped timer, are dropped).
     timer->Shutdown();
     watch_stream->Shutdown();
     lease_keeper->Shutdown();
-    dispatcher->Shutdown();
+    runner->Shutdown();
     async_calls->CancelAllAndWait();
   });
 }

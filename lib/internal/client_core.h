@@ -1,4 +1,4 @@
-// Everything a client owns (connection, timer, dispatcher, the two streams,
+// Everything a client owns (connection, timer, runner, the two streams,
 // async calls in flight), shared by the Client that Connect() returned and
 // the handles Client::Share() gives out (a Registrar, a Resolver), so that no
 // destruction order reaches freed memory: destroying the owning Client closes
@@ -8,11 +8,11 @@
 #include <memory>
 #include <mutex>
 
+#include "common/listener_runner.h"
 #include "common/scheduler.h"
 #include "etcdgrpc/client_options.h"
 #include "lib/internal/async_calls.h"
 #include "lib/internal/connection.h"
-#include "lib/internal/dispatcher.h"
 #include "lib/internal/lease_keeper.h"
 #include "lib/internal/watch_stream.h"
 
@@ -33,11 +33,14 @@ class ClientCore {
 
   const ClientOptions options;
   // Declared in destruction order's reverse: the timer outlives its slots'
-  // users only until Close() has stopped it.
+  // users only until Close() has stopped it, and the runner's workers, which
+  // post its hand-off checks to the timer, are all joined by Close().
   const std::unique_ptr<Connection> connection;
   const std::unique_ptr<AsyncCalls> async_calls;
   const std::unique_ptr<Scheduler> timer;
-  const std::unique_ptr<Dispatcher> dispatcher;
+  // Runs the user callbacks that come due on the timer (the timer never runs
+  // user code), handing its queue to a new worker when one blocks.
+  const std::shared_ptr<ListenerRunner> runner;
   const std::unique_ptr<LeaseKeeper> lease_keeper;
   const std::unique_ptr<WatchStream> watch_stream;
 

@@ -30,10 +30,10 @@ absl::Time LeaseKeeper::TickCeil(absl::Time t, absl::Duration tick) {
   return absl::FromUnixNanos(rounded);
 }
 
-LeaseKeeper::LeaseKeeper(Connection& connection, Scheduler& timer, Dispatcher& dispatcher,
+LeaseKeeper::LeaseKeeper(Connection& connection, Scheduler& timer, ListenerRunner& runner,
                          const ClientOptions& options)
     : timer_(timer),
-      dispatcher_(dispatcher),
+      runner_(runner),
       options_(options.keepalive),
       request_timeout_(options.request_timeout),
       renewal_timeout_(std::min(options.liveness.renewal_timeout, options.request_timeout)),
@@ -374,8 +374,8 @@ absl::Time LeaseKeeper::OnTimer(absl::Time now) {
                   generation);
   }
   if (!out.empty()) {
-    // The timer never runs user code: the dispatcher does.
-    dispatcher_.Post([out = std::move(out)]() mutable { Deliver(out); });
+    // The timer never runs user code: the runner does.
+    runner_.Post([out = std::move(out)]() mutable { Deliver(out); });
   }
   MutexLock lock(&mu_);
   requested_wake_ = NextWake();

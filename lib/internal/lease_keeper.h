@@ -24,6 +24,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/listener_runner.h"
 #include "common/mutex.h"
 #include "common/serial_executor.h"
 #include "etcdgrpc/client.h"
@@ -31,7 +32,6 @@
 #include "etcdgrpc/stats.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "lib/internal/bidi_stream.h"
-#include "lib/internal/dispatcher.h"
 
 namespace etcdgrpc::internal {
 
@@ -50,8 +50,8 @@ class LeaseKeeper : public BidiStream<etcdserverpb::LeaseKeepAliveRequest,
   using Stream =
       BidiStream<etcdserverpb::LeaseKeepAliveRequest, etcdserverpb::LeaseKeepAliveResponse>;
 
-  // `dispatcher` runs the user callbacks that come due on the timer thread.
-  LeaseKeeper(Connection& connection, Scheduler& timer, Dispatcher& dispatcher,
+  // `runner` runs the user callbacks that come due on the timer thread.
+  LeaseKeeper(Connection& connection, Scheduler& timer, ListenerRunner& runner,
               const ClientOptions& options);
   ~LeaseKeeper() override;
 
@@ -64,7 +64,7 @@ class LeaseKeeper : public BidiStream<etcdserverpb::LeaseKeepAliveRequest,
   // Stops one handle's renewals (KeptLease::Stop).
   void Unkeep(const std::shared_ptr<LeaseHolder>& holder);
   // One renewal on the shared stream; `done` runs on the stream's reader or
-  // the dispatcher thread (or here, on immediate failure).
+  // the runner's worker (or here, on immediate failure).
   void KeepAliveOnce(int64_t lease_id, Callback<LeaseKeepAliveResult> done);
   // This client revoked the lease: its handles hear kRevoked.
   void Revoked(int64_t lease_id);
@@ -150,7 +150,7 @@ class LeaseKeeper : public BidiStream<etcdserverpb::LeaseKeepAliveRequest,
   static void Deliver(Deliveries& deliveries);
 
   Scheduler& timer_;
-  Dispatcher& dispatcher_;
+  ListenerRunner& runner_;
   const KeepAliveOptions options_;
   const absl::Duration request_timeout_;
   const absl::Duration renewal_timeout_;

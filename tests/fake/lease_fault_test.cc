@@ -239,6 +239,88 @@ TEST_F(LeaseFaultTest, BlockedLossListenerDoesNotDelayOtherLeases) {
   blocking.release.Notify();
 }
 
+// Losses found at a deadline run on the client's runner. Destroying the client
+// while one is still running waits for it, and it may call the client (through
+// a Share() handle) meanwhile: the calls fail with CANCELLED and nothing
+// deadlocks (the runner is shut down after the lease keeper, which completes
+// a KeepAliveOnce in flight). A loss queued behind it still reaches its
+// listener before the destructor returns.
+TEST(LeaseCloseTest, LossListenerCallingTheClientWhileItClosesDoesNotDeadlock) {
+  absl::StatusOr<std::unique_ptr<FakeEtcd>> fake = FakeEtcd::Start();
+  ASSERT_THAT(fake, IsOk());
+  (*fake)->lease().set_mode(FakeLeaseService::Mode::kSilent);
+  ClientOptions options;
+  options.endpoints = {(*fake)->endpoint()};
+  options.request_timeout = absl::Seconds(1);
+  options.slow_listener_handoff = absl::Seconds(30);  // the second loss stays queued
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  ASSERT_THAT(client, IsOk());
+  struct CallsBack : LeaseListener {
+    std::shared_ptr<Client> client;
+    absl::Notification entered;
+    absl::Notification closing;
+    absl::Status once_status;
+    absl::Status get_status;
+    void OnLost(int64_t id, const LeaseLoss&) override {
+      entered.Notify();
+      closing.WaitForNotificationWithTimeout(absl::Seconds(10));
+      absl::SleepFor(absl::Milliseconds(100));  // the client is closing now
+      once_status = client->KeepAliveOnce(id).status();
+      get_status = client->Get("k").status();
+    }
+  } calling;
+  calling.client = (*client)->Share();
+  Listener queued;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<KeptLease> first = (*client)->Keep(51, &calling, {.ttl = absl::Seconds(1)});
+  absl::StatusOr<KeptLease> second = (*client)->Keep(52, &queued, {.ttl = absl::Seconds(2)});
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(second, IsOk());
+  ASSERT_TRUE(calling.entered.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  // The second deadline passes while the first loss's listener blocks.
+  absl::SleepFor(start + absl::Milliseconds(2600) - absl::Now());
+  EXPECT_TRUE(queued.losses().empty());
+  calling.closing.Notify();
+  const absl::Time closing = absl::Now();
+  client->reset();
+  EXPECT_LT(absl::Now() - closing, absl::Seconds(5));
+  EXPECT_THAT(calling.once_status, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_THAT(calling.get_status, StatusIs(absl::StatusCode::kCancelled));
+  ASSERT_EQ(queued.losses().size(), 1u);
+  EXPECT_EQ(queued.losses()[0].reason, LeaseLossReason::kDeadlinePassed);
+  calling.client.reset();
+}
+
+// Destroying the client from inside one of its own callbacks is refused with a
+// message on the runner too, which (unlike a stream's reader) would not wait
+// for itself: the rest of the client would be freed under the callback.
+TEST(LeaseCloseDeathTest, DestroyingTheClientFromALossAtItsDeadlineAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process: no threads forked
+  EXPECT_DEATH(
+      {
+        absl::StatusOr<std::unique_ptr<FakeEtcd>> fake = FakeEtcd::Start();
+        if (!fake.ok()) return;
+        (*fake)->lease().set_mode(FakeLeaseService::Mode::kSilent);
+        ClientOptions options;
+        options.endpoints = {(*fake)->endpoint()};
+        options.request_timeout = absl::Seconds(1);
+        absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+        if (!client.ok()) return;
+        struct Destroys : LeaseListener {
+          std::unique_ptr<Client>* client = nullptr;
+          absl::Notification done;
+          void OnLost(int64_t, const LeaseLoss&) override {
+            client->reset();
+            done.Notify();
+          }
+        } destroys;
+        destroys.client = &*client;
+        absl::StatusOr<KeptLease> kept = (*client)->Keep(61, &destroys, {.ttl = absl::Seconds(1)});
+        destroys.done.WaitForNotificationWithTimeout(absl::Seconds(10));
+      },
+      "destroyed from inside one of its own callbacks");
+}
+
 // Two fake members: the first takes renewals and never answers (frozen); after
 // the renewal time-out the stream moves to the second and renews there.
 TEST(LeaseLivenessTest, UnansweredRenewalsMoveTheStreamToAnotherEndpoint) {

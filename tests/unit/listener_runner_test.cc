@@ -1,10 +1,14 @@
-// The listener runner shared by the registry and the resolver: jobs in
-// order, a blocked job hands the queue to a new worker (so only its own
-// later work waits), shutting down from inside a job, posting after shutdown.
+// The listener runner shared by the client, the registry and the resolver:
+// jobs in order, a blocked job hands the queue to a new worker (so only its
+// own later work waits), shutting down from inside a job and from outside
+// (what is queued still runs), posting after shutdown, the runner going on
+// without hand-offs once its scheduler has stopped (the client stops its
+// timer before its runner), telling its workers from other threads.
 #include "common/listener_runner.h"
 
 #include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -104,6 +108,61 @@ TEST_F(ListenerRunnerTest, ShutdownWaitsForARunningJob) {
   ASSERT_TRUE(started.WaitForNotificationWithTimeout(absl::Seconds(10)));
   runner_->Shutdown();
   EXPECT_TRUE(finished);
+}
+
+TEST_F(ListenerRunnerTest, ShutdownRunsWhatIsQueuedBehindARunningJobBeforeReturning) {
+  // The client's Close(): its timer is stopped first (so no hand-off
+  // reorders the jobs here); callbacks queued behind one in progress are not
+  // dropped; the one in progress is waited for, then the rest run here.
+  scheduler_.Shutdown();
+  runner_->Post([this] {
+    absl::SleepFor(absl::Milliseconds(50));
+    Record(0);
+  });
+  for (int i = 1; i <= 5; ++i) runner_->Post([this, i] { Record(i); });
+  runner_->Shutdown();
+  EXPECT_THAT(seen(), ElementsAre(0, 1, 2, 3, 4, 5));
+  // Posting after shutdown runs on the caller, at once.
+  std::thread::id ran_on;
+  runner_->Post([&] { ran_on = std::this_thread::get_id(); });
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  runner_->Shutdown();  // idempotent
+}
+
+TEST_F(ListenerRunnerTest, GoesOnWithoutHandOffsOnceItsSchedulerIsShutDown) {
+  // The client shuts its timer down before its runner: the hand-off checks
+  // are dropped, the jobs still run, in order, on the one worker.
+  scheduler_.Shutdown();
+  runner_->Post([this] {
+    absl::SleepFor(absl::Milliseconds(250));  // past the 100 ms hand-off
+    Record(0);
+  });
+  runner_->Post([this] { Record(1); });
+  ASSERT_TRUE(WaitForCount(2, absl::Seconds(10)));
+  EXPECT_THAT(seen(), ElementsAre(0, 1));
+  EXPECT_EQ(runner_->workers_started(), 1u);
+  runner_->Shutdown();
+}
+
+TEST_F(ListenerRunnerTest, IsWorkerOnlyOnItsOwnWorkers) {
+  std::shared_ptr<ListenerRunner> other = ListenerRunner::Create(absl::Seconds(1), &scheduler_);
+  EXPECT_FALSE(runner_->IsWorker());
+  std::atomic<bool> on_own{false};
+  std::atomic<bool> on_other{true};
+  runner_->Post([&] {
+    on_own = runner_->IsWorker();
+    on_other = other->IsWorker();
+    Record(0);
+  });
+  ASSERT_TRUE(WaitForCount(1, absl::Seconds(10)));
+  EXPECT_TRUE(on_own);
+  EXPECT_FALSE(on_other);
+  other->Shutdown();
+  // Jobs run inline after Shutdown() are not on a worker.
+  runner_->Shutdown();
+  bool inline_is_worker = true;
+  runner_->Post([&] { inline_is_worker = runner_->IsWorker(); });
+  EXPECT_FALSE(inline_is_worker);
 }
 
 }  // namespace
