@@ -5,7 +5,7 @@
 #include "absl/random/bit_gen_ref.h"
 #include "absl/random/random.h"
 #include "absl/time/time.h"
-#include "etcdgrpc/client_options.h"
+#include "etcdgrpc/backoff_options.h"
 
 namespace etcdgrpc::internal {
 
@@ -23,6 +23,10 @@ class Backoff {
   // when shared).
   [[nodiscard]] static absl::Duration Delay(const BackoffOptions& options, int attempt,
                                             absl::BitGenRef random);
+  // The same without the random factor (options.jitter is not used), for a
+  // caller with no herd of retries to spread.
+  [[nodiscard]] static absl::Duration DelayWithoutJitter(const BackoffOptions& options,
+                                                         int attempt);
 
  private:
   BackoffOptions options_;

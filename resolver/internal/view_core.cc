@@ -2,7 +2,6 @@
 // ends and re-listing after a compaction, with backoff; stopping.
 #include "resolver/internal/view_core.h"
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "common/backoff.h"
 #include "common/clock.h"
@@ -113,12 +112,9 @@ int ViewCore::rewatches() const {
 
 absl::Duration ViewCore::Backoff(int failures) {
   // No jitter: one view per service, so no herd to spread.
-  static constexpr BackoffOptions kOptions{.initial = absl::Milliseconds(100),
-                                           .max = absl::Seconds(5),
-                                           .multiplier = 2.0,
-                                           .jitter = 0.0};
-  absl::InsecureBitGen unused;
-  return ::etcdgrpc::internal::Backoff::Delay(kOptions, failures, unused);
+  static constexpr BackoffOptions kOptions{
+      .initial = absl::Milliseconds(100), .max = absl::Seconds(5), .multiplier = 2.0};
+  return ::etcdgrpc::internal::Backoff::DelayWithoutJitter(kOptions, failures);
 }
 
 absl::StatusOr<WatchHandle> ViewCore::StartWatchLocked(int64_t from_revision) {

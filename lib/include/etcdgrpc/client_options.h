@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "etcdgrpc/backoff_options.h"
 #include "etcdgrpc/export.h"
 #include "etcdgrpc/wire_log.h"
 
@@ -25,16 +26,6 @@ struct ETCDGRPC_EXPORT TlsOptions {
   std::string key_file = {};
   // Name to verify in the server certificate instead of the endpoint's host.
   std::string server_name_override = {};
-};
-
-// Reconnect delays of the watch and keep-alive streams: exponential, with
-// random jitter so that many clients do not reconnect in lock-step.
-struct ETCDGRPC_EXPORT BackoffOptions {
-  absl::Duration initial = absl::Milliseconds(100);
-  absl::Duration max = absl::Seconds(5);
-  double multiplier = 2.0;
-  // Each delay is multiplied by a random factor in [1 - jitter, 1 + jitter].
-  double jitter = 0.2;
 };
 
 // How the client's one keep-alive stream renews kept leases.

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/registry_flags.h"
 #include "cli/signals.h"
 #include "etcdgrpc/registry/registrar.h"
 #include "nlohmann/json.hpp"
@@ -71,11 +72,7 @@ class RegisterCommand final : public Command {
         ->type_name("K=V")
         // One value per occurrence: the next word is never taken as metadata.
         ->allow_extra_args(false);
-    app.add_option("--codec", codec_, "key layout and value format: native, kratos or naming")
-        ->capture_default_str();
-    prefix_option_ =
-        app.add_option("--prefix", prefix_,
-                       "root of the registry's keys (default: the codec's, /services for native)");
+    AddRegistryFlags(app, &registry_flags_);
     app.add_flag("--replace", replace_, "take the id over even if another live instance holds it");
   }
 
@@ -125,10 +122,10 @@ class RegisterCommand final : public Command {
           absl::StrCat("--ttl wants a whole number of seconds >= 1, got \"", ttl_, "\""));
     }
     options.ttl = absl::Seconds(seconds);
-    absl::StatusOr<std::shared_ptr<const registry::Codec>> codec = registry::CodecByName(codec_);
-    if (!codec.ok()) return CliError(kExitBadArgs, std::string(codec.status().message()));
-    options.codec = *std::move(codec);
-    if (prefix_option_->count() > 0) options.prefix = prefix_;
+    absl::StatusOr<RegistryLayout> layout = ParseRegistryFlags(registry_flags_);
+    if (!layout.ok()) return layout.status();
+    options.codec = std::move(layout->codec);
+    options.prefix = std::move(layout->prefix);
     return options;
   }
 
@@ -137,9 +134,7 @@ class RegisterCommand final : public Command {
   std::string address_;
   std::string ttl_ = "10";
   std::vector<std::string> meta_;
-  std::string codec_ = "native";
-  std::string prefix_;
-  CLI::Option* prefix_option_ = nullptr;
+  RegistryFlags registry_flags_;
   bool replace_ = false;
 };
 

@@ -6,12 +6,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/registry_flags.h"
 #include "cli/signals.h"
-#include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/resolver/resolver.h"
 #include "nlohmann/json.hpp"
 
@@ -107,20 +108,16 @@ class ResolveCommand final : public Command {
   void Configure(CLI::App& app) override {
     app.add_option("service", service_, "the service to resolve")->required()->type_name("SERVICE");
     app.add_flag("--watch", watch_, "keep following the service and print every change");
-    app.add_option("--codec", codec_, "key layout and value format: native, kratos or naming")
-        ->capture_default_str();
-    prefix_option_ =
-        app.add_option("--prefix", prefix_,
-                       "root of the registry's keys (default: the codec's, /services for native)");
+    AddRegistryFlags(app, &registry_flags_);
   }
 
   absl::Status Run(CommandEnv& env) override {
     if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
-    absl::StatusOr<std::shared_ptr<const registry::Codec>> codec = registry::CodecByName(codec_);
-    if (!codec.ok()) return CliError(kExitBadArgs, std::string(codec.status().message()));
+    absl::StatusOr<RegistryLayout> layout = ParseRegistryFlags(registry_flags_);
+    if (!layout.ok()) return layout.status();
     resolver::ResolverOptions options;
-    options.codec = *codec;
-    if (prefix_option_->count() > 0) options.prefix = prefix_;
+    options.codec = std::move(layout->codec);
+    options.prefix = std::move(layout->prefix);
     SignalWaiter signals;  // before the client starts threads
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
@@ -144,9 +141,7 @@ class ResolveCommand final : public Command {
  private:
   std::string service_;
   bool watch_ = false;
-  std::string codec_ = "native";
-  std::string prefix_;
-  CLI::Option* prefix_option_ = nullptr;
+  RegistryFlags registry_flags_;
 };
 
 [[maybe_unused]] const bool kRegistered = CommandRegistry::Global().Add(

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/command.h"
-#include "cli/exit_status.h"
+#include "cli/registry_flags.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/registry/list.h"
 #include "nlohmann/json.hpp"
@@ -33,24 +33,19 @@ class ServicesCommand final : public Command {
  public:
   void Configure(CLI::App& app) override {
     app.add_option("service", service_, "list only this service")->type_name("SERVICE");
-    app.add_option("--codec", codec_, "key layout and value format: native, kratos or naming")
-        ->capture_default_str();
-    prefix_option_ =
-        app.add_option("--prefix", prefix_,
-                       "root of the registry's keys (default: the codec's, /services for native)");
+    AddRegistryFlags(app, &registry_flags_);
   }
 
   absl::Status Run(CommandEnv& env) override {
     if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
-    absl::StatusOr<std::shared_ptr<const registry::Codec>> codec = registry::CodecByName(codec_);
-    if (!codec.ok()) return CliError(kExitBadArgs, std::string(codec.status().message()));
-    // An explicitly empty --prefix is meaningful (naming keys have none).
+    absl::StatusOr<RegistryLayout> layout = ParseRegistryFlags(registry_flags_);
+    if (!layout.ok()) return layout.status();
     const std::string prefix =
-        prefix_option_->count() > 0 ? prefix_ : std::string((*codec)->default_prefix());
+        layout->prefix.value_or(std::string(layout->codec->default_prefix()));
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
     absl::StatusOr<registry::ListResult> listed =
-        registry::ListInstances(**client, **codec, prefix, service_);
+        registry::ListInstances(**client, *layout->codec, prefix, service_);
     if (!listed.ok()) return listed.status();
     for (const absl::Status& skipped : listed->skipped) {
       env.PrintError(absl::StrCat("warning: skipped ", skipped.message(), "\n"));
@@ -88,9 +83,7 @@ class ServicesCommand final : public Command {
 
  private:
   std::string service_;
-  std::string codec_ = "native";
-  std::string prefix_;
-  CLI::Option* prefix_option_ = nullptr;
+  RegistryFlags registry_flags_;
 };
 
 [[maybe_unused]] const bool kRegistered = CommandRegistry::Global().Add(
