@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -127,11 +128,14 @@ class BidiStream : public Scheduler::Slot {
       MutexLock lock(&state_mu_);
       if (started_ || shutdown_) return;
       started_ = true;
+      // The slot first: the threads ask it for wake-ups (the watchdogs), and
+      // the timer drops RequestWake() for a slot it does not have yet. The
+      // timer's lock is a leaf: taking it here orders nothing new.
+      timer_.Add(this);
       const uint64_t token = ++reader_token_;
       readers_.Start([this, token] { ReaderLoop(token); });
       writer_ = std::thread([this] { WriterLoop(); });
     }
-    timer_.Add(this);
     started_fast_.store(true, std::memory_order_release);
   }
 
@@ -362,9 +366,11 @@ class BidiStream : public Scheduler::Slot {
       connection_.ReportHealthy(call_index_);
       busy_since_ns_.store(now_ns, std::memory_order_release);
       // Ask the watchdog to look in time, but not on every message.
-      if (now + options_.handoff_after / 2 > watchdog_requested_) {
-        watchdog_requested_ = now + options_.handoff_after;
-        timer_.RequestWake(this, watchdog_requested_);
+      const int64_t requested = watchdog_requested_ns_.load(std::memory_order_relaxed);
+      if (absl::ToUnixNanos(now + options_.handoff_after / 2) > requested) {
+        const absl::Time when = now + options_.handoff_after;
+        watchdog_requested_ns_.store(absl::ToUnixNanos(when), std::memory_order_relaxed);
+        timer_.RequestWake(this, when);
       }
       handler_->OnMessage(message);
       int64_t expected = now_ns;
@@ -632,7 +638,6 @@ class BidiStream : public Scheduler::Slot {
   // After a stall: the endpoint the next Connect() avoids.
   std::optional<size_t> avoid_;
   Backoff backoff_;
-  absl::Time watchdog_requested_ = absl::InfinitePast();
 
   mutable Mutex state_mu_;
   CondVar shutdown_cv_;  // wakes a backoff wait
@@ -675,6 +680,10 @@ class BidiStream : public Scheduler::Slot {
   std::atomic<uint64_t> write_generation_{0};
   // When the write watchdog was last asked to look (MonoNow ns).
   std::atomic<int64_t> write_watch_requested_ns_{0};
+  // When the hand-off watchdog was last asked to look (MonoNow ns). Atomic, not
+  // reader-only like the call: a reader sets it after publishing busy_since_ns_,
+  // so the reader the watchdog hands over to may already be running.
+  std::atomic<int64_t> watchdog_requested_ns_{std::numeric_limits<int64_t>::min()};
   std::atomic<int64_t> last_activity_ns_{0};
   std::atomic<size_t> call_index_atomic_{0};
   std::atomic<uint64_t> opens_{0};
