@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -49,12 +50,13 @@ class Dispatcher : public Scheduler::Slot {
   // off ends once its callback returns.
   uint64_t token_ ABSL_GUARDED_BY(mu_) = 0;
   bool worker_running_ ABSL_GUARDED_BY(mu_) = false;
-  bool registered_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   // MonoNow() ns when the current worker entered a callback; 0 when idle.
   std::atomic<int64_t> busy_since_ns_{0};
   std::atomic<uint64_t> workers_started_{0};
   ThreadSet threads_;
+  // The slot was added to the timer (first Post).
+  std::once_flag registered_;
 };
 
 }  // namespace etcdgrpc::internal
