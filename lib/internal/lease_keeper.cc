@@ -55,8 +55,10 @@ void LeaseKeeper::EnsureStarted() {
     MutexLock lock(&mu_);
     if (started_ || shutdown_) return;
     started_ = true;
+    // Before another thread can see started_ and ask for a wake-up: the
+    // timer drops RequestWake() for a slot it does not have. Its lock is a leaf.
+    timer_.Add(this);
   }
-  timer_.Add(this);
   stream_.EnsureStarted();
   started_fast_.store(true, std::memory_order_release);
   MutexLock lock(&mu_);

@@ -29,11 +29,14 @@ void StreamDriver::EnsureStarted() {
       MutexLock write_lock(&write_mu_);
       queue_ = hooks_->NewOutbox();
     }
+    // The slot first: the threads ask it for wake-ups (the watchdogs), and
+    // the timer drops RequestWake() for a slot it does not have yet. The
+    // timer's lock is a leaf: taking it here orders nothing new.
+    timer_.Add(this);
     const uint64_t token = ++reader_token_;
     readers_.Start([this, token] { ReaderLoop(token); });
     writer_ = std::thread([this] { WriterLoop(); });
   }
-  timer_.Add(this);
   started_fast_.store(true, std::memory_order_release);
 }
 
@@ -214,9 +217,11 @@ void StreamDriver::ReaderLoop(uint64_t token) {
     connection_.ReportHealthy(call_index_);
     busy_since_ns_.store(now_ns, std::memory_order_release);
     // Ask the watchdog to look in time, but not on every message.
-    if (now + options_.handoff_after / 2 > watchdog_requested_) {
-      watchdog_requested_ = now + options_.handoff_after;
-      timer_.RequestWake(this, watchdog_requested_);
+    const int64_t requested = watchdog_requested_ns_.load(std::memory_order_relaxed);
+    if (absl::ToUnixNanos(now + options_.handoff_after / 2) > requested) {
+      const absl::Time when = now + options_.handoff_after;
+      watchdog_requested_ns_.store(absl::ToUnixNanos(when), std::memory_order_relaxed);
+      timer_.RequestWake(this, when);
     }
     hooks_->OnMessage(*message);
     int64_t expected = now_ns;

@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -209,7 +210,6 @@ class StreamDriver : public Scheduler::Slot {
   // After a stall: the endpoint the next Connect() avoids.
   std::optional<size_t> avoid_;
   Backoff backoff_;
-  absl::Time watchdog_requested_ = absl::InfinitePast();
 
   mutable Mutex state_mu_;
   CondVar shutdown_cv_;  // wakes a backoff wait
@@ -255,6 +255,10 @@ class StreamDriver : public Scheduler::Slot {
   std::atomic<uint64_t> write_generation_{0};
   // When the write watchdog was last asked to look (MonoNow ns).
   std::atomic<int64_t> write_watch_requested_ns_{0};
+  // When the hand-off watchdog was last asked to look (MonoNow ns). Atomic, not
+  // reader-only like the call: a reader sets it after publishing busy_since_ns_,
+  // so the reader the watchdog hands over to may already be running.
+  std::atomic<int64_t> watchdog_requested_ns_{std::numeric_limits<int64_t>::min()};
   std::atomic<int64_t> last_activity_ns_{0};
   std::atomic<size_t> call_index_atomic_{0};
   std::atomic<uint64_t> opens_{0};

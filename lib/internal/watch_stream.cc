@@ -37,15 +37,15 @@ WatchStream::WatchStream(Connection& connection, Scheduler& timer, const ClientO
 WatchStream::~WatchStream() { Shutdown(); }
 
 void WatchStream::EnsureStarted() {
-  bool add = false;
   {
     MutexLock lock(&mu_);
     if (!started_ && !shutdown_) {
       started_ = true;
-      add = true;
+      // Before another thread can see started_ and ask for a wake-up: the
+      // timer drops RequestWake() for a slot it does not have. Its lock is a leaf.
+      timer_.Add(this);
     }
   }
-  if (add) timer_.Add(this);
   stream_.EnsureStarted();
 }
 

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/mutex.h"
 #include "etcdgrpc/client.h"
 #include "fake_etcd.h"
 #include "gmock/gmock.h"
@@ -139,7 +139,7 @@ TEST(ConnectionFaultTest, SharedHandleFailsCleanlyAfterTheClientIsGone) {
   EXPECT_THAT(shared->Watch({.range = KeyRange::Key("/k")}, &ignore),
               StatusIs(absl::StatusCode::kCancelled));
   EXPECT_THAT(shared->Status((*fake)->endpoint()), StatusIs(absl::StatusCode::kCancelled));
-  absl::Notification done;
+  internal::Notification done;
   shared->PutAsync("/k", "v", {}, [&](absl::StatusOr<PutResult> result) {
     EXPECT_THAT(result, StatusIs(absl::StatusCode::kCancelled));
     done.Notify();

@@ -8,42 +8,42 @@
 namespace etcdgrpc::testing {
 
 void FakeLeaseService::set_mode(Mode mode) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   mode_ = mode;
 }
 
 void FakeLeaseService::set_ttl(int64_t ttl) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   ttl_ = ttl;
 }
 
 void FakeLeaseService::DropStreams() {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   for (grpc::ServerContext* context : open_) context->TryCancel();
 }
 
 void FakeLeaseService::DropOnNextRequest() {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   drop_on_next_ = true;
 }
 
 int FakeLeaseService::streams_opened() {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   return streams_opened_;
 }
 
 std::map<int64_t, std::vector<absl::Time>> FakeLeaseService::requests() {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   return requests_;
 }
 
 bool FakeLeaseService::WaitForRequests(int64_t id, size_t n, absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
-  auto enough = [this, id, n]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    auto it = requests_.find(id);
-    return it != requests_.end() && it->second.size() >= n;
-  };
-  return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  internal::MutexLock lock(&mu_);
+  return requests_cv_.WaitUntil(mu_, internal::MonoNow() + timeout,
+                                [this, id, n]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                  auto it = requests_.find(id);
+                                  return it != requests_.end() && it->second.size() >= n;
+                                });
 }
 
 grpc::Status FakeLeaseService::LeaseKeepAlive(
@@ -51,7 +51,7 @@ grpc::Status FakeLeaseService::LeaseKeepAlive(
     grpc::ServerReaderWriter<etcdserverpb::LeaseKeepAliveResponse,
                              etcdserverpb::LeaseKeepAliveRequest>* stream) {
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     ++streams_opened_;
     open_.insert(context);
   }
@@ -60,8 +60,9 @@ grpc::Status FakeLeaseService::LeaseKeepAlive(
     Mode mode;
     int64_t ttl;
     {
-      absl::MutexLock lock(&mu_);
+      internal::MutexLock lock(&mu_);
       requests_[request.id()].push_back(absl::Now());
+      requests_cv_.Notify();
       if (drop_on_next_) {
         drop_on_next_ = false;
         context->TryCancel();
@@ -77,7 +78,7 @@ grpc::Status FakeLeaseService::LeaseKeepAlive(
     response.set_ttl(mode == Mode::kTtlZero ? 0 : ttl);
     if (!stream->Write(response)) break;
   }
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   open_.erase(context);
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, "fake etcd dropped the stream");
 }
@@ -85,7 +86,7 @@ grpc::Status FakeLeaseService::LeaseKeepAlive(
 grpc::Status FakeLeaseService::LeaseGrant(grpc::ServerContext* /*context*/,
                                           const etcdserverpb::LeaseGrantRequest* request,
                                           etcdserverpb::LeaseGrantResponse* response) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   response->mutable_header()->set_revision(1);
   response->set_id(request->id() != 0 ? request->id() : next_id_++);
   response->set_ttl(request->ttl());
@@ -100,20 +101,20 @@ grpc::Status FakeLeaseService::LeaseRevoke(grpc::ServerContext* /*context*/,
 }
 
 void FakeKvService::Set(std::map<std::string, std::string> kvs, int64_t revision) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   kvs_ = std::move(kvs);
   revision_ = revision;
 }
 
 int64_t FakeKvService::revision() {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   return revision_;
 }
 
 grpc::Status FakeKvService::Range(grpc::ServerContext* /*context*/,
                                   const etcdserverpb::RangeRequest* request,
                                   etcdserverpb::RangeResponse* response) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   response->mutable_header()->set_revision(revision_);
   for (const auto& [key, value] : kvs_) {
     const bool in_range = request->range_end().empty()
@@ -134,7 +135,7 @@ grpc::Status FakeKvService::Range(grpc::ServerContext* /*context*/,
 grpc::Status FakeKvService::Txn(grpc::ServerContext* /*context*/,
                                 const etcdserverpb::TxnRequest* request,
                                 etcdserverpb::TxnResponse* response) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   response->mutable_header()->set_revision(++revision_);
   response->set_succeeded(true);
   for (const etcdserverpb::RequestOp& op : request->success()) {
@@ -151,56 +152,56 @@ grpc::Status FakeKvService::Txn(grpc::ServerContext* /*context*/,
 }
 
 std::vector<etcdserverpb::WatchRequest> FakeWatchService::requests(size_t stream) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   if (stream >= requests_.size()) return {};
   return requests_[stream];
 }
 
 bool FakeWatchService::WaitForRequests(size_t stream, size_t n, absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
-  auto enough = [this, stream, n]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return stream < requests_.size() && requests_[stream].size() >= n;
-  };
-  return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  internal::MutexLock lock(&mu_);
+  return requests_cv_.WaitUntil(mu_, internal::MonoNow() + timeout,
+                                [this, stream, n]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                  return stream < requests_.size() && requests_[stream].size() >= n;
+                                });
 }
 
 bool FakeWatchService::Send(const etcdserverpb::WatchResponse& response) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   if (stream_ == nullptr) return false;
   return stream_->Write(response);
 }
 
 void FakeWatchService::DropStream() {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   if (context_ != nullptr) context_->TryCancel();
 }
 
 void FakeWatchService::set_answer_progress(int64_t revision) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   answer_progress_ = revision;
 }
 
 void FakeMaintenanceService::set_version(std::string version) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   version_ = std::move(version);
 }
 
 int FakeMaintenanceService::status_calls() {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   return status_calls_;
 }
 
 grpc::Status FakeMaintenanceService::Status(grpc::ServerContext* /*context*/,
                                             const etcdserverpb::StatusRequest* /*request*/,
                                             etcdserverpb::StatusResponse* response) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   ++status_calls_;
   response->set_version(version_);
   return grpc::Status::OK;
 }
 
 int FakeWatchService::streams_opened() {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   return static_cast<int>(requests_.size());
 }
 
@@ -209,16 +210,18 @@ grpc::Status FakeWatchService::Watch(
     grpc::ServerReaderWriter<etcdserverpb::WatchResponse, etcdserverpb::WatchRequest>* stream) {
   size_t index;
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     index = requests_.size();
     requests_.emplace_back();
+    requests_cv_.Notify();
     context_ = context;
     stream_ = stream;
   }
   etcdserverpb::WatchRequest request;
   while (stream->Read(&request)) {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     requests_[index].push_back(request);
+    requests_cv_.Notify();
     if (request.has_progress_request() && answer_progress_ > 0) {
       etcdserverpb::WatchResponse progress;
       progress.mutable_header()->set_revision(answer_progress_);
@@ -226,7 +229,7 @@ grpc::Status FakeWatchService::Watch(
       stream->Write(progress);
     }
   }
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   if (stream_ == stream) {
     stream_ = nullptr;
     context_ = nullptr;

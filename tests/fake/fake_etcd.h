@@ -13,8 +13,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/server.h"
 
@@ -55,7 +55,7 @@ class FakeLeaseService final : public etcdserverpb::Lease::Service {
                            etcdserverpb::LeaseRevokeResponse* response) override;
 
  private:
-  absl::Mutex mu_;
+  internal::Mutex mu_;
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 0x1000;
   Mode mode_ ABSL_GUARDED_BY(mu_) = Mode::kAnswer;
   int64_t ttl_ ABSL_GUARDED_BY(mu_) = 30;
@@ -63,6 +63,7 @@ class FakeLeaseService final : public etcdserverpb::Lease::Service {
   int streams_opened_ ABSL_GUARDED_BY(mu_) = 0;
   std::set<grpc::ServerContext*> open_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::vector<absl::Time>> requests_ ABSL_GUARDED_BY(mu_);
+  internal::CondVar requests_cv_;  // notified when requests_ grows
 };
 
 // Watch service whose responses the test sends by hand.
@@ -85,8 +86,9 @@ class FakeWatchService final : public etcdserverpb::Watch::Service {
                                               etcdserverpb::WatchRequest>* stream) override;
 
  private:
-  absl::Mutex mu_;
+  internal::Mutex mu_;
   std::vector<std::vector<etcdserverpb::WatchRequest>> requests_ ABSL_GUARDED_BY(mu_);
+  internal::CondVar requests_cv_;  // notified when requests_ grows
   grpc::ServerContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   grpc::ServerReaderWriter<etcdserverpb::WatchResponse, etcdserverpb::WatchRequest>* stream_
       ABSL_GUARDED_BY(mu_) = nullptr;
@@ -102,7 +104,7 @@ class FakeMaintenanceService final : public etcdserverpb::Maintenance::Service {
                       etcdserverpb::StatusResponse* response) override;
 
  private:
-  absl::Mutex mu_;
+  internal::Mutex mu_;
   std::string version_ ABSL_GUARDED_BY(mu_) = "3.4.23";
   int status_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -123,7 +125,7 @@ class FakeKvService final : public etcdserverpb::KV::Service {
                    etcdserverpb::TxnResponse* response) override;
 
  private:
-  absl::Mutex mu_;
+  internal::Mutex mu_;
   std::map<std::string, std::string> kvs_ ABSL_GUARDED_BY(mu_);
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 1;
 };

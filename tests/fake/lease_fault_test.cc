@@ -3,9 +3,8 @@
 #include <memory>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/mutex.h"
 #include "etcdgrpc/client.h"
 #include "fake_etcd.h"
 #include "gmock/gmock.h"
@@ -24,39 +23,39 @@ using ::testing::HasSubstr;
 class Listener : public LeaseListener {
  public:
   void OnRenewed(int64_t, int64_t) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     ++renewals_;
   }
   void OnLost(int64_t, const LeaseLoss& loss) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     losses_.push_back(loss);
     lost_at_ = absl::Now();
+    lost_cv_.Notify();
   }
   bool WaitForLoss(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(
-        absl::Condition(
-            +[](std::vector<LeaseLoss>* l) { return !l->empty(); }, &losses_),
-        timeout);
+    internal::MutexLock lock(&mu_);
+    return lost_cv_.WaitUntil(mu_, internal::MonoNow() + timeout,
+                              [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !losses_.empty(); });
   }
   std::vector<LeaseLoss> losses() {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     return losses_;
   }
   absl::Time lost_at() {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     return lost_at_;
   }
   int renewals() {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     return renewals_;
   }
 
  private:
-  absl::Mutex mu_;
+  internal::Mutex mu_;
   int renewals_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<LeaseLoss> losses_ ABSL_GUARDED_BY(mu_);
   absl::Time lost_at_ ABSL_GUARDED_BY(mu_);
+  internal::CondVar lost_cv_;  // notified when losses_ grows
 };
 
 class LeaseFaultTest : public ::testing::Test {
@@ -147,30 +146,39 @@ TEST_F(LeaseFaultTest, KeepAliveOnceTimesOutWithoutAnswer) {
 
 TEST_F(LeaseFaultTest, ListenerMayStopItsOwnHandle) {
   struct SelfStopping : LeaseListener {
+    // The handle is set once Keep() has returned, which the first renewal
+    // may beat: the listener waits for it. A KeptLease is not thread-safe, so
+    // the handle is passed in, and its Stop() passed back, through these.
     KeptLease* handle = nullptr;
-    absl::Mutex mu;
+    internal::Notification handle_set;
+    internal::Notification stopped;
+    internal::Mutex mu;
     int calls ABSL_GUARDED_BY(mu) = 0;
     void OnRenewed(int64_t, int64_t) override {
       {
-        absl::MutexLock lock(&mu);
+        internal::MutexLock lock(&mu);
         ++calls;
       }
+      if (!handle_set.WaitForNotificationWithTimeout(absl::Seconds(5))) return;
       handle->Stop();  // from inside its own callback: must not deadlock
+      stopped.Notify();
     }
   } listener;
   fake_->lease().set_ttl(3);  // renew every second
   absl::StatusOr<KeptLease> kept = client_->Keep(13, &listener);
   ASSERT_THAT(kept, IsOk());
   listener.handle = &*kept;
-  absl::SleepFor(absl::Milliseconds(2500));
-  absl::MutexLock lock(&listener.mu);
+  listener.handle_set.Notify();
+  ASSERT_TRUE(listener.stopped.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  absl::SleepFor(absl::Milliseconds(2500));  // no renewal reaches the listener any more
+  internal::MutexLock lock(&listener.mu);
   EXPECT_EQ(listener.calls, 1);
 }
 
 TEST_F(LeaseFaultTest, BlockedListenerDoesNotStallTheStream) {
   struct Blocking : LeaseListener {
-    absl::Notification entered;
-    absl::Notification release;
+    internal::Notification entered;
+    internal::Notification release;
     void OnRenewed(int64_t, int64_t) override {
       if (!entered.HasBeenNotified()) entered.Notify();
       release.WaitForNotificationWithTimeout(absl::Seconds(10));
@@ -219,8 +227,8 @@ TEST_F(LeaseFaultTest, UnknownTtlStillGetsADeadline) {
 TEST_F(LeaseFaultTest, BlockedLossListenerDoesNotDelayOtherLeases) {
   fake_->lease().set_mode(FakeLeaseService::Mode::kSilent);
   struct BlockInLoss : LeaseListener {
-    absl::Notification entered;
-    absl::Notification release;
+    internal::Notification entered;
+    internal::Notification release;
     void OnLost(int64_t, const LeaseLoss&) override {
       entered.Notify();
       release.WaitForNotificationWithTimeout(absl::Seconds(10));

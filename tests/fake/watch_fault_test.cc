@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "etcdgrpc/client.h"
 #include "fake_etcd.h"
 #include "gmock/gmock.h"
@@ -26,22 +26,25 @@ using ::testing::HasSubstr;
 class Recorder : public WatchListener {
  public:
   void OnEvents(const WatchEvents& batch) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     batches_.push_back(batch);
+    cv_.Notify();
   }
   void OnProgress(int64_t revision) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     progress_.push_back(revision);
+    cv_.Notify();
   }
   void OnEnd(const WatchEnd& end) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     ends_.push_back(end);
+    cv_.Notify();
   }
   template <class Pred>
   bool Wait(Pred pred, absl::Duration timeout = absl::Seconds(5)) {
-    absl::MutexLock lock(&mu_);
-    auto done = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return pred(*this); };
-    return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+    internal::MutexLock lock(&mu_);
+    return cv_.WaitUntil(mu_, internal::MonoNow() + timeout,
+                         [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return pred(*this); });
   }
   std::vector<int64_t> revisions() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     std::vector<int64_t> out;
@@ -50,10 +53,11 @@ class Recorder : public WatchListener {
     return out;
   }
 
-  absl::Mutex mu_;
+  internal::Mutex mu_;
   std::vector<WatchEvents> batches_ ABSL_GUARDED_BY(mu_);
   std::vector<int64_t> progress_ ABSL_GUARDED_BY(mu_);
   std::vector<WatchEnd> ends_ ABSL_GUARDED_BY(mu_);
+  internal::CondVar cv_;  // notified on every change of the above
 };
 
 etcdserverpb::WatchResponse Response(const std::string& text) {
@@ -141,14 +145,14 @@ TEST_F(WatchFaultTest, PartialFragmentsAreDroppedAndResentAfterABreak) {
   ASSERT_TRUE(recorder.Wait(
       [](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 3; }));
   {
-    absl::MutexLock lock(&recorder.mu_);
+    internal::MutexLock lock(&recorder.mu_);
     EXPECT_EQ(recorder.batches_.size(), 1u);  // the fragments were joined
   }
   // A fragment arrives, then the stream breaks before the rest.
   ASSERT_TRUE(fake_->watch().Send(Response(Events(id, 20, {13, 14}, /*fragment=*/true))));
   fake_->watch().DropStream();
   EXPECT_EQ(Create(1, 0).start_revision(), 13);
-  absl::MutexLock lock(&recorder.mu_);
+  internal::MutexLock lock(&recorder.mu_);
   EXPECT_EQ(recorder.revisions().size(), 3u);  // nothing of the partial response
 }
 
@@ -172,7 +176,7 @@ TEST_F(WatchFaultTest, CreatedWithIdMinusOneFailsOnlyThatWatch) {
       second.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.ends_.empty(); }));
   ASSERT_TRUE(first.Wait([](Recorder& r)
                              ABSL_NO_THREAD_SAFETY_ANALYSIS { return r.revisions().size() == 1; }));
-  absl::MutexLock lock(&second.mu_);
+  internal::MutexLock lock(&second.mu_);
   EXPECT_THAT(second.ends_[0].status,
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("duplicate watch ID")));
   EXPECT_EQ(fake_->watch().streams_opened(), 1);  // the stream went on
@@ -206,7 +210,7 @@ TEST_F(WatchFaultTest, CompactionEndsTheWatchWithItsRevision) {
                                                         " compact_revision: 7 canceled: true"))));
   ASSERT_TRUE(
       recorder.Wait([](Recorder& r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.ends_.empty(); }));
-  absl::MutexLock lock(&recorder.mu_);
+  internal::MutexLock lock(&recorder.mu_);
   EXPECT_EQ(recorder.ends_[0].compact_revision, 7);
   EXPECT_EQ(recorder.ends_[0].next_revision, 3);
   EXPECT_THAT(recorder.ends_[0].status, StatusIs(absl::StatusCode::kOutOfRange));
@@ -240,7 +244,7 @@ TEST_F(WatchFaultTest, StreamProgressFromAnEarlyAnsweringEtcdMovesNoResumeRevisi
   fake_->watch().DropStream();
   EXPECT_EQ(Create(1, 0).start_revision(), 2);  // not 61: nothing skipped
   EXPECT_EQ(Create(1, 1).start_revision(), 71);
-  absl::MutexLock lock(&behind.mu_);
+  internal::MutexLock lock(&behind.mu_);
   EXPECT_TRUE(behind.progress_.empty());
 }
 
@@ -257,7 +261,7 @@ TEST_F(WatchFaultTest, StreamProgressFromAFixedEtcdIsTrusted) {
   ASSERT_TRUE(recorder.Wait([](Recorder& r)
                                 ABSL_NO_THREAD_SAFETY_ANALYSIS { return !r.progress_.empty(); }));
   EXPECT_EQ(watch->next_revision(), 61);
-  absl::MutexLock lock(&recorder.mu_);
+  internal::MutexLock lock(&recorder.mu_);
   EXPECT_THAT(recorder.progress_, ElementsAre(60));
 }
 
@@ -303,7 +307,7 @@ TEST(WatchLivenessTest, UnansweredProbeMovesTheStreamToAnotherEndpoint) {
   EXPECT_EQ(stats.watch.stalls, 1u);
   EXPECT_EQ(stats.watch.endpoint, second->endpoint());
   EXPECT_GE(stats.watch.probes_sent, 1u);
-  absl::MutexLock lock(&recorder.mu_);
+  internal::MutexLock lock(&recorder.mu_);
   EXPECT_TRUE(recorder.ends_.empty());
 }
 
@@ -328,7 +332,7 @@ TEST_F(WatchFaultTest, AnsweredProbesKeepTheStream) {
   EXPECT_GE(stats.watch.probes_sent, 3u);
   EXPECT_EQ(stats.watch.stalls, 0u);
   EXPECT_EQ(fake_->watch().streams_opened(), 1);
-  absl::MutexLock lock(&recorder.mu_);
+  internal::MutexLock lock(&recorder.mu_);
   EXPECT_TRUE(recorder.progress_.empty());  // probes are not the user's progress requests
 }
 

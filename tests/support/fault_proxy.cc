@@ -29,8 +29,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/clock.h"
+#include "common/mutex.h"
 
 namespace etcdgrpc::testing {
 namespace {
@@ -134,8 +135,9 @@ class FaultProxy::Impl {
 
   ~Impl() {
     {
-      absl::MutexLock lock(&mu_);
+      internal::MutexLock lock(&mu_);
       stop_ = true;
+      applied_cv_.Notify();
     }
     Wake();
     if (thread_.joinable()) thread_.join();
@@ -152,16 +154,16 @@ class FaultProxy::Impl {
   void Update(Change change) {
     uint64_t generation;
     {
-      absl::MutexLock lock(&mu_);
+      internal::MutexLock lock(&mu_);
       change(config_);
       generation = ++generation_;
     }
     Wake();
-    absl::MutexLock lock(&mu_);
-    auto applied = [this, generation]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return applied_ >= generation || stop_;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&applied), kApplyTimeout);
+    internal::MutexLock lock(&mu_);
+    applied_cv_.WaitUntil(mu_, internal::MonoNow() + kApplyTimeout,
+                          [this, generation]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                            return applied_ >= generation || stop_;
+                          });
   }
 
   FaultProxyStats Stats() const {
@@ -174,7 +176,7 @@ class FaultProxy::Impl {
     stats.bytes_downstream = bytes_[kDown].load();
     stats.dropped_upstream = dropped_[kUp].load();
     stats.dropped_downstream = dropped_[kDown].load();
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     stats.tagged = tagged_;
     return stats;
   }
@@ -228,7 +230,7 @@ class FaultProxy::Impl {
 
   // Copies a changed setting into the thread; false once stopping.
   bool ApplyConfig() {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     if (stop_) return false;
     if (applied_ != generation_) {
       cfg_ = config_;
@@ -238,6 +240,7 @@ class FaultProxy::Impl {
         for (auto& c : conns_) ResetConn(*c);
       }
       applied_ = generation_;
+      applied_cv_.Notify();
     }
     return true;
   }
@@ -410,7 +413,7 @@ class FaultProxy::Impl {
           if (parsed.http && parsed.sender) {
             c.tag = parsed.sender;
             c.classify = Classify::kDone;
-            absl::MutexLock lock(&mu_);
+            internal::MutexLock lock(&mu_);
             ++tagged_[*parsed.sender];
           } else if (!parsed.http || parsed.chunked) {
             c.classify = Classify::kDone;  // cannot find the next head: stay untagged
@@ -659,11 +662,12 @@ class FaultProxy::Impl {
   const int wake_fd_;
   std::thread thread_;
 
-  mutable absl::Mutex mu_;
+  mutable internal::Mutex mu_;
   Config config_ ABSL_GUARDED_BY(mu_);
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t applied_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  internal::CondVar applied_cv_;  // notified when applied_ or stop_ changes
   std::map<std::string, int64_t> tagged_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<int64_t> accepted_{0};
