@@ -265,8 +265,8 @@ TEST(LeaseCloseTest, LossListenerCallingTheClientWhileItClosesDoesNotDeadlock) {
   ASSERT_THAT(client, IsOk());
   struct CallsBack : LeaseListener {
     std::shared_ptr<Client> client;
-    absl::Notification entered;
-    absl::Notification closing;
+    internal::Notification entered;
+    internal::Notification closing;
     absl::Status once_status;
     absl::Status get_status;
     void OnLost(int64_t id, const LeaseLoss&) override {
@@ -316,7 +316,7 @@ TEST(LeaseCloseDeathTest, DestroyingTheClientFromALossAtItsDeadlineAborts) {
         if (!client.ok()) return;
         struct Destroys : LeaseListener {
           std::unique_ptr<Client>* client = nullptr;
-          absl::Notification done;
+          internal::Notification done;
           void OnLost(int64_t, const LeaseLoss&) override {
             client->reset();
             done.Notify();
