@@ -8,13 +8,11 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -27,19 +25,26 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "local_etcd.h"
+#include "recorders.h"
 #include "status_matchers.h"
+#include "test_client.h"
+#include "wait_until.h"
 
 namespace etcdgrpc {
 namespace {
 
+using ::etcdgrpc::testing::ConnectWith;
 using ::etcdgrpc::testing::EnableAuth;
 using ::etcdgrpc::testing::IsOk;
+using ::etcdgrpc::testing::LeaseRecorder;
 using ::etcdgrpc::testing::LocalEtcd;
 using ::etcdgrpc::testing::LocalEtcdAuth;
 using ::etcdgrpc::testing::LocalEtcdOptions;
 using ::etcdgrpc::testing::RunProgram;
 using ::etcdgrpc::testing::RunResult;
 using ::etcdgrpc::testing::StatusIs;
+using ::etcdgrpc::testing::WaitUntil;
+using ::etcdgrpc::testing::WatchRecorder;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
@@ -61,75 +66,6 @@ class AuthCounter : public WireLogSink {
  private:
   std::atomic<int> authentications_{0};
 };
-
-// Records a watch's events and end.
-class Recorder : public WatchListener {
- public:
-  void OnEvents(const WatchEvents& batch) override {
-    absl::MutexLock lock(&mu_);
-    for (const Event& event : batch.events) keys_.push_back(event.kv.key);
-  }
-  void OnEnd(const WatchEnd& end) override {
-    absl::MutexLock lock(&mu_);
-    end_ = end.status;
-    ended_ = true;
-  }
-  bool WaitForKeys(size_t n, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [this, n]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return keys_.size() >= n; };
-    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-  }
-  bool WaitForEnd(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(absl::Condition(&ended_), timeout);
-  }
-  std::vector<std::string> keys() {
-    absl::MutexLock lock(&mu_);
-    return keys_;
-  }
-  bool ended() {
-    absl::MutexLock lock(&mu_);
-    return ended_;
-  }
-  absl::Status end() {
-    absl::MutexLock lock(&mu_);
-    return end_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<std::string> keys_ ABSL_GUARDED_BY(mu_);
-  bool ended_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status end_ ABSL_GUARDED_BY(mu_);
-};
-
-class LeaseRecorder : public LeaseListener {
- public:
-  void OnRenewed(int64_t, int64_t) override { renewals_.fetch_add(1); }
-  void OnLost(int64_t, const LeaseLoss& loss) override {
-    absl::MutexLock lock(&mu_);
-    losses_.push_back(loss.status);
-  }
-  int renewals() const { return renewals_.load(); }
-  std::vector<absl::Status> losses() {
-    absl::MutexLock lock(&mu_);
-    return losses_;
-  }
-
- private:
-  std::atomic<int> renewals_{0};
-  absl::Mutex mu_;
-  std::vector<absl::Status> losses_ ABSL_GUARDED_BY(mu_);
-};
-
-bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
 
 // One auth-enabled etcd for the tests that do not restart it.
 class AuthTest : public ::testing::Test {
@@ -153,9 +89,7 @@ class AuthTest : public ::testing::Test {
     return options;
   }
   static std::unique_ptr<Client> Connect(const std::string& user, const std::string& password) {
-    absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(Options(user, password));
-    EXPECT_THAT(client.status(), IsOk());
-    return client.ok() ? *std::move(client) : nullptr;
+    return ConnectWith(Options(user, password));
   }
 
   static LocalEtcd* etcd_;
@@ -172,14 +106,14 @@ TEST_F(AuthTest, RootCanDoEverything) {
   EXPECT_GE(got->kvs.size(), 2u);
   absl::StatusOr<LeaseGrantResult> lease = root->Grant(10);
   ASSERT_THAT(lease.status(), IsOk());
-  Recorder recorder;
+  WatchRecorder recorder;
   absl::StatusOr<WatchHandle> watch =
       root->Watch(WatchRequest{.range = KeyRange::Prefix("/anywhere/")}, &recorder);
   ASSERT_THAT(watch.status(), IsOk());
   ASSERT_TRUE(WaitUntil(
       [&] {
         return root->Put("/anywhere/w", "1").ok() &&
-               recorder.WaitForKeys(1, absl::Milliseconds(200));
+               recorder.WaitForEvents(1, absl::Milliseconds(200));
       },
       absl::Seconds(5)));
   EXPECT_FALSE(recorder.ended());
@@ -189,7 +123,7 @@ TEST_F(AuthTest, RootCanDoEverything) {
 TEST_F(AuthTest, LimitedUserWorksUnderItsPrefix) {
   std::unique_ptr<Client> svc = Connect(kAuth.user, kAuth.user_password);
   ASSERT_NE(svc, nullptr);
-  Recorder recorder;
+  WatchRecorder recorder;
   absl::StatusOr<WatchHandle> watch =
       svc->Watch(WatchRequest{.range = KeyRange::Prefix("/services/limited/")}, &recorder);
   ASSERT_THAT(watch.status(), IsOk());
@@ -205,7 +139,7 @@ TEST_F(AuthTest, LimitedUserWorksUnderItsPrefix) {
   ASSERT_TRUE(WaitUntil(
       [&] {
         return svc->Put("/services/limited/a", "1", PutOptions{.lease = lease->id}).ok() &&
-               recorder.WaitForKeys(1, absl::Milliseconds(200));
+               recorder.WaitForEvents(1, absl::Milliseconds(200));
       },
       absl::Seconds(5)));
   absl::StatusOr<GetResult> got = svc->Get("/services/limited/a");
@@ -247,22 +181,22 @@ TEST_F(AuthTest, LimitedUserGetsPermissionDeniedNamingTheKey) {
 
   // A watch outside the prefix ends with PERMISSION_DENIED naming its range;
   // the stream still serves watches that are allowed.
-  Recorder denied;
+  WatchRecorder denied;
   absl::StatusOr<WatchHandle> denied_watch =
       svc->Watch(WatchRequest{.range = KeyRange::Prefix("/other/")}, &denied);
   ASSERT_THAT(denied_watch.status(), IsOk());
   ASSERT_TRUE(denied.WaitForEnd(absl::Seconds(10)));
-  EXPECT_THAT(denied.end(), StatusIs(absl::StatusCode::kPermissionDenied,
-                                     AllOf(HasSubstr("etcdserver: permission denied"),
-                                           HasSubstr("prefix \"/other/\""))));
-  Recorder allowed;
+  EXPECT_THAT(denied.end_status(), StatusIs(absl::StatusCode::kPermissionDenied,
+                                            AllOf(HasSubstr("etcdserver: permission denied"),
+                                                  HasSubstr("prefix \"/other/\""))));
+  WatchRecorder allowed;
   absl::StatusOr<WatchHandle> allowed_watch =
       svc->Watch(WatchRequest{.range = KeyRange::Prefix("/services/after-denied/")}, &allowed);
   ASSERT_THAT(allowed_watch.status(), IsOk());
   ASSERT_TRUE(WaitUntil(
       [&] {
         return svc->Put("/services/after-denied/k", "1").ok() &&
-               allowed.WaitForKeys(1, absl::Milliseconds(200));
+               allowed.WaitForEvents(1, absl::Milliseconds(200));
       },
       absl::Seconds(10)));
   EXPECT_FALSE(allowed.ended());
@@ -390,28 +324,28 @@ TEST(AuthTokenTest, ExpiredAndForgottenTokensAreRefreshed) {
   EXPECT_EQ(counter->authentications(), 3);
 
   // A watch created on a stream whose token has expired since it opened.
-  Recorder first;
+  WatchRecorder first;
   absl::StatusOr<WatchHandle> first_watch =
       svc.Watch(WatchRequest{.range = KeyRange::Prefix("/services/ttl/w1/")}, &first);
   ASSERT_THAT(first_watch.status(), IsOk());
   ASSERT_TRUE(WaitUntil(
       [&] {
         return svc.Put("/services/ttl/w1/k", "1").ok() &&
-               first.WaitForKeys(1, absl::Milliseconds(200));
+               first.WaitForEvents(1, absl::Milliseconds(200));
       },
       absl::Seconds(10)));
   absl::SleepFor(absl::Seconds(3.5));
-  Recorder second;
+  WatchRecorder second;
   absl::StatusOr<WatchHandle> second_watch =
       svc.Watch(WatchRequest{.range = KeyRange::Prefix("/services/ttl/w2/")}, &second);
   ASSERT_THAT(second_watch.status(), IsOk());
   ASSERT_TRUE(WaitUntil(
       [&] {
         return svc.Put("/services/ttl/w2/k", "1").ok() &&
-               second.WaitForKeys(1, absl::Milliseconds(200));
+               second.WaitForEvents(1, absl::Milliseconds(200));
       },
       absl::Seconds(10)));
-  EXPECT_FALSE(second.ended()) << second.end();
+  EXPECT_FALSE(second.ended()) << second.end_status();
 
   // A kept lease, then etcd restarts: every token is forgotten; the watch
   // stream and the keep-alive stream reopen with new tokens.
@@ -428,7 +362,7 @@ TEST(AuthTokenTest, ExpiredAndForgottenTokensAreRefreshed) {
   ASSERT_TRUE(WaitUntil(
       [&] {
         return svc.Put("/services/ttl/w1/after", "1").ok() &&
-               first.WaitForKeys(first_before + 1, absl::Milliseconds(200));
+               first.WaitForEvents(first_before + 1, absl::Milliseconds(200));
       },
       absl::Seconds(15)));
   ASSERT_TRUE(
@@ -436,10 +370,10 @@ TEST(AuthTokenTest, ExpiredAndForgottenTokensAreRefreshed) {
   // Past the TTL once more, with only the streams in use.
   absl::SleepFor(absl::Seconds(3.5));
   EXPECT_THAT(svc.Put("/services/ttl/w2/again", "1").status(), IsOk());
-  EXPECT_TRUE(second.WaitForKeys(2, absl::Seconds(10)));
+  EXPECT_TRUE(second.WaitForEvents(2, absl::Seconds(10)));
   EXPECT_THAT(svc.TimeToLive(lease->id).status(), IsOk());
-  EXPECT_FALSE(first.ended()) << first.end();
-  EXPECT_FALSE(second.ended()) << second.end();
+  EXPECT_FALSE(first.ended()) << first.end_status();
+  EXPECT_FALSE(second.ended()) << second.end_status();
   EXPECT_TRUE(lease_recorder.losses().empty());
   EXPECT_GE(counter->authentications(), 4);
 }

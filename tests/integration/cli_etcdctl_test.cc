@@ -1,11 +1,6 @@
 // The etcdgrpc command line tool against a real etcd, next to etcdctl: what
 // one writes the other reads, `get` prints byte-identical output for the same
 // keys and flags, put/del/txn outputs match, and errors and exit codes match.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -23,15 +18,18 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli_runner.h"
+#include "cli_suite.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "local_etcd.h"
 #include "nlohmann/json.hpp"
 #include "status_matchers.h"
+#include "test_client.h"
 
 namespace etcdgrpc {
 namespace {
 
+using ::etcdgrpc::testing::CliSuite;
+using ::etcdgrpc::testing::ClosedEndpoint;
 using ::etcdgrpc::testing::FirstLine;
 using ::etcdgrpc::testing::IsOk;
 using ::etcdgrpc::testing::RunProgram;
@@ -41,74 +39,16 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
 
-constexpr char kCli[] = ETCDGRPC_CLI;
-constexpr char kEtcdctl[] = "/usr/bin/etcdctl";
-
-class CliTest : public ::testing::Test {
+class CliTest : public CliSuite {
  protected:
-  static void SetUpTestSuite() {
-    setenv("ETCDCTL_API", "3", 1);
-    absl::StatusOr<std::unique_ptr<testing::LocalEtcd>> etcd = testing::LocalEtcd::Start();
-    ASSERT_THAT(etcd, IsOk());
-    etcd_ = etcd->release();
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
+  CliTest() : CliSuite("/cli/") {}
 
-  void SetUp() override {
-    ASSERT_NE(etcd_, nullptr);
-    if (access(kEtcdctl, X_OK) != 0) GTEST_SKIP() << "etcdctl not installed";
-    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    prefix_ = absl::StrCat("/cli/", info->name(), "/");
-  }
-
-  static std::vector<std::string> Argv(const char* program, std::vector<std::string> args) {
-    std::vector<std::string> argv = {program, "--endpoints=" + etcd_->EndpointsFlag()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-  }
-  static RunResult Cli(std::vector<std::string> args, const std::string& input = "") {
-    return RunProgram(Argv(kCli, std::move(args)), input);
-  }
-  static RunResult Ctl(std::vector<std::string> args, const std::string& input = "") {
-    RunResult result = RunProgram(Argv(kEtcdctl, std::move(args)), input);
-    result.err = WithoutLogLines(result.err);
-    return result;
-  }
   // Puts with etcdctl, the value through stdin so that it may hold any byte.
   void CtlPut(const std::string& key, const std::string& value) {
     RunResult put = value.empty() ? Ctl({"put", key, ""}) : Ctl({"put", key}, value);
     ASSERT_EQ(put.exit_code, 0) << put;
   }
-  int64_t Revision() {
-    RunResult get = Ctl({"get", "x", "-w", "json"});
-    int64_t revision = 0;
-    EXPECT_TRUE(nlohmann::json::accept(get.out)) << get;
-    if (nlohmann::json::accept(get.out)) {
-      revision = nlohmann::json::parse(get.out)["header"]["revision"].get<int64_t>();
-    }
-    return revision;
-  }
-
-  // Both tools with the same arguments; stdout, stderr and exit code must be
-  // identical.
-  void ExpectSameOutput(std::vector<std::string> args, const std::string& input = "") {
-    SCOPED_TRACE(absl::StrJoin(args, " "));
-    RunResult ctl = Ctl(args, input);
-    RunResult ours = Cli(args, input);
-    EXPECT_FALSE(ours.timed_out);
-    EXPECT_EQ(ours.out, ctl.out) << "etcdctl: " << ctl << "\netcdgrpc: " << ours;
-    EXPECT_EQ(ours.err, ctl.err);
-    EXPECT_EQ(ours.exit_code, ctl.exit_code);
-  }
-
-  static testing::LocalEtcd* etcd_;
-  std::string prefix_;
 };
-
-testing::LocalEtcd* CliTest::etcd_ = nullptr;
 
 // Revisions and what depends on when a write happened: the only JSON fields
 // that differ when the same write is replayed by the other tool.
@@ -376,16 +316,8 @@ TEST_F(CliTest, EndpointStatusMatchesEtcdctl) {
 }
 
 TEST_F(CliTest, EndpointStatusReportsEachUnreachableEndpoint) {
-  // A port nobody listens on: bind, read the port, close.
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const std::string dead = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
-  close(fd);
+  const std::string dead = ClosedEndpoint();  // a port nobody listens on
+  ASSERT_FALSE(dead.empty());
 
   RunResult ours = RunProgram({kCli, "--endpoints=" + etcd_->EndpointsFlag() + "," + dead,
                                "--command-timeout=3s", "endpoint", "status"},

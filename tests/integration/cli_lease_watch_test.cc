@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli_runner.h"
+#include "cli_suite.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "local_etcd.h"
@@ -40,6 +40,7 @@ namespace etcdgrpc {
 namespace {
 
 using ::etcdgrpc::registry::testing::ChildProcess;
+using ::etcdgrpc::testing::CliSuite;
 using ::etcdgrpc::testing::FirstLine;
 using ::etcdgrpc::testing::IsOk;
 using ::etcdgrpc::testing::RunProgram;
@@ -47,8 +48,6 @@ using ::etcdgrpc::testing::RunResult;
 using ::etcdgrpc::testing::WithoutLogLines;
 using ::testing::MatchesRegex;
 
-constexpr char kCli[] = ETCDGRPC_CLI;
-constexpr char kEtcdctl[] = "/usr/bin/etcdctl";
 // How long a watch or keep-alive may take to end after SIGINT/SIGTERM.
 constexpr absl::Duration kExitBound = absl::Seconds(1);
 
@@ -171,10 +170,11 @@ std::optional<int64_t> WatcherCount(const std::string& endpoint) {
   return count;
 }
 
-class CliLeaseWatchTest : public ::testing::Test {
+class CliLeaseWatchTest : public CliSuite {
  protected:
+  CliLeaseWatchTest() : CliSuite("/cli-lw/") {}
+
   static void SetUpTestSuite() {
-    setenv("ETCDCTL_API", "3", 1);
     // Children inherit an ignored SIGINT (a test run in the background of a
     // script); etcdctl would then ignore it.
     for (int sig : {SIGINT, SIGTERM}) {
@@ -183,20 +183,7 @@ class CliLeaseWatchTest : public ::testing::Test {
         signal(sig, SIG_DFL);
       }
     }
-    absl::StatusOr<std::unique_ptr<testing::LocalEtcd>> etcd = testing::LocalEtcd::Start();
-    ASSERT_THAT(etcd, IsOk());
-    etcd_ = etcd->release();
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(etcd_, nullptr);
-    if (access(kEtcdctl, X_OK) != 0) GTEST_SKIP() << "etcdctl not installed";
-    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    prefix_ = absl::StrCat("/cli-lw/", info->name(), "/");
+    CliSuite::SetUpTestSuite();
   }
 
   // Leases granted by the test do not outlive it (lease list compares all).
@@ -204,19 +191,6 @@ class CliLeaseWatchTest : public ::testing::Test {
     for (const std::string& id : granted_) Ctl({"lease", "revoke", id});
   }
 
-  static std::vector<std::string> Argv(const char* program, std::vector<std::string> args) {
-    std::vector<std::string> argv = {program, "--endpoints=" + etcd_->EndpointsFlag()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-  }
-  static RunResult Cli(std::vector<std::string> args, const std::string& input = "") {
-    return RunProgram(Argv(kCli, std::move(args)), input);
-  }
-  static RunResult Ctl(std::vector<std::string> args, const std::string& input = "") {
-    RunResult result = RunProgram(Argv(kEtcdctl, std::move(args)), input);
-    result.err = WithoutLogLines(result.err);
-    return result;
-  }
   static RunningPair Start(const std::string& what, std::vector<std::string> args, int sig) {
     RunningPair pair;
     pair.what = what + ": " + absl::StrJoin(args, " ");
@@ -245,14 +219,6 @@ class CliLeaseWatchTest : public ::testing::Test {
     RunResult result = Ctl(put, input);
     ASSERT_EQ(result.exit_code, 0) << result;
   }
-  int64_t Revision() {
-    RunResult get = Ctl({"get", "x", "-w", "json"});
-    if (!nlohmann::json::accept(get.out)) {
-      ADD_FAILURE() << get;
-      return 0;
-    }
-    return nlohmann::json::parse(get.out)["header"]["revision"].get<int64_t>();
-  }
   // Until etcd counts `count` watchers (false after `timeout`).
   static bool WaitForWatchers(int64_t count, absl::Duration timeout = absl::Seconds(20)) {
     const absl::Time deadline = absl::Now() + timeout;
@@ -266,17 +232,6 @@ class CliLeaseWatchTest : public ::testing::Test {
       absl::SleepFor(absl::Milliseconds(20));
     }
     return true;
-  }
-
-  // Both tools with the same arguments: identical stdout, stderr, exit code.
-  void ExpectSameOutput(const std::vector<std::string>& args, const std::string& input = "") {
-    SCOPED_TRACE(absl::StrJoin(args, " "));
-    RunResult ctl = Ctl(args, input);
-    RunResult ours = Cli(args, input);
-    EXPECT_FALSE(ours.timed_out);
-    EXPECT_EQ(ours.out, ctl.out) << "etcdctl: " << ctl << "\netcdgrpc: " << ours;
-    EXPECT_EQ(ours.err, ctl.err);
-    EXPECT_EQ(ours.exit_code, ctl.exit_code);
   }
 
   // Like ExpectSameOutput for answers that change with time (a lease's
@@ -298,12 +253,8 @@ class CliLeaseWatchTest : public ::testing::Test {
     EXPECT_EQ(ours.exit_code, before.exit_code);
   }
 
-  static testing::LocalEtcd* etcd_;
-  std::string prefix_;
   std::vector<std::string> granted_;
 };
-
-testing::LocalEtcd* CliLeaseWatchTest::etcd_ = nullptr;
 
 // ---- lease ----------------------------------------------------------------
 

@@ -1,9 +1,5 @@
 // Connecting: endpoint validation, unreachable endpoints, several endpoints,
 // etcd's request size limit, and the wire log.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,29 +13,18 @@
 #include "gtest/gtest.h"
 #include "shared_etcd.h"
 #include "status_matchers.h"
+#include "test_client.h"
 
 namespace etcdgrpc {
 namespace {
 
+using ::etcdgrpc::testing::ClosedEndpoint;
 using ::etcdgrpc::testing::IsOk;
 using ::etcdgrpc::testing::SharedEtcd;
 using ::etcdgrpc::testing::StatusIs;
 using ::etcdgrpc::testing::TestPrefix;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-
-// A 127.0.0.1 port with nothing listening on it.
-std::string ClosedEndpoint() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-}
 
 TEST(ConnectTest, MalformedEndpointsAreRefused) {
   for (const char* bad : {"localhost", ":2379", "http//x", "127.0.0.1:99999"}) {

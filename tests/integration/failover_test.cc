@@ -20,84 +20,27 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "local_etcd.h"
+#include "recorders.h"
+#include "registration_recorder.h"
 #include "status_matchers.h"
+#include "test_client.h"
+#include "wait_until.h"
 
 namespace etcdgrpc {
 namespace {
 
+using ::etcdgrpc::testing::ConnectTo;
 using ::etcdgrpc::testing::IsOk;
+using ::etcdgrpc::testing::LeaseRecorder;
 using ::etcdgrpc::testing::LocalEtcd;
 using ::etcdgrpc::testing::LocalEtcdOptions;
+using ::etcdgrpc::testing::RegistrationRecorder;
+using ::etcdgrpc::testing::TestClientOptions;
+using ::etcdgrpc::testing::WaitUntil;
+using ::etcdgrpc::testing::WatchRecorder;
 
-// Every event of one watch, in delivery order.
-class EventLog final : public WatchListener {
- public:
-  void OnEvents(const WatchEvents& batch) override {
-    absl::MutexLock lock(&mu_);
-    for (const Event& event : batch.events) events_.push_back(event);
-  }
-  void OnEnd(const WatchEnd& end) override {
-    absl::MutexLock lock(&mu_);
-    ended_ = end.status;
-  }
-  std::vector<Event> events() const {
-    absl::MutexLock lock(&mu_);
-    return events_;
-  }
-  std::optional<absl::Status> ended() const {
-    absl::MutexLock lock(&mu_);
-    return ended_;
-  }
-  // Waits (bounded) until an event at `revision` or later arrived.
-  bool WaitFor(int64_t revision, absl::Duration timeout) const {
-    auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !events_.empty() && events_.back().kv.mod_revision >= revision;
-    };
-    absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::vector<Event> events_ ABSL_GUARDED_BY(mu_);
-  std::optional<absl::Status> ended_ ABSL_GUARDED_BY(mu_);
-};
-
-class LossLog final : public LeaseListener {
- public:
-  void OnLost(int64_t lease_id, const LeaseLoss& /*loss*/) override { lost_.push_back(lease_id); }
-  size_t losses() const { return lost_.size(); }
-
- private:
-  // Written on the keeper's thread only; read after the fact.
-  std::vector<int64_t> lost_;
-};
-
-class StateLog final : public registry::RegistrationListener {
- public:
-  void OnStateChange(const registry::RegistrationEvent& event) override {
-    absl::MutexLock lock(&mu_);
-    states_.push_back(event.state);
-  }
-  std::vector<registry::RegistrationState> states() const {
-    absl::MutexLock lock(&mu_);
-    return states_;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::vector<registry::RegistrationState> states_ ABSL_GUARDED_BY(mu_);
-};
-
-std::unique_ptr<Client> ConnectTo(const std::vector<std::string>& endpoints,
-                                  absl::Duration request_timeout = absl::Seconds(2)) {
-  ClientOptions options;
-  options.endpoints = endpoints;
-  options.request_timeout = request_timeout;
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
-  EXPECT_THAT(client, IsOk());
-  return client.ok() ? *std::move(client) : nullptr;
-}
+// The failover tests' clients: 2 s calls.
+const TestClientOptions kFailoverClient = {.request_timeout = absl::Seconds(2)};
 
 // Puts "/w/<n>" in a loop until stopped; remembers which puts returned OK.
 class Writer {
@@ -162,7 +105,7 @@ class ClusterTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<LocalEtcd>> cluster = LocalEtcd::Start(options);
     ASSERT_THAT(cluster, IsOk());
     cluster_ = *std::move(cluster);
-    client_ = ConnectTo(cluster_->ClientEndpoints());
+    client_ = ConnectTo(cluster_->ClientEndpoints(), kFailoverClient);
     ASSERT_NE(client_, nullptr);
   }
 
@@ -175,11 +118,9 @@ class ClusterTest : public ::testing::Test {
     // From now means from when etcd creates the watch, which Watch() does not
     // wait for: the writes the test checks must come after it (on a loaded
     // machine the create was seen to land after the first write).
-    for (absl::Time until = absl::Now() + absl::Seconds(10);
-         watch_.next_revision() == 0 && absl::Now() < until;) {
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    ASSERT_GT(watch_.next_revision(), 0) << "the watch was not created within 10 s";
+    ASSERT_TRUE(WaitUntil([&] { return watch_.next_revision() > 0; }, absl::Seconds(10),
+                          absl::Milliseconds(5)))
+        << "the watch was not created within 10 s";
     for (int i = 0; i < 5; ++i) {
       absl::StatusOr<LeaseGrantResult> lease = client_->Grant(10);
       ASSERT_THAT(lease, IsOk());
@@ -201,7 +142,7 @@ class ClusterTest : public ::testing::Test {
   }
 
   void ExpectEverythingIntact() {
-    EXPECT_EQ(losses_.losses(), 0u) << "a kept lease was reported lost";
+    EXPECT_EQ(losses_.losses().size(), 0u) << "a kept lease was reported lost";
     for (registry::RegistrationState state : states_.states()) {
       EXPECT_EQ(state, registry::RegistrationState::kRegistered)
           << registry::RegistrationStateName(state);
@@ -209,7 +150,7 @@ class ClusterTest : public ::testing::Test {
     EXPECT_EQ(registration_.state(), registry::RegistrationState::kRegistered);
     ASSERT_EQ(view_->snapshot()->endpoints.size(), 1u);
     EXPECT_EQ(view_->snapshot()->endpoints[0]->instance.id, "one");
-    EXPECT_FALSE(events_.ended().has_value()) << events_.ended()->ToString();
+    EXPECT_FALSE(events_.ended()) << events_.end_status();
     // Every kept lease is still alive in etcd.
     for (const KeptLease& kept : kept_) {
       absl::StatusOr<LeaseTimeToLiveResult> ttl = client_->TimeToLive(kept.id(), false);
@@ -220,11 +161,11 @@ class ClusterTest : public ::testing::Test {
 
   std::unique_ptr<LocalEtcd> cluster_;
   std::unique_ptr<Client> client_;
-  EventLog events_;
+  WatchRecorder events_;
   WatchHandle watch_;
-  LossLog losses_;
+  LeaseRecorder losses_;
   std::vector<KeptLease> kept_;
-  StateLog states_;
+  RegistrationRecorder states_;
   std::unique_ptr<registry::Registrar> registrar_;
   registry::Registration registration_;
   std::unique_ptr<resolver::Resolver> resolver_;
@@ -245,7 +186,7 @@ TEST_F(ClusterTest, LeaderKilledWhileWritingLosesNothing) {
   // Writes went on after the kill.
   absl::StatusOr<PutResult> after = client_->Put("/w/after", "v");
   ASSERT_THAT(after, IsOk());
-  ASSERT_TRUE(events_.WaitFor(after->header.revision, absl::Seconds(10)));
+  ASSERT_TRUE(events_.WaitForEventAt(after->header.revision, absl::Seconds(10)));
   ExpectSeenExactlyOnceInOrder(acked, events_.events());
   std::printf("acknowledged %zu writes, %zu failed (at most once, not retried)\n", acked.size(),
               writer.failed());
@@ -263,26 +204,43 @@ TEST_F(ClusterTest, RollingRestartReportsNoLoss) {
   writer.Stop();
   absl::StatusOr<PutResult> after = client_->Put("/w/after", "v");
   ASSERT_THAT(after, IsOk());
-  ASSERT_TRUE(events_.WaitFor(after->header.revision, absl::Seconds(10)));
+  ASSERT_TRUE(events_.WaitForEventAt(after->header.revision, absl::Seconds(10)));
   ExpectSeenExactlyOnceInOrder(writer.acknowledged(), events_.events());
   ExpectEverythingIntact();
 }
+
+// A watch on a prefix from now and a kept lease (TTL 30 s) on one client: the
+// streams a fault must not break.
+struct WatchAndLease {
+  void Open(Client& client, const std::string& prefix) {
+    absl::StatusOr<WatchHandle> opened =
+        client.Watch({.range = KeyRange::Prefix(prefix), .start_revision = 0}, &events);
+    ASSERT_THAT(opened, IsOk());
+    watch = *std::move(opened);
+    absl::StatusOr<LeaseGrantResult> lease = client.Grant(30);
+    ASSERT_THAT(lease, IsOk());
+    lease_id = lease->id;
+    absl::StatusOr<KeptLease> handle = client.Keep(lease_id, &losses, {.ttl = absl::Seconds(30)});
+    ASSERT_THAT(handle, IsOk());
+    kept = *std::move(handle);
+  }
+
+  WatchRecorder events;
+  WatchHandle watch;
+  LeaseRecorder losses;
+  int64_t lease_id = 0;
+  KeptLease kept;
+};
 
 TEST(FaultTest, FrozenEtcdMeansDeadlinesAndAClientThatClosesInTime) {
   absl::StatusOr<std::unique_ptr<LocalEtcd>> etcd = LocalEtcd::Start();
   ASSERT_THAT(etcd, IsOk());
   const absl::Duration timeout = absl::Seconds(1);
-  std::unique_ptr<Client> client = ConnectTo((*etcd)->ClientEndpoints(), timeout);
+  std::unique_ptr<Client> client =
+      ConnectTo((*etcd)->ClientEndpoints(), {.request_timeout = timeout});
   ASSERT_NE(client, nullptr);
-  EventLog events;
-  absl::StatusOr<WatchHandle> watch =
-      client->Watch({.range = KeyRange::Prefix("/f/"), .start_revision = 0}, &events);
-  ASSERT_THAT(watch, IsOk());
-  absl::StatusOr<LeaseGrantResult> lease = client->Grant(30);
-  ASSERT_THAT(lease, IsOk());
-  LossLog losses;
-  absl::StatusOr<KeptLease> kept = client->Keep(lease->id, &losses, {.ttl = absl::Seconds(30)});
-  ASSERT_THAT(kept, IsOk());
+  WatchAndLease streams;
+  ASSERT_NO_FATAL_FAILURE(streams.Open(*client, "/f/"));
   auto registrar = std::make_unique<registry::Registrar>(*client);
   absl::StatusOr<registry::Registration> registration =
       registrar->Register({.service = "svc", .id = "one", .address = "127.0.0.1:1"});
@@ -303,8 +261,8 @@ TEST(FaultTest, FrozenEtcdMeansDeadlinesAndAClientThatClosesInTime) {
   const absl::Time start = absl::Now();
   registration->Deregister().IgnoreError();
   registrar.reset();
-  kept->Stop();
-  watch->Cancel();
+  streams.kept.Stop();
+  streams.watch.Cancel();
   client.reset();
   EXPECT_LT(absl::Now() - start, timeout + absl::Seconds(1));
   ASSERT_THAT((*etcd)->Resume(0), IsOk());
@@ -313,24 +271,14 @@ TEST(FaultTest, FrozenEtcdMeansDeadlinesAndAClientThatClosesInTime) {
 TEST(FaultTest, AfterAnOutageTheFirstCallAndTheStreamsRecoverWithinASecond) {
   absl::StatusOr<std::unique_ptr<LocalEtcd>> etcd = LocalEtcd::Start();
   ASSERT_THAT(etcd, IsOk());
-  std::unique_ptr<Client> client = ConnectTo((*etcd)->ClientEndpoints());
+  std::unique_ptr<Client> client = ConnectTo((*etcd)->ClientEndpoints(), kFailoverClient);
   ASSERT_NE(client, nullptr);
-  EventLog events;
-  absl::StatusOr<WatchHandle> watch =
-      client->Watch({.range = KeyRange::Prefix("/o/"), .start_revision = 0}, &events);
-  ASSERT_THAT(watch, IsOk());
-  absl::StatusOr<LeaseGrantResult> lease = client->Grant(30);
-  ASSERT_THAT(lease, IsOk());
-  LossLog losses;
-  absl::StatusOr<KeptLease> kept = client->Keep(lease->id, &losses, {.ttl = absl::Seconds(30)});
-  ASSERT_THAT(kept, IsOk());
+  WatchAndLease streams;
+  ASSERT_NO_FATAL_FAILURE(streams.Open(*client, "/o/"));
   // A watch "from now" starts when etcd creates it: wait for that, or it
   // would start after the outage and rightly miss what comes before.
-  for (absl::Time until = absl::Now() + absl::Seconds(5);
-       watch->next_revision() == 0 && absl::Now() < until;) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  ASSERT_NE(watch->next_revision(), 0);
+  ASSERT_TRUE(WaitUntil([&] { return streams.watch.next_revision() != 0; }, absl::Seconds(5),
+                        absl::Milliseconds(5)));
 
   ASSERT_THAT((*etcd)->Stop(0), IsOk());
   // Long enough for gRPC's reconnect backoff to grow (it would reach 12 s
@@ -341,13 +289,13 @@ TEST(FaultTest, AfterAnOutageTheFirstCallAndTheStreamsRecoverWithinASecond) {
   absl::StatusOr<PutResult> put = client->Put("/o/first", "v");
   ASSERT_THAT(put, IsOk());
   EXPECT_LT(absl::Now() - back, absl::Seconds(1));
-  ASSERT_TRUE(events.WaitFor(put->header.revision, absl::Seconds(1)))
+  ASSERT_TRUE(streams.events.WaitForEventAt(put->header.revision, absl::Seconds(1)))
       << "the watch did not resume within 1 s";
   std::printf("first call %s after etcd was back; event %s after\n",
               absl::FormatDuration(absl::Now() - back).c_str(),
               absl::FormatDuration(absl::Now() - back).c_str());
-  EXPECT_EQ(losses.losses(), 0u);
-  absl::StatusOr<LeaseTimeToLiveResult> ttl = client->TimeToLive(lease->id, false);
+  EXPECT_EQ(streams.losses.losses().size(), 0u);
+  absl::StatusOr<LeaseTimeToLiveResult> ttl = client->TimeToLive(streams.lease_id, false);
   ASSERT_THAT(ttl, IsOk());
   EXPECT_GT(ttl->ttl, 0);
 }

@@ -18,7 +18,7 @@ namespace etcdgrpc {
 namespace {
 
 using ::etcdgrpc::testing::IsOk;
-using ::etcdgrpc::testing::SharedEtcd;
+using ::etcdgrpc::testing::SharedEtcdTest;
 using ::etcdgrpc::testing::StatusIs;
 using ::etcdgrpc::testing::TestPrefix;
 using ::testing::ElementsAre;
@@ -30,16 +30,10 @@ std::vector<std::string> Keys(const GetResult& result) {
   return keys;
 }
 
-class KvTest : public ::testing::Test {
+class KvTest : public SharedEtcdTest {
  protected:
   void SetUp() override {
-    testing::LocalEtcd* etcd = SharedEtcd();
-    ASSERT_NE(etcd, nullptr);
-    ClientOptions options;
-    options.endpoints = etcd->ClientEndpoints();
-    absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
-    ASSERT_THAT(client, IsOk());
-    client_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(SharedEtcdTest::SetUp());
     prefix_ = TestPrefix();
   }
 
@@ -49,7 +43,6 @@ class KvTest : public ::testing::Test {
     for (const std::string& name : names) ASSERT_THAT(client_->Put(Key(name), "v-" + name), IsOk());
   }
 
-  std::unique_ptr<Client> client_;
   std::string prefix_;
 };
 

@@ -15,60 +15,27 @@
 #include "etcdgrpc/wire_log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "recorders.h"
 #include "shared_etcd.h"
 #include "status_matchers.h"
+#include "test_client.h"
+#include "wait_until.h"
 
 namespace etcdgrpc {
 namespace {
 
+using ::etcdgrpc::testing::ConnectTo;
 using ::etcdgrpc::testing::IsOk;
+using ::etcdgrpc::testing::kFastStreamBackoff;
+using ::etcdgrpc::testing::LeaseRecorder;
 using ::etcdgrpc::testing::LocalEtcd;
-using ::etcdgrpc::testing::SharedEtcd;
+using ::etcdgrpc::testing::SharedEtcdTest;
 using ::etcdgrpc::testing::StatusIs;
+using ::etcdgrpc::testing::TestClientOptions;
 using ::etcdgrpc::testing::TestPrefix;
+using ::etcdgrpc::testing::WaitUntil;
 using ::testing::Contains;
 using ::testing::HasSubstr;
-
-// Records what a kept lease's listener hears.
-class RecordingListener : public LeaseListener {
- public:
-  void OnRenewed(int64_t, int64_t ttl) override {
-    absl::MutexLock lock(&mu_);
-    ++renewals_;
-    last_ttl_ = ttl;
-  }
-  void OnLost(int64_t, const LeaseLoss& loss) override {
-    absl::MutexLock lock(&mu_);
-    losses_.push_back(loss);
-  }
-  int renewals() {
-    absl::MutexLock lock(&mu_);
-    return renewals_;
-  }
-  std::vector<LeaseLoss> losses() {
-    absl::MutexLock lock(&mu_);
-    return losses_;
-  }
-  // Waits (bounded) until a loss was heard.
-  bool WaitForLoss(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(
-        absl::Condition(
-            +[](std::vector<LeaseLoss>* l) { return !l->empty(); }, &losses_),
-        timeout);
-  }
-  bool WaitForRenewals(int n, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [this, n]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return renewals_ >= n; };
-    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-  }
-
- private:
-  absl::Mutex mu_;
-  int renewals_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t last_ttl_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<LeaseLoss> losses_ ABSL_GUARDED_BY(mu_);
-};
 
 // Counts LeaseKeepAlive requests per lease and the streams they went on.
 class KeepAliveCounter : public WireLogSink {
@@ -97,29 +64,13 @@ class KeepAliveCounter : public WireLogSink {
   std::map<std::string, std::vector<int64_t>> sends_ ABSL_GUARDED_BY(mu_);
 };
 
-std::unique_ptr<Client> ConnectTo(const LocalEtcd& etcd,
-                                  std::shared_ptr<WireLogSink> wire_log = nullptr) {
-  ClientOptions options;
-  options.endpoints = etcd.ClientEndpoints();
-  options.wire_log = std::move(wire_log);
-  options.request_timeout = absl::Seconds(2);
-  options.stream_backoff.initial = absl::Milliseconds(50);
-  options.stream_backoff.max = absl::Milliseconds(500);
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
-  EXPECT_THAT(client, IsOk());
-  return client.ok() ? *std::move(client) : nullptr;
-}
+// The lease tests' client: 2 s calls; its streams come back quickly after an etcd restart.
+const TestClientOptions kLeaseClient = {.request_timeout = absl::Seconds(2),
+                                        .stream_backoff = kFastStreamBackoff};
 
-class LeaseTest : public ::testing::Test {
+class LeaseTest : public SharedEtcdTest {
  protected:
-  void SetUp() override {
-    etcd_ = SharedEtcd();
-    ASSERT_NE(etcd_, nullptr);
-    client_ = ConnectTo(*etcd_);
-    ASSERT_NE(client_, nullptr);
-  }
-  LocalEtcd* etcd_ = nullptr;
-  std::unique_ptr<Client> client_;
+  LeaseTest() : SharedEtcdTest(kLeaseClient) {}
 };
 
 TEST_F(LeaseTest, GrantTimeToLiveLeasesRevoke) {
@@ -187,7 +138,7 @@ TEST_F(LeaseTest, KeptLeaseWithTtl2StaysAliveFor10Seconds) {
   absl::StatusOr<LeaseGrantResult> lease = client_->Grant(2);
   ASSERT_THAT(lease, IsOk());
   ASSERT_THAT(client_->Put(TestPrefix() + "alive", "v", {.lease = lease->id}), IsOk());
-  RecordingListener listener;
+  LeaseRecorder listener;
   absl::StatusOr<KeptLease> kept = client_->Keep(lease->id, &listener, {.ttl = absl::Seconds(2)});
   ASSERT_THAT(kept, IsOk());
   absl::SleepFor(absl::Seconds(10));
@@ -201,7 +152,7 @@ TEST_F(LeaseTest, DroppedHandleLetsTheLeaseExpire) {
   absl::StatusOr<LeaseGrantResult> lease = client_->Grant(2);
   ASSERT_THAT(lease, IsOk());
   ASSERT_THAT(client_->Put(TestPrefix() + "k", "v", {.lease = lease->id}), IsOk());
-  RecordingListener listener;
+  LeaseRecorder listener;
   {
     absl::StatusOr<KeptLease> kept = client_->Keep(lease->id, &listener);
     ASSERT_THAT(kept, IsOk());
@@ -209,17 +160,14 @@ TEST_F(LeaseTest, DroppedHandleLetsTheLeaseExpire) {
   }
   const int renewals = listener.renewals();
   // Gone within TTL + etcd's expiry check granularity.
-  const absl::Time deadline = absl::Now() + absl::Seconds(6);
-  while (absl::Now() < deadline && !client_->Get(TestPrefix() + "k")->kvs.empty()) {
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  EXPECT_TRUE(client_->Get(TestPrefix() + "k")->kvs.empty());
+  EXPECT_TRUE(WaitUntil([&] { return client_->Get(TestPrefix() + "k")->kvs.empty(); },
+                        absl::Seconds(6), absl::Milliseconds(100)));
   EXPECT_EQ(listener.renewals(), renewals);  // nothing after the handle was dropped
   EXPECT_TRUE(listener.losses().empty());
 }
 
 TEST_F(LeaseTest, KeepingAnUnknownLeaseReportsNotFound) {
-  RecordingListener listener;
+  LeaseRecorder listener;
   absl::StatusOr<KeptLease> kept = client_->Keep(0x5eed0000042, &listener);
   ASSERT_THAT(kept, IsOk());
   ASSERT_TRUE(listener.WaitForLoss(absl::Seconds(5)));
@@ -234,8 +182,8 @@ TEST_F(LeaseTest, KeepingAnUnknownLeaseReportsNotFound) {
 TEST_F(LeaseTest, RevokeThroughTheClientTellsTheHandles) {
   absl::StatusOr<LeaseGrantResult> lease = client_->Grant(30);
   ASSERT_THAT(lease, IsOk());
-  RecordingListener first;
-  RecordingListener second;
+  LeaseRecorder first;
+  LeaseRecorder second;
   absl::StatusOr<KeptLease> a = client_->Keep(lease->id, &first);
   absl::StatusOr<KeptLease> b = client_->Keep(lease->id, &second);  // the same lease twice
   ASSERT_THAT(a, IsOk());
@@ -253,7 +201,7 @@ TEST_F(LeaseTest, RevokeThroughTheClientTellsTheHandles) {
 TEST_F(LeaseTest, ClosingTheClientEndsKeptLeases) {
   absl::StatusOr<LeaseGrantResult> lease = client_->Grant(30);
   ASSERT_THAT(lease, IsOk());
-  RecordingListener listener;
+  LeaseRecorder listener;
   absl::StatusOr<KeptLease> kept = client_->Keep(lease->id, &listener);
   ASSERT_THAT(kept, IsOk());
   ASSERT_TRUE(listener.WaitForRenewals(1, absl::Seconds(5)));
@@ -267,7 +215,10 @@ TEST(LeaseStreamTest, ThousandLeasesOneStreamOneRequestPerInterval) {
   absl::StatusOr<std::unique_ptr<LocalEtcd>> etcd = LocalEtcd::Start();
   ASSERT_THAT(etcd, IsOk());
   auto counter = std::make_shared<KeepAliveCounter>();
-  std::unique_ptr<Client> client = ConnectTo(**etcd, counter);
+  std::unique_ptr<Client> client =
+      ConnectTo((*etcd)->ClientEndpoints(), {.request_timeout = absl::Seconds(2),
+                                             .stream_backoff = kFastStreamBackoff,
+                                             .wire_log = counter});
   ASSERT_NE(client, nullptr);
   constexpr int kLeases = 1000;
   constexpr int64_t kTtl = 3;  // renewal interval 1 s
@@ -305,14 +256,14 @@ TEST(LeaseStreamTest, ThousandLeasesOneStreamOneRequestPerInterval) {
 TEST(LeaseRestartTest, EtcdDownLongerThanTheTtlLosesTheLeasesOnce) {
   absl::StatusOr<std::unique_ptr<LocalEtcd>> etcd = LocalEtcd::Start();
   ASSERT_THAT(etcd, IsOk());
-  std::unique_ptr<Client> client = ConnectTo(**etcd);
+  std::unique_ptr<Client> client = ConnectTo((*etcd)->ClientEndpoints(), kLeaseClient);
   ASSERT_NE(client, nullptr);
-  std::vector<std::unique_ptr<RecordingListener>> listeners;
+  std::vector<std::unique_ptr<LeaseRecorder>> listeners;
   std::vector<KeptLease> kept;
   for (int i = 0; i < 5; ++i) {
     absl::StatusOr<LeaseGrantResult> lease = client->Grant(2);
     ASSERT_THAT(lease, IsOk());
-    listeners.push_back(std::make_unique<RecordingListener>());
+    listeners.push_back(std::make_unique<LeaseRecorder>());
     absl::StatusOr<KeptLease> handle = client->Keep(lease->id, listeners.back().get());
     ASSERT_THAT(handle, IsOk());
     kept.push_back(*std::move(handle));
@@ -334,11 +285,11 @@ TEST(LeaseRestartTest, EtcdDownLongerThanTheTtlLosesTheLeasesOnce) {
 TEST(LeaseRestartTest, EtcdRestartedWithinTheTtlKeepsTheLeases) {
   absl::StatusOr<std::unique_ptr<LocalEtcd>> etcd = LocalEtcd::Start();
   ASSERT_THAT(etcd, IsOk());
-  std::unique_ptr<Client> client = ConnectTo(**etcd);
+  std::unique_ptr<Client> client = ConnectTo((*etcd)->ClientEndpoints(), kLeaseClient);
   ASSERT_NE(client, nullptr);
   absl::StatusOr<LeaseGrantResult> lease = client->Grant(10);
   ASSERT_THAT(lease, IsOk());
-  RecordingListener listener;
+  LeaseRecorder listener;
   absl::StatusOr<KeptLease> kept = client->Keep(lease->id, &listener, {.ttl = absl::Seconds(10)});
   ASSERT_THAT(kept, IsOk());
   ASSERT_TRUE(listener.WaitForRenewals(1, absl::Seconds(5)));

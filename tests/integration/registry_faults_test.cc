@@ -6,7 +6,6 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -14,7 +13,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -24,101 +22,35 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "local_etcd.h"
+#include "registration_recorder.h"
 #include "registry_process.h"
 #include "shared_etcd.h"
 #include "status_matchers.h"
+#include "test_client.h"
+#include "wait_until.h"
 
 namespace etcdgrpc::registry {
 namespace {
 
 using ::etcdgrpc::registry::testing::ChildProcess;
+using ::etcdgrpc::testing::ConnectTo;
 using ::etcdgrpc::testing::IsOk;
 using ::etcdgrpc::testing::LocalEtcd;
-using ::etcdgrpc::testing::SharedEtcd;
+using ::etcdgrpc::testing::RegistrationRecorder;
+using ::etcdgrpc::testing::SharedEtcdTest;
 using ::etcdgrpc::testing::StatusIs;
 using ::etcdgrpc::testing::TestPrefix;
+using ::etcdgrpc::testing::WaitUntil;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 constexpr int64_t kTtlSeconds = 2;
 
-bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
-
-// Records every state change; `react` (if set) runs inside each call.
-class RecordingListener : public RegistrationListener {
- public:
-  void OnStateChange(const RegistrationEvent& event) override {
-    {
-      absl::MutexLock lock(&mu_);
-      events_.push_back(event);
-    }
-    if (react) react(event);
-  }
-  std::vector<RegistrationEvent> events() {
-    absl::MutexLock lock(&mu_);
-    return events_;
-  }
-  std::vector<RegistrationState> states() {
-    std::vector<RegistrationState> states;
-    for (const RegistrationEvent& event : events()) states.push_back(event.state);
-    return states;
-  }
-  bool WaitFor(RegistrationState state, absl::Duration timeout, int count = 1) {
-    struct Wanted {
-      RecordingListener* self;
-      RegistrationState state;
-      int count;
-    } wanted{this, state, count};
-    absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(absl::Condition(
-                                    +[](Wanted* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                      return std::count_if(w->self->events_.begin(),
-                                                           w->self->events_.end(),
-                                                           [w](const RegistrationEvent& e) {
-                                                             return e.state == w->state;
-                                                           }) >= w->count;
-                                    },
-                                    &wanted),
-                                timeout);
-  }
-  std::optional<RegistrationEvent> Last() {
-    std::vector<RegistrationEvent> all = events();
-    if (all.empty()) return std::nullopt;
-    return all.back();
-  }
-
-  std::function<void(const RegistrationEvent&)> react;
-
- private:
-  absl::Mutex mu_;
-  std::vector<RegistrationEvent> events_ ABSL_GUARDED_BY(mu_);
-};
-
-std::unique_ptr<Client> ConnectTo(const std::vector<std::string>& endpoints,
-                                  absl::Duration request_timeout = absl::Seconds(5)) {
-  ClientOptions options;
-  options.endpoints = endpoints;
-  options.request_timeout = request_timeout;
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
-  EXPECT_THAT(client, IsOk());
-  return client.ok() ? *std::move(client) : nullptr;
-}
-
-class RegistryFaultsTest : public ::testing::Test {
+class RegistryFaultsTest : public SharedEtcdTest {
  protected:
   void SetUp() override {
-    etcd_ = SharedEtcd();
-    ASSERT_NE(etcd_, nullptr);
-    client_ = ConnectTo(etcd_->ClientEndpoints());
-    ASSERT_NE(client_, nullptr);
+    ASSERT_NO_FATAL_FAILURE(SharedEtcdTest::SetUp());
     prefix_ = TestPrefix() + "services";
   }
   RegistrarOptions Options() const {
@@ -143,8 +75,6 @@ class RegistryFaultsTest : public ::testing::Test {
     return get.ok() && !get->kvs.empty();
   }
 
-  LocalEtcd* etcd_ = nullptr;
-  std::unique_ptr<Client> client_;
   std::string prefix_;
 };
 
@@ -160,7 +90,7 @@ TEST_P(DestructionOrderTest, NothingCrashesAndTheOutcomeIsReported) {
   std::unique_ptr<Client> client = ConnectTo(etcd_->ClientEndpoints());
   ASSERT_NE(client, nullptr);
   auto registrar = std::make_unique<Registrar>(*client, Options());
-  RecordingListener listener;
+  RegistrationRecorder listener;
   absl::StatusOr<Registration> registered = registrar->Register(Greeter(), &listener);
   ASSERT_THAT(registered, IsOk());
   auto handle = std::make_unique<Registration>(*std::move(registered));
@@ -216,7 +146,7 @@ TEST_F(RegistryFaultsTest, AfterTheClientIsGoneNothingIsRetried) {
   std::unique_ptr<Client> client = ConnectTo(etcd_->ClientEndpoints());
   ASSERT_NE(client, nullptr);
   Registrar registrar(*client, Options());
-  RecordingListener listener;
+  RegistrationRecorder listener;
   ASSERT_OK_AND_ASSIGN(Registration registration, registrar.Register(Greeter(), &listener));
   client.reset();
   ASSERT_TRUE(listener.WaitFor(RegistrationState::kLost, absl::Seconds(5)));
@@ -236,11 +166,11 @@ TEST_F(RegistryFaultsTest, AfterTheClientIsGoneNothingIsRetried) {
 
 TEST_F(RegistryFaultsTest, AListenerThatThrowsEndsOnlyItsOwnRegistration) {
   Registrar registrar(*client_, Options());
-  RecordingListener thrower;
+  RegistrationRecorder thrower;
   thrower.react = [](const RegistrationEvent& event) {
     if (event.state == RegistrationState::kRegistered) throw std::runtime_error("listener boom");
   };
-  RecordingListener other;
+  RegistrationRecorder other;
   ASSERT_OK_AND_ASSIGN(Registration a, registrar.Register(Greeter("a"), &thrower));
   ASSERT_OK_AND_ASSIGN(Registration b, registrar.Register(Greeter("b"), &other));
   // The throwing one is deregistered; its last call says why.
@@ -265,7 +195,7 @@ TEST_F(RegistryFaultsTest, AListenerThatThrowsEndsOnlyItsOwnRegistration) {
 TEST_F(RegistryFaultsTest, AListenerThatBlocksDelaysOnlyItsOwnCalls) {
   Registrar registrar(*client_, Options());
   absl::Notification release;
-  RecordingListener blocked;
+  RegistrationRecorder blocked;
   blocked.react = [&](const RegistrationEvent& event) {
     if (event.state == RegistrationState::kRegistered) {
       release.WaitForNotificationWithTimeout(absl::Seconds(30));
@@ -274,7 +204,7 @@ TEST_F(RegistryFaultsTest, AListenerThatBlocksDelaysOnlyItsOwnCalls) {
   ASSERT_OK_AND_ASSIGN(Registration a, registrar.Register(Greeter("a"), &blocked));
   ASSERT_TRUE(blocked.WaitFor(RegistrationState::kRegistered, absl::Seconds(2)));
   // Another registration's calls are made meanwhile...
-  RecordingListener other;
+  RegistrationRecorder other;
   ASSERT_OK_AND_ASSIGN(Registration b, registrar.Register(Greeter("b"), &other));
   EXPECT_TRUE(other.WaitFor(RegistrationState::kRegistered, absl::Seconds(5)));
   // ...and the blocked one still heals in etcd.
@@ -299,7 +229,7 @@ TEST_F(RegistryFaultsTest, AListenerThatBlocksDelaysOnlyItsOwnCalls) {
 TEST_F(RegistryFaultsTest, AListenerMayDeregisterOrDestroyItsOwnRegistration) {
   Registrar registrar(*client_, Options());
   // Deregister() from inside its own kLost call.
-  RecordingListener deregistering;
+  RegistrationRecorder deregistering;
   std::unique_ptr<Registration> a;
   absl::Status result_inside = absl::UnknownError("not called");
   deregistering.react = [&](const RegistrationEvent& event) {
@@ -308,7 +238,7 @@ TEST_F(RegistryFaultsTest, AListenerMayDeregisterOrDestroyItsOwnRegistration) {
   ASSERT_OK_AND_ASSIGN(Registration registered_a, registrar.Register(Greeter("a"), &deregistering));
   a = std::make_unique<Registration>(std::move(registered_a));
   // Destroying its own handle from inside its kLost call.
-  RecordingListener destroying;
+  RegistrationRecorder destroying;
   std::unique_ptr<Registration> b;
   destroying.react = [&](const RegistrationEvent& event) {
     if (event.state == RegistrationState::kLost) b.reset();
@@ -324,7 +254,7 @@ TEST_F(RegistryFaultsTest, AListenerMayDeregisterOrDestroyItsOwnRegistration) {
   EXPECT_THAT(result_inside, IsOk());
   // (A re-registration may have completed before the listener's call: its
   // kReregistered then comes before kDeregistered.)
-  for (RecordingListener* listener : {&deregistering, &destroying}) {
+  for (RegistrationRecorder* listener : {&deregistering, &destroying}) {
     const std::vector<RegistrationState> states = listener->states();
     ASSERT_GE(states.size(), 3u);
     EXPECT_EQ(states[0], RegistrationState::kRegistered);
@@ -342,14 +272,14 @@ TEST_F(RegistryFaultsTest, AListenerMayDeregisterOrDestroyItsOwnRegistration) {
 TEST_F(RegistryFaultsTest, TheRegistrarMayBeDestroyedFromInsideAListener) {
   auto registrar = std::make_unique<Registrar>(*client_, Options());
   absl::Notification destroyed;
-  RecordingListener first;
+  RegistrationRecorder first;
   first.react = [&](const RegistrationEvent& event) {
     if (event.state == RegistrationState::kLost) {
       registrar.reset();
       destroyed.Notify();
     }
   };
-  RecordingListener second;
+  RegistrationRecorder second;
   ASSERT_OK_AND_ASSIGN(Registration a, registrar->Register(Greeter("a"), &first));
   ASSERT_OK_AND_ASSIGN(Registration b, registrar->Register(Greeter("b"), &second));
   ASSERT_THAT(client_->Delete(a.key()), IsOk());
@@ -365,7 +295,7 @@ TEST_F(RegistryFaultsTest, TheRegistrarMayBeDestroyedFromInsideAListener) {
 
 TEST_F(RegistryFaultsTest, DeregisterLeavesAKeyTakenOverByAnotherInstanceAlone) {
   Registrar registrar(*client_, Options());
-  RecordingListener first_listener;
+  RegistrationRecorder first_listener;
   ASSERT_OK_AND_ASSIGN(Registration first, registrar.Register(Greeter(), &first_listener));
   ASSERT_OK_AND_ASSIGN(Registration second, registrar.Register(Greeter("g1", "127.0.0.1:50052"),
                                                                nullptr, {.replace = true}));
@@ -381,10 +311,11 @@ TEST(RegistryOutageTest, DeregisterWithEtcdStoppedReportsThatTheKeyMayRemain) {
   absl::StatusOr<std::unique_ptr<LocalEtcd>> etcd = LocalEtcd::Start();
   ASSERT_THAT(etcd, IsOk());
   const absl::Duration timeout = absl::Seconds(1);
-  std::unique_ptr<Client> client = ConnectTo((*etcd)->ClientEndpoints(), timeout);
+  std::unique_ptr<Client> client =
+      ConnectTo((*etcd)->ClientEndpoints(), {.request_timeout = timeout});
   ASSERT_NE(client, nullptr);
   Registrar registrar(*client, {.ttl = absl::Seconds(30)});
-  RecordingListener listener;
+  RegistrationRecorder listener;
   ASSERT_OK_AND_ASSIGN(
       Registration registration,
       registrar.Register({.service = "s", .id = "i", .address = "h:1"}, &listener));
@@ -409,12 +340,13 @@ TEST(RegistryOutageTest, DestroyingTheRegistrarWithEtcdStoppedTakesAboutOneReque
   absl::StatusOr<std::unique_ptr<LocalEtcd>> etcd = LocalEtcd::Start();
   ASSERT_THAT(etcd, IsOk());
   const absl::Duration timeout = absl::Seconds(2);
-  std::unique_ptr<Client> client = ConnectTo((*etcd)->ClientEndpoints(), timeout);
+  std::unique_ptr<Client> client =
+      ConnectTo((*etcd)->ClientEndpoints(), {.request_timeout = timeout});
   ASSERT_NE(client, nullptr);
   auto registrar =
       std::make_unique<Registrar>(*client, RegistrarOptions{.ttl = absl::Seconds(300)});
   constexpr int kCount = 50;
-  std::vector<RecordingListener> listeners(kCount);
+  std::vector<RegistrationRecorder> listeners(kCount);
   std::vector<Registration> registrations;
   for (int i = 0; i < kCount; ++i) {
     ASSERT_OK_AND_ASSIGN(Registration registration,

@@ -7,7 +7,6 @@
 #include <signal.h>
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,7 +19,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "etcdgrpc/client.h"
@@ -31,9 +29,12 @@
 #include "gtest/gtest.h"
 #include "local_etcd.h"
 #include "nlohmann/json.hpp"
+#include "registration_recorder.h"
 #include "registry_process.h"
 #include "shared_etcd.h"
 #include "status_matchers.h"
+#include "test_client.h"
+#include "wait_until.h"
 
 namespace etcdgrpc::registry {
 namespace testing {
@@ -50,11 +51,14 @@ using ::etcdgrpc::registry::testing::ChildProcess;
 using ::etcdgrpc::registry::testing::Etcdctl;
 using ::etcdgrpc::registry::testing::ProgramResult;
 using ::etcdgrpc::registry::testing::RunProgram;
+using ::etcdgrpc::testing::ConnectTo;
 using ::etcdgrpc::testing::IsOk;
 using ::etcdgrpc::testing::LocalEtcd;
-using ::etcdgrpc::testing::SharedEtcd;
+using ::etcdgrpc::testing::RegistrationRecorder;
+using ::etcdgrpc::testing::SharedEtcdTest;
 using ::etcdgrpc::testing::StatusIs;
 using ::etcdgrpc::testing::TestPrefix;
+using ::etcdgrpc::testing::WaitUntil;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -62,16 +66,6 @@ constexpr char kCli[] = ETCDGRPC_CLI;
 // etcd's minimum TTL with its default election timeout (1 s): 3/2 of it,
 // rounded up to whole seconds.
 constexpr int64_t kTtlSeconds = 2;
-
-// Polls `done` every 20 ms until it holds or `timeout` passes.
-bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    if (done()) return true;
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-}
 
 // One key as `etcdctl get KEY -w json` shows it.
 struct EtcdctlKey {
@@ -120,70 +114,11 @@ int64_t EtcdctlTimeToLive(const std::string& endpoints, int64_t lease) {
   return json["ttl"].get<int64_t>();
 }
 
-// Records every state change; waits for them with bounded waits.
-class RecordingListener : public RegistrationListener {
- public:
-  void OnStateChange(const RegistrationEvent& event) override {
-    absl::MutexLock lock(&mu_);
-    events_.push_back(event);
-  }
-  std::vector<RegistrationEvent> events() {
-    absl::MutexLock lock(&mu_);
-    return events_;
-  }
-  std::vector<RegistrationState> states() {
-    std::vector<RegistrationState> states;
-    for (const RegistrationEvent& event : events()) states.push_back(event.state);
-    return states;
-  }
-  // Waits until `count` events of `state` were heard.
-  bool WaitFor(RegistrationState state, absl::Duration timeout, int count = 1) {
-    struct Wanted {
-      RecordingListener* self;
-      RegistrationState state;
-      int count;
-    } wanted{this, state, count};
-    absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(absl::Condition(
-                                    +[](Wanted* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                      int seen = 0;
-                                      for (const RegistrationEvent& e : w->self->events_) {
-                                        if (e.state == w->state) ++seen;
-                                      }
-                                      return seen >= w->count;
-                                    },
-                                    &wanted),
-                                timeout);
-  }
-  // The first event of `state`, if any.
-  std::optional<RegistrationEvent> First(RegistrationState state) {
-    for (const RegistrationEvent& event : events()) {
-      if (event.state == state) return event;
-    }
-    return std::nullopt;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<RegistrationEvent> events_ ABSL_GUARDED_BY(mu_);
-};
-
-std::unique_ptr<Client> ConnectTo(const std::vector<std::string>& endpoints) {
-  ClientOptions options;
-  options.endpoints = endpoints;
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
-  EXPECT_THAT(client, IsOk());
-  return client.ok() ? *std::move(client) : nullptr;
-}
-
-class RegistryTest : public ::testing::Test {
+class RegistryTest : public SharedEtcdTest {
  protected:
   void SetUp() override {
-    etcd_ = SharedEtcd();
-    ASSERT_NE(etcd_, nullptr);
+    ASSERT_NO_FATAL_FAILURE(SharedEtcdTest::SetUp());
     endpoints_ = etcd_->EndpointsFlag();
-    client_ = ConnectTo(etcd_->ClientEndpoints());
-    ASSERT_NE(client_, nullptr);
     prefix_ = TestPrefix() + "services";
   }
 
@@ -208,15 +143,13 @@ class RegistryTest : public ::testing::Test {
     return argv;
   }
 
-  LocalEtcd* etcd_ = nullptr;
   std::string endpoints_;
-  std::unique_ptr<Client> client_;
   std::string prefix_;
 };
 
 TEST_F(RegistryTest, EtcdctlSeesTheKeyWithItsLeaseAndTheJsonValue) {
   Registrar registrar(*client_, Options());
-  RecordingListener listener;
+  RegistrationRecorder listener;
   const absl::Time before = absl::Now() - absl::Seconds(1);
   ASSERT_OK_AND_ASSIGN(Registration registration, registrar.Register(Greeter(), &listener));
   EXPECT_EQ(registration.key(), prefix_ + "/greeter/g1");
@@ -320,7 +253,7 @@ TEST_F(RegistryTest, RegisterProcessDeregistersOnSigtermWithinOneSecond) {
 
 TEST_F(RegistryTest, KeyDeletedWithEtcdctlIsRecreatedWithinOneSecond) {
   Registrar registrar(*client_, Options());
-  RecordingListener listener;
+  RegistrationRecorder listener;
   ASSERT_OK_AND_ASSIGN(Registration registration, registrar.Register(Greeter(), &listener));
   const int64_t first_lease = registration.lease_id();
 
@@ -350,7 +283,7 @@ TEST_F(RegistryTest, KeyDeletedWithEtcdctlIsRecreatedWithinOneSecond) {
 
 TEST_F(RegistryTest, KeyOverwrittenBySomeoneElseIsRegisteredAgain) {
   Registrar registrar(*client_, Options());
-  RecordingListener listener;
+  RegistrationRecorder listener;
   ASSERT_OK_AND_ASSIGN(Registration registration, registrar.Register(Greeter(), &listener));
 
   ProgramResult put = Etcdctl(endpoints_, {"put", registration.key(), "not ours"});
@@ -367,7 +300,7 @@ TEST_F(RegistryTest, KeyOverwrittenBySomeoneElseIsRegisteredAgain) {
 
 TEST_F(RegistryTest, DuplicateIdIsAlreadyExistsAndReplaceTakesOver) {
   Registrar registrar(*client_, Options());
-  RecordingListener first_listener;
+  RegistrationRecorder first_listener;
   ASSERT_OK_AND_ASSIGN(Registration first, registrar.Register(Greeter(), &first_listener));
 
   ServiceInstance other = Greeter();
@@ -384,7 +317,7 @@ TEST_F(RegistryTest, DuplicateIdIsAlreadyExistsAndReplaceTakesOver) {
     EXPECT_THAT(elsewhere.Register(other), StatusIs(absl::StatusCode::kAlreadyExists));
   }
 
-  RecordingListener second_listener;
+  RegistrationRecorder second_listener;
   ASSERT_OK_AND_ASSIGN(Registration second,
                        registrar.Register(other, &second_listener, {.replace = true}));
   const EtcdctlKey taken = EtcdctlGet(endpoints_, first.key());
@@ -410,7 +343,7 @@ TEST_F(RegistryTest, DuplicateIdIsAlreadyExistsAndReplaceTakesOver) {
 
 TEST_F(RegistryTest, UpdateRewritesTheValueAndKeepsTheLease) {
   Registrar registrar(*client_, Options());
-  RecordingListener listener;
+  RegistrationRecorder listener;
   ASSERT_OK_AND_ASSIGN(Registration registration, registrar.Register(Greeter(), &listener));
   const int64_t lease = registration.lease_id();
   const int64_t revision = EtcdctlGet(endpoints_, registration.key()).mod_revision;
@@ -465,7 +398,7 @@ TEST(RegistryOutageTest, EtcdDownForTwiceTheTtlThenBackMeansRegisteredAgain) {
   RegistrarOptions options;
   options.ttl = absl::Seconds(kTtlSeconds);
   Registrar registrar(*client, options);
-  RecordingListener listener;
+  RegistrationRecorder listener;
   ASSERT_OK_AND_ASSIGN(
       Registration registration,
       registrar.Register(ServiceInstance{.service = "greeter", .id = "g1", .address = "h:1"},

@@ -21,18 +21,25 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "local_etcd.h"
+#include "resolver_waits.h"
 #include "shared_etcd.h"
 #include "status_matchers.h"
+#include "test_client.h"
+#include "wait_until.h"
 
 namespace etcdgrpc::resolver {
 namespace {
 
 using ::etcdgrpc::registry::ServiceInstance;
+using ::etcdgrpc::testing::ConnectTo;
 using ::etcdgrpc::testing::IsOk;
 using ::etcdgrpc::testing::LocalEtcd;
-using ::etcdgrpc::testing::SharedEtcd;
+using ::etcdgrpc::testing::SharedEtcdTest;
 using ::etcdgrpc::testing::StatusIs;
+using ::etcdgrpc::testing::TestClientOptions;
 using ::etcdgrpc::testing::TestPrefix;
+using ::etcdgrpc::testing::WaitForRevision;
+using ::etcdgrpc::testing::WaitUntil;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -103,43 +110,25 @@ class RecordingListener : public ServiceListener {
   absl::Status end_ ABSL_GUARDED_BY(mu_);
 };
 
-std::unique_ptr<Client> ConnectTo(const std::vector<std::string>& endpoints,
-                                  absl::Duration request_timeout = absl::Seconds(3)) {
-  ClientOptions options;
-  options.endpoints = endpoints;
-  options.request_timeout = request_timeout;
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
-  EXPECT_THAT(client, IsOk());
-  return client.ok() ? *std::move(client) : nullptr;
-}
+// The resolver fault tests' clients: 3 s calls.
+const TestClientOptions kResolverClient = {.request_timeout = absl::Seconds(3)};
 
 ServiceInstance Instance(const std::string& id, int port) {
   return ServiceInstance{.service = "svc", .id = id, .address = absl::StrCat("127.0.0.1:", port)};
 }
 
-bool WaitForRevision(const ServiceView& view, int64_t revision,
-                     absl::Duration timeout = absl::Seconds(10)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (view.snapshot()->revision < revision) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
-}
-
-class ResolverFaultsTest : public ::testing::Test {
+// client_ writes the records; each test gives the resolver a client of its own.
+class ResolverFaultsTest : public SharedEtcdTest {
  protected:
+  ResolverFaultsTest() : SharedEtcdTest(kResolverClient) {}
   void SetUp() override {
-    etcd_ = SharedEtcd();
-    ASSERT_NE(etcd_, nullptr);
-    writer_ = ConnectTo(etcd_->ClientEndpoints());
-    ASSERT_NE(writer_, nullptr);
+    ASSERT_NO_FATAL_FAILURE(SharedEtcdTest::SetUp());
     prefix_ = TestPrefix() + "services";
   }
   // Writes the instance's record (no lease) with the test's own client.
   int64_t Put(const ServiceInstance& instance) {
     absl::StatusOr<PutResult> put =
-        writer_->Put(codec_->Key(prefix_, instance), codec_->Encode(instance).value_or(""));
+        client_->Put(codec_->Key(prefix_, instance), codec_->Encode(instance).value_or(""));
     EXPECT_THAT(put, IsOk());
     return put.ok() ? put->header.revision : 0;
   }
@@ -151,13 +140,11 @@ class ResolverFaultsTest : public ::testing::Test {
     return revision;
   }
   int64_t Delete(const ServiceInstance& instance) {
-    absl::StatusOr<DeleteResult> deleted = writer_->Delete(codec_->Key(prefix_, instance));
+    absl::StatusOr<DeleteResult> deleted = client_->Delete(codec_->Key(prefix_, instance));
     EXPECT_THAT(deleted, IsOk());
     return deleted.ok() ? deleted->header.revision : 0;
   }
 
-  LocalEtcd* etcd_ = nullptr;
-  std::unique_ptr<Client> writer_;
   std::string prefix_;
   std::shared_ptr<const registry::Codec> codec_ = registry::NativeCodec();
 };
@@ -173,7 +160,7 @@ class DestructionOrderTest : public ResolverFaultsTest,
 TEST_P(DestructionOrderTest, EverythingStillHeldKeepsWorking) {
   const std::string order = GetParam();
   Put(Instance("a", 1));
-  std::unique_ptr<Client> client = ConnectTo(etcd_->ClientEndpoints());
+  std::unique_ptr<Client> client = ConnectTo(etcd_->ClientEndpoints(), kResolverClient);
   ASSERT_NE(client, nullptr);
   auto resolver = std::make_unique<Resolver>(
       *client, ResolverOptions{.prefix = prefix_, .health_poll_interval = absl::Milliseconds(1)});
@@ -254,7 +241,7 @@ INSTANTIATE_TEST_SUITE_P(SomeOrders, DestructionOrderTest,
 // --- Listeners --------------------------------------------------------------
 
 TEST_F(ResolverFaultsTest, AListenerThatThrowsEndsOnlyItsOwnSubscription) {
-  std::unique_ptr<Client> client = ConnectTo(etcd_->ClientEndpoints());
+  std::unique_ptr<Client> client = ConnectTo(etcd_->ClientEndpoints(), kResolverClient);
   ASSERT_NE(client, nullptr);
   Resolver resolver(*client, {.prefix = prefix_});
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<ServiceView> view, resolver.Watch("svc"));
@@ -288,7 +275,7 @@ TEST_F(ResolverFaultsTest, AListenerThatThrowsEndsOnlyItsOwnSubscription) {
 }
 
 TEST_F(ResolverFaultsTest, AListenerThatBlocksDelaysOnlyItsOwnCalls) {
-  std::unique_ptr<Client> client = ConnectTo(etcd_->ClientEndpoints());
+  std::unique_ptr<Client> client = ConnectTo(etcd_->ClientEndpoints(), kResolverClient);
   ASSERT_NE(client, nullptr);
   Resolver resolver(*client, {.prefix = prefix_});
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<ServiceView> view, resolver.Watch("svc"));
@@ -309,9 +296,9 @@ TEST_F(ResolverFaultsTest, AListenerThatBlocksDelaysOnlyItsOwnCalls) {
   EXPECT_EQ(view->snapshot()->endpoints.size(), 3u);
   ASSERT_TRUE(other.WaitForUpdates(4));
   EXPECT_THAT(other.updates(), ElementsAre("", "+a", "+b", "+c"));
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (balancer->eligible() < 3 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
-  EXPECT_EQ(balancer->eligible(), 3u);
+  EXPECT_TRUE(WaitUntil([&] { return balancer->eligible() == 3u; }, absl::Seconds(5),
+                        absl::Milliseconds(5)))
+      << balancer->eligible() << " eligible";
   EXPECT_EQ(blocked.updates().size(), 2u);
   // Released, it hears the rest, in order, nothing skipped.
   release.Notify();
@@ -320,7 +307,7 @@ TEST_F(ResolverFaultsTest, AListenerThatBlocksDelaysOnlyItsOwnCalls) {
 }
 
 TEST_F(ResolverFaultsTest, AListenerMayCancelItsOwnSubscriptionOrDestroyTheResolver) {
-  std::unique_ptr<Client> client = ConnectTo(etcd_->ClientEndpoints());
+  std::unique_ptr<Client> client = ConnectTo(etcd_->ClientEndpoints(), kResolverClient);
   ASSERT_NE(client, nullptr);
   auto resolver = std::make_unique<Resolver>(*client, ResolverOptions{.prefix = prefix_});
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<ServiceView> view, resolver->Watch("svc"));
@@ -362,7 +349,8 @@ TEST(ResolverOutageTest, EndpointsStayThroughALossOfQuorumAndAnOutage) {
   options.members = 3;
   absl::StatusOr<std::unique_ptr<LocalEtcd>> cluster = LocalEtcd::Start(options);
   ASSERT_THAT(cluster, IsOk());
-  std::unique_ptr<Client> client = ConnectTo((*cluster)->ClientEndpoints(), absl::Seconds(1));
+  std::unique_ptr<Client> client =
+      ConnectTo((*cluster)->ClientEndpoints(), {.request_timeout = absl::Seconds(1)});
   ASSERT_NE(client, nullptr);
   auto codec = registry::NativeCodec();
   for (const ServiceInstance& instance : {Instance("a", 1), Instance("b", 2)}) {

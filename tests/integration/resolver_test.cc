@@ -20,8 +20,11 @@
 #include "local_etcd.h"
 #include "nlohmann/json.hpp"
 #include "registry_process.h"
+#include "resolver_waits.h"
 #include "shared_etcd.h"
 #include "status_matchers.h"
+#include "test_client.h"
+#include "wait_until.h"
 
 namespace etcdgrpc::resolver {
 namespace {
@@ -29,11 +32,16 @@ namespace {
 using ::etcdgrpc::registry::ServiceInstance;
 using ::etcdgrpc::registry::testing::Etcdctl;
 using ::etcdgrpc::registry::testing::ProgramResult;
+using ::etcdgrpc::testing::ConnectTo;
 using ::etcdgrpc::testing::IsOk;
 using ::etcdgrpc::testing::LocalEtcd;
 using ::etcdgrpc::testing::SharedEtcd;
+using ::etcdgrpc::testing::SharedEtcdTest;
 using ::etcdgrpc::testing::StatusIs;
+using ::etcdgrpc::testing::TestClientOptions;
 using ::etcdgrpc::testing::TestPrefix;
+using ::etcdgrpc::testing::WaitForRevision;
+using ::etcdgrpc::testing::WaitUntil;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
@@ -74,16 +82,14 @@ class RecordingListener final : public ServiceListener {
   std::vector<absl::Status> problems_;
 };
 
-std::unique_ptr<Client> ConnectTo(const std::vector<std::string>& endpoints) {
-  ClientOptions options;
-  options.endpoints = endpoints;
-  options.request_timeout = absl::Seconds(3);
+// The resolver tests' clients: 3 s calls; with RESOLVER_TEST_WIRE_LOG=<file>, their messages
+// are logged there.
+TestClientOptions ResolverClient() {
+  TestClientOptions options = {.request_timeout = absl::Seconds(3)};
   if (const char* log = std::getenv("RESOLVER_TEST_WIRE_LOG")) {
     options.wire_log = OpenWireLogFile(log).value_or(nullptr);
   }
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
-  EXPECT_THAT(client, IsOk());
-  return client.ok() ? *std::move(client) : nullptr;
+  return options;
 }
 
 std::string Value(const registry::Codec& codec, const ServiceInstance& instance) {
@@ -103,28 +109,16 @@ int64_t EtcdctlWrite(const std::string& endpoints, std::vector<std::string> args
   return json["header"]["revision"].get<int64_t>();
 }
 
-// Waits (bounded) until the view reflects `revision`.
-bool WaitForRevision(const ServiceView& view, int64_t revision,
-                     absl::Duration timeout = absl::Seconds(10)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (view.snapshot()->revision < revision) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
-}
-
 // Waits (bounded) until the listener heard an update at `revision` or later:
 // a snapshot is published before its listener calls are made.
 bool WaitForListener(const RecordingListener& listener, int64_t revision,
                      absl::Duration timeout = absl::Seconds(10)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    std::vector<Update> updates = listener.updates();
-    if (!updates.empty() && updates.back().revision >= revision) return true;
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  return WaitUntil(
+      [&] {
+        std::vector<Update> updates = listener.updates();
+        return !updates.empty() && updates.back().revision >= revision;
+      },
+      timeout, absl::Milliseconds(5));
 }
 
 std::vector<std::string> Ids(const EndpointSet& set) {
@@ -141,20 +135,22 @@ ServiceInstance Instance(const std::string& service, const std::string& id, int 
                          .metadata = std::move(metadata)};
 }
 
-TEST(ResolverTest, EtcdctlWritesShowInOrderWithTheirRevisions) {
-  LocalEtcd* etcd = SharedEtcd();
-  ASSERT_NE(etcd, nullptr);
-  std::unique_ptr<Client> client = ConnectTo(etcd->ClientEndpoints());
-  ASSERT_NE(client, nullptr);
+// Tests on the shared etcd, each with a client of its own.
+class ResolverTest : public SharedEtcdTest {
+ protected:
+  ResolverTest() : SharedEtcdTest(ResolverClient()) {}
+};
+
+TEST_F(ResolverTest, EtcdctlWritesShowInOrderWithTheirRevisions) {
   const std::string prefix = TestPrefix() + "/services";
   auto codec = registry::NativeCodec();
-  Resolver resolver(*client, {.prefix = prefix});
+  Resolver resolver(*client_, {.prefix = prefix});
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<ServiceView> view, resolver.Watch("svc"));
   EXPECT_THAT(view->snapshot()->endpoints, SizeIs(0));
   RecordingListener listener;
   ServiceView::Subscription subscription = view->Subscribe(&listener);
 
-  const std::string flag = etcd->EndpointsFlag();
+  const std::string flag = etcd_->EndpointsFlag();
   const std::string key_a = codec->Key(prefix, Instance("svc", "a", 1));
   const std::string key_b = codec->Key(prefix, Instance("svc", "b", 2));
   const int64_t r1 = EtcdctlWrite(flag, {"put", key_a, Value(*codec, Instance("svc", "a", 1))});
@@ -190,12 +186,8 @@ TEST(ResolverTest, EtcdctlWritesShowInOrderWithTheirRevisions) {
   EXPECT_TRUE(again->SameViewAs(*view));
 }
 
-TEST(ResolverTest, UnknownServiceWaitsThenFailsNamingIt) {
-  LocalEtcd* etcd = SharedEtcd();
-  ASSERT_NE(etcd, nullptr);
-  std::unique_ptr<Client> client = ConnectTo(etcd->ClientEndpoints());
-  ASSERT_NE(client, nullptr);
-  Resolver resolver(*client, {.prefix = TestPrefix() + "/services"});
+TEST_F(ResolverTest, UnknownServiceWaitsThenFailsNamingIt) {
+  Resolver resolver(*client_, {.prefix = TestPrefix() + "/services"});
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<ServiceView> view, resolver.Watch("nobody"));
   EXPECT_THAT(view->WaitForEndpoints(absl::Milliseconds(100)),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
@@ -208,17 +200,13 @@ TEST(ResolverTest, UnknownServiceWaitsThenFailsNamingIt) {
   EXPECT_THAT(resolver.Watch("a/b"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(ResolverTest, BadRecordsAreSkippedAndReportedOnce) {
-  LocalEtcd* etcd = SharedEtcd();
-  ASSERT_NE(etcd, nullptr);
-  std::unique_ptr<Client> client = ConnectTo(etcd->ClientEndpoints());
-  ASSERT_NE(client, nullptr);
+TEST_F(ResolverTest, BadRecordsAreSkippedAndReportedOnce) {
   const std::string prefix = TestPrefix() + "/services";
   auto codec = registry::NativeCodec();
-  const std::string flag = etcd->EndpointsFlag();
+  const std::string flag = etcd_->EndpointsFlag();
   // One bad record before the listing, one after.
   EtcdctlWrite(flag, {"put", prefix + "/svc/not-json", "{this is not json"});
-  Resolver resolver(*client, {.prefix = prefix});
+  Resolver resolver(*client_, {.prefix = prefix});
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<ServiceView> view, resolver.Watch("svc"));
   RecordingListener listener;
   ServiceView::Subscription subscription = view->Subscribe(&listener);
@@ -241,13 +229,9 @@ TEST(ResolverTest, BadRecordsAreSkippedAndReportedOnce) {
   EXPECT_THAT(problems[1].message(), HasSubstr("bad-address"));
 }
 
-TEST(ResolverTest, CodecsReadTheRegistrysAndGosRecords) {
-  LocalEtcd* etcd = SharedEtcd();
-  ASSERT_NE(etcd, nullptr);
-  std::unique_ptr<Client> client = ConnectTo(etcd->ClientEndpoints());
-  ASSERT_NE(client, nullptr);
+TEST_F(ResolverTest, CodecsReadTheRegistrysAndGosRecords) {
   const std::string root = TestPrefix();
-  const std::string flag = etcd->EndpointsFlag();
+  const std::string flag = etcd_->EndpointsFlag();
 
   // As go-kratos' etcd registry writes a registry.ServiceInstance.
   EtcdctlWrite(flag, {"put", root + "/microservices/helloworld/7f3d",
@@ -260,12 +244,12 @@ TEST(ResolverTest, CodecsReadTheRegistrysAndGosRecords) {
   // And what our own Registrar writes with each codec.
   for (const auto& codec : {registry::KratosCodec(), registry::NamingCodec()}) {
     registry::Registrar registrar(
-        *client, {.prefix = root + (codec->name() == "kratos" ? "/microservices" : "/naming"),
-                  .codec = codec});
+        *client_, {.prefix = root + (codec->name() == "kratos" ? "/microservices" : "/naming"),
+                   .codec = codec});
     ASSERT_OK_AND_ASSIGN(
         registry::Registration registration,
         registrar.Register(Instance("helloworld", "ours", 7000, {{"version", "v9"}})));
-    Resolver resolver(*client, {.prefix = registrar.prefix(), .codec = codec});
+    Resolver resolver(*client_, {.prefix = registrar.prefix(), .codec = codec});
     ASSERT_OK_AND_ASSIGN(std::shared_ptr<ServiceView> view, resolver.Watch("helloworld"));
     std::shared_ptr<const EndpointSet> set = view->snapshot();
     ASSERT_THAT(set->endpoints, SizeIs(2)) << codec->name();
@@ -286,19 +270,15 @@ TEST(ResolverTest, CodecsReadTheRegistrysAndGosRecords) {
   }
 }
 
-TEST(ResolverTest, ManyServicesShareOneWatchStream) {
-  LocalEtcd* etcd = SharedEtcd();
-  ASSERT_NE(etcd, nullptr);
-  std::unique_ptr<Client> client = ConnectTo(etcd->ClientEndpoints());
-  ASSERT_NE(client, nullptr);
-  Resolver resolver(*client, {.prefix = TestPrefix() + "/services"});
+TEST_F(ResolverTest, ManyServicesShareOneWatchStream) {
+  Resolver resolver(*client_, {.prefix = TestPrefix() + "/services"});
   std::vector<std::shared_ptr<ServiceView>> views;
   for (int i = 0; i < 50; ++i) {
     ASSERT_OK_AND_ASSIGN(std::shared_ptr<ServiceView> view,
                          resolver.Watch("svc" + std::to_string(i)));
     views.push_back(view);
   }
-  ::etcdgrpc::WatchStreamStats stats = client->stats().watch;
+  ::etcdgrpc::WatchStreamStats stats = client_->stats().watch;
   EXPECT_EQ(stats.opens, 1u);
   EXPECT_EQ(stats.watches, 50u);
 }
@@ -356,7 +336,7 @@ class ResolverBreakTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<LocalEtcd>> cluster = LocalEtcd::Start(options);
     ASSERT_THAT(cluster, IsOk());
     cluster_ = *std::move(cluster);
-    client_ = ConnectTo({cluster_->ClientEndpoint(0)});
+    client_ = ConnectTo({cluster_->ClientEndpoint(0)}, ResolverClient());
     ASSERT_NE(client_, nullptr);
     others_ = "http://" + cluster_->ClientEndpoint(1) + ",http://" + cluster_->ClientEndpoint(2);
   }

@@ -4,7 +4,6 @@
 // CLI's --cacert/--cert/--key next to etcdctl's.
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -14,13 +13,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "cli_runner.h"
 #include "etcdgrpc/client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "local_etcd.h"
+#include "recorders.h"
 #include "status_matchers.h"
 #include "test_certs.h"
 
@@ -28,12 +27,14 @@ namespace etcdgrpc {
 namespace {
 
 using ::etcdgrpc::testing::IsOk;
+using ::etcdgrpc::testing::LeaseRecorder;
 using ::etcdgrpc::testing::LocalEtcd;
 using ::etcdgrpc::testing::LocalEtcdOptions;
 using ::etcdgrpc::testing::RunProgram;
 using ::etcdgrpc::testing::RunResult;
 using ::etcdgrpc::testing::StatusIs;
 using ::etcdgrpc::testing::TestCerts;
+using ::etcdgrpc::testing::WatchRecorder;
 using ::testing::AllOf;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
@@ -124,35 +125,6 @@ TestCerts* TlsTest::certs_ = nullptr;
 LocalEtcd* TlsTest::tls_etcd_ = nullptr;
 LocalEtcd* TlsTest::mtls_etcd_ = nullptr;
 
-class CountingWatchListener : public WatchListener {
- public:
-  void OnEvents(const WatchEvents& batch) override {
-    absl::MutexLock lock(&mu_);
-    for (const Event& e : batch.events) values_.push_back(e.kv.value);
-  }
-  bool WaitFor(size_t count, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return values_.size() >= count; };
-    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-  }
-  std::vector<std::string> values() {
-    absl::MutexLock lock(&mu_);
-    return values_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<std::string> values_ ABSL_GUARDED_BY(mu_);
-};
-
-class CountingLeaseListener : public LeaseListener {
- public:
-  void OnRenewed(int64_t, int64_t) override { renewals_.fetch_add(1); }
-  void OnLost(int64_t, const LeaseLoss&) override { lost_.store(true); }
-  std::atomic<int> renewals_{0};
-  std::atomic<bool> lost_{false};
-};
-
 TEST_F(TlsTest, EndpointsAreHttps) {
   for (const std::string& endpoint : tls_etcd_->ClientEndpoints()) {
     EXPECT_TRUE(absl::StartsWith(endpoint, "https://127.0.0.1:")) << endpoint;
@@ -171,24 +143,24 @@ TEST_F(TlsTest, PutGetWatchAndKeptLeaseOverTls) {
   ASSERT_EQ(get->kvs.size(), 1u);
   EXPECT_EQ(get->kvs[0].value, "v1");
 
-  CountingWatchListener watch_listener;
+  WatchRecorder watch_listener;
   absl::StatusOr<WatchHandle> watch = (*client)->Watch(
       {.range = KeyRange::Key(key), .start_revision = get->header.revision}, &watch_listener);
   ASSERT_THAT(watch, IsOk());
   ASSERT_THAT((*client)->Put(key, "v2"), IsOk());
-  ASSERT_TRUE(watch_listener.WaitFor(2, absl::Seconds(5)));
+  ASSERT_TRUE(watch_listener.WaitForEvents(2, absl::Seconds(5)));
   EXPECT_THAT(watch_listener.values(), ::testing::ElementsAre("v1", "v2"));
 
   // A lease with a 2 s TTL kept for 3 s: renewed over the TLS keep-alive stream.
   absl::StatusOr<LeaseGrantResult> lease = (*client)->Grant(2);
   ASSERT_THAT(lease, IsOk());
-  CountingLeaseListener lease_listener;
+  LeaseRecorder lease_listener;
   absl::StatusOr<KeptLease> kept =
       (*client)->Keep(lease->id, &lease_listener, {.ttl = absl::Seconds(2)});
   ASSERT_THAT(kept, IsOk());
   absl::SleepFor(absl::Seconds(3));
-  EXPECT_GE(lease_listener.renewals_.load(), 2);
-  EXPECT_FALSE(lease_listener.lost_.load());
+  EXPECT_GE(lease_listener.renewals(), 2);
+  EXPECT_TRUE(lease_listener.losses().empty());
   absl::StatusOr<LeaseTimeToLiveResult> ttl = (*client)->TimeToLive(lease->id);
   ASSERT_THAT(ttl, IsOk());
   EXPECT_GT(ttl->ttl, 0);

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "etcdgrpc/client.h"
@@ -16,114 +15,40 @@
 #include "etcdgrpc/wire_log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "recorders.h"
 #include "shared_etcd.h"
 #include "status_matchers.h"
+#include "test_client.h"
 
 namespace etcdgrpc {
 namespace {
 
+using ::etcdgrpc::testing::ConnectTo;
 using ::etcdgrpc::testing::IsOk;
+using ::etcdgrpc::testing::kFastStreamBackoff;
 using ::etcdgrpc::testing::LocalEtcd;
-using ::etcdgrpc::testing::SharedEtcd;
+using ::etcdgrpc::testing::SharedEtcdTest;
 using ::etcdgrpc::testing::StatusIs;
+using ::etcdgrpc::testing::TestClientOptions;
 using ::etcdgrpc::testing::TestPrefix;
+using ::etcdgrpc::testing::WatchRecorder;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Records everything a watch hears.
-class Recorder : public WatchListener {
- public:
-  void OnEvents(const WatchEvents& batch) override {
-    absl::MutexLock lock(&mu_);
-    ++batches_;
-    for (const Event& event : batch.events) events_.push_back(event);
-  }
-  void OnProgress(int64_t revision) override {
-    absl::MutexLock lock(&mu_);
-    progress_.push_back(revision);
-  }
-  void OnEnd(const WatchEnd& end) override {
-    absl::MutexLock lock(&mu_);
-    ends_.push_back(end);
-  }
+// The watch tests' client: 3 s calls; its streams come back quickly after an etcd restart.
+const TestClientOptions kWatchClient = {.request_timeout = absl::Seconds(3),
+                                        .stream_backoff = kFastStreamBackoff};
 
-  bool WaitForEvents(size_t n, absl::Duration timeout = absl::Seconds(10)) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [this, n]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return events_.size() >= n; };
-    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-  }
-  bool WaitForEnd(absl::Duration timeout = absl::Seconds(10)) {
-    absl::MutexLock lock(&mu_);
-    auto ended = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !ends_.empty(); };
-    return mu_.AwaitWithTimeout(absl::Condition(&ended), timeout);
-  }
-  bool WaitForProgress(absl::Duration timeout = absl::Seconds(10)) {
-    absl::MutexLock lock(&mu_);
-    auto got = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !progress_.empty(); };
-    return mu_.AwaitWithTimeout(absl::Condition(&got), timeout);
-  }
-  std::vector<Event> events() {
-    absl::MutexLock lock(&mu_);
-    return events_;
-  }
-  std::vector<int64_t> revisions() {
-    absl::MutexLock lock(&mu_);
-    std::vector<int64_t> revisions;
-    for (const Event& e : events_) revisions.push_back(e.kv.mod_revision);
-    return revisions;
-  }
-  std::vector<std::string> keys() {
-    absl::MutexLock lock(&mu_);
-    std::vector<std::string> keys;
-    for (const Event& e : events_) keys.push_back(e.kv.key);
-    return keys;
-  }
-  std::vector<WatchEnd> ends() {
-    absl::MutexLock lock(&mu_);
-    return ends_;
-  }
-  std::vector<int64_t> progress() {
-    absl::MutexLock lock(&mu_);
-    return progress_;
-  }
-  int batches() {
-    absl::MutexLock lock(&mu_);
-    return batches_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<Event> events_ ABSL_GUARDED_BY(mu_);
-  std::vector<int64_t> progress_ ABSL_GUARDED_BY(mu_);
-  std::vector<WatchEnd> ends_ ABSL_GUARDED_BY(mu_);
-  int batches_ ABSL_GUARDED_BY(mu_) = 0;
-};
-
-std::unique_ptr<Client> ConnectTo(const LocalEtcd& etcd,
-                                  std::shared_ptr<WireLogSink> wire_log = nullptr) {
-  ClientOptions options;
-  options.endpoints = etcd.ClientEndpoints();
-  options.wire_log = std::move(wire_log);
-  options.request_timeout = absl::Seconds(3);
-  options.stream_backoff.initial = absl::Milliseconds(50);
-  options.stream_backoff.max = absl::Milliseconds(500);
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
-  EXPECT_THAT(client, IsOk());
-  return client.ok() ? *std::move(client) : nullptr;
-}
-
-class WatchTest : public ::testing::Test {
+class WatchTest : public SharedEtcdTest {
  protected:
+  WatchTest() : SharedEtcdTest(kWatchClient) {}
   void SetUp() override {
-    etcd_ = SharedEtcd();
-    ASSERT_NE(etcd_, nullptr);
-    client_ = ConnectTo(*etcd_);
-    ASSERT_NE(client_, nullptr);
+    ASSERT_NO_FATAL_FAILURE(SharedEtcdTest::SetUp());
     prefix_ = TestPrefix();
   }
   // Returns once etcd created the watch: creates and progress requests are
   // handled in order on the one stream.
-  void WaitCreated(Recorder& recorder) {
+  void WaitCreated(WatchRecorder& recorder) {
     ASSERT_THAT(client_->RequestProgress(), IsOk());
     ASSERT_TRUE(recorder.WaitForProgress());
   }
@@ -133,8 +58,6 @@ class WatchTest : public ::testing::Test {
     return put.ok() ? put->header.revision : 0;
   }
 
-  LocalEtcd* etcd_ = nullptr;
-  std::unique_ptr<Client> client_;
   std::string prefix_;
 };
 
@@ -142,7 +65,7 @@ TEST_F(WatchTest, FromAPastRevisionDeliversHistoryThenLiveEvents) {
   const int64_t first = Put("a", "1");
   Put("b", "2");
   ASSERT_THAT(client_->Delete(prefix_ + "a"), IsOk());
-  Recorder recorder;
+  WatchRecorder recorder;
   absl::StatusOr<WatchHandle> watch =
       client_->Watch({.range = KeyRange::Prefix(prefix_), .start_revision = first}, &recorder);
   ASSERT_THAT(watch, IsOk());
@@ -163,7 +86,7 @@ TEST_F(WatchTest, FromAPastRevisionDeliversHistoryThenLiveEvents) {
 
 TEST_F(WatchTest, FromNowSeesOnlyLaterEvents) {
   Put("before");
-  Recorder recorder;
+  WatchRecorder recorder;
   absl::StatusOr<WatchHandle> watch =
       client_->Watch({.range = KeyRange::Prefix(prefix_)}, &recorder);
   ASSERT_THAT(watch, IsOk());
@@ -175,10 +98,10 @@ TEST_F(WatchTest, FromNowSeesOnlyLaterEvents) {
 }
 
 TEST_F(WatchTest, SingleKeyRangeFromKeyAndFilters) {
-  Recorder single;
-  Recorder range;
-  Recorder no_put;
-  Recorder no_delete;
+  WatchRecorder single;
+  WatchRecorder range;
+  WatchRecorder no_put;
+  WatchRecorder no_delete;
   const int64_t start = Put("x") + 1;
   auto w1 =
       client_->Watch({.range = KeyRange::Key(prefix_ + "b"), .start_revision = start}, &single);
@@ -207,7 +130,7 @@ TEST_F(WatchTest, SingleKeyRangeFromKeyAndFilters) {
 
 TEST_F(WatchTest, PrevKv) {
   Put("k", "old");
-  Recorder recorder;
+  WatchRecorder recorder;
   auto watch = client_->Watch({.range = KeyRange::Key(prefix_ + "k"), .prev_kv = true}, &recorder);
   ASSERT_THAT(watch, IsOk());
   WaitCreated(recorder);
@@ -222,7 +145,7 @@ TEST_F(WatchTest, PrevKv) {
 }
 
 TEST_F(WatchTest, CancelStopsDelivery) {
-  Recorder recorder;
+  WatchRecorder recorder;
   absl::StatusOr<WatchHandle> watch =
       client_->Watch({.range = KeyRange::Prefix(prefix_)}, &recorder);
   ASSERT_THAT(watch, IsOk());
@@ -241,8 +164,8 @@ TEST_F(WatchTest, CompactedStartEndsWithTheCompactRevision) {
   const int64_t first = Put("c", "1");
   const int64_t second = Put("c", "2");
   ASSERT_THAT(client_->Compact(second), IsOk());
-  Recorder recorder;
-  Recorder other;
+  WatchRecorder recorder;
+  WatchRecorder other;
   auto compacted =
       client_->Watch({.range = KeyRange::Key(prefix_ + "c"), .start_revision = first}, &recorder);
   auto fine =
@@ -265,7 +188,7 @@ TEST_F(WatchTest, CompactedStartEndsWithTheCompactRevision) {
 
 TEST_F(WatchTest, FutureStartRevisionWaitsForTheStore) {
   const int64_t now = Put("f", "0");
-  Recorder recorder;
+  WatchRecorder recorder;
   auto watch =
       client_->Watch({.range = KeyRange::Key(prefix_ + "f"), .start_revision = now + 3}, &recorder);
   ASSERT_THAT(watch, IsOk());
@@ -278,7 +201,7 @@ TEST_F(WatchTest, FutureStartRevisionWaitsForTheStore) {
 }
 
 TEST_F(WatchTest, RequestProgress) {
-  Recorder recorder;
+  WatchRecorder recorder;
   auto watch = client_->Watch({.range = KeyRange::Prefix(prefix_)}, &recorder);
   ASSERT_THAT(watch, IsOk());
   WaitCreated(recorder);
@@ -293,7 +216,7 @@ TEST_F(WatchTest, RequestProgress) {
 }
 
 TEST_F(WatchTest, BadInputIsRefused) {
-  Recorder recorder;
+  WatchRecorder recorder;
   EXPECT_THAT(client_->Watch({.range = KeyRange::Key("")}, &recorder),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
   EXPECT_THAT(client_->Watch({.range = KeyRange::Between("b", "a")}, &recorder),
@@ -307,10 +230,10 @@ TEST_F(WatchTest, BadInputIsRefused) {
 TEST_F(WatchTest, ThousandWatchesShareOneStream) {
   constexpr int kWatches = 1000;
   const int64_t start = Put("start") + 1;
-  std::vector<std::unique_ptr<Recorder>> recorders;
+  std::vector<std::unique_ptr<WatchRecorder>> recorders;
   std::vector<WatchHandle> watches;
   for (int i = 0; i < kWatches; ++i) {
-    recorders.push_back(std::make_unique<Recorder>());
+    recorders.push_back(std::make_unique<WatchRecorder>());
     absl::StatusOr<WatchHandle> watch = client_->Watch(
         {.range = KeyRange::Key(absl::StrCat(prefix_, "k", i)), .start_revision = start},
         recorders.back().get());
@@ -329,15 +252,15 @@ TEST_F(WatchTest, ThousandWatchesShareOneStream) {
 }
 
 TEST_F(WatchTest, BlockedListenerDoesNotStallOtherWatches) {
-  struct Blocking : Recorder {
+  struct Blocking : WatchRecorder {
     absl::Notification release;
     std::atomic<bool> blocked{false};
     void OnEvents(const WatchEvents& batch) override {
-      Recorder::OnEvents(batch);
+      WatchRecorder::OnEvents(batch);
       if (!blocked.exchange(true)) release.WaitForNotificationWithTimeout(absl::Seconds(20));
     }
   } slow;
-  Recorder fast;
+  WatchRecorder fast;
   const int64_t start = Put("s") + 1;
   auto w1 =
       client_->Watch({.range = KeyRange::Key(prefix_ + "slow"), .start_revision = start}, &slow);
@@ -364,10 +287,10 @@ TEST_F(WatchTest, BlockedListenerDoesNotStallOtherWatches) {
 }
 
 TEST_F(WatchTest, ThrowingListenerEndsOnlyItsWatch) {
-  struct Throwing : Recorder {
+  struct Throwing : WatchRecorder {
     void OnEvents(const WatchEvents&) override { throw std::runtime_error("listener bug"); }
   } throwing;
-  Recorder healthy;
+  WatchRecorder healthy;
   const int64_t start = Put("t") + 1;
   auto w1 =
       client_->Watch({.range = KeyRange::Prefix(prefix_), .start_revision = start}, &throwing);
@@ -384,7 +307,7 @@ TEST_F(WatchTest, ThrowingListenerEndsOnlyItsWatch) {
 }
 
 TEST_F(WatchTest, ClosingTheClientEndsWatches) {
-  Recorder recorder;
+  WatchRecorder recorder;
   auto watch = client_->Watch({.range = KeyRange::Prefix(prefix_)}, &recorder);
   ASSERT_THAT(watch, IsOk());
   client_.reset();
@@ -415,7 +338,10 @@ TEST(WatchFragmentTest, FragmentsAreJoined) {
   absl::StatusOr<std::unique_ptr<LocalEtcd>> etcd = LocalEtcd::Start(small);
   ASSERT_THAT(etcd, IsOk());
   auto counter = std::make_shared<FragmentCounter>();
-  std::unique_ptr<Client> client = ConnectTo(**etcd, counter);
+  std::unique_ptr<Client> client =
+      ConnectTo((*etcd)->ClientEndpoints(), {.request_timeout = absl::Seconds(3),
+                                             .stream_backoff = kFastStreamBackoff,
+                                             .wire_log = counter});
   ASSERT_NE(client, nullptr);
   // Sixty 16 KiB puts: replayed from the first, one response of ~960 KiB.
   // etcd fragments watch responses above --max-request-bytes + 512 KiB.
@@ -427,7 +353,7 @@ TEST(WatchFragmentTest, FragmentsAreJoined) {
     ASSERT_THAT(put, IsOk());
     if (i == 0) first = put->header.revision;
   }
-  Recorder recorder;
+  WatchRecorder recorder;
   auto watch = client->Watch(
       {.range = KeyRange::Prefix("/frag/"), .start_revision = first, .fragment = true}, &recorder);
   ASSERT_THAT(watch, IsOk());
@@ -447,10 +373,10 @@ TEST(WatchProgressTest, ProgressNotifications) {
   fast_progress.extra_flags = {"--experimental-watch-progress-notify-interval=300ms"};
   absl::StatusOr<std::unique_ptr<LocalEtcd>> etcd = LocalEtcd::Start(fast_progress);
   ASSERT_THAT(etcd, IsOk());
-  std::unique_ptr<Client> client = ConnectTo(**etcd);
+  std::unique_ptr<Client> client = ConnectTo((*etcd)->ClientEndpoints(), kWatchClient);
   ASSERT_NE(client, nullptr);
   const int64_t revision = client->Put("/progress/k", "v")->header.revision;
-  Recorder recorder;
+  WatchRecorder recorder;
   auto watch = client->Watch({.range = KeyRange::Key("/progress/other"), .progress_notify = true},
                              &recorder);
   ASSERT_THAT(watch, IsOk());
@@ -467,12 +393,12 @@ TEST(WatchProgressTest, ProgressNotifications) {
 TEST(WatchRestartTest, KillAndRestartMidStreamLosesAndRepeatsNothing) {
   absl::StatusOr<std::unique_ptr<LocalEtcd>> etcd = LocalEtcd::Start();
   ASSERT_THAT(etcd, IsOk());
-  std::unique_ptr<Client> watcher = ConnectTo(**etcd);
-  std::unique_ptr<Client> writer = ConnectTo(**etcd);
+  std::unique_ptr<Client> watcher = ConnectTo((*etcd)->ClientEndpoints(), kWatchClient);
+  std::unique_ptr<Client> writer = ConnectTo((*etcd)->ClientEndpoints(), kWatchClient);
   ASSERT_NE(watcher, nullptr);
   ASSERT_NE(writer, nullptr);
   const int64_t start = writer->Put("/restart/begin", "0")->header.revision;
-  Recorder recorder;
+  WatchRecorder recorder;
   auto watch =
       watcher->Watch({.range = KeyRange::Prefix("/restart/"), .start_revision = start}, &recorder);
   ASSERT_THAT(watch, IsOk());
@@ -495,7 +421,7 @@ TEST(WatchRestartTest, KillAndRestartMidStreamLosesAndRepeatsNothing) {
   ASSERT_GT(written.load(), 100);
 
   // The truth: the whole history, replayed by a fresh watch.
-  Recorder history;
+  WatchRecorder history;
   auto replay =
       writer->Watch({.range = KeyRange::Prefix("/restart/"), .start_revision = start}, &history);
   ASSERT_THAT(replay, IsOk());

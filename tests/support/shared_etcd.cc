@@ -1,6 +1,7 @@
 #include "shared_etcd.h"
 
 #include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -41,6 +42,16 @@ std::string TestPrefix() {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
   if (info == nullptr) return "/test/";
   return absl::StrCat("/test/", info->test_suite_name(), "/", info->name(), "/");
+}
+
+SharedEtcdTest::SharedEtcdTest(TestClientOptions client_options)
+    : client_options_(std::move(client_options)) {}
+
+void SharedEtcdTest::SetUp() {
+  etcd_ = SharedEtcd();
+  ASSERT_NE(etcd_, nullptr);
+  client_ = ConnectTo(etcd_->ClientEndpoints(), client_options_);
+  ASSERT_NE(client_, nullptr);
 }
 
 }  // namespace etcdgrpc::testing
