@@ -8,43 +8,43 @@
 namespace etcdgrpc::internal {
 
 void Scheduler::StartLocked() {
-  if (started_) return;
-  started_ = true;
-  thread_ = std::thread([this] { Run(); });
+  if (state_->started) return;
+  state_->started = true;
+  thread_ = std::thread([state = state_] { Run(state); });
 }
 
-void Scheduler::WakeLocked(absl::Time when) {
-  if (when < sleeping_until_) {
-    kicked_ = true;
-    wake_.Notify();
+void Scheduler::State::WakeLocked(absl::Time when) {
+  if (when < sleeping_until) {
+    kicked = true;
+    wake.Notify();
   }
 }
 
 void Scheduler::Add(Slot* slot) {
-  MutexLock lock(&mu_);
-  if (shutdown_) return;
-  slots_.push_back(SlotEntry{slot, absl::InfiniteFuture()});
+  MutexLock lock(&state_->mu);
+  if (state_->shutdown) return;
+  state_->slots.push_back(SlotEntry{slot, absl::InfiniteFuture()});
   StartLocked();
 }
 
 void Scheduler::RequestWake(Slot* slot, absl::Time when) {
-  MutexLock lock(&mu_);
-  for (SlotEntry& entry : slots_) {
+  MutexLock lock(&state_->mu);
+  for (SlotEntry& entry : state_->slots) {
     if (entry.slot != slot) continue;
     if (when >= entry.next) return;
     entry.next = when;
-    WakeLocked(when);
+    state_->WakeLocked(when);
     return;
   }
 }
 
 void Scheduler::PostAt(absl::Time when, Task task) {
   {
-    MutexLock lock(&mu_);
-    if (!shutdown_) {
+    MutexLock lock(&state_->mu);
+    if (!state_->shutdown) {
       StartLocked();
-      tasks_.emplace(when, std::move(task));
-      WakeLocked(when);
+      state_->tasks.emplace(when, std::move(task));
+      state_->WakeLocked(when);
       return;
     }
   }
@@ -59,14 +59,14 @@ void Scheduler::PostAfter(absl::Duration delay, Task task) {
 void Scheduler::Shutdown() {
   std::multimap<absl::Time, Task> left;
   {
-    MutexLock lock(&mu_);
-    shutdown_ = true;
-    left.swap(tasks_);
-    wake_.Notify();
+    MutexLock lock(&state_->mu);
+    state_->shutdown = true;
+    left.swap(state_->tasks);
+    state_->wake.Notify();
   }
   if (thread_.joinable()) {
     if (thread_.get_id() == std::this_thread::get_id()) {
-      thread_.detach();  // it returns from Run() once this call does
+      thread_.detach();  // it leaves Run() once this call returns, on its own State
     } else {
       thread_.join();
     }
@@ -74,36 +74,37 @@ void Scheduler::Shutdown() {
   left.clear();
 }
 
-void Scheduler::Run() {
-  MutexLock lock(&mu_);
-  while (!shutdown_) {
-    absl::Time wake = tasks_.empty() ? absl::InfiniteFuture() : tasks_.begin()->first;
-    for (const SlotEntry& entry : slots_) wake = std::min(wake, entry.next);
-    sleeping_until_ = wake;
-    wake_.WaitUntil(mu_, wake,
-                    [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return kicked_ || shutdown_; });
-    sleeping_until_ = absl::InfinitePast();
-    kicked_ = false;
+void Scheduler::Run(const std::shared_ptr<State>& state) {
+  State& s = *state;
+  MutexLock lock(&s.mu);
+  while (!s.shutdown) {
+    absl::Time wake = s.tasks.empty() ? absl::InfiniteFuture() : s.tasks.begin()->first;
+    for (const SlotEntry& entry : s.slots) wake = std::min(wake, entry.next);
+    s.sleeping_until = wake;
+    s.wake.WaitUntil(s.mu, wake,
+                     [&s]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return s.kicked || s.shutdown; });
+    s.sleeping_until = absl::InfinitePast();
+    s.kicked = false;
     const absl::Time now = MonoNow();
-    while (!shutdown_ && !tasks_.empty() && tasks_.begin()->first <= now) {
-      Task task = std::move(tasks_.begin()->second);
-      tasks_.erase(tasks_.begin());
-      mu_.Unlock();
+    while (!s.shutdown && !s.tasks.empty() && s.tasks.begin()->first <= now) {
+      Task task = std::move(s.tasks.begin()->second);
+      s.tasks.erase(s.tasks.begin());
+      s.mu.Unlock();
       std::move(task)();
       task = nullptr;  // its captures die outside the lock
-      mu_.Lock();
+      s.mu.Lock();
     }
     // Every due slot; slots may be added meanwhile, so go by index.
-    for (size_t i = 0; i < slots_.size() && !shutdown_; ++i) {
+    for (size_t i = 0; i < s.slots.size() && !s.shutdown; ++i) {
       const absl::Time slot_now = MonoNow();
-      if (slots_[i].next > slot_now) continue;
-      Slot* slot = slots_[i].slot;
-      slots_[i].next = absl::InfiniteFuture();
-      mu_.Unlock();
+      if (s.slots[i].next > slot_now) continue;
+      Slot* slot = s.slots[i].slot;
+      s.slots[i].next = absl::InfiniteFuture();
+      s.mu.Unlock();
       const absl::Time next = slot->OnTimer(slot_now);
-      mu_.Lock();
+      s.mu.Lock();
       // A RequestWake() during OnTimer() may have asked for an earlier time.
-      slots_[i].next = std::min(slots_[i].next, next);
+      s.slots[i].next = std::min(s.slots[i].next, next);
     }
   }
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -59,20 +60,27 @@ class Scheduler {
     Slot* slot;
     absl::Time next;
   };
-  void StartLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void WakeLocked(absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Run();
+  // Everything the thread touches, shared with it: Shutdown() from the thread
+  // itself (a task whose captures destroy the owner) detaches the thread, and
+  // it then leaves Run() without touching the freed Scheduler.
+  struct State {
+    void WakeLocked(absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
-  Mutex mu_;
-  CondVar wake_;
-  std::vector<SlotEntry> slots_ ABSL_GUARDED_BY(mu_);
-  std::multimap<absl::Time, Task> tasks_ ABSL_GUARDED_BY(mu_);
-  // When the sleeping thread wakes next; InfinitePast while it is awake (it
-  // looks at every task and slot before sleeping again).
-  absl::Time sleeping_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  bool kicked_ ABSL_GUARDED_BY(mu_) = false;
-  bool started_ ABSL_GUARDED_BY(mu_) = false;
-  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+    Mutex mu;
+    CondVar wake;
+    std::vector<SlotEntry> slots ABSL_GUARDED_BY(mu);
+    std::multimap<absl::Time, Task> tasks ABSL_GUARDED_BY(mu);
+    // When the sleeping thread wakes next; InfinitePast while it is awake (it
+    // looks at every task and slot before sleeping again).
+    absl::Time sleeping_until ABSL_GUARDED_BY(mu) = absl::InfinitePast();
+    bool kicked ABSL_GUARDED_BY(mu) = false;
+    bool started ABSL_GUARDED_BY(mu) = false;
+    bool shutdown ABSL_GUARDED_BY(mu) = false;
+  };
+  void StartLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_->mu);
+  static void Run(const std::shared_ptr<State>& state);
+
+  const std::shared_ptr<State> state_ = std::make_shared<State>();
   std::thread thread_;
 };
 

@@ -121,6 +121,21 @@ TEST(SchedulerTest, ShutdownFromATaskDoesNotWaitForItself) {
     done.Notify();
   });
   EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  // ~Scheduler now, while the detached thread may still be leaving Run().
+}
+
+// The owner may be destroyed by a task's captures on the thread itself, or
+// right after a task that shut it down returns: the thread then leaves on its
+// own state (ASan and TSan see a use after free otherwise).
+TEST(SchedulerTest, DestroyedFromInsideItsOwnTaskTheThreadLeavesSafely) {
+  auto* scheduler = new Scheduler();
+  Notification done;
+  scheduler->Post([scheduler, &done] {
+    delete scheduler;
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  absl::SleepFor(absl::Milliseconds(50));  // the detached thread leaves Run()
 }
 
 }  // namespace
