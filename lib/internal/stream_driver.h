@@ -187,6 +187,8 @@ class StreamDriver : public Scheduler::Slot {
   // reader hears of the break promptly.
   void AfterFailedWriteLocked(Call* call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void WriterLoop();
+  // Asks `channel` to connect and waits until it is READY, `max` passes or
+  // Shutdown(): before opening a call, and after a lost connection.
   void AwaitChannel(grpc::Channel& channel, absl::Duration max);
   void Connect();
   void FinishAndWait();

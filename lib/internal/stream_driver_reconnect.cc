@@ -169,16 +169,7 @@ void StreamDriver::WaitBeforeReconnect(const absl::Status& broken) {
       return;
     }
   }
-  const absl::Time deadline = absl::Now() + delay;
-  while (!IsShutdown()) {
-    const absl::Time now = absl::Now();
-    if (now >= deadline) return;
-    const grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
-    if (state == GRPC_CHANNEL_READY) return;
-    // Short slices: Shutdown() is noticed within one.
-    channel->WaitForStateChange(
-        state, absl::ToChronoTime(std::min(deadline, now + absl::Milliseconds(50))));
-  }
+  AwaitChannel(*channel, delay);
 }
 
 }  // namespace etcdgrpc::internal
