@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "etcdgrpc/callback.h"
 #include "etcdgrpc/client_options.h"
 #include "etcdgrpc/cluster.h"
 #include "etcdgrpc/export.h"
@@ -30,11 +30,6 @@ class Connection;
 class LeaseKeeper;
 class WatchStream;
 }  // namespace internal
-
-// Completion of an asynchronous call. Runs on a gRPC thread, never while the
-// library holds a lock; it should return quickly.
-template <class T>
-using Callback = absl::AnyInvocable<void(absl::StatusOr<T>) &&>;
 
 // Thread-safe. Errors are absl::Status with etcd's own message (for example
 // "etcdserver: mvcc: required revision has been compacted") followed by the
