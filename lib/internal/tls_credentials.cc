@@ -2,11 +2,16 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <memory>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_certificate_verifier.h"
+#include "grpcpp/security/tls_credentials_options.h"
 
 namespace etcdgrpc::internal {
 
@@ -39,6 +44,34 @@ absl::StatusOr<std::string> ReadPemFile(absl::string_view option, const std::str
   return text;
 }
 
+// TLS that accepts any server certificate (TlsOptions::skip_server_verification): gRPC's
+// experimental TLS credentials with server verification, its host check and the certificate
+// verifier all off; the client certificate, if any, still presented.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> UnverifiedTlsCredentials(
+    const grpc::SslCredentialsOptions& ssl) {
+  grpc::experimental::TlsChannelCredentialsOptions tls;
+  tls.set_verify_server_certs(false);
+  tls.set_check_call_host(false);
+  tls.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+  if (!ssl.pem_cert_chain.empty() || !ssl.pem_root_certs.empty()) {
+    std::vector<grpc::experimental::IdentityKeyCertPair> identity;
+    if (!ssl.pem_cert_chain.empty()) {
+      identity.push_back(
+          {.private_key = ssl.pem_private_key, .certificate_chain = ssl.pem_cert_chain});
+    }
+    tls.set_certificate_provider(
+        std::make_shared<grpc::experimental::StaticDataCertificateProvider>(ssl.pem_root_certs,
+                                                                            identity));
+    if (!ssl.pem_root_certs.empty()) tls.watch_root_certs();
+    if (!identity.empty()) tls.watch_identity_key_cert_pairs();
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::experimental::TlsCredentials(tls);
+  if (credentials == nullptr) {
+    return absl::InvalidArgumentError("gRPC refused the TLS options (TlsCredentials failed)");
+  }
+  return credentials;
+}
+
 }  // namespace
 
 // Credentials of TLS channels: the CA, client certificate and key of options.tls, or (https://
@@ -67,6 +100,9 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(
       ssl.pem_cert_chain = *std::move(cert);
       ssl.pem_private_key = *std::move(key);
     }
+  }
+  if (options.tls.has_value() && options.tls->skip_server_verification) {
+    return UnverifiedTlsCredentials(ssl);
   }
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
   if (credentials == nullptr) {

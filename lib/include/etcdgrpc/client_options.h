@@ -15,8 +15,8 @@
 namespace etcdgrpc {
 
 // TLS for every endpoint (see ClientOptions::tls). Files are read by Connect(); one that cannot
-// be read is an InvalidArgument error naming it. There is deliberately no option to skip
-// verifying the server.
+// be read is an InvalidArgument error naming it. Servers are verified unless
+// skip_server_verification says otherwise (for tests, as etcdctl's --insecure-skip-tls-verify).
 struct ETCDGRPC_EXPORT TlsOptions {
   // PEM file of the CA(s) that signed the servers' certificates. Empty: gRPC's default roots
   // ($GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else the roots gRPC ships).
@@ -26,6 +26,9 @@ struct ETCDGRPC_EXPORT TlsOptions {
   std::string key_file = {};
   // Name to verify in the server certificate instead of the endpoint's host.
   std::string server_name_override = {};
+  // Accept any server certificate, unverified (etcdctl's --insecure-skip-tls-verify): the
+  // connection is encrypted but not authenticated. For tests and self-signed setups only.
+  bool skip_server_verification = false;
 };
 
 // How the client's one keep-alive stream renews kept leases.

@@ -4,14 +4,19 @@
 #include <exception>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "cli/command.h"
+#include "cli/command_prefix.h"
 #include "cli/exit_status.h"
+#include "cli/global_env.h"
 #include "cli/global_flags.h"
 
 namespace etcdgrpc::cli {
@@ -60,6 +65,38 @@ CLI::App* FindOrAddSubcommand(CLI::App& parent, const std::string& name) {
   return sub;
 }
 
+// etcdctl's order of its commands (ctl.go's AddCommand calls), which is the
+// order of cobra's suggestions; commands it does not have come after.
+int EtcdctlRank(const std::string& name) {
+  static const std::vector<std::string> kOrder = {
+      "get",    "put",      "del",         "txn",     "compaction", "alarm",
+      "defrag", "endpoint", "move-leader", "watch",   "version",    "lease",
+      "member", "snapshot", "make-mirror", "migrate", "lock",       "elect",
+      "auth",   "user",     "role",        "check"};
+  auto found = std::find(kOrder.begin(), kOrder.end(), name);
+  return static_cast<int>(found - kOrder.begin());
+}
+
+// The command tree as cobra's lookup sees it: names and the flags that take no value.
+CommandNode CommandTree(const CLI::App& app, const std::set<std::string>& inherited_bool_flags) {
+  CommandNode node{.name = app.get_name(), .children = {}, .bool_flags = inherited_bool_flags};
+  for (const CLI::Option* option : app.get_options()) {
+    if (!option->nonpositional() || option->get_expected_min() != 0) continue;
+    for (const std::string& name : option->get_lnames()) node.bool_flags.insert(name);
+    for (const std::string& name : option->get_snames()) node.bool_flags.insert(name);
+  }
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    node.children.push_back(CommandTree(*sub, node.bool_flags));
+  }
+  if (app.get_parent() == nullptr) {
+    std::stable_sort(node.children.begin(), node.children.end(),
+                     [](const CommandNode& a, const CommandNode& b) {
+                       return EtcdctlRank(a.name) < EtcdctlRank(b.name);
+                     });
+  }
+  return node;
+}
+
 class Cli {
  public:
   Cli(std::istream& in, std::FILE* out, std::FILE* err) : in_(in), out_(out), err_(err) {}
@@ -84,9 +121,22 @@ class Cli {
     GlobalFlags flags;
     AddGlobalFlags(root, &flags);
     std::map<const CLI::App*, std::unique_ptr<Command>> commands = AddCommands(root);
+    const CommandNode tree = CommandTree(root, {});
 
+    // cobra's prefix matching: the words naming commands are completed first.
+    std::vector<std::string> args = ExpandCommandPrefixes(
+        tree, std::vector<std::string>(argv + std::min(argc, 1), argv + argc));
+    // cobra takes every word after "--" as an argument of the command; CLI11
+    // would hand them back to the parent once the command's positional
+    // argument has a value, so they are added to it after parsing.
+    auto separator = std::find(args.begin(), args.end(), "--");
+    const std::vector<std::string> trailing =
+        separator == args.end() ? std::vector<std::string>{}
+                                : std::vector<std::string>(separator + 1, args.end());
+    std::vector<const char*> expanded = {argc > 0 ? argv[0] : kName};
+    for (auto arg = args.begin(); arg != separator; ++arg) expanded.push_back(arg->c_str());
     try {
-      root.parse(argc, argv);
+      root.parse(static_cast<int>(expanded.size()), expanded.data());
     } catch (const CLI::CallForHelp&) {
       Write(out_, SelectedApp(root)->help());
       return kExitSuccess;
@@ -94,22 +144,48 @@ class Cli {
       Write(out_, root.help("", CLI::AppFormatMode::All));
       return kExitSuccess;
     } catch (const CLI::ExtrasError&) {
-      return ReportExtras(root, commands);
+      return ReportExtras(root, commands, tree);
     } catch (const CLI::ParseError& e) {
       return Usage(*SelectedApp(root), e.what());
     }
 
     CLI::App* selected = SelectedApp(root);
+    if (!trailing.empty()) {
+      std::vector<CLI::Option*> positional =
+          selected->get_options([](CLI::Option* option) { return option->get_positional(); });
+      if (positional.empty() || selected == &root) {
+        return Usage(*selected, absl::StrCat("unexpected argument ", trailing.front()));
+      }
+      for (const std::string& word : trailing) positional.front()->add_result(word);
+      positional.front()->run_callback();
+    }
     auto command = commands.find(selected);
     if (command == commands.end()) {
       // The tool itself or a group such as "endpoint": show what it offers.
       Write(out_, selected->help());
       return kExitSuccess;
     }
+    for (const std::string& name : GlobalFlagNames()) {
+      const CLI::Option* option = root.get_option_no_throw("--" + name);
+      if (option != nullptr && option->count() > 0) flags.changed.insert(name);
+    }
+    if (!offline_.contains(selected)) {
+      // etcdctl reads ETCDCTL_* when it makes its client; watch also takes
+      // ETCDCTL_WATCH_KEY and ETCDCTL_WATCH_RANGE_END without warning.
+      const std::vector<std::string> extra =
+          selected->get_name() == "watch" && selected->get_parent() == &root
+              ? std::vector<std::string>{"watch-key", "watch-range-end"}
+              : std::vector<std::string>{};
+      const EnvOutcome outcome = ApplyEnvironment(ProcessEnvironment(), extra, &flags);
+      for (const EnvNotice& notice : outcome.notices) {
+        Write(err_, CapnslogLine(absl::Now(), notice));
+      }
+      if (outcome.fatal) return kExitError;
+    }
     if (absl::Status status = ValidateGlobalFlags(flags); !status.ok()) {
       return Fail(*selected, status);
     }
-    CommandEnv env(flags, *ParseOutputFormat(flags.write_out), in_, out_, err_);
+    CommandEnv env(flags, *ParseOutputFormat(flags.write_out), in_, out_, err_, std::move(args));
     absl::Status status = command->second->Run(env);
     std::fflush(out_);
     if (!status.ok()) return Fail(*selected, status);
@@ -127,6 +203,7 @@ class Cli {
       for (const std::string& word : spec.path) app = FindOrAddSubcommand(*app, word);
       app->description(spec.summary);
       if (spec.make) {
+        if (!spec.uses_client) offline_.insert(app);
         std::unique_ptr<Command> command = spec.make();
         command->Configure(*app);
         commands[app] = std::move(command);
@@ -137,7 +214,8 @@ class Cli {
 
   // Arguments nobody took: an unknown flag or command, reported like cobra.
   int ReportExtras(CLI::App& root,
-                   const std::map<const CLI::App*, std::unique_ptr<Command>>& commands) {
+                   const std::map<const CLI::App*, std::unique_ptr<Command>>& commands,
+                   const CommandNode& tree) {
     CLI::App* selected = SelectedApp(root);
     std::vector<std::string> extras = root.remaining(true);
     const std::string first = extras.empty() ? "" : extras.front();
@@ -149,8 +227,16 @@ class Cli {
                    absl::StrCat("unknown shorthand flag: '", first.substr(1, 1), "' in ", first));
     }
     if (selected == &root) {
-      Write(err_, absl::StrCat("Error: unknown command \"", first, "\" for \"", kName, "\"\nRun '",
-                               kName, " --help' for usage.\n"));
+      // cobra's error (with its suggestions) and usage hint, then etcdctl's
+      // own "Error:" line with the same error.
+      std::string error = absl::StrCat("unknown command \"", first, "\" for \"", kName, "\"");
+      if (std::vector<std::string> suggestions = SuggestCommands(tree, first);
+          !suggestions.empty()) {
+        absl::StrAppend(&error, "\n\nDid you mean this?\n\t", absl::StrJoin(suggestions, "\n\t"),
+                        "\n");
+      }
+      Write(err_, absl::StrCat("Error: ", error, "\nRun '", kName, " --help' for usage.\n",
+                               "Error: ", error, "\n"));
       return kExitError;
     }
     if (commands.find(selected) == commands.end()) {
@@ -177,6 +263,8 @@ class Cli {
   std::istream& in_;
   std::FILE* out_;
   std::FILE* err_;
+  // Commands that never connect: no ETCDCTL_* variables for them.
+  std::set<const CLI::App*> offline_;
 };
 
 }  // namespace

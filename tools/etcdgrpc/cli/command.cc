@@ -7,8 +7,10 @@
 namespace etcdgrpc::cli {
 
 absl::StatusOr<std::unique_ptr<Client>> CommandEnv::Connect(bool wait) const {
-  absl::StatusOr<ClientOptions> options = MakeClientOptions(flags_);
+  std::string warnings;
+  absl::StatusOr<ClientOptions> options = MakeClientOptions(flags_, &warnings);
   if (!options.ok()) return options.status();
+  PrintError(warnings);
   if (!wait) options->dial_timeout = absl::ZeroDuration();
   return Client::Connect(*std::move(options));
 }
@@ -34,11 +36,25 @@ bool CommandRegistry::Add(CommandSpec spec) {
   return true;
 }
 
+const char* FormatName(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kSimple:
+      return "simple";
+    case OutputFormat::kJson:
+      return "json";
+    case OutputFormat::kTable:
+      return "table";
+    case OutputFormat::kFields:
+      return "fields";
+    case OutputFormat::kProtobuf:
+      return "protobuf";
+  }
+  return "simple";
+}
+
 absl::Status FormatNotSupported(OutputFormat format) {
-  const char* name = format == OutputFormat::kJson    ? "json"
-                     : format == OutputFormat::kTable ? "table"
-                                                      : "simple";
-  return CliError(kExitBadFeature, std::string(name) + " not supported as output format");
+  return CliError(kExitBadFeature,
+                  std::string(FormatName(format)) + " not supported as output format");
 }
 
 }  // namespace etcdgrpc::cli

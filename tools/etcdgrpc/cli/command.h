@@ -24,13 +24,22 @@ namespace etcdgrpc::cli {
 class CommandEnv {
  public:
   CommandEnv(GlobalFlags flags, OutputFormat format, std::istream& in, std::FILE* out,
-             std::FILE* err)
-      : flags_(std::move(flags)), format_(format), in_(in), out_(out), err_(err) {}
+             std::FILE* err, std::vector<std::string> args = {})
+      : flags_(std::move(flags)),
+        format_(format),
+        in_(in),
+        out_(out),
+        err_(err),
+        args_(std::move(args)) {}
 
   [[nodiscard]] const GlobalFlags& flags() const { return flags_; }
   [[nodiscard]] OutputFormat format() const { return format_; }
   [[nodiscard]] SimpleOptions simple_options() const { return SimpleOptions{.hex = flags_.hex}; }
   std::istream& in() { return in_; }
+  // The command line after the program name, as given (command prefixes
+  // expanded): for commands that look at it as etcdctl does at os.Args
+  // (watch's "-- command").
+  [[nodiscard]] const std::vector<std::string>& args() const { return args_; }
 
   // Connects to --endpoints. With `wait` false the client does not wait for a
   // connection (each call then reports its own endpoint's failure).
@@ -47,6 +56,7 @@ class CommandEnv {
   std::istream& in_;
   std::FILE* out_;
   std::FILE* err_;
+  std::vector<std::string> args_;
 };
 
 class Command {
@@ -65,6 +75,9 @@ struct CommandSpec {
   std::string summary;
   // Null for a group of subcommands (such as "endpoint"): only its summary.
   std::function<std::unique_ptr<Command>()> make;
+  // False for commands that never connect (version): etcdctl reads the
+  // ETCDCTL_* variables only when it makes a client.
+  bool uses_client = true;
 };
 
 class CommandRegistry {
@@ -81,5 +94,7 @@ class CommandRegistry {
 
 // etcdctl's refusal of an output format a command has no printer for.
 [[nodiscard]] absl::Status FormatNotSupported(OutputFormat format);
+// etcdctl's name of a format ("simple", "json", "table", "fields", "protobuf").
+[[nodiscard]] const char* FormatName(OutputFormat format);
 
 }  // namespace etcdgrpc::cli

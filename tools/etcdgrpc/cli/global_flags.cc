@@ -4,6 +4,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cli/exit_status.h"
 #include "cli/go_text.h"
 #include "etcdgrpc/wire_log.h"
@@ -32,14 +34,32 @@ void AddGlobalFlags(CLI::App& app, GlobalFlags* flags) {
                  "timeout for short running command (excluding dial timeout)")
       ->type_name("DURATION")
       ->capture_default_str();
-  app.add_option("-w,--write-out", flags->write_out, "set the output format (json, simple, table)")
+  app.add_option("--keepalive-time", flags->keepalive_time, "keepalive time for client connections")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--keepalive-timeout", flags->keepalive_timeout,
+                 "keepalive timeout for client connections")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("-w,--write-out", flags->write_out,
+                 "set the output format (fields, json, protobuf, simple, table)")
       ->type_name("FORMAT")
       ->capture_default_str();
   app.add_flag("--hex", flags->hex, "print byte strings as hex encoded strings");
   app.add_option("--wire-log", flags->wire_log,
                  "record every gRPC message sent and received to FILE ('-' = stdout)")
       ->type_name("FILE");
-  // etcdctl's TLS flags. There is deliberately no --insecure-skip-tls-verify.
+  app.add_flag("--debug", flags->debug,
+               "enable client-side debug logging (accepted; see --wire-log)");
+  app.add_flag("--insecure-transport", flags->insecure_transport,
+               "disable transport security for client connections")
+      ->capture_default_str();
+  app.add_flag("--insecure-discovery", flags->insecure_discovery,
+               "accept insecure SRV records describing cluster endpoints")
+      ->capture_default_str();
+  app.add_flag("--insecure-skip-tls-verify", flags->insecure_skip_tls_verify,
+               "skip server certificate verification (CAUTION: this option should be enabled "
+               "only for testing purposes)");
   app.add_option("--cacert", flags->cacert,
                  "verify certificates of TLS-enabled secure servers using this CA bundle")
       ->type_name("FILE");
@@ -54,6 +74,87 @@ void AddGlobalFlags(CLI::App& app, GlobalFlags* flags) {
                  "password for authentication (if this option is used, --user option shouldn't "
                  "include password)")
       ->type_name("PASSWORD");
+  app.add_option("-d,--discovery-srv", flags->discovery_srv,
+                 "domain name to query for SRV records describing cluster endpoints "
+                 "(accepted; etcdgrpc does not query DNS)")
+      ->type_name("DOMAIN");
+  app.add_option("--discovery-srv-name", flags->discovery_srv_name,
+                 "service name to query when using DNS discovery")
+      ->type_name("NAME");
+}
+
+std::vector<std::string> GlobalFlagNames() {
+  // Sorted, as pflag's VisitAll goes through them.
+  return {"cacert",
+          "cert",
+          "command-timeout",
+          "debug",
+          "dial-timeout",
+          "discovery-srv",
+          "discovery-srv-name",
+          "endpoints",
+          "hex",
+          "insecure-discovery",
+          "insecure-skip-tls-verify",
+          "insecure-transport",
+          "keepalive-time",
+          "keepalive-timeout",
+          "key",
+          "password",
+          "user",
+          "wire-log",
+          "write-out"};
+}
+
+namespace {
+
+// Go's strconv.ParseBool.
+bool ParseGoBool(const std::string& text, bool* value) {
+  for (const char* yes : {"1", "t", "T", "TRUE", "true", "True"}) {
+    if (text == yes) return *value = true, true;
+  }
+  for (const char* no : {"0", "f", "F", "FALSE", "false", "False"}) {
+    if (text == no) return *value = false, true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool SetGlobalFlag(GlobalFlags* flags, const std::string& name, const std::string& value) {
+  std::string* text = nullptr;
+  if (name == "dial-timeout") text = &flags->dial_timeout;
+  if (name == "command-timeout") text = &flags->command_timeout;
+  if (name == "keepalive-time") text = &flags->keepalive_time;
+  if (name == "keepalive-timeout") text = &flags->keepalive_timeout;
+  if (text != nullptr) {
+    if (!ParseDurationFlag(name, value).ok()) return false;
+    *text = value;
+    return true;
+  }
+  bool* flag = nullptr;
+  if (name == "hex") flag = &flags->hex;
+  if (name == "debug") flag = &flags->debug;
+  if (name == "insecure-transport") flag = &flags->insecure_transport;
+  if (name == "insecure-discovery") flag = &flags->insecure_discovery;
+  if (name == "insecure-skip-tls-verify") flag = &flags->insecure_skip_tls_verify;
+  if (flag != nullptr) return ParseGoBool(value, flag);
+  if (name == "endpoints") {
+    flags->endpoints = absl::StrSplit(value, ',');
+    return true;
+  }
+  if (name == "write-out") text = &flags->write_out;
+  if (name == "wire-log") text = &flags->wire_log;
+  if (name == "cacert") text = &flags->cacert;
+  if (name == "cert") text = &flags->cert;
+  if (name == "key") text = &flags->key;
+  if (name == "user") text = &flags->user;
+  if (name == "password") text = &flags->password;
+  if (name == "discovery-srv") text = &flags->discovery_srv;
+  if (name == "discovery-srv-name") text = &flags->discovery_srv_name;
+  if (text == nullptr) return false;
+  *text = value;
+  return true;
 }
 
 namespace {
@@ -100,6 +201,8 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(const std::string& value) {
   if (value == "simple") return OutputFormat::kSimple;
   if (value == "json") return OutputFormat::kJson;
   if (value == "table") return OutputFormat::kTable;
+  if (value == "fields") return OutputFormat::kFields;
+  if (value == "protobuf") return OutputFormat::kProtobuf;
   return CliError(kExitBadFeature, "unsupported output format");
 }
 
@@ -108,7 +211,21 @@ absl::Status ValidateGlobalFlags(const GlobalFlags& flags) {
   if (auto d = ParseDurationFlag("command-timeout", flags.command_timeout); !d.ok()) {
     return d.status();
   }
+  if (auto d = ParseDurationFlag("keepalive-time", flags.keepalive_time); !d.ok()) {
+    return d.status();
+  }
+  if (auto d = ParseDurationFlag("keepalive-timeout", flags.keepalive_timeout); !d.ok()) {
+    return d.status();
+  }
   if (auto f = ParseOutputFormat(flags.write_out); !f.ok()) return f.status();
+  // etcdctl's keyAndCertFromCmd: a TLS flag given as "" is refused.
+  for (const auto& [name, value] : {std::pair<const char*, const std::string&>{"cert", flags.cert},
+                                    {"key", flags.key},
+                                    {"cacert", flags.cacert}}) {
+    if (value.empty() && flags.changed.count(name) > 0) {
+      return CliError(kExitBadArgs, absl::StrCat("empty string is passed to --", name, " option"));
+    }
+  }
   if (flags.cert.empty() != flags.key.empty()) {
     // etcdctl's words (etcd's transport.TLSInfo) and exit code.
     return CliError(kExitBadArgs, absl::StrCat("KeyFile and CertFile must both be present[key: ",
@@ -117,7 +234,11 @@ absl::Status ValidateGlobalFlags(const GlobalFlags& flags) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& flags) {
+absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& flags, std::string* warnings) {
+  if (!flags.discovery_srv.empty()) {
+    return CliError(kExitError, absl::StrCat("DNS discovery (--discovery-srv ", flags.discovery_srv,
+                                             ") is not supported by etcdgrpc; use --endpoints"));
+  }
   ClientOptions options;
   // etcdctl accepts an endpoint given twice (endpoint status reports it twice);
   // the client library refuses duplicates, so connect to each once.
@@ -137,6 +258,18 @@ absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& flags) {
   if (!command.ok()) return command.status();
   options.dial_timeout = *dial;
   options.request_timeout = *command;
+  absl::StatusOr<absl::Duration> keepalive_time =
+      ParseDurationFlag("keepalive-time", flags.keepalive_time);
+  if (!keepalive_time.ok()) return keepalive_time.status();
+  absl::StatusOr<absl::Duration> keepalive_timeout =
+      ParseDurationFlag("keepalive-timeout", flags.keepalive_timeout);
+  if (!keepalive_timeout.ok()) return keepalive_timeout.status();
+  // What grpc-go makes of etcdctl's values: a ping interval under 10 s is
+  // raised to 10 s (etcd answers pings more often than every 5 s with GOAWAY),
+  // a time-out of 0 means 20 s.
+  options.liveness.keepalive_time = std::max(*keepalive_time, absl::Seconds(10));
+  options.liveness.keepalive_timeout =
+      *keepalive_timeout > absl::ZeroDuration() ? *keepalive_timeout : absl::Seconds(20);
   if (!flags.wire_log.empty()) {
     absl::StatusOr<std::shared_ptr<WireLogSink>> sink = OpenWireLogFile(flags.wire_log);
     if (!sink.ok()) return CliError(kExitIO, std::string(sink.status().message()));
@@ -158,9 +291,21 @@ absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& flags) {
       options.password = *std::move(password);
     }
   }
-  if (!flags.cacert.empty() || !flags.cert.empty() || !flags.key.empty()) {
+  // etcdctl's newClientCfg: any TLS file means TLS; --insecure-transport=false
+  // means TLS with the system's roots; --insecure-skip-tls-verify applies to
+  // either.
+  if (!flags.cacert.empty() || !flags.cert.empty() || !flags.key.empty() ||
+      !flags.insecure_transport) {
     options.tls =
         TlsOptions{.ca_file = flags.cacert, .cert_file = flags.cert, .key_file = flags.key};
+    if (flags.insecure_skip_tls_verify) {
+      options.tls->skip_server_verification = true;
+      if (warnings != nullptr) {
+        absl::StrAppend(warnings,
+                        "WARNING: --insecure-skip-tls-verify: the server's certificate is not "
+                        "verified\n");
+      }
+    }
   }
   return options;
 }

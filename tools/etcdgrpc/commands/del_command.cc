@@ -3,8 +3,11 @@
 
 #include "cli/command.h"
 #include "cli/empty_range.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/kv_flags.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -15,7 +18,13 @@ class DelCommand final : public Command {
   void Configure(CLI::App& app) override { AddDelFlags(app, &flags_); }
 
   absl::Status Run(CommandEnv& env) override {
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
+    const Printers<DeleteResult> printers{
+        .simple = [&env](const DeleteResult& r) { return SimpleDelete(r, env.simple_options()); },
+        .json = JsonDelete,
+        .table = nullptr,
+        .fields = FieldsDelete,
+        .protobuf = ProtobufDelete};
+    if (absl::Status status = printers.Check(env.format()); !status.ok()) return status;
     absl::StatusOr<DeletePlan> plan = MakeDeletePlan(flags_);
     if (!plan.ok()) return plan.status();
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
@@ -24,9 +33,7 @@ class DelCommand final : public Command {
                                               ? EmptyDelete(**client, plan->range)
                                               : (*client)->DeleteRange(plan->range, plan->options);
     if (!result.ok()) return result.status();
-    env.Print(env.format() == OutputFormat::kJson ? JsonDelete(*result)
-                                                  : SimpleDelete(*result, env.simple_options()));
-    return absl::OkStatus();
+    return printers.Print(env, *result);
   }
 
  private:

@@ -6,7 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 #include "cli/table_format.h"
 
@@ -38,17 +41,12 @@ class EndpointStatusCommand final : public Command {
       status->endpoint = endpoint;
       statuses.push_back(*std::move(status));
     }
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleEndpointStatus(statuses));
-        break;
-      case OutputFormat::kJson:
-        env.Print(JsonEndpointStatus(statuses));
-        break;
-      case OutputFormat::kTable:
-        env.Print(TableEndpointStatus(statuses));
-        break;
-    }
+    const Printers<std::vector<EndpointStatus>> printers{.simple = SimpleEndpointStatus,
+                                                         .json = JsonEndpointStatus,
+                                                         .table = TableEndpointStatus,
+                                                         .fields = FieldsEndpointStatus,
+                                                         .protobuf = nullptr};
+    if (absl::Status printed = printers.Print(env, statuses); !printed.ok()) return printed;
     // etcdctl exits with 1 after the per-endpoint messages, without an "Error:" line.
     if (failed) return CliError(kExitError, "");
     return absl::OkStatus();

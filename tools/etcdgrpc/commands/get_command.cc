@@ -4,8 +4,11 @@
 #include "cli/command.h"
 #include "cli/empty_range.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/kv_flags.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -16,8 +19,19 @@ class GetCommand final : public Command {
   void Configure(CLI::App& app) override { AddGetFlags(app, &flags_); }
 
   absl::Status Run(CommandEnv& env) override {
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
     absl::StatusOr<GetPlan> plan = MakeGetPlan(flags_);
+    const Printers<GetResult> printers{.simple =
+                                           [&env, &plan](const GetResult& r) {
+                                             if (plan->options.count_only) return SimpleCount(r);
+                                             SimpleOptions options = env.simple_options();
+                                             options.value_only = plan->print_value_only;
+                                             return SimpleGet(r, options);
+                                           },
+                                       .json = JsonGet,
+                                       .table = nullptr,
+                                       .fields = FieldsGet,
+                                       .protobuf = ProtobufGet};
+    if (absl::Status status = printers.Check(env.format()); !status.ok()) return status;
     if (!plan.ok()) return plan.status();
     // etcdctl checks this after the request; nothing is lost by checking first.
     if (plan->print_value_only && env.format() != OutputFormat::kSimple) {
@@ -29,16 +43,7 @@ class GetCommand final : public Command {
                                            ? EmptyGet(**client, plan->range, plan->options)
                                            : (*client)->Range(plan->range, plan->options);
     if (!result.ok()) return result.status();
-    if (env.format() == OutputFormat::kJson) {
-      env.Print(JsonGet(*result));
-    } else if (plan->options.count_only) {
-      env.Print(SimpleCount(*result));
-    } else {
-      SimpleOptions options = env.simple_options();
-      options.value_only = plan->print_value_only;
-      env.Print(SimpleGet(*result, options));
-    }
-    return absl::OkStatus();
+    return printers.Print(env, *result);
   }
 
  private:

@@ -6,8 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/go_text.h"
 #include "cli/json_format.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -27,7 +30,13 @@ class LeaseGrantCommand final : public Command {
     }
     // etcdctl grants first and then refuses the format; refusing first
     // leaves no lease behind.
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
+    const Printers<LeaseGrantResult> printers{
+        .simple = SimpleLeaseGrant,
+        .json = JsonLeaseGrant,
+        .table = nullptr,
+        .fields = FieldsLeaseGrant,
+        .protobuf = [](const LeaseGrantResult& r) { return ProtobufHeaderOnly(r.header); }};
+    if (absl::Status status = printers.Check(env.format()); !status.ok()) return status;
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
     // etcd raises a TTL below its minimum (at least 1 s) to that minimum; the
@@ -37,9 +46,7 @@ class LeaseGrantCommand final : public Command {
       return CliError(kExitError,
                       absl::StrCat("failed to grant lease (", ErrorText(result.status()), ")"));
     }
-    env.Print(env.format() == OutputFormat::kJson ? JsonLeaseGrant(*result)
-                                                  : SimpleLeaseGrant(*result));
-    return absl::OkStatus();
+    return printers.Print(env, *result);
   }
 
  private:

@@ -11,9 +11,12 @@
 #include "absl/time/time.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/global_flags.h"
 #include "cli/json_format.h"
 #include "cli/lease_id.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/signals.h"
 #include "cli/simple_format.h"
 #include "etcdgrpc/errors.h"
@@ -88,10 +91,16 @@ class LeaseKeepAliveCommand final : public Command {
     if (id <= 0) return CliError(kExitBadConnection, kLeaseNotFound);
     absl::StatusOr<LeaseKeepAliveResult> result = (*client)->KeepAliveOnce(id);
     if (!result.ok()) return CliError(kExitBadConnection, KeepAliveErrorText(result.status()));
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
-    env.Print(env.format() == OutputFormat::kJson ? JsonLeaseKeepAlive(*result)
-                                                  : SimpleLeaseKeepAlive(result->id, result->ttl));
-    return absl::OkStatus();
+    return KeepAlivePrinters().Print(env, *result);
+  }
+
+  static Printers<LeaseKeepAliveResult> KeepAlivePrinters() {
+    return {
+        .simple = [](const LeaseKeepAliveResult& r) { return SimpleLeaseKeepAlive(r.id, r.ttl); },
+        .json = JsonLeaseKeepAlive,
+        .table = nullptr,
+        .fields = FieldsLeaseKeepAlive,
+        .protobuf = [](const LeaseKeepAliveResult& r) { return ProtobufHeaderOnly(r.header); }};
   }
 
   static absl::Status RunUntilLost(CommandEnv& env, int64_t id) {
@@ -100,19 +109,20 @@ class LeaseKeepAliveCommand final : public Command {
     SignalWaiter signals;
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
-    const bool json = env.format() == OutputFormat::kJson;
-    const bool table = env.format() == OutputFormat::kTable;
+    const Printers<LeaseKeepAliveResult> printers = KeepAlivePrinters();
+    const bool simple = env.format() == OutputFormat::kSimple;
+    const bool unsupported = !printers.Check(env.format()).ok();
     // etcdctl prints its last line with the simple printer only.
-    const std::string lost_line = json || table ? "" : SimpleLeaseLost(id);
+    const std::string lost_line = simple ? SimpleLeaseLost(id) : "";
     // etcd has no lease with an id <= 0: lost at once, as etcd would answer.
     if (id <= 0) {
       env.Print(lost_line);
       return absl::OkStatus();
     }
-    // Renewals reach the listener without their response header; -w json
-    // prints the header of a TimeToLive read at the start (same member).
+    // Renewals reach the listener without their response header; the other
+    // formats print the header of a TimeToLive read at the start (same member).
     ResponseHeader header;
-    if (json) {
+    if (!simple && !unsupported) {
       absl::StatusOr<LeaseTimeToLiveResult> ttl = (*client)->TimeToLive(id);
       if (!ttl.ok()) return CliError(kExitBadConnection, ErrorText(ttl.status()));
       header = ttl->header;
@@ -138,14 +148,13 @@ class LeaseKeepAliveCommand final : public Command {
         break;
       }
       std::vector<int64_t> renewals = queue.TakeRenewals();
-      if (table && !renewals.empty()) {
+      if (unsupported && !renewals.empty()) {
         kept->Stop();
         return FormatNotSupported(env.format());
       }
       for (int64_t ttl : renewals) {
         answered = true;
-        env.Print(json ? JsonLeaseKeepAlive(LeaseKeepAliveResult{header, id, ttl})
-                       : SimpleLeaseKeepAlive(id, ttl));
+        (void)printers.Print(env, LeaseKeepAliveResult{header, id, ttl});
       }
       env.Flush();
       lost = queue.lost() || (!answered && absl::Now() >= first_deadline);

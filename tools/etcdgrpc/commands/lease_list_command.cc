@@ -5,7 +5,10 @@
 
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -23,10 +26,13 @@ class LeaseListCommand final : public Command {
     if (!client.ok()) return client.status();
     absl::StatusOr<LeaseListResult> result = (*client)->Leases();
     if (!result.ok()) return CliError(kExitBadConnection, ErrorText(result.status()));
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
-    env.Print(env.format() == OutputFormat::kJson ? JsonLeaseList(*result)
-                                                  : SimpleLeaseList(*result));
-    return absl::OkStatus();
+    const Printers<LeaseListResult> printers{
+        .simple = SimpleLeaseList,
+        .json = JsonLeaseList,
+        .table = nullptr,
+        .fields = FieldsLeaseList,
+        .protobuf = [](const LeaseListResult& r) { return ProtobufHeaderOnly(r.header); }};
+    return printers.Print(env, *result);
   }
 
  private:

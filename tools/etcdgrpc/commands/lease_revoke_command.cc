@@ -6,8 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/lease_id.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -34,10 +37,15 @@ class LeaseRevokeCommand final : public Command {
                       absl::StrCat("failed to revoke lease (", ErrorText(header.status()), ")"));
     }
     // Like etcdctl: the lease is revoked, then the format refused.
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
-    env.Print(env.format() == OutputFormat::kJson ? JsonLeaseRevoke(*header)
-                                                  : SimpleLeaseRevoke(*id));
-    return absl::OkStatus();
+    // protobuf: etcdctl's response type cannot be marshaled (also after the revoke).
+    if (env.format() == OutputFormat::kProtobuf) return ProtobufLeaseRevoke(*header);
+    const Printers<ResponseHeader> printers{
+        .simple = [&id](const ResponseHeader&) { return SimpleLeaseRevoke(*id); },
+        .json = JsonLeaseRevoke,
+        .table = nullptr,
+        .fields = FieldsLeaseRevoke,
+        .protobuf = nullptr};
+    return printers.Print(env, *header);
   }
 
  private:

@@ -6,8 +6,11 @@
 
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/lease_id.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -34,10 +37,14 @@ class LeaseTimeToLiveCommand final : public Command {
     absl::StatusOr<LeaseTimeToLiveResult> result =
         *id > 0 ? (*client)->TimeToLive(*id, keys_) : UnknownLease(**client, *id);
     if (!result.ok()) return CliError(kExitBadConnection, ErrorText(result.status()));
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
-    env.Print(env.format() == OutputFormat::kJson ? JsonLeaseTimeToLive(*result)
-                                                  : SimpleLeaseTimeToLive(*result, keys_));
-    return absl::OkStatus();
+    const Printers<LeaseTimeToLiveResult> printers{
+        .simple =
+            [this](const LeaseTimeToLiveResult& r) { return SimpleLeaseTimeToLive(r, keys_); },
+        .json = JsonLeaseTimeToLive,
+        .table = nullptr,
+        .fields = FieldsLeaseTimeToLive,
+        .protobuf = [](const LeaseTimeToLiveResult& r) { return ProtobufHeaderOnly(r.header); }};
+    return printers.Print(env, *result);
   }
 
  private:

@@ -7,7 +7,10 @@
 #include "absl/strings/str_join.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/table_format.h"
 
 namespace etcdgrpc::cli {
@@ -34,23 +37,22 @@ class MemberListCommand final : public Command {
     if (!client.ok()) return client.status();
     absl::StatusOr<MemberListResult> members = (*client)->MemberList();
     if (!members.ok()) return members.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple: {
-        std::string out;
-        for (const auto& row : Rows(*members))
-          absl::StrAppend(&out, absl::StrJoin(row, ", "), "\n");
-        env.Print(out);
-        break;
-      }
-      case OutputFormat::kJson:
-        env.Print(JsonMemberList(*members));
-        break;
-      case OutputFormat::kTable:
-        env.Print(RenderTable({"ID", "Status", "Name", "Peer Addrs", "Client Addrs", "Is Learner"},
-                              Rows(*members)));
-        break;
-    }
-    return absl::OkStatus();
+    const Printers<MemberListResult> printers{
+        .simple =
+            [](const MemberListResult& r) {
+              std::string out;
+              for (const auto& row : Rows(r)) absl::StrAppend(&out, absl::StrJoin(row, ", "), "\n");
+              return out;
+            },
+        .json = JsonMemberList,
+        .table =
+            [](const MemberListResult& r) {
+              return RenderTable(
+                  {"ID", "Status", "Name", "Peer Addrs", "Client Addrs", "Is Learner"}, Rows(r));
+            },
+        .fields = FieldsMemberList,
+        .protobuf = ProtobufMemberList};
+    return printers.Print(env, *members);
   }
 
  private:

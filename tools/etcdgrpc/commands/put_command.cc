@@ -2,8 +2,11 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/kv_flags.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -14,16 +17,20 @@ class PutCommand final : public Command {
   void Configure(CLI::App& app) override { AddPutFlags(app, &flags_); }
 
   absl::Status Run(CommandEnv& env) override {
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
+    const Printers<PutResult> printers{
+        .simple = [&env](const PutResult& r) { return SimplePut(r, env.simple_options()); },
+        .json = JsonPut,
+        .table = nullptr,
+        .fields = FieldsPut,
+        .protobuf = ProtobufPut};
+    if (absl::Status status = printers.Check(env.format()); !status.ok()) return status;
     absl::StatusOr<PutPlan> plan = MakePutPlan(flags_, &env.in());
     if (!plan.ok()) return plan.status();
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
     absl::StatusOr<PutResult> result = (*client)->Put(plan->key, plan->value, plan->options);
     if (!result.ok()) return result.status();
-    env.Print(env.format() == OutputFormat::kJson ? JsonPut(*result)
-                                                  : SimplePut(*result, env.simple_options()));
-    return absl::OkStatus();
+    return printers.Print(env, *result);
   }
 
  private:

@@ -7,7 +7,10 @@
 
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 #include "cli/txn_parser.h"
 
@@ -22,7 +25,13 @@ class TxnCommand final : public Command {
   }
 
   absl::Status Run(CommandEnv& env) override {
-    if (env.format() == OutputFormat::kTable) return FormatNotSupported(env.format());
+    const Printers<TxnResult> printers{
+        .simple = [&env](const TxnResult& r) { return SimpleTxn(r, env.simple_options()); },
+        .json = JsonTxn,
+        .table = nullptr,
+        .fields = FieldsTxn,
+        .protobuf = ProtobufTxn};
+    if (absl::Status status = printers.Check(env.format()); !status.ok()) return status;
     if (!args_.empty()) return CliError(kExitBadArgs, "txn command does not accept argument");
     // Connect before reading, as etcdctl does: no point typing a transaction
     // that cannot be sent.
@@ -39,9 +48,7 @@ class TxnCommand final : public Command {
     if (!txn.ok()) return txn.status();
     absl::StatusOr<TxnResult> result = (*client)->Txn(*txn);
     if (!result.ok()) return result.status();
-    env.Print(env.format() == OutputFormat::kJson ? JsonTxn(*result)
-                                                  : SimpleTxn(*result, env.simple_options()));
-    return absl::OkStatus();
+    return printers.Print(env, *result);
   }
 
  private:
