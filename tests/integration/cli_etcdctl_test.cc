@@ -255,9 +255,10 @@ TEST_F(CliTest, UnknownFlagOrCommandShowsUsageAndFails) {
   RunResult ours = Cli({"bogus"});
   EXPECT_EQ(ours.exit_code, 1);
   EXPECT_EQ(ours.out, "");
-  EXPECT_EQ(
-      ours.err,
-      "Error: unknown command \"bogus\" for \"etcdgrpc\"\nRun 'etcdgrpc --help' for usage.\n");
+  // cobra's error and hint, then etcdctl's own "Error:" line.
+  EXPECT_EQ(ours.err,
+            "Error: unknown command \"bogus\" for \"etcdgrpc\"\nRun 'etcdgrpc --help' for "
+            "usage.\nError: unknown command \"bogus\" for \"etcdgrpc\"\n");
   EXPECT_EQ(Ctl({"bogus"}).exit_code, 1);
 }
 

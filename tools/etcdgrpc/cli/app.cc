@@ -134,7 +134,20 @@ class Cli {
         separator == args.end() ? std::vector<std::string>{}
                                 : std::vector<std::string>(separator + 1, args.end());
     std::vector<const char*> expanded = {argc > 0 ? argv[0] : kName};
-    for (auto arg = args.begin(); arg != separator; ++arg) expanded.push_back(arg->c_str());
+    // pflag takes "--cert=" as an empty value, CLI11 as a missing one: give
+    // it as "--cert" "" (value-taking flags only).
+    std::vector<std::string> split;
+    for (auto arg = args.begin(); arg != separator; ++arg) {
+      const size_t eq = arg->find('=');
+      if (arg->starts_with("--") && eq + 1 == arg->size() &&
+          !tree.bool_flags.contains(arg->substr(2, eq - 2))) {
+        split.push_back(arg->substr(0, eq));
+        split.emplace_back();
+      } else {
+        split.push_back(*arg);
+      }
+    }
+    for (const std::string& arg : split) expanded.push_back(arg.c_str());
     try {
       root.parse(static_cast<int>(expanded.size()), expanded.data());
     } catch (const CLI::CallForHelp&) {

@@ -7,10 +7,8 @@
 namespace etcdgrpc::cli {
 
 absl::StatusOr<std::unique_ptr<Client>> CommandEnv::Connect(bool wait) const {
-  std::string warnings;
-  absl::StatusOr<ClientOptions> options = MakeClientOptions(flags_, &warnings);
+  absl::StatusOr<ClientOptions> options = MakeClientOptions(flags_);
   if (!options.ok()) return options.status();
-  PrintError(warnings);
   if (!wait) options->dial_timeout = absl::ZeroDuration();
   return Client::Connect(*std::move(options));
 }

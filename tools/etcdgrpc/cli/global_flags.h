@@ -67,10 +67,8 @@ void AddGlobalFlags(CLI::App& app, GlobalFlags* flags);
 // Checks everything that can be checked before a command runs.
 [[nodiscard]] absl::Status ValidateGlobalFlags(const GlobalFlags& flags);
 
-// The client options the flags ask for; opens the wire log file. `warnings`
-// gets what must be said on stderr first (skipping TLS verification).
-[[nodiscard]] absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& flags,
-                                                              std::string* warnings = nullptr);
+// The client options the flags ask for; opens the wire log file.
+[[nodiscard]] absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& flags);
 
 // The names of the global flags (without dashes), sorted as pflag visits them.
 [[nodiscard]] std::vector<std::string> GlobalFlagNames();
