@@ -99,6 +99,7 @@ class Cli {
       return Usage(*SelectedApp(root), e.what());
     }
 
+    flags.command_timeout_set = root.get_option("--command-timeout")->count() > 0;
     CLI::App* selected = SelectedApp(root);
     auto command = commands.find(selected);
     if (command == commands.end()) {

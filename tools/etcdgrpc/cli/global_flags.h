@@ -20,6 +20,8 @@ struct GlobalFlags {
   std::vector<std::string> endpoints = {"127.0.0.1:2379"};
   std::string dial_timeout = "2s";
   std::string command_timeout = "5s";
+  // Whether --command-timeout was given: snapshot save has no deadline otherwise.
+  bool command_timeout_set = false;
   std::string write_out = "simple";
   std::string wire_log;
   bool hex = false;
