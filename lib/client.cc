@@ -4,11 +4,7 @@
 #include <cstdlib>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "lib/internal/client_core.h"
-#include "lib/internal/endpoint.h"
-#include "lib/internal/kv_codec.h"
-#include "lib/internal/unary_call.h"
 
 namespace etcdgrpc {
 
@@ -97,21 +93,6 @@ ClientStats Client::stats() const {
   stats.watch = watch_stream_->stats();
   stats.endpoints = connection_->health();
   return stats;
-}
-
-absl::StatusOr<EndpointStatus> Client::Status(std::string_view endpoint) {
-  if (connection_->closed()) return internal::ClosedError();
-  absl::StatusOr<internal::Endpoint> parsed = internal::ParseEndpoint(std::string(endpoint));
-  if (!parsed.ok()) return parsed.status();
-  for (size_t i = 0; i < connection_->size(); ++i) {
-    if (connection_->endpoint(i).address != parsed->address) continue;
-    absl::StatusOr<etcdserverpb::StatusResponse> response = internal::CallUnary(
-        *connection_, internal::kStatusRpc, etcdserverpb::StatusRequest(), {.endpoint = i});
-    if (!response.ok()) return response.status();
-    return internal::ParseStatusResponse(parsed->address, *response);
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("endpoint ", std::string(endpoint), " is not one of the client's endpoints"));
 }
 
 }  // namespace etcdgrpc

@@ -65,6 +65,30 @@ ETCDGRPC_UNARY_RPC(kMemberListRpc, cluster, Cluster, MemberList, MemberListReque
 ETCDGRPC_UNARY_RPC(kStatusRpc, maintenance, Maintenance, Status, StatusRequest, StatusResponse,
                    Retry::kSafe);
 
+// --- Cluster and Maintenance facades (lib/cluster.cc, lib/maintenance.cc) ---
+ETCDGRPC_UNARY_RPC(kMemberAddRpc, cluster, Cluster, MemberAdd, MemberAddRequest, MemberAddResponse,
+                   Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kMemberRemoveRpc, cluster, Cluster, MemberRemove, MemberRemoveRequest,
+                   MemberRemoveResponse, Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kMemberUpdateRpc, cluster, Cluster, MemberUpdate, MemberUpdateRequest,
+                   MemberUpdateResponse, Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kMemberPromoteRpc, cluster, Cluster, MemberPromote, MemberPromoteRequest,
+                   MemberPromoteResponse, Retry::kWrite);
+// Alarm GET is a read; a DEACTIVATE is called with Retry::kWrite (CallOptions::retry).
+ETCDGRPC_UNARY_RPC(kAlarmRpc, maintenance, Maintenance, Alarm, AlarmRequest, AlarmResponse,
+                   Retry::kSafe);
+ETCDGRPC_UNARY_RPC(kDefragmentRpc, maintenance, Maintenance, Defragment, DefragmentRequest,
+                   DefragmentResponse, Retry::kSafe);
+ETCDGRPC_UNARY_RPC(kHashRpc, maintenance, Maintenance, Hash, HashRequest, HashResponse,
+                   Retry::kSafe);
+ETCDGRPC_UNARY_RPC(kHashKVRpc, maintenance, Maintenance, HashKV, HashKVRequest, HashKVResponse,
+                   Retry::kSafe);
+ETCDGRPC_UNARY_RPC(kMoveLeaderRpc, maintenance, Maintenance, MoveLeader, MoveLeaderRequest,
+                   MoveLeaderResponse, Retry::kWrite);
+// The server-streaming Snapshot is not a unary RPC: lib/maintenance_snapshot.cc runs its one
+// call through UnaryCallPlan under this name.
+inline constexpr absl::string_view kSnapshotMethod = "/etcdserverpb.Maintenance/Snapshot";
+
 #undef ETCDGRPC_UNARY_RPC
 
 }  // namespace etcdgrpc::internal

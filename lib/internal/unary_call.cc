@@ -26,7 +26,7 @@ UnaryCallPlan::UnaryCallPlan(Connection& connection, absl::string_view method, R
     : connection_(connection),
       method_(method),
       options_(options),
-      deadline_(options.now() + connection.request_timeout()),
+      deadline_(options.now() + options.timeout.value_or(connection.request_timeout())),
       attempts_(options.endpoint.has_value() ||
                         (retry == Retry::kWrite && !connection.retry_writes())
                     ? 1

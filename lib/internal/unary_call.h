@@ -39,6 +39,9 @@ struct CallOptions {
   // Only this endpoint (an index into the connection), no other: a call
   // that asks one member about itself (Status).
   std::optional<size_t> endpoint = {};
+  // The call's deadline, counted from when the plan is made, instead of the
+  // client's request time-out; absl::InfiniteDuration(): none (a snapshot).
+  std::optional<absl::Duration> timeout = {};
   // The wall clock the retry rule reads (the deadline is gRPC's, on the wall
   // clock); a test sets its own.
   absl::Time (*now)() = absl::Now;

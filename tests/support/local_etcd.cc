@@ -354,9 +354,11 @@ std::vector<std::string> LocalEtcd::BuildArgs(int member) const {
       "--advertise-client-urls=" + url(ClientEndpoint(member)),
       "--listen-peer-urls=" + DirectPeerUrl(member),
       "--initial-advertise-peer-urls=" + PeerUrl(member),
-      "--initial-cluster=" + absl::StrJoin(cluster, ","),
+      "--initial-cluster=" +
+          (m.existing_cluster.empty() ? absl::StrJoin(cluster, ",") : m.existing_cluster),
       "--initial-cluster-token=" + cluster_token_,
-      "--initial-cluster-state=new",
+      m.existing_cluster.empty() ? "--initial-cluster-state=new"
+                                 : "--initial-cluster-state=existing",
       // zap to stderr, which is the log file: one writer, and flag errors printed before the
       // logger exists land in the same file. etcd 3.4 also accepts a file path here.
       "--logger=zap",
@@ -722,7 +724,11 @@ absl::Status LocalEtcd::WaitReady(int member, absl::Duration timeout) {
     const absl::Duration left = std::max(absl::Milliseconds(1), deadline - absl::Now());
     const grpc::Status s =
         CallStatus(options_, DirectClientEndpoint(member), std::min(kRpcDeadline, left), &response);
-    if (s.ok()) return absl::OkStatus();
+    if (s.ok()) {
+      // A member added at run time learns its id here.
+      members_[member].member_id = response.header().member_id();
+      return absl::OkStatus();
+    }
     last_error = GrpcStatusText(s);
     if (absl::Now() >= deadline) {
       return absl::DeadlineExceededError(absl::StrCat(
@@ -879,6 +885,30 @@ absl::Status LocalEtcd::RestartAll() {
   const absl::Time deadline = absl::Now() + options_.start_timeout;
   if (absl::Status s = WaitAllReady(deadline); !s.ok()) return s;
   return LeaderUntil(deadline).status();
+}
+
+absl::StatusOr<int> LocalEtcd::PrepareAddedMember() {
+  if (options_.fault_proxies) {
+    return absl::FailedPreconditionError("LocalEtcd: members cannot be added with fault_proxies");
+  }
+  absl::StatusOr<std::vector<int>> ports = PickFreePorts(2);
+  if (!ports.ok()) return ports.status();
+  const int index = size();
+  Member& m = members_.emplace_back();
+  m.name = absl::StrCat("m", index);
+  m.data_dir = absl::StrCat(temp_dir_, "/", m.name);
+  m.log_path = absl::StrCat(temp_dir_, "/", m.name, ".log");
+  m.client_port = (*ports)[0];
+  m.peer_port = (*ports)[1];
+  return index;
+}
+
+absl::Status LocalEtcd::StartAddedMember(int member, const std::string& initial_cluster) {
+  if (absl::Status s = CheckMember(member); !s.ok()) return s;
+  if (initial_cluster.empty()) return absl::InvalidArgumentError("LocalEtcd: no initial cluster");
+  members_[member].existing_cluster = initial_cluster;
+  if (absl::Status s = Spawn(member); !s.ok()) return s;
+  return WaitReady(member, options_.start_timeout);
 }
 
 absl::Status LocalEtcd::Restart(int member) {

@@ -135,6 +135,14 @@ class LocalEtcd {
   // Stops every running member like Stop(); data dirs and logs stay until destruction.
   absl::Status StopAll();
 
+  // Members added at run time (Cluster.MemberAdd; not with fault_proxies).
+  // PrepareAddedMember() gives the next member index a name ("m<i>"), free ports and a data
+  // dir without starting it; PeerUrl(i) is the URL to add it with. StartAddedMember() starts
+  // it with --initial-cluster-state=existing and `initial_cluster` ("name=url,...", what
+  // `member add` prints as ETCD_INITIAL_CLUSTER) and waits until it answers Status.
+  absl::StatusOr<int> PrepareAddedMember();
+  absl::Status StartAddedMember(int member, const std::string& initial_cluster);
+
   // Fault injection; everything below needs options.fault_proxies. The proxies keep their
   // ports and settings across Stop()/Restart() and are destroyed after the members are
   // killed. The accessors abort (with a message) on a bad index or without fault_proxies;
@@ -176,6 +184,8 @@ class LocalEtcd {
     std::unique_ptr<FaultProxy> peer_proxy;
     std::string data_dir;
     std::string log_path;
+    // Set for a member added at run time: it joins the existing cluster with this list.
+    std::string existing_cluster;
     pid_t pid = 0;
     bool paused = false;
     // Set when the process was reaped: the raw wait status, for error messages.

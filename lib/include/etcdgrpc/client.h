@@ -110,12 +110,18 @@ class ETCDGRPC_EXPORT Client {
   [[nodiscard]] absl::Status RequestProgress();
 
   // --- Cluster --------------------------------------------------------------
-  // The members (Cluster.MemberList), from whichever endpoint answers.
+  // The members (Cluster.MemberList), from whichever endpoint answers; the
+  // same as cluster().MemberList().
   [[nodiscard]] absl::StatusOr<MemberListResult> MemberList();
 
   // --- Maintenance ----------------------------------------------------------
-  // Status of one member, which must be one of endpoints().
+  // Status of one member, which must be one of endpoints(); the same as
+  // maintenance().Status(endpoint).
   [[nodiscard]] absl::StatusOr<EndpointStatus> Status(std::string_view endpoint);
+
+  // --- Cluster and Maintenance services (etcdgrpc/cluster.h, maintenance.h) --
+  [[nodiscard]] Cluster cluster();
+  [[nodiscard]] Maintenance maintenance();
 
   // --- Connection -----------------------------------------------------------
   // A handle on this client for components that must not outlive it by

@@ -119,6 +119,18 @@ Json StatusJson(const EndpointStatus& status) {
   return json;
 }
 
+Json MemberJson(const Member& member) {
+  // gogoproto's JSON tags: "ID", "name", "peerURLs", "clientURLs",
+  // "isLearner", all omitempty.
+  Json entry = Json::object();
+  SetIfNonZero(entry, "ID", member.id);
+  if (!member.name.empty()) entry["name"] = member.name;
+  if (!member.peer_urls.empty()) entry["peerURLs"] = member.peer_urls;
+  if (!member.client_urls.empty()) entry["clientURLs"] = member.client_urls;
+  if (member.is_learner) entry["isLearner"] = true;
+  return entry;
+}
+
 Json EventJson(const Event& event) {
   Json json = Json::object();
   // mvccpb.Event_EventType: PUT = 0 is omitted, DELETE = 1.
@@ -182,17 +194,7 @@ std::string JsonMemberList(const MemberListResult& result) {
   Json json = Json::object();
   json["header"] = HeaderJson(result.header);
   Json members = Json::array();
-  for (const Member& member : result.members) {
-    // gogoproto's JSON tags: "ID", "name", "peerURLs", "clientURLs",
-    // "isLearner", all omitempty.
-    Json entry = Json::object();
-    SetIfNonZero(entry, "ID", member.id);
-    if (!member.name.empty()) entry["name"] = member.name;
-    if (!member.peer_urls.empty()) entry["peerURLs"] = member.peer_urls;
-    if (!member.client_urls.empty()) entry["clientURLs"] = member.client_urls;
-    if (member.is_learner) entry["isLearner"] = true;
-    members.push_back(std::move(entry));
-  }
+  for (const Member& member : result.members) members.push_back(MemberJson(member));
   if (!result.members.empty()) json["members"] = std::move(members);
   return Dump(json);
 }
@@ -226,6 +228,92 @@ std::string JsonWatchResponse(const ResponseHeader& header, const std::vector<Ev
   json["CompactRevision"] = compact_revision;
   json["Canceled"] = canceled;
   json["Created"] = false;
+  return Dump(json);
+}
+
+// --- Cluster and maintenance commands -----------------------------------------
+
+namespace {
+
+Json MembersJson(const std::vector<Member>& members) {
+  Json json = Json::array();
+  for (const Member& member : members) json.push_back(MemberJson(member));
+  return json;
+}
+
+}  // namespace
+
+std::string JsonMemberAdd(const MemberAddResult& result) {
+  Json json = Json::object();
+  json["header"] = HeaderJson(result.header);
+  json["member"] = MemberJson(result.member);
+  if (!result.members.empty()) json["members"] = MembersJson(result.members);
+  return Dump(json);
+}
+
+std::string JsonMemberChange(const MemberListResult& result) {
+  Json json = Json::object();
+  json["header"] = HeaderJson(result.header);
+  if (!result.members.empty()) json["members"] = MembersJson(result.members);
+  return Dump(json);
+}
+
+std::string JsonAlarms(const AlarmResult& result) {
+  Json json = Json::object();
+  if (result.header != ResponseHeader{}) json["header"] = HeaderJson(result.header);
+  if (!result.alarms.empty()) {
+    Json alarms = Json::array();
+    for (const AlarmMember& alarm : result.alarms) {
+      Json entry = Json::object();
+      SetIfNonZero(entry, "memberID", alarm.member_id);
+      SetIfNonZero(entry, "alarm", static_cast<int>(alarm.alarm));
+      alarms.push_back(std::move(entry));
+    }
+    json["alarms"] = std::move(alarms);
+  }
+  return Dump(json);
+}
+
+std::string JsonMoveLeader(const MoveLeaderResult& result) {
+  Json json = Json::object();
+  json["header"] = HeaderJson(result.header);
+  return Dump(json);
+}
+
+std::string JsonEndpointHealth(const std::vector<EndpointHealth>& list) {
+  Json json = Json::array();
+  for (const EndpointHealth& health : list) {
+    Json entry = Json::object();
+    entry["endpoint"] = health.endpoint;
+    entry["health"] = health.health;
+    entry["took"] = health.took;
+    if (!health.error.empty()) entry["error"] = health.error;
+    json.push_back(std::move(entry));
+  }
+  return Dump(json);
+}
+
+std::string JsonEndpointHashKV(const std::vector<EndpointHashKV>& list) {
+  Json json = Json::array();
+  for (const EndpointHashKV& entry : list) {
+    Json hash = Json::object();
+    hash["header"] = HeaderJson(entry.hash.header);
+    SetIfNonZero(hash, "hash", entry.hash.hash);
+    SetIfNonZero(hash, "compact_revision", entry.hash.compact_revision);
+    Json item = Json::object();
+    item["Endpoint"] = entry.endpoint;
+    item["HashKV"] = std::move(hash);
+    json.push_back(std::move(item));
+  }
+  return Dump(json);
+}
+
+std::string JsonSnapshotStatus(const SnapshotFileStatus& status) {
+  Json json = Json::object();
+  json["hash"] = status.hash;
+  json["revision"] = status.revision;
+  json["totalKey"] = status.total_key;
+  json["totalSize"] = status.total_size;
   return Dump(json);
 }
 

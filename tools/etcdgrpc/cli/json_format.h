@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/simple_format.h"
+#include "cli/snapshot_file_status.h"
 #include "etcdgrpc/cluster.h"
 #include "etcdgrpc/kv.h"
 #include "etcdgrpc/lease.h"
@@ -44,5 +46,21 @@ namespace etcdgrpc::cli {
 [[nodiscard]] std::string JsonWatchResponse(const ResponseHeader& header,
                                             const std::vector<Event>& events,
                                             int64_t compact_revision = 0, bool canceled = false);
+
+// --- Cluster and maintenance commands -----------------------------------------
+// etcd's own responses as etcdctl marshals them: {"header", "member", "members"};
+// {"header", "members"} for remove, update and promote; {"header", "alarms":
+// [{"memberID", "alarm" (a number)}]} ("header" left out when empty: the
+// all-alarms disarm has none); move-leader {"header"}.
+[[nodiscard]] std::string JsonMemberAdd(const MemberAddResult& result);
+[[nodiscard]] std::string JsonMemberChange(const MemberListResult& result);
+[[nodiscard]] std::string JsonAlarms(const AlarmResult& result);
+[[nodiscard]] std::string JsonMoveLeader(const MoveLeaderResult& result);
+// etcdctl's own structs: [{"endpoint", "health", "took", "error" (omitted
+// when empty)}], [{"Endpoint", "HashKV": {"header", "hash", "compact_revision"}}],
+// {"hash", "revision", "totalKey", "totalSize"}.
+[[nodiscard]] std::string JsonEndpointHealth(const std::vector<EndpointHealth>& list);
+[[nodiscard]] std::string JsonEndpointHashKV(const std::vector<EndpointHashKV>& list);
+[[nodiscard]] std::string JsonSnapshotStatus(const SnapshotFileStatus& status);
 
 }  // namespace etcdgrpc::cli

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cli/go_text.h"
 #include "cli/lease_id.h"
 #include "common/lease_id.h"
 
@@ -154,6 +155,79 @@ std::string HumanizeBytes(uint64_t bytes) {
     std::snprintf(buffer, sizeof(buffer), "%.0f %s", value, unit);
   }
   return buffer;
+}
+
+// --- Cluster and maintenance commands -----------------------------------------
+
+std::string SimpleMemberAdd(const MemberAddResult& result, const std::string& name,
+                            const std::string& peer_urls) {
+  std::string out = absl::StrFormat("Member %16x added to cluster %16x\n", result.member.id,
+                                    result.header.cluster_id);
+  std::vector<std::string> initial_cluster;
+  for (const Member& member : result.members) {
+    for (const std::string& url : member.peer_urls) {
+      initial_cluster.push_back(
+          absl::StrCat(member.id == result.member.id ? name : member.name, "=", url));
+    }
+  }
+  absl::StrAppend(&out, "\nETCD_NAME=", GoQuote(name), "\n");
+  absl::StrAppend(&out, "ETCD_INITIAL_CLUSTER=", GoQuote(absl::StrJoin(initial_cluster, ",")),
+                  "\n");
+  absl::StrAppend(&out, "ETCD_INITIAL_ADVERTISE_PEER_URLS=", GoQuote(peer_urls), "\n");
+  absl::StrAppend(&out, "ETCD_INITIAL_CLUSTER_STATE=\"existing\"\n");
+  return out;
+}
+
+std::string SimpleMemberChange(uint64_t id, const ResponseHeader& header, const std::string& verb) {
+  return absl::StrFormat("Member %16x %s cluster %16x\n", id, verb, header.cluster_id);
+}
+
+std::string SimpleAlarms(const AlarmResult& result) {
+  std::string out;
+  for (const AlarmMember& alarm : result.alarms) {
+    // golang/protobuf's compact text: set fields only, each followed by a space.
+    if (alarm.member_id != 0) absl::StrAppend(&out, "memberID:", alarm.member_id, " ");
+    if (alarm.alarm != AlarmType::kNone) {
+      absl::StrAppend(&out, "alarm:", std::string(AlarmTypeName(alarm.alarm)), " ");
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string SimpleMoveLeader(uint64_t from, uint64_t to) {
+  return absl::StrFormat("Leadership transferred from %x to %x\n", from, to);
+}
+
+std::string SimpleEndpointHealth(const std::vector<EndpointHealth>& list) {
+  std::string out;
+  for (const EndpointHealth& health : list) {
+    if (health.error.empty()) {
+      absl::StrAppend(&out, health.endpoint,
+                      " is healthy: successfully committed proposal: took = ", health.took, "\n");
+    } else {
+      absl::StrAppend(&out, health.endpoint,
+                      " is unhealthy: failed to commit proposal: ", health.error, "\n");
+    }
+  }
+  return out;
+}
+
+std::string SimpleEndpointHashKV(const std::vector<EndpointHashKV>& list) {
+  std::string out;
+  for (const EndpointHashKV& entry : list) {
+    absl::StrAppend(&out, entry.endpoint, ", ", entry.hash.hash, "\n");
+  }
+  return out;
+}
+
+std::vector<std::string> SnapshotStatusColumns(const SnapshotFileStatus& status) {
+  return {absl::StrFormat("%x", status.hash), absl::StrCat(status.revision),
+          absl::StrCat(status.total_key), HumanizeBytes(static_cast<uint64_t>(status.total_size))};
+}
+
+std::string SimpleSnapshotStatus(const SnapshotFileStatus& status) {
+  return absl::StrCat(absl::StrJoin(SnapshotStatusColumns(status), ", "), "\n");
 }
 
 }  // namespace etcdgrpc::cli

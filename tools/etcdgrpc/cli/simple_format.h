@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/snapshot_file_status.h"
+#include "etcdgrpc/cluster.h"
 #include "etcdgrpc/kv.h"
 #include "etcdgrpc/lease.h"
 #include "etcdgrpc/maintenance.h"
@@ -64,5 +66,43 @@ struct SimpleOptions {
 
 // go-humanize's Bytes(): SI units, e.g. 32768 -> "33 kB", 1500 -> "1.5 kB".
 [[nodiscard]] std::string HumanizeBytes(uint64_t bytes);
+
+// --- Cluster and maintenance commands -----------------------------------------
+
+// One line of `endpoint health` (etcdctl's epHealth): took is Go's duration text.
+struct EndpointHealth {
+  std::string endpoint = {};
+  bool health = false;
+  std::string took = {};
+  std::string error = {};
+};
+
+// One line of `endpoint hashkv` (etcdctl's epHashKV).
+struct EndpointHashKV {
+  std::string endpoint = {};
+  HashKVResult hash = {};
+};
+
+// "Member <id %16x> added to cluster <cluster id %16x>", then the environment
+// a new member starts with (ETCD_NAME, ETCD_INITIAL_CLUSTER, ...), where
+// `name` and `peer_urls` are the arguments as given.
+[[nodiscard]] std::string SimpleMemberAdd(const MemberAddResult& result, const std::string& name,
+                                          const std::string& peer_urls);
+// "Member <id %16x> <verb> cluster <cluster id %16x>": verb "removed from",
+// "updated in" or "promoted in".
+[[nodiscard]] std::string SimpleMemberChange(uint64_t id, const ResponseHeader& header,
+                                             const std::string& verb);
+// One line per alarm, as Go's %+v of the AlarmMember message prints it.
+[[nodiscard]] std::string SimpleAlarms(const AlarmResult& result);
+// "Leadership transferred from <hex> to <hex>".
+[[nodiscard]] std::string SimpleMoveLeader(uint64_t from, uint64_t to);
+// etcdctl writes these lines to stderr: "<ep> is healthy: successfully committed
+// proposal: took = <took>" or "<ep> is unhealthy: failed to commit proposal: <error>".
+[[nodiscard]] std::string SimpleEndpointHealth(const std::vector<EndpointHealth>& list);
+// "<endpoint>, <hash>" per endpoint.
+[[nodiscard]] std::string SimpleEndpointHashKV(const std::vector<EndpointHashKV>& list);
+// The columns of `snapshot status`: hash (hex), revision, total keys, total size.
+[[nodiscard]] std::vector<std::string> SnapshotStatusColumns(const SnapshotFileStatus& status);
+[[nodiscard]] std::string SimpleSnapshotStatus(const SnapshotFileStatus& status);
 
 }  // namespace etcdgrpc::cli

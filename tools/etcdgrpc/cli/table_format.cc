@@ -74,4 +74,27 @@ std::string TableEndpointStatus(const std::vector<EndpointStatus>& statuses) {
   return RenderTable(kHeader, rows);
 }
 
+// --- Cluster and maintenance commands -----------------------------------------
+
+std::string TableEndpointHealth(const std::vector<EndpointHealth>& list) {
+  std::vector<std::vector<std::string>> rows;
+  for (const EndpointHealth& health : list) {
+    rows.push_back({health.endpoint, health.health ? "true" : "false", health.took, health.error});
+  }
+  return RenderTable({"endpoint", "health", "took", "error"}, rows);
+}
+
+std::string TableEndpointHashKV(const std::vector<EndpointHashKV>& list) {
+  std::vector<std::vector<std::string>> rows;
+  for (const EndpointHashKV& entry : list) {
+    rows.push_back({entry.endpoint, std::to_string(entry.hash.hash)});
+  }
+  return RenderTable({"endpoint", "hash"}, rows);
+}
+
+std::string TableSnapshotStatus(const SnapshotFileStatus& status) {
+  return RenderTable({"hash", "revision", "total keys", "total size"},
+                     {SnapshotStatusColumns(status)});
+}
+
 }  // namespace etcdgrpc::cli

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/simple_format.h"
+#include "cli/snapshot_file_status.h"
 #include "etcdgrpc/maintenance.h"
 
 namespace etcdgrpc::cli {
@@ -15,5 +17,10 @@ namespace etcdgrpc::cli {
                                       const std::vector<std::vector<std::string>>& rows);
 
 [[nodiscard]] std::string TableEndpointStatus(const std::vector<EndpointStatus>& statuses);
+
+// --- Cluster and maintenance commands -----------------------------------------
+[[nodiscard]] std::string TableEndpointHealth(const std::vector<EndpointHealth>& list);
+[[nodiscard]] std::string TableEndpointHashKV(const std::vector<EndpointHashKV>& list);
+[[nodiscard]] std::string TableSnapshotStatus(const SnapshotFileStatus& status);
 
 }  // namespace etcdgrpc::cli

@@ -1,9 +1,11 @@
-// `endpoint status`: the status of every endpoint given in --endpoints.
+// `endpoint status [--cluster]`: the status of every endpoint given in
+// --endpoints, or with --cluster of every member's client URL.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cli/cluster_endpoints.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
 #include "cli/fields_format.h"
@@ -21,16 +23,19 @@ class EndpointStatusCommand final : public Command {
   void Configure(CLI::App& app) override {
     // etcdctl ignores arguments here.
     app.add_option("args", ignored_)->group("");
+    app.add_flag("--cluster", cluster_, "use all endpoints from the cluster member list");
   }
 
   absl::Status Run(CommandEnv& env) override {
     // Without waiting for a connection, so that every unreachable endpoint is
     // reported on its own line instead of failing the whole command.
-    absl::StatusOr<std::unique_ptr<Client>> client = env.Connect(/*wait=*/false);
+    absl::StatusOr<std::vector<std::string>> endpoints = EndpointsFromCluster(env, cluster_);
+    if (!endpoints.ok()) return endpoints.status();
+    absl::StatusOr<std::unique_ptr<Client>> client = ConnectToEndpoints(env, *endpoints);
     if (!client.ok()) return client.status();
     std::vector<EndpointStatus> statuses;
     bool failed = false;
-    for (const std::string& endpoint : env.flags().endpoints) {
+    for (const std::string& endpoint : *endpoints) {
       absl::StatusOr<EndpointStatus> status = (*client)->Status(endpoint);
       if (!status.ok()) {
         failed = true;
@@ -54,6 +59,7 @@ class EndpointStatusCommand final : public Command {
 
  private:
   std::vector<std::string> ignored_;
+  bool cluster_ = false;
 };
 
 [[maybe_unused]] const bool kGroupRegistered = CommandRegistry::Global().Add(

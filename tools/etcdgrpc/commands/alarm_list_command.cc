@@ -1,0 +1,65 @@
+// `alarm list` and `alarm disarm`: the cluster's alarms (NOSPACE, CORRUPT),
+// and disarming all of them, as etcdctl prints them.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/exit_status.h"
+#include "cli/json_format.h"
+#include "cli/simple_format.h"
+
+namespace etcdgrpc::cli {
+namespace {
+
+absl::Status PrintAlarms(CommandEnv& env, const AlarmResult& result) {
+  switch (env.format()) {
+    case OutputFormat::kSimple:
+      env.Print(SimpleAlarms(result));
+      return absl::OkStatus();
+    case OutputFormat::kJson:
+      env.Print(JsonAlarms(result));
+      return absl::OkStatus();
+    default:
+      return FormatNotSupported(env.format());
+  }
+}
+
+class AlarmCommand final : public Command {
+ public:
+  explicit AlarmCommand(bool disarm) : disarm_(disarm) {}
+
+  void Configure(CLI::App& app) override { app.add_option("args", args_)->group(""); }
+
+  absl::Status Run(CommandEnv& env) override {
+    if (!args_.empty()) {
+      return CliError(kExitBadArgs, disarm_ ? "alarm disarm command accepts no arguments"
+                                            : "alarm list command accepts no arguments");
+    }
+    absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
+    if (!client.ok()) return client.status();
+    Maintenance maintenance = (*client)->maintenance();
+    absl::StatusOr<AlarmResult> alarms =
+        disarm_ ? maintenance.AlarmDisarmAll() : maintenance.AlarmList();
+    if (!alarms.ok()) return alarms.status();
+    return PrintAlarms(env, *alarms);
+  }
+
+ private:
+  const bool disarm_;
+  std::vector<std::string> args_;
+};
+
+[[maybe_unused]] const bool kGroupRegistered = CommandRegistry::Global().Add(
+    {.path = {"alarm"}, .summary = "Alarm related commands", .make = nullptr});
+[[maybe_unused]] const bool kListRegistered = CommandRegistry::Global().Add(
+    {.path = {"alarm", "list"}, .summary = "Lists all alarms", .make = [] {
+       return std::make_unique<AlarmCommand>(/*disarm=*/false);
+     }});
+[[maybe_unused]] const bool kDisarmRegistered = CommandRegistry::Global().Add(
+    {.path = {"alarm", "disarm"}, .summary = "Disarms all alarms", .make = [] {
+       return std::make_unique<AlarmCommand>(/*disarm=*/true);
+     }});
+
+}  // namespace
+}  // namespace etcdgrpc::cli
