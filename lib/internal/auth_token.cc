@@ -26,6 +26,12 @@ uint64_t AuthToken::AddTo(grpc::ClientContext* context) const {
   return token->generation;
 }
 
+void AuthToken::PasswordChanged(std::string_view username, std::string_view password) {
+  if (!has_credentials() || username != username_) return;
+  MutexLock auth_lock(&auth_mu_);
+  password_ = std::string(password);
+}
+
 absl::Status AuthToken::Refresh(uint64_t refused_generation, Authenticate authenticate) {
   MutexLock auth_lock(&auth_mu_);
   uint64_t generation = 0;

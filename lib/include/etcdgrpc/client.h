@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "etcdgrpc/auth.h"
 #include "etcdgrpc/callback.h"
 #include "etcdgrpc/client_options.h"
 #include "etcdgrpc/cluster.h"
@@ -116,6 +117,10 @@ class ETCDGRPC_EXPORT Client {
   // --- Maintenance ----------------------------------------------------------
   // Status of one member, which must be one of endpoints().
   [[nodiscard]] absl::StatusOr<EndpointStatus> Status(std::string_view endpoint);
+
+  // --- Auth (etcdgrpc/auth.h) ------------------------------------------------
+  // Users, roles, permissions, authentication on and off.
+  [[nodiscard]] Auth auth();
 
   // --- Connection -----------------------------------------------------------
   // A handle on this client for components that must not outlive it by

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "etcdgrpc/auth.h"
 #include "etcdgrpc/cluster.h"
 #include "etcdgrpc/kv.h"
 #include "etcdgrpc/lease.h"
@@ -44,5 +45,18 @@ namespace etcdgrpc::cli {
 [[nodiscard]] std::string JsonWatchResponse(const ResponseHeader& header,
                                             const std::vector<Event>& events,
                                             int64_t compact_revision = 0, bool canceled = false);
+
+// --- user, role: etcd's Auth responses as etcdctl marshals them -------------
+// {"header": {...}}: every user and role command that answers with a header only.
+[[nodiscard]] std::string JsonAuthHeader(const ResponseHeader& header);
+// {"header", "roles"}; roles left out when there are none.
+[[nodiscard]] std::string JsonUserGet(const UserGetResult& result);
+// {"header", "users"}.
+[[nodiscard]] std::string JsonUserList(const UserListResult& result);
+// {"header", "perm": [{"permType" (READ, 0, left out), "key", "range_end"
+// (base64, left out when empty)}]}.
+[[nodiscard]] std::string JsonRoleGet(const RoleGetResult& result);
+// {"header", "roles"}.
+[[nodiscard]] std::string JsonRoleList(const RoleListResult& result);
 
 }  // namespace etcdgrpc::cli
