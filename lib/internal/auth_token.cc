@@ -59,6 +59,11 @@ bool AuthToken::IsRefusedReason(absl::string_view message) {
          absl::StrContains(message, "etcdserver: user name is empty");
 }
 
+bool AuthToken::IsOldRevision(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+         absl::StrContains(status.error_message(), "etcdserver: revision of auth store is old");
+}
+
 bool AuthToken::IsRefused(const grpc::Status& status) {
   // etcd's ErrGRPCInvalidAuthToken is UNAUTHENTICATED; ErrGRPCAuthOldRevision
   // and ErrGRPCUserEmpty are INVALID_ARGUMENT.

@@ -51,6 +51,9 @@ class AuthToken {
   // "revision of auth store is old", "user name is empty" (no token sent). A
   // new token and one retry fix these.
   static bool IsRefused(const grpc::Status& status);
+  // "revision of auth store is old": users or roles changed while etcd handled
+  // the call; the call, repeated, may pass (also without a token).
+  static bool IsOldRevision(const grpc::Status& status);
   static bool IsRefusedReason(absl::string_view message);
 
  private:
