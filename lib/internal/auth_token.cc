@@ -26,6 +26,12 @@ uint64_t AuthToken::AddTo(grpc::ClientContext* context) const {
   return token->generation;
 }
 
+void AuthToken::PasswordChanged(std::string_view username, std::string_view password) {
+  if (!has_credentials() || username != username_) return;
+  MutexLock auth_lock(&auth_mu_);
+  password_ = std::string(password);
+}
+
 absl::Status AuthToken::Refresh(uint64_t refused_generation, Authenticate authenticate) {
   MutexLock auth_lock(&auth_mu_);
   uint64_t generation = 0;
@@ -51,6 +57,11 @@ bool AuthToken::IsRefusedReason(absl::string_view message) {
   return absl::StrContains(message, "etcdserver: invalid auth token") ||
          absl::StrContains(message, "etcdserver: revision of auth store is old") ||
          absl::StrContains(message, "etcdserver: user name is empty");
+}
+
+bool AuthToken::IsOldRevision(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+         absl::StrContains(status.error_message(), "etcdserver: revision of auth store is old");
 }
 
 bool AuthToken::IsRefused(const grpc::Status& status) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/function_ref.h"
@@ -35,6 +36,11 @@ class AuthToken {
   // does) or the error to report.
   using Authenticate = absl::FunctionRef<absl::StatusOr<std::string>(const std::string& username,
                                                                      const std::string& password)>;
+  // The client changed `username`'s password through etcd (Auth facade):
+  // when that is this client's user, later Authenticate calls use `password`.
+  // Waits for an Authenticate in progress.
+  void PasswordChanged(std::string_view username, std::string_view password);
+
   // Gets a new token unless the current one is newer than
   // `refused_generation` (another call already renewed it); pass 0 to get
   // the first token.
@@ -45,6 +51,9 @@ class AuthToken {
   // "revision of auth store is old", "user name is empty" (no token sent). A
   // new token and one retry fix these.
   static bool IsRefused(const grpc::Status& status);
+  // "revision of auth store is old": users or roles changed while etcd handled
+  // the call; the call, repeated, may pass (also without a token).
+  static bool IsOldRevision(const grpc::Status& status);
   static bool IsRefusedReason(absl::string_view message);
 
  private:
@@ -53,9 +62,9 @@ class AuthToken {
     uint64_t generation = 0;
   };
   const std::string username_;
-  const std::string password_;
-  // Serializes Authenticate calls; taken before token_mu_.
+  // Serializes Authenticate calls and password changes; taken before token_mu_.
   Mutex auth_mu_;
+  std::string password_ ABSL_GUARDED_BY(auth_mu_);
   mutable Mutex token_mu_;
   // Null until the first Authenticate.
   std::shared_ptr<const Token> token_ ABSL_GUARDED_BY(token_mu_);

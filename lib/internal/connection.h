@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -144,6 +145,10 @@ class Connection {
   // etcd's Go client does.
   [[nodiscard]] absl::Status RefreshToken(uint64_t refused_generation, absl::Time deadline,
                                           CancelSlot* slot = nullptr);
+  // The client changed a user's password (AuthToken::PasswordChanged).
+  void PasswordChanged(std::string_view username, std::string_view password) {
+    auth_.PasswordChanged(username, password);
+  }
   // etcd refused a call because of its token (AuthToken::IsRefused).
   static bool IsTokenRefused(const grpc::Status& status) { return AuthToken::IsRefused(status); }
   static bool IsTokenRefusedReason(absl::string_view message) {

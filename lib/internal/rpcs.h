@@ -88,6 +88,40 @@ ETCDGRPC_UNARY_RPC(kMoveLeaderRpc, maintenance, Maintenance, MoveLeader, MoveLea
 // The server-streaming Snapshot is not a unary RPC: lib/maintenance_snapshot.cc runs its one
 // call through UnaryCallPlan under this name.
 inline constexpr absl::string_view kSnapshotMethod = "/etcdserverpb.Maintenance/Snapshot";
+// --- Auth (lib/auth.cc, lib/auth_roles.cc) -----------------------------------
+ETCDGRPC_UNARY_RPC(kAuthEnableRpc, auth, Auth, AuthEnable, AuthEnableRequest, AuthEnableResponse,
+                   Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kAuthDisableRpc, auth, Auth, AuthDisable, AuthDisableRequest,
+                   AuthDisableResponse, Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kAuthStatusRpc, auth, Auth, AuthStatus, AuthStatusRequest, AuthStatusResponse,
+                   Retry::kSafe);
+ETCDGRPC_UNARY_RPC(kUserAddRpc, auth, Auth, UserAdd, AuthUserAddRequest, AuthUserAddResponse,
+                   Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kUserGetRpc, auth, Auth, UserGet, AuthUserGetRequest, AuthUserGetResponse,
+                   Retry::kSafe);
+ETCDGRPC_UNARY_RPC(kUserListRpc, auth, Auth, UserList, AuthUserListRequest, AuthUserListResponse,
+                   Retry::kSafe);
+ETCDGRPC_UNARY_RPC(kUserDeleteRpc, auth, Auth, UserDelete, AuthUserDeleteRequest,
+                   AuthUserDeleteResponse, Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kUserChangePasswordRpc, auth, Auth, UserChangePassword,
+                   AuthUserChangePasswordRequest, AuthUserChangePasswordResponse, Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kUserGrantRoleRpc, auth, Auth, UserGrantRole, AuthUserGrantRoleRequest,
+                   AuthUserGrantRoleResponse, Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kUserRevokeRoleRpc, auth, Auth, UserRevokeRole, AuthUserRevokeRoleRequest,
+                   AuthUserRevokeRoleResponse, Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kRoleAddRpc, auth, Auth, RoleAdd, AuthRoleAddRequest, AuthRoleAddResponse,
+                   Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kRoleGetRpc, auth, Auth, RoleGet, AuthRoleGetRequest, AuthRoleGetResponse,
+                   Retry::kSafe);
+ETCDGRPC_UNARY_RPC(kRoleListRpc, auth, Auth, RoleList, AuthRoleListRequest, AuthRoleListResponse,
+                   Retry::kSafe);
+ETCDGRPC_UNARY_RPC(kRoleDeleteRpc, auth, Auth, RoleDelete, AuthRoleDeleteRequest,
+                   AuthRoleDeleteResponse, Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kRoleGrantPermissionRpc, auth, Auth, RoleGrantPermission,
+                   AuthRoleGrantPermissionRequest, AuthRoleGrantPermissionResponse, Retry::kWrite);
+ETCDGRPC_UNARY_RPC(kRoleRevokePermissionRpc, auth, Auth, RoleRevokePermission,
+                   AuthRoleRevokePermissionRequest, AuthRoleRevokePermissionResponse,
+                   Retry::kWrite);
 
 #undef ETCDGRPC_UNARY_RPC
 

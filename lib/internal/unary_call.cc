@@ -1,8 +1,12 @@
 #include "lib/internal/unary_call.h"
 
+#include "lib/internal/auth_token.h"
 #include "lib/internal/grpc_status.h"
 
 namespace etcdgrpc::internal {
+namespace {
+constexpr int kMaxAuthRevisionRepeats = 5;
+}  // namespace
 
 void NoteOutcome(Connection& connection, size_t index, const grpc::Status& status) {
   switch (status.error_code()) {
@@ -65,6 +69,24 @@ bool UnaryCallPlan::Finished(const grpc::Status& status, absl::Status* result) {
   // call before acting on it, so authenticate again and repeat it, once.
   // On the asynchronous path this blocks a gRPC callback thread for one
   // round trip, once per token expiry.
+  // Users or roles changed between etcd reading the call's credentials and
+  // applying it ("revision of auth store is old", refused before applying
+  // anything): repeat it, with a new token when the client has credentials
+  // (a JWT carries the old revision), as it is when its TLS certificate's
+  // common name identifies it. A few times, since each change of the auth
+  // store in that window refuses it again (etcd's Go client repeats it too).
+  if (AuthToken::IsOldRevision(status) && auth_revision_repeats_ < kMaxAuthRevisionRepeats &&
+      options_.now() < deadline_) {
+    ++auth_revision_repeats_;
+    if (connection_.has_credentials()) {
+      if (absl::Status s = connection_.RefreshToken(token_, deadline_); !s.ok()) {
+        *result = std::move(s);
+        return true;
+      }
+    }
+    --attempt_;
+    return false;
+  }
   if (!token_refreshed_ && connection_.has_credentials() && Connection::IsTokenRefused(status)) {
     token_refreshed_ = true;
     if (absl::Status s = connection_.RefreshToken(token_, deadline_); !s.ok()) {

@@ -80,6 +80,8 @@ class UnaryCallPlan {
   // was already repeated with a new token.
   uint64_t token_ = 0;
   bool token_refreshed_ = false;
+  // Times the call was repeated because etcd's auth store changed under it.
+  int auth_revision_repeats_ = 0;
 };
 
 template <class Request, class Response>

@@ -21,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -33,6 +34,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "etcdgrpc/auth.h"
+#include "etcdgrpc/client.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "etcdserverpb/rpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -1059,75 +1062,39 @@ absl::Status EnableAuth(const LocalEtcd& etcd, const LocalEtcdAuth& auth) {
   if (absl::StartsWith(endpoint, "https://")) {
     return absl::UnimplementedError("EnableAuth: TLS endpoints are not supported");
   }
-  auto stub = etcdserverpb::Auth::NewStub(
-      grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
-  // Each step as one call: (what, call).
-  auto run = [&](const std::string& what, auto call) -> absl::Status {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    context.set_wait_for_ready(true);
-    grpc::Status status = call(&context);
-    if (status.ok()) return absl::OkStatus();
-    return absl::Status(
-        static_cast<absl::StatusCode>(status.error_code()),
-        absl::StrCat("EnableAuth: ", what, " on ", endpoint, ": ", status.error_message()));
+  ClientOptions options;
+  options.endpoints = {endpoint};
+  options.dial_timeout = absl::Seconds(10);
+  options.request_timeout = absl::Seconds(10);
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  if (!client.ok()) return client.status();
+  Auth admin = (*client)->auth();
+  // Each step in turn; the first failure names its step.
+  const std::vector<std::pair<std::string, std::function<absl::Status()>>> steps = {
+      {"role add root", [&] { return admin.RoleAdd("root").status(); }},
+      {"user add root", [&] { return admin.UserAdd("root", auth.root_password).status(); }},
+      {"user grant-role root root", [&] { return admin.UserGrantRole("root", "root").status(); }},
+      {"role add " + auth.role, [&] { return admin.RoleAdd(auth.role).status(); }},
+      {"role grant-permission " + auth.role,
+       [&] {
+         return admin
+             .RoleGrantPermission(auth.role, {.type = PermissionType::kReadWrite,
+                                              .range = KeyRange::Prefix(auth.prefix)})
+             .status();
+       }},
+      {"user add " + auth.user,
+       [&] { return admin.UserAdd(auth.user, auth.user_password).status(); }},
+      {"user grant-role " + auth.user,
+       [&] { return admin.UserGrantRole(auth.user, auth.role).status(); }},
+      {"auth enable", [&] { return admin.Enable().status(); }},
   };
-  auto role_add = [&](const std::string& role) {
-    return run("role add " + role, [&](grpc::ClientContext* context) {
-      etcdserverpb::AuthRoleAddRequest request;
-      request.set_name(role);
-      etcdserverpb::AuthRoleAddResponse response;
-      return stub->RoleAdd(context, request, &response);
-    });
-  };
-  auto user_add = [&](const std::string& user, const std::string& password) {
-    return run("user add " + user, [&](grpc::ClientContext* context) {
-      etcdserverpb::AuthUserAddRequest request;
-      request.set_name(user);
-      request.set_password(password);
-      etcdserverpb::AuthUserAddResponse response;
-      return stub->UserAdd(context, request, &response);
-    });
-  };
-  auto grant_role = [&](const std::string& user, const std::string& role) {
-    return run("user grant-role " + user + " " + role, [&](grpc::ClientContext* context) {
-      etcdserverpb::AuthUserGrantRoleRequest request;
-      request.set_user(user);
-      request.set_role(role);
-      etcdserverpb::AuthUserGrantRoleResponse response;
-      return stub->UserGrantRole(context, request, &response);
-    });
-  };
-  if (absl::Status s = role_add("root"); !s.ok()) return s;
-  if (absl::Status s = user_add("root", auth.root_password); !s.ok()) return s;
-  if (absl::Status s = grant_role("root", "root"); !s.ok()) return s;
-  if (absl::Status s = role_add(auth.role); !s.ok()) return s;
-  absl::Status granted =
-      run("role grant-permission " + auth.role, [&](grpc::ClientContext* context) {
-        etcdserverpb::AuthRoleGrantPermissionRequest request;
-        request.set_name(auth.role);
-        authpb::Permission* perm = request.mutable_perm();
-        perm->set_permtype(authpb::Permission::READWRITE);
-        perm->set_key(auth.prefix);
-        // The prefix's range end: the prefix with its last byte below 0xff incremented.
-        std::string end = auth.prefix;
-        while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
-        if (end.empty()) {
-          end.assign(1, '\0');
-        } else {
-          end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-        }
-        perm->set_range_end(end);
-        etcdserverpb::AuthRoleGrantPermissionResponse response;
-        return stub->RoleGrantPermission(context, request, &response);
-      });
-  if (!granted.ok()) return granted;
-  if (absl::Status s = user_add(auth.user, auth.user_password); !s.ok()) return s;
-  if (absl::Status s = grant_role(auth.user, auth.role); !s.ok()) return s;
-  return run("auth enable", [&](grpc::ClientContext* context) {
-    etcdserverpb::AuthEnableResponse response;
-    return stub->AuthEnable(context, etcdserverpb::AuthEnableRequest(), &response);
-  });
+  for (const auto& [what, step] : steps) {
+    if (absl::Status status = step(); !status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("EnableAuth: ", what, " on ", endpoint, ": ",
+                                                      status.message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace etcdgrpc::testing

@@ -236,9 +236,9 @@ struct LocalEtcdAuth {
 
 // Creates the root user (with the root role), `auth.user` with `auth.role` (readwrite on
 // `auth.prefix`, like `etcdctl role grant-permission --prefix=true ROLE readwrite PREFIX`),
-// then `auth enable`, through etcd's Auth service on member 0 (plaintext endpoints only). Call
-// once after Start(). With "--auth-token-ttl=N" in LocalEtcdOptions::extra_flags, simple tokens
-// expire after N idle seconds; a restarted member forgets them.
+// then `auth enable`, through the client's Auth facade on member 0 (plaintext endpoints only).
+// Call once after Start(). With "--auth-token-ttl=N" in LocalEtcdOptions::extra_flags, simple
+// tokens expire after N idle seconds; a restarted member forgets them.
 absl::Status EnableAuth(const LocalEtcd& etcd, const LocalEtcdAuth& auth = {});
 
 }  // namespace etcdgrpc::testing

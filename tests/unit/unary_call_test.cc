@@ -1,6 +1,7 @@
 // The call engine's decision (UnaryCallPlan) over mocked stubs: the clock
 // seam (no repeat once the deadline has passed), calls pinned to one
-// endpoint, errors, a closed connection. client_mock_test covers the retry
+// endpoint, errors, a closed connection, a call repeated after an auth store
+// change. client_mock_test covers the retry
 // rule through the Client.
 #include "lib/internal/unary_call.h"
 
@@ -96,6 +97,29 @@ TEST_F(UnaryCallTest, AClosedConnectionSendsNothing) {
   EXPECT_CALL(*kv_[0], Range(_, _, _)).Times(0);
   EXPECT_THAT(CallUnary(*connection_, kRangeRpc, etcdserverpb::RangeRequest()),
               StatusIs(absl::StatusCode::kCancelled, HasSubstr("closed")));
+}
+
+// etcd refuses a call whose credentials were read before a change to users or
+// roles ("revision of auth store is old") before applying it; a client that a
+// TLS certificate identifies (no token) repeats it as it is, a few times.
+TEST_F(UnaryCallTest, AnOldAuthRevisionIsRepeatedWithoutAToken) {
+  const grpc::Status old_revision(grpc::StatusCode::INVALID_ARGUMENT,
+                                  "etcdserver: revision of auth store is old");
+  EXPECT_CALL(*kv_[0], Put(_, _, _))
+      .WillOnce(Return(old_revision))
+      .WillOnce(Return(old_revision))
+      .WillOnce(Return(grpc::Status::OK));
+  EXPECT_THAT(CallUnary(*connection_, kPutRpc, etcdserverpb::PutRequest()), IsOk());
+}
+
+TEST_F(UnaryCallTest, AnAuthRevisionAlwaysOldEndsTheCall) {
+  EXPECT_CALL(*kv_[0], Put(_, _, _))
+      .Times(6)
+      .WillRepeatedly(Return(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                          "etcdserver: revision of auth store is old")));
+  EXPECT_THAT(CallUnary(*connection_, kPutRpc, etcdserverpb::PutRequest()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("etcdserver: revision of auth store is old")));
 }
 
 }  // namespace

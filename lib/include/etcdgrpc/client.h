@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "etcdgrpc/auth.h"
 #include "etcdgrpc/callback.h"
 #include "etcdgrpc/client_options.h"
 #include "etcdgrpc/cluster.h"
@@ -122,6 +123,9 @@ class ETCDGRPC_EXPORT Client {
   // --- Cluster and Maintenance services (etcdgrpc/cluster.h, maintenance.h) --
   [[nodiscard]] Cluster cluster();
   [[nodiscard]] Maintenance maintenance();
+  // --- Auth (etcdgrpc/auth.h) ------------------------------------------------
+  // Users, roles, permissions, authentication on and off.
+  [[nodiscard]] Auth auth();
 
   // --- Connection -----------------------------------------------------------
   // A handle on this client for components that must not outlive it by

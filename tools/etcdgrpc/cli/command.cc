@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "cli/exit_status.h"
 
 namespace etcdgrpc::cli {
@@ -10,7 +11,15 @@ absl::StatusOr<std::unique_ptr<Client>> CommandEnv::Connect(bool wait) const {
   absl::StatusOr<ClientOptions> options = MakeClientOptions(flags_);
   if (!options.ok()) return options.status();
   if (!wait) options->dial_timeout = absl::ZeroDuration();
-  return Client::Connect(*std::move(options));
+  const bool authenticates = !options->username.empty();
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(*std::move(options));
+  // etcdctl's client authenticates while it is made, and a client that cannot
+  // be made is its ExitBadConnection (wrong password: exit 2, not 1).
+  if (!client.ok() && authenticates &&
+      absl::StartsWith(client.status().message(), "authenticating as user")) {
+    return CliError(kExitBadConnection, ErrorText(client.status()));
+  }
+  return client;
 }
 
 void CommandEnv::Print(std::string_view text) const {

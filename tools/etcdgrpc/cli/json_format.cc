@@ -317,4 +317,57 @@ std::string JsonSnapshotStatus(const SnapshotFileStatus& status) {
   return Dump(json);
 }
 
+// --- user, role --------------------------------------------------------------
+
+namespace {
+
+// A repeated string field: omitempty leaves out an empty list.
+Json WithStrings(const ResponseHeader& header, const char* name,
+                 const std::vector<std::string>& values) {
+  Json json = Json::object();
+  json["header"] = HeaderJson(header);
+  if (!values.empty()) json[name] = values;
+  return json;
+}
+
+}  // namespace
+
+std::string JsonAuthHeader(const ResponseHeader& header) {
+  Json json = Json::object();
+  json["header"] = HeaderJson(header);
+  return Dump(json);
+}
+
+std::string JsonUserGet(const UserGetResult& result) {
+  return Dump(WithStrings(result.header, "roles", result.roles));
+}
+
+std::string JsonUserList(const UserListResult& result) {
+  return Dump(WithStrings(result.header, "users", result.users));
+}
+
+std::string JsonRoleGet(const RoleGetResult& result) {
+  Json json = Json::object();
+  json["header"] = HeaderJson(result.header);
+  if (!result.permissions.empty()) {
+    Json perms = Json::array();
+    for (const Permission& permission : result.permissions) {
+      // authpb.Permission's json names, all omitempty.
+      Json perm = Json::object();
+      SetIfNonZero(perm, "permType", static_cast<int>(permission.type));
+      if (!permission.range.key().empty()) perm["key"] = Base64(permission.range.key());
+      if (!permission.range.range_end().empty()) {
+        perm["range_end"] = Base64(permission.range.range_end());
+      }
+      perms.push_back(std::move(perm));
+    }
+    json["perm"] = std::move(perms);
+  }
+  return Dump(json);
+}
+
+std::string JsonRoleList(const RoleListResult& result) {
+  return Dump(WithStrings(result.header, "roles", result.roles));
+}
+
 }  // namespace etcdgrpc::cli

@@ -8,6 +8,7 @@
 
 #include "cli/simple_format.h"
 #include "cli/snapshot_file_status.h"
+#include "etcdgrpc/auth.h"
 #include "etcdgrpc/cluster.h"
 #include "etcdgrpc/kv.h"
 #include "etcdgrpc/lease.h"
@@ -62,5 +63,17 @@ namespace etcdgrpc::cli {
 [[nodiscard]] std::string JsonEndpointHealth(const std::vector<EndpointHealth>& list);
 [[nodiscard]] std::string JsonEndpointHashKV(const std::vector<EndpointHashKV>& list);
 [[nodiscard]] std::string JsonSnapshotStatus(const SnapshotFileStatus& status);
+// --- user, role: etcd's Auth responses as etcdctl marshals them -------------
+// {"header": {...}}: every user and role command that answers with a header only.
+[[nodiscard]] std::string JsonAuthHeader(const ResponseHeader& header);
+// {"header", "roles"}; roles left out when there are none.
+[[nodiscard]] std::string JsonUserGet(const UserGetResult& result);
+// {"header", "users"}.
+[[nodiscard]] std::string JsonUserList(const UserListResult& result);
+// {"header", "perm": [{"permType" (READ, 0, left out), "key", "range_end"
+// (base64, left out when empty)}]}.
+[[nodiscard]] std::string JsonRoleGet(const RoleGetResult& result);
+// {"header", "roles"}.
+[[nodiscard]] std::string JsonRoleList(const RoleListResult& result);
 
 }  // namespace etcdgrpc::cli

@@ -230,4 +230,88 @@ std::string SimpleSnapshotStatus(const SnapshotFileStatus& status) {
   return absl::StrCat(absl::StrJoin(SnapshotStatusColumns(status), ", "), "\n");
 }
 
+// --- user, role --------------------------------------------------------------
+
+std::string SimpleUserAdd(const std::string& name) {
+  return absl::StrCat("User ", name, " created\n");
+}
+
+std::string SimpleUserGet(const std::string& name, const UserGetResult& result) {
+  std::string out = absl::StrCat("User: ", name, "\nRoles:");
+  for (const std::string& role : result.roles) absl::StrAppend(&out, " ", role);
+  return out + "\n";
+}
+
+std::string SimpleUserList(const UserListResult& result) {
+  std::string out;
+  for (const std::string& user : result.users) absl::StrAppend(&out, user, "\n");
+  return out;
+}
+
+std::string SimpleUserDelete(const std::string& name) {
+  return absl::StrCat("User ", name, " deleted\n");
+}
+
+std::string SimpleUserChangePassword() { return "Password updated\n"; }
+
+std::string SimpleUserGrantRole(const std::string& user, const std::string& role) {
+  return absl::StrCat("Role ", role, " is granted to user ", user, "\n");
+}
+
+std::string SimpleUserRevokeRole(const std::string& user, const std::string& role) {
+  return absl::StrCat("Role ", role, " is revoked from user ", user, "\n");
+}
+
+std::string SimpleRoleAdd(const std::string& role) {
+  return absl::StrCat("Role ", role, " created\n");
+}
+
+std::string SimpleRoleGet(const std::string& role, const RoleGetResult& result) {
+  auto line = [](const KeyRange& range) {
+    const std::string& key = range.key();
+    const std::string& end = range.range_end();
+    if (end.empty()) return absl::StrCat("\t", key, "\n");
+    std::string out = end == std::string(1, '\0') ? absl::StrCat("\t[", key, ", <open ended>")
+                                                  : absl::StrCat("\t[", key, ", ", end, ")");
+    if (PrefixRangeEnd(key) == end) absl::StrAppend(&out, " (prefix ", key, ")");
+    return out + "\n";
+  };
+  std::string out = absl::StrCat("Role ", role, "\nKV Read:\n");
+  for (const Permission& permission : result.permissions) {
+    if (permission.type != PermissionType::kWrite) out += line(permission.range);
+  }
+  out += "KV Write:\n";
+  for (const Permission& permission : result.permissions) {
+    if (permission.type != PermissionType::kRead) out += line(permission.range);
+  }
+  return out;
+}
+
+std::string SimpleRoleList(const RoleListResult& result) {
+  std::string out;
+  for (const std::string& role : result.roles) absl::StrAppend(&out, role, "\n");
+  return out;
+}
+
+std::string SimpleRoleDelete(const std::string& role) {
+  return absl::StrCat("Role ", role, " deleted\n");
+}
+
+std::string SimpleRoleGrantPermission(const std::string& role) {
+  return absl::StrCat("Role ", role, " updated\n");
+}
+
+std::string SimpleRoleRevokePermission(const std::string& role, const std::string& key,
+                                       const std::string& range_end) {
+  if (range_end.empty()) {
+    return absl::StrCat("Permission of key ", key, " is revoked from role ", role, "\n");
+  }
+  if (range_end != std::string(1, '\0')) {
+    return absl::StrCat("Permission of range [", key, ", ", range_end, ") is revoked from role ",
+                        role, "\n");
+  }
+  return absl::StrCat("Permission of range [", key, ", <open ended> is revoked from role ", role,
+                      "\n");
+}
+
 }  // namespace etcdgrpc::cli

@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/snapshot_file_status.h"
+#include "etcdgrpc/auth.h"
 #include "etcdgrpc/cluster.h"
 #include "etcdgrpc/kv.h"
 #include "etcdgrpc/lease.h"
@@ -63,6 +65,40 @@ struct SimpleOptions {
                                             const SimpleOptions& options);
 // etcdctl 3.5's line for a progress notification (3.4 has no --progress-notify).
 [[nodiscard]] std::string SimpleWatchProgress(int64_t revision);
+
+// --- user, role (etcdctl's simplePrinter); names and keys printed raw --------
+// "User <name> created".
+[[nodiscard]] std::string SimpleUserAdd(const std::string& name);
+// "User: <name>", then "Roles:" and " <role>" for each.
+[[nodiscard]] std::string SimpleUserGet(const std::string& name, const UserGetResult& result);
+// One user per line.
+[[nodiscard]] std::string SimpleUserList(const UserListResult& result);
+// "User <name> deleted".
+[[nodiscard]] std::string SimpleUserDelete(const std::string& name);
+// "Password updated".
+[[nodiscard]] std::string SimpleUserChangePassword();
+// "Role <role> is granted to user <user>".
+[[nodiscard]] std::string SimpleUserGrantRole(const std::string& user, const std::string& role);
+// "Role <role> is revoked from user <user>".
+[[nodiscard]] std::string SimpleUserRevokeRole(const std::string& user, const std::string& role);
+// "Role <role> created".
+[[nodiscard]] std::string SimpleRoleAdd(const std::string& role);
+// "Role <role>", "KV Read:" and the read permissions, "KV Write:" and the
+// write ones, each "\t<key>" or "\t[<key>, <end>)" / "\t[<key>, <open ended>",
+// with " (prefix <key>)" when the range is exactly the key's prefix.
+[[nodiscard]] std::string SimpleRoleGet(const std::string& role, const RoleGetResult& result);
+// One role per line.
+[[nodiscard]] std::string SimpleRoleList(const RoleListResult& result);
+// "Role <role> deleted".
+[[nodiscard]] std::string SimpleRoleDelete(const std::string& role);
+// "Role <role> updated".
+[[nodiscard]] std::string SimpleRoleGrantPermission(const std::string& role);
+// "Permission of key <key> is revoked from role <role>", or "of range [<key>,
+// <end>)" / "of range [<key>, <open ended>" for a range; `key` as the user typed
+// it, `range_end` as sent.
+[[nodiscard]] std::string SimpleRoleRevokePermission(const std::string& role,
+                                                     const std::string& key,
+                                                     const std::string& range_end);
 
 // go-humanize's Bytes(): SI units, e.g. 32768 -> "33 kB", 1500 -> "1.5 kB".
 [[nodiscard]] std::string HumanizeBytes(uint64_t bytes);

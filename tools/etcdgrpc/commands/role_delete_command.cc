@@ -1,0 +1,51 @@
+// `role delete <role>`: deletes a role (users lose it).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/empty_auth_name.h"
+#include "cli/exit_status.h"
+#include "cli/json_format.h"
+#include "cli/simple_format.h"
+
+namespace etcdgrpc::cli {
+namespace {
+
+class RoleDeleteCommand final : public Command {
+ public:
+  void Configure(CLI::App& app) override {
+    app.add_option("args", args_, "<role name>")->type_name("");
+  }
+
+  absl::Status Run(CommandEnv& env) override {
+    if (args_.size() != 1)
+      return CliError(kExitBadArgs, "role delete command requires role name as its argument");
+    absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
+    if (!client.ok()) return client.status();
+    absl::StatusOr<ResponseHeader> header =
+        args_[0].empty() ? EmptyRoleNotFound() : (*client)->auth().RoleDelete(args_[0]);
+    if (!header.ok()) return header.status();
+    switch (env.format()) {
+      case OutputFormat::kSimple:
+        env.Print(SimpleRoleDelete(args_[0]));
+        return absl::OkStatus();
+      case OutputFormat::kJson:
+        env.Print(JsonAuthHeader(*header));
+        return absl::OkStatus();
+      default:
+        return FormatNotSupported(env.format());
+    }
+  }
+
+ private:
+  std::vector<std::string> args_;
+};
+
+[[maybe_unused]] const bool kRegistered = CommandRegistry::Global().Add(
+    {.path = {"role", "delete"}, .summary = "Deletes a role", .make = [] {
+       return std::make_unique<RoleDeleteCommand>();
+     }});
+
+}  // namespace
+}  // namespace etcdgrpc::cli

@@ -1,0 +1,53 @@
+// `user grant-role <user> <role>`: grants a role to a user.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/empty_auth_name.h"
+#include "cli/exit_status.h"
+#include "cli/json_format.h"
+#include "cli/simple_format.h"
+
+namespace etcdgrpc::cli {
+namespace {
+
+class UserGrantRoleCommand final : public Command {
+ public:
+  void Configure(CLI::App& app) override {
+    app.add_option("args", args_, "<user name> <role name>")->type_name("");
+  }
+
+  absl::Status Run(CommandEnv& env) override {
+    if (args_.size() != 2)
+      return CliError(kExitBadArgs,
+                      "user grant command requires user name and role name as its argument");
+    absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
+    if (!client.ok()) return client.status();
+    absl::StatusOr<ResponseHeader> header =
+        args_[0].empty() || args_[1].empty() ? EmptyRoleOfUser(**client, args_[0], /*grant=*/true)
+                                             : (*client)->auth().UserGrantRole(args_[0], args_[1]);
+    if (!header.ok()) return header.status();
+    switch (env.format()) {
+      case OutputFormat::kSimple:
+        env.Print(SimpleUserGrantRole(args_[0], args_[1]));
+        return absl::OkStatus();
+      case OutputFormat::kJson:
+        env.Print(JsonAuthHeader(*header));
+        return absl::OkStatus();
+      default:
+        return FormatNotSupported(env.format());
+    }
+  }
+
+ private:
+  std::vector<std::string> args_;
+};
+
+[[maybe_unused]] const bool kRegistered = CommandRegistry::Global().Add(
+    {.path = {"user", "grant-role"}, .summary = "Grants a role to a user", .make = [] {
+       return std::make_unique<UserGrantRoleCommand>();
+     }});
+
+}  // namespace
+}  // namespace etcdgrpc::cli
