@@ -127,12 +127,15 @@ absl::Status RunCommand(const std::vector<std::string>& args, const std::string&
 class LockCommand final : public Command {
  public:
   void Configure(CLI::App& app) override {
-    app.add_option("args", args_, "<lockname> [exec-command arg1 arg2 ...]")->type_name("");
+    // Two positionals, so that "--" after the name still belongs to this
+    // command (CLI11 hands it to the parent once its only positional has a value).
+    lockname_ = app.add_option("lockname", name_, "<lockname>")->type_name("");
+    app.add_option("command", command_, "[exec-command arg1 arg2 ...]")->type_name("");
     app.add_option("--ttl", ttl_, "timeout for session")->type_name("int")->default_str("10");
   }
 
   absl::Status Run(CommandEnv& env) override {
-    if (args_.empty()) {
+    if (lockname_->count() == 0) {
       return CliError(kExitBadArgs,
                       "lock takes a lock name argument and an optional command to execute");
     }
@@ -149,7 +152,7 @@ class LockCommand final : public Command {
     absl::StatusOr<std::shared_ptr<concurrency::Session>> session =
         concurrency::Session::Create(**client, concurrency::SessionOptions{.ttl_seconds = *ttl});
     if (!session.ok()) return CliError(kExitError, ErrorText(session.status()));
-    concurrency::Mutex mutex(*session, args_[0]);
+    concurrency::Mutex mutex(*session, name_);
     WaitOutcome locked = WaitUnlessInterrupted(signals, [&](const concurrency::Canceller& c) {
       return mutex.Lock(concurrency::WaitOptions{.canceller = &c});
     });
@@ -160,9 +163,8 @@ class LockCommand final : public Command {
     }
     if (!locked.status.ok()) return CliError(kExitError, ErrorText(locked.status));
 
-    if (args_.size() > 1) {
-      const std::vector<std::string> command(args_.begin() + 1, args_.end());
-      absl::Status ran = RunCommand(command, mutex.key(), mutex.header().revision);
+    if (!command_.empty()) {
+      absl::Status ran = RunCommand(command_, mutex.key(), mutex.header().revision);
       absl::Status unlocked = mutex.Unlock();
       if (!ran.ok()) return ran;
       return unlocked.ok() ? unlocked : CliError(kExitError, ErrorText(unlocked));
@@ -191,7 +193,9 @@ class LockCommand final : public Command {
   }
 
  private:
-  std::vector<std::string> args_;
+  CLI::Option* lockname_ = nullptr;
+  std::string name_;
+  std::vector<std::string> command_;
   std::string ttl_ = "10";
 };
 
