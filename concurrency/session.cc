@@ -59,7 +59,7 @@ absl::StatusOr<std::shared_ptr<Session>> Session::Create(Client& client,
     ttl = renewed->ttl;
     keep = KeepOptions{.ttl = absl::Seconds(renewed->ttl), .granted_at = sent};
   }
-  auto notifier = std::make_shared<internal::LossNotifier>(id);
+  auto notifier = std::make_shared<internal::LossNotifier>();
   absl::StatusOr<KeptLease> kept = shared->Keep(id, notifier.get(), keep);
   if (!kept.ok()) {
     if (options.lease_id == 0) (void)shared->Revoke(id);

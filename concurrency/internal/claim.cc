@@ -62,9 +62,17 @@ class ClaimState : public std::enable_shared_from_this<ClaimState> {
   }
 
   void Hold(ClaimLostCallback on_lost) {
-    MutexLock lock(&mu_);
-    held_ = true;
-    on_lost_ = std::move(on_lost);
+    bool drain = false;
+    {
+      MutexLock lock(&mu_);
+      held_ = true;
+      on_lost_ = std::move(on_lost);
+      // Lost between the wait's end and now: the holder hears it all the same.
+      if (!lost_.ok() && on_lost_) {
+        drain = executor_.Post([callback = on_lost_, why = lost_]() { callback(why); });
+      }
+    }
+    if (drain) executor_.Drain();
   }
 
   absl::Status lost() const {

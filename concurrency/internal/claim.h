@@ -44,7 +44,7 @@ class Claim {
                                                                    const WaitOptions& options);
 
   // From now on a loss is also reported to `on_lost` (once, on a client
-  // thread, never under a lock); an earlier loss is not.
+  // thread, never under a lock); a loss already known is reported now.
   void Hold(ClaimLostCallback on_lost);
   // OK while our key and the session live; the loss otherwise.
   [[nodiscard]] absl::Status lost() const;

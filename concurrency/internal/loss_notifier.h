@@ -24,7 +24,7 @@ struct LossSubscriber {
 
 class LossNotifier final : public LeaseListener {
  public:
-  explicit LossNotifier(int64_t lease_id) : lease_id_(lease_id) {}
+  LossNotifier() = default;
 
   // Keeps `kept` until StopKeeping() (or the loss).
   void Adopt(KeptLease kept);
@@ -44,7 +44,6 @@ class LossNotifier final : public LeaseListener {
   void OnLost(int64_t lease_id, const LeaseLoss& loss) override;
 
  private:
-  const int64_t lease_id_;
   mutable ::etcdgrpc::internal::Mutex mu_;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
   std::map<LossSubscriber*, std::shared_ptr<LossSubscriber>> subscribers_ ABSL_GUARDED_BY(mu_);
