@@ -17,6 +17,8 @@
 #include "local_etcd.h"
 #include "scenario.h"
 #include "watch_writer.h"
+// --- concurrency ---
+#include "concurrency_helper.h"
 
 ABSL_FLAG(std::string, endpoints, "",
           "etcd endpoints (host:port,...); empty: start a throwaway local etcd");
@@ -30,6 +32,11 @@ ABSL_FLAG(int64_t, writer_count, 0, "internal: writer puts");
 ABSL_FLAG(int64_t, writer_batch, 100, "internal: writer puts per Txn");
 ABSL_FLAG(int64_t, writer_keys, 0, "internal: writer keys");
 ABSL_FLAG(int64_t, writer_rounds, 10, "internal: writer rounds over the keys");
+// --- concurrency: the other processes of lock_handover and election_failover
+// (concurrency_helper.h).
+ABSL_FLAG(std::string, concurrency_helper, "",
+          "internal: run as a concurrency helper (lock|elect)");
+ABSL_FLAG(std::string, helper_name, "", "internal: the helper's lock or election name");
 
 namespace etcdgrpc::bench {
 namespace {
@@ -67,6 +74,16 @@ int Main(int argc, char** argv) {
     if (!status.ok()) std::fprintf(stderr, "writer: %s\n", status.ToString().c_str());
     return status.ok() ? 0 : 1;
   }
+  // --- concurrency ---
+  if (std::string mode = absl::GetFlag(FLAGS_concurrency_helper); !mode.empty()) {
+    HelperPlan plan;
+    plan.endpoints = absl::StrSplit(absl::GetFlag(FLAGS_endpoints), ',', absl::SkipEmpty());
+    plan.mode = mode;
+    plan.name = absl::GetFlag(FLAGS_helper_name);
+    absl::Status status = RunConcurrencyHelper(plan);
+    if (!status.ok()) std::fprintf(stderr, "helper: %s\n", status.ToString().c_str());
+    return status.ok() ? 0 : 1;
+  }
   std::vector<Scenario> scenarios;
   RegisterKvScenarios(scenarios);
   RegisterLeaseScenarios(scenarios);
@@ -74,6 +91,7 @@ int Main(int argc, char** argv) {
   RegisterResolverScenarios(scenarios);
   RegisterRegistryScenarios(scenarios);
   RegisterFailoverScenarios(scenarios);
+  RegisterConcurrencyScenarios(scenarios);  // --- concurrency ---
   if (absl::GetFlag(FLAGS_list)) {
     for (const Scenario& s : scenarios)
       std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());

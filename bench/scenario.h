@@ -38,5 +38,7 @@ void RegisterWatchScenarios(std::vector<Scenario>& scenarios);
 void RegisterResolverScenarios(std::vector<Scenario>& scenarios);
 void RegisterRegistryScenarios(std::vector<Scenario>& scenarios);
 void RegisterFailoverScenarios(std::vector<Scenario>& scenarios);
+// --- concurrency (scenarios_concurrency.cc) ---
+void RegisterConcurrencyScenarios(std::vector<Scenario>& scenarios);
 
 }  // namespace etcdgrpc::bench

@@ -1,9 +1,9 @@
 # Installs the libraries, headers, LICENSE, a CMake package (find_package(etcdgrpc):
-# etcdgrpc::client, ::registry, ::resolver) and a pkg-config file (etcdgrpc.pc),
+# etcdgrpc::client, ::registry, ::resolver, ::concurrency) and a pkg-config file (etcdgrpc.pc),
 # and exports the same targets from the build tree.
 include(CMakePackageConfigHelpers)
 
-set(etcdgrpc_installed etcdgrpc_client etcdgrpc_registry etcdgrpc_resolver)
+set(etcdgrpc_installed etcdgrpc_client etcdgrpc_registry etcdgrpc_resolver etcdgrpc_concurrency)
 if(NOT BUILD_SHARED_LIBS)
   # A static library's private dependencies are part of its link interface;
   # a shared one carries them inside.
@@ -26,8 +26,9 @@ install(FILES ${PROJECT_BINARY_DIR}/etcdgrpcConfig.cmake
               ${PROJECT_BINARY_DIR}/etcdgrpcConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/etcdgrpc)
 
-# pkg-config: one package for the three libraries.
-set(etcdgrpc_pc_libs "-letcdgrpc_resolver -letcdgrpc_registry -letcdgrpc_client")
+# pkg-config: one package for the four libraries.
+set(etcdgrpc_pc_libs
+    "-letcdgrpc_concurrency -letcdgrpc_resolver -letcdgrpc_registry -letcdgrpc_client")
 if(NOT BUILD_SHARED_LIBS)
   set(etcdgrpc_pc_libs "${etcdgrpc_pc_libs} -letcdgrpc_common -letcdgrpc_proto")
 endif()

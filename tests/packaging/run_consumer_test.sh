@@ -42,7 +42,7 @@ cmake -S "$source_dir" -B "$work/shared-build" -G Ninja -DCMAKE_CXX_COMPILER="$c
   -DETCDGRPC_BUILD_EXAMPLES=OFF -DCMAKE_INSTALL_PREFIX="$work/shared" >/dev/null
 cmake --build "$work/shared-build" -j "$jobs" >/dev/null
 cmake --install "$work/shared-build" >/dev/null
-for lib in client registry resolver; do
+for lib in client registry resolver concurrency; do
   so=$(find "$work/shared" -name "libetcdgrpc_$lib.so" | head -1)
   test -n "$so" && test -L "$so"
   # Hidden visibility: nothing of etcdgrpc::internal (or the protos) exported

@@ -1,10 +1,14 @@
-// Uses the installed headers and the three libraries: a key range, a
+// Uses the installed headers and the four libraries: a key range, a
 // connection attempt that must fail cleanly on a closed port, a registry
-// record encoded and decoded, and a resolver endpoint diff.
+// record encoded and decoded, a resolver endpoint diff, and a concurrency
+// canceller.
 #include <cstdio>
 #include <memory>
 
 #include "etcdgrpc/client.h"
+#include "etcdgrpc/concurrency/election.h"
+#include "etcdgrpc/concurrency/mutex.h"
+#include "etcdgrpc/concurrency/session.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/registry/service_instance.h"
 #include "etcdgrpc/resolver/endpoint.h"
@@ -44,6 +48,11 @@ int main() {
   endpoint->instance = *decoded;
   after.endpoints.push_back(endpoint);
   if (etcdgrpc::resolver::Diff(before, after).added.size() != 1) return 1;
+
+  etcdgrpc::concurrency::Canceller canceller;
+  etcdgrpc::concurrency::WaitOptions wait{.canceller = &canceller};
+  canceller.Cancel();
+  if (!wait.canceller->cancelled()) return 1;
 
   std::printf("consumer ok: %s\n", client.status().ToString().c_str());
   return 0;
