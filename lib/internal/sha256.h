@@ -1,12 +1,13 @@
-// SHA-256 (FIPS 180-4), incremental: what etcd appends to a snapshot and the
-// client checks. Our own ~80 lines rather than OpenSSL's, so that the installed
-// library adds no dependency for its consumers.
+// SHA-256, incremental: what etcd appends to a snapshot and the client checks.
+// OpenSSL's libcrypto computes it (gRPC already links it).
 #pragma once
 
 #include <array>
-#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
+
+struct evp_md_ctx_st;
 
 namespace etcdgrpc::internal {
 
@@ -18,12 +19,10 @@ class Sha256 {
   [[nodiscard]] std::array<uint8_t, 32> Finish();
 
  private:
-  void Block(const uint8_t* block);
-
-  std::array<uint32_t, 8> state_;
-  std::array<uint8_t, 64> buffer_{};
-  size_t buffered_ = 0;
-  uint64_t length_ = 0;
+  struct Free {
+    void operator()(evp_md_ctx_st* context) const;
+  };
+  std::unique_ptr<evp_md_ctx_st, Free> context_;
 };
 
 }  // namespace etcdgrpc::internal
