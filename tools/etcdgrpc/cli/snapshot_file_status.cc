@@ -54,7 +54,8 @@ absl::StatusOr<SnapshotFileStatus> ReadSnapshotFileStatus(const std::string& pat
   uint32_t crc = 0;
   absl::Status walked = db->ForEachRoot([&](const BoltEntry& bucket) -> absl::Status {
     if (!bucket.is_bucket) {
-      return absl::DataLossError(absl::StrCat("cannot get hash of bucket ", std::string(bucket.key)));
+      return absl::DataLossError(
+          absl::StrCat("cannot get hash of bucket ", std::string(bucket.key)));
     }
     crc = Crc32c(crc, bucket.key);
     const bool revisions = bucket.key == "key";
