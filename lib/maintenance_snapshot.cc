@@ -28,12 +28,14 @@ constexpr size_t kChecksumSize = 32;
 
 // Go's text for an errno (its syscall table is strerror's, lower case).
 std::string ErrnoText(int error) {
-  std::string text = std::strerror(error);
+  char buffer[256];
+  // GNU strerror_r: thread-safe, returns the text (maybe not in buffer).
+  std::string text = strerror_r(error, buffer, sizeof(buffer));
   if (!text.empty()) text[0] = absl::ascii_tolower(static_cast<unsigned char>(text[0]));
   return text;
 }
 
-absl::Status FileError(int error, std::string message) {
+absl::Status FileError(int error, const std::string& message) {
   return absl::Status(absl::ErrnoToStatusCode(error), message);
 }
 
