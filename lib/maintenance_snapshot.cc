@@ -4,10 +4,12 @@
 // to restore, of the sha256 etcd appends. Its one call goes through the call
 // engine's UnaryCallPlan (token, endpoint, metadata, deadline, error text).
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <utility>
 
@@ -51,13 +53,26 @@ class PartFile {
   PartFile& operator=(const PartFile&) = delete;
 
   absl::Status Open() {
-    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) {
       const int error = errno;
       return FileError(error, absl::StrCat("could not open ", path_, " (open ", path_, ": ",
                                            ErrnoText(error), ")"));
     }
+    // Two saves to one path at once would write one file (etcdctl truncates
+    // it under the other) and both pass their checksum, which is taken over
+    // the stream: the second is refused instead, and leaves the file alone.
+    if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int error = errno;
+      close(std::exchange(fd_, -1));
+      if (error == EWOULDBLOCK) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("another snapshot is being saved to ", path_));
+      }
+      return FileError(error, absl::StrCat("could not lock ", path_, ": ", ErrnoText(error)));
+    }
     opened_ = true;
+    if (ftruncate(fd_, 0) != 0) return WriteError(errno);
     return absl::OkStatus();
   }
 
@@ -88,6 +103,13 @@ class PartFile {
                                            path_, " ", path, ": ", ErrnoText(error), ")"));
     }
     committed_ = true;
+    // The rename itself survives a crash only once the directory is synced.
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    const int dir_fd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+      fsync(dir_fd);
+      close(dir_fd);
+    }
     return absl::OkStatus();
   }
 

@@ -4,6 +4,8 @@
 // leave no file), input refused before sending, a facade outliving its client;
 // and on a 3-member cluster: a learner added, started and promoted, updated,
 // removed, and the leadership moved.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -118,6 +120,28 @@ TEST_F(MaintenanceTest, AnUnwritablePathFailsBeforeAnythingIsAsked) {
                                                 ".part: no such file or directory)"));
   EXPECT_FALSE(Exists(path + ".part"));
   EXPECT_THAT(client_->maintenance().Snapshot(""), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(MaintenanceTest, ASecondSaveToTheSamePathIsRefusedAndLeavesTheFirstAlone) {
+  // Another saver holds <path>.part (its lock), mid-stream.
+  const std::string path = TempPath("busy.db");
+  const std::string part = path + ".part";
+  const int other = open(part.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(other, 0);
+  ASSERT_EQ(flock(other, LOCK_EX | LOCK_NB), 0);
+  ASSERT_EQ(write(other, "abc", 3), 3);
+  EXPECT_THAT(client_->maintenance().Snapshot(path),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "another snapshot is being saved to " + part));
+  // The other saver's file is untouched, and nothing was renamed into place.
+  EXPECT_EQ(std::filesystem::file_size(part), 3u);
+  EXPECT_FALSE(Exists(path));
+  close(other);
+  // Once the other saver is gone, a save takes its stale part file over.
+  ASSERT_THAT(client_->maintenance().Snapshot(path), IsOk());
+  EXPECT_TRUE(Exists(path));
+  EXPECT_FALSE(Exists(part));
+  std::filesystem::remove(path);
 }
 
 TEST_F(MaintenanceTest, ACutStreamLeavesNoFile) {
