@@ -50,6 +50,7 @@ void ProtoHeader(const ResponseHeader& header, etcdserverpb::ResponseHeader* out
 // `with_header` false when etcd sent none (etcd 3.4 never does for Alarm, and
 // clientv3 builds alarm disarm's answer without one): etcdctl marshals none.
 [[nodiscard]] std::string ProtobufAlarms(const AlarmResult& result, bool with_header);
+// No header when etcd sent none (etcd 3.4 never does for MoveLeader).
 [[nodiscard]] std::string ProtobufMoveLeader(const MoveLeaderResult& result);
 
 // The auth commands that change something answer with a header alone
