@@ -41,8 +41,44 @@ std::string WithoutSttyLines(const std::string& err) {
                              {{"stty: 'standard input': Inappropriate ioctl for device\n", ""}});
 }
 
+// Reads one protobuf varint at `at`; false at a malformed end.
+bool ReadVarint(const std::string& bytes, size_t& at, uint64_t& value) {
+  value = 0;
+  for (int shift = 0; at < bytes.size() && shift < 64; shift += 7) {
+    const auto byte = static_cast<uint8_t>(bytes[at++]);
+    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// -w protobuf of an answer that is a header alone ({header = 1}): the header's
+// fields as text with the revision (field 3) left out; the bytes unchanged when
+// they are not such an answer.
+std::string HeaderProtoWithoutRevision(const std::string& bytes) {
+  size_t at = 0;
+  uint64_t length = 0;
+  if (bytes.empty() || bytes[at++] != '\x0a' || !ReadVarint(bytes, at, length) ||
+      at + length != bytes.size()) {
+    return bytes;
+  }
+  std::string text = "header{";
+  while (at < bytes.size()) {
+    uint64_t tag = 0;
+    uint64_t value = 0;
+    if (!ReadVarint(bytes, at, tag) || (tag & 7) != 0 || !ReadVarint(bytes, at, value)) {
+      return bytes;
+    }
+    if (tag >> 3 != 3) absl::StrAppend(&text, tag >> 3, ":", value, " ");
+  }
+  return text + "}";
+}
+
+// Auth answers carry the auth store's revision: json, fields and protobuf.
 std::string WithoutRevisions(const std::string& out) {
-  return std::regex_replace(out, std::regex("\"revision\":[0-9]+"), "\"revision\":_");
+  std::string text = std::regex_replace(out, std::regex("\"revision\":[0-9]+"), "\"revision\":_");
+  text = std::regex_replace(text, std::regex("\"Revision\" : [0-9]+"), "\"Revision\" : _");
+  return HeaderProtoWithoutRevision(text);
 }
 
 // What a command changed, for ExpectSame.
@@ -110,6 +146,8 @@ TEST_F(CliAuthTest, UserAddLikeEtcdctl) {
   const auto undo = DeleteUser("ua");
   ExpectSame({"user", "add", "ua:pw"}, "", undo);
   ExpectSame({"user", "add", "ua:pw", "-w", "json"}, "", undo);
+  ExpectSame({"user", "add", "ua:pw", "-w", "fields"}, "", undo);
+  ExpectSame({"user", "add", "ua:pw", "-w", "protobuf"}, "", undo);
   // The user is added, then the format refused.
   ExpectSame({"user", "add", "ua:pw", "-w", "table"}, "", undo);
   ExpectSame({"user", "add", "ua:"}, "", undo);
@@ -148,7 +186,7 @@ TEST_F(CliAuthTest, UserGetAndListLikeEtcdctl) {
   ASSERT_THAT(auth().UserAdd("ug2", "pw").status(), IsOk());
   ASSERT_THAT(auth().UserGrantRole("ug1", "r-ug-a").status(), IsOk());
   ASSERT_THAT(auth().UserGrantRole("ug1", "r-ug-b").status(), IsOk());
-  for (const char* format : {"simple", "json", "table"}) {
+  for (const char* format : {"simple", "json", "table", "fields", "protobuf"}) {
     ExpectSame({"user", "get", "ug1", "-w", format});
     ExpectSame({"user", "get", "ug2", "-w", format});
     ExpectSame({"user", "get", "ug1", "--detail", "-w", format});
@@ -168,6 +206,8 @@ TEST_F(CliAuthTest, UserPasswdRolesAndDeleteLikeEtcdctl) {
   ExpectSame({"user", "passwd", "up", "--interactive=false"}, "np\n");
   ExpectSame({"user", "passwd", "up"}, "np\nnp\n");
   ExpectSame({"user", "passwd", "up", "--interactive=false", "-w", "json"}, "np\n");
+  ExpectSame({"user", "passwd", "up", "--interactive=false", "-w", "fields"}, "np\n");
+  ExpectSame({"user", "passwd", "up", "--interactive=false", "-w", "protobuf"}, "np\n");
   ExpectSame({"user", "passwd", "up", "-w", "table"}, "np\nnp\n");
   ExpectSame({"user", "passwd", "up"}, "np\nnp2\n");
   ExpectSame({"user", "passwd", "up"}, "");
@@ -180,6 +220,8 @@ TEST_F(CliAuthTest, UserPasswdRolesAndDeleteLikeEtcdctl) {
   const auto grant = [this] { EXPECT_THAT(auth().UserGrantRole("up", "r-ur").status(), IsOk()); };
   ExpectSame({"user", "grant-role", "up", "r-ur"}, "", revoke);
   ExpectSame({"user", "grant-role", "up", "r-ur", "-w", "json"}, "", revoke);
+  ExpectSame({"user", "grant-role", "up", "r-ur", "-w", "fields"}, "", revoke);
+  ExpectSame({"user", "grant-role", "up", "r-ur", "-w", "protobuf"}, "", revoke);
   ExpectSame({"user", "grant-role", "up", "r-ur", "-w", "table"}, "", revoke);
   for (const Args& args : std::vector<Args>{{"up", "nothere"},
                                             {"nobody", "r-ur"},
@@ -195,6 +237,8 @@ TEST_F(CliAuthTest, UserPasswdRolesAndDeleteLikeEtcdctl) {
   grant();
   ExpectSame({"user", "revoke-role", "up", "r-ur"}, "", grant);
   ExpectSame({"user", "revoke-role", "up", "r-ur", "-w", "json"}, "", grant);
+  ExpectSame({"user", "revoke-role", "up", "r-ur", "-w", "fields"}, "", grant);
+  ExpectSame({"user", "revoke-role", "up", "r-ur", "-w", "protobuf"}, "", grant);
   ExpectSame({"user", "revoke-role", "up", "r-ur", "-w", "table"}, "", grant);
   revoke();
   for (const Args& args : std::vector<Args>{{"up", "r-ur"},
@@ -211,6 +255,8 @@ TEST_F(CliAuthTest, UserPasswdRolesAndDeleteLikeEtcdctl) {
   const auto add_again = [this] { EXPECT_THAT(auth().UserAdd("up", "pw").status(), IsOk()); };
   ExpectSame({"user", "delete", "up"}, "", add_again);
   ExpectSame({"user", "delete", "up", "-w", "json"}, "", add_again);
+  ExpectSame({"user", "delete", "up", "-w", "fields"}, "", add_again);
+  ExpectSame({"user", "delete", "up", "-w", "protobuf"}, "", add_again);
   ExpectSame({"user", "delete", "up", "-w", "table"}, "", add_again);
   ExpectSame({"user", "delete", "nobody"});
   ExpectSame({"user", "delete", ""});
@@ -221,6 +267,8 @@ TEST_F(CliAuthTest, RoleAddGetListDeleteLikeEtcdctl) {
   const auto undo = DeleteRole("ra");
   ExpectSame({"role", "add", "ra"}, "", undo);
   ExpectSame({"role", "add", "ra", "-w", "json"}, "", undo);
+  ExpectSame({"role", "add", "ra", "-w", "fields"}, "", undo);
+  ExpectSame({"role", "add", "ra", "-w", "protobuf"}, "", undo);
   ExpectSame({"role", "add", "ra", "-w", "table"}, "", undo);
   ASSERT_THAT(auth().RoleAdd("ra").status(), IsOk());
   ExpectSame({"role", "add", "ra"});  // already exists
@@ -242,7 +290,7 @@ TEST_F(CliAuthTest, RoleAddGetListDeleteLikeEtcdctl) {
     ASSERT_THAT(auth().RoleGrantPermission("rg", permission).status(), IsOk());
   }
   ASSERT_THAT(auth().RoleAdd("rg-empty").status(), IsOk());
-  for (const char* format : {"simple", "json", "table"}) {
+  for (const char* format : {"simple", "json", "table", "fields", "protobuf"}) {
     ExpectSame({"role", "get", "rg", "-w", format});
     ExpectSame({"role", "get", "rg-empty", "-w", format});
     ExpectSame({"role", "list", "-w", format});
@@ -255,6 +303,8 @@ TEST_F(CliAuthTest, RoleAddGetListDeleteLikeEtcdctl) {
   const auto add_again = [this] { EXPECT_THAT(auth().RoleAdd("rg-empty").status(), IsOk()); };
   ExpectSame({"role", "delete", "rg-empty"}, "", add_again);
   ExpectSame({"role", "delete", "rg-empty", "-w", "json"}, "", add_again);
+  ExpectSame({"role", "delete", "rg-empty", "-w", "fields"}, "", add_again);
+  ExpectSame({"role", "delete", "rg-empty", "-w", "protobuf"}, "", add_again);
   ExpectSame({"role", "delete", "rg-empty", "-w", "table"}, "", add_again);
   ExpectSame({"role", "delete", "nothere"});
   ExpectSame({"role", "delete", ""});
@@ -356,6 +406,9 @@ TEST_F(CliAuthEnableTest, AuthEnableDisableLikeEtcdctl) {
   ExpectSame({"auth", "enable", "x"});
   ExpectSame({"auth", "disable", "x"});
   ExpectSame({"auth", "disable"});
+  // The same line whatever the format.
+  ExpectSame({"auth", "disable", "-w", "fields"});
+  ExpectSame({"auth", "disable", "-w", "protobuf"});
   ExpectSame({"auth", "enable"});  // no root user
   // A root user without the root role: both tools add the role, grant it and
   // enable; undone as root.

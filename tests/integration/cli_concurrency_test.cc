@@ -37,8 +37,12 @@ std::string Normalize(const std::string& text) {
   static const std::regex kNumbers(
       "\"(revision|create_revision|mod_revision|lease|raft_term|member_id|cluster_id)\":[0-9]+");
   static const std::regex kKey("\"key\":\"[^\"]*\"");
+  // The same numbers in -w fields.
+  static const std::regex kFieldsNumbers(
+      "\"(Revision|CreateRevision|ModRevision|Lease|RaftTerm|MemberID|ClusterID)\" : [0-9]+");
   std::string out = std::regex_replace(text, kHexId, "/ID");
   out = std::regex_replace(out, kNumbers, "\"$1\":N");
+  out = std::regex_replace(out, kFieldsNumbers, "\"$1\" : N");
   return std::regex_replace(out, kKey, "\"key\":K");
 }
 
@@ -131,7 +135,7 @@ TEST_F(CliConcurrencyTest, LockRunsTheCommandWithTheLockAndReleasesIt) {
 }
 
 TEST_F(CliConcurrencyTest, LockPrintsTheKeyAndReleasesOnSignal) {
-  for (const char* format : {"simple", "json", "table"}) {
+  for (const char* format : {"simple", "json", "table", "fields"}) {
     SCOPED_TRACE(format);
     const std::string name = absl::StrCat(prefix_, "lock-", format);
     // Ours first: with -w table etcdctl exits without releasing (the key
@@ -153,6 +157,36 @@ TEST_F(CliConcurrencyTest, LockPrintsTheKeyAndReleasesOnSignal) {
     EXPECT_EQ(Normalize(our_first.value_or("") + "\n" + ours->out()),
               Normalize(ctl_first.value_or("") + "\n" + ctl->out()));
     EXPECT_EQ(ours->err(), WithoutLogLines(ctl->err()));
+  }
+}
+
+// etcdctl's lock and elect call signal.Notify, which takes a SIGINT even when
+// the process was started with it ignored (a background job of a script).
+TEST_F(CliConcurrencyTest, StartedWithSigintIgnoredASigintStillEndsLockAndElect) {
+  for (const bool lock : {true, false}) {
+    std::vector<std::string> transcripts;
+    for (const char* tool : {kEtcdctl, kCli}) {
+      SCOPED_TRACE(absl::StrCat(tool, lock ? " lock" : " elect"));
+      std::vector<std::string> argv =
+          Argv(tool, lock ? std::vector<std::string>{"lock", prefix_ + "ign-lock"}
+                          : std::vector<std::string>{"elect", prefix_ + "ign-elect", "p"});
+      // sh sets SIG_IGN, which exec keeps.
+      argv.insert(argv.begin(), {"/bin/sh", "-c", "trap '' INT; exec \"$@\"", "sh"});
+      if (tool == std::string(kEtcdctl))
+        argv.insert(argv.begin(), {"/usr/bin/env", "ETCDCTL_API=3"});
+      ChildProcess child(argv);
+      std::optional<std::string> key = child.ReadLine(absl::Seconds(5));
+      ASSERT_TRUE(key.has_value()) << child.err();
+      if (!lock) {
+        EXPECT_EQ(child.ReadLine(absl::Seconds(5)), "p");
+      }
+      child.Signal(SIGINT);
+      EXPECT_EQ(child.Wait(absl::Seconds(5)), 0);
+      EXPECT_EQ(WithoutLogLines(child.err()), "");
+      transcripts.push_back(Normalize(*key + "\n" + child.out()));
+    }
+    ASSERT_EQ(transcripts.size(), 2u);
+    EXPECT_EQ(transcripts[1], transcripts[0]);
   }
 }
 

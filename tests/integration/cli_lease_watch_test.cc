@@ -660,6 +660,38 @@ TEST_F(CliLeaseWatchTest, WatchArgumentErrorsMatchEtcdctl) {
   EXPECT_EQ(ours.err, FirstLine(ctl.err) + "\n");
 }
 
+// A watch started with SIGINT and SIGTERM ignored (a background job of a
+// script ignores SIGINT): etcdctl's watch never calls signal.Notify, so Go
+// keeps the SIG_IGN of SIGINT and a SIGINT changes nothing, but it takes
+// SIGTERM whatever it inherited and dies of it. etcdgrpc must do the same.
+TEST_F(CliLeaseWatchTest, WatchStartedWithSignalsIgnoredTakesThemAsEtcdctl) {
+  const std::string p = prefix_ + "ign/";
+  ASSERT_TRUE(WaitForWatchers(0));
+  // sh sets SIG_IGN, which exec keeps.
+  const auto ignoring_sigint = [](std::vector<std::string> argv) {
+    argv.insert(argv.begin(), {"/bin/sh", "-c", "trap '' INT TERM; exec \"$@\"", "sh"});
+    return argv;
+  };
+  const std::vector<std::string> args = {"watch", "--prefix", p};
+  RunningPair pair;
+  pair.what = "watch, SIGINT and SIGTERM ignored";
+  pair.signal = SIGTERM;
+  pair.ctl = std::make_unique<Running>("etcdctl", ignoring_sigint(Argv(kEtcdctl, args)));
+  pair.ours = std::make_unique<Running>("etcdgrpc", ignoring_sigint(Argv(kCli, args)));
+  ASSERT_TRUE(WaitForWatchers(2));
+  pair.ctl->Signal(SIGINT);
+  pair.ours->Signal(SIGINT);
+  // Both still watch: the event after the SIGINT reaches both.
+  CtlPut({p + "k", "after-sigint"});
+  for (Running* running : {pair.ctl.get(), pair.ours.get()}) {
+    ASSERT_TRUE(running->WaitFor("\nafter-sigint\n", absl::Seconds(10)))
+        << running->name() << ": " << running->out();
+  }
+  std::vector<RunningPair> pairs;
+  pairs.push_back(std::move(pair));
+  StopAndCompare(pairs);
+}
+
 // etcdctl 3.4 has no --progress-notify; etcdgrpc prints what etcdctl 3.5
 // does. Needs an etcd that sends progress notifications often.
 TEST_F(CliLeaseWatchTest, WatchProgressNotify) {

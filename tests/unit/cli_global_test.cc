@@ -152,6 +152,65 @@ TEST(ProtobufFormatTest, HeaderBytesMatchEtcdctl) {
             "16128400632968936350 member_id:17010963214147749224 revision:4 raft_term:2 })");
 }
 
+TEST(FieldsFormatTest, AuthAlarmEndpointAndSnapshotAsEtcdctlPrintsThem) {
+  const ResponseHeader header = {.cluster_id = 1, .member_id = 2, .revision = 3, .raft_term = 4};
+  const std::string fields_header =
+      "\"ClusterID\" : 1\n\"MemberID\" : 2\n\"Revision\" : 3\n\"RaftTerm\" : 4\n";
+  RoleGetResult role{
+      .header = header,
+      .permissions = {{.type = PermissionType::kReadWrite, .range = KeyRange::Between("a", "b")},
+                      {.type = PermissionType::kRead, .range = KeyRange::Key("k")}}};
+  // fmt.Println(`"PermType" : `, ...) puts two spaces before the name.
+  EXPECT_EQ(FieldsRoleGet(role), fields_header +
+                                     "\"PermType\" :  READWRITE\n\"Key\" : \"a\"\n"
+                                     "\"RangeEnd\" : \"b\"\n\"PermType\" :  READ\n"
+                                     "\"Key\" : \"k\"\n\"RangeEnd\" : \"\"\n");
+  EXPECT_EQ(FieldsRoleList({.header = header, .roles = {"r1", "r\"2"}}),
+            fields_header + "\"Roles\" : \"r1\" \"r\\\"2\"\n");
+  EXPECT_EQ(FieldsRoleList({.header = header, .roles = {}}), fields_header + "\"Roles\" :\n");
+  EXPECT_EQ(
+      FieldsAlarms({.header = header, .alarms = {{.member_id = 5, .alarm = AlarmType::kNoSpace}}}),
+      fields_header + "\"MemberID\" : 5\n\"AlarmType\" : NOSPACE\n\n");
+  EXPECT_EQ(FieldsEndpointHealth(
+                {{.endpoint = "127.0.0.1:2379", .health = true, .took = "1.5ms", .error = ""}}),
+            "\"Endpoint\" : \"127.0.0.1:2379\"\n\"Health\" : true\n\"Took\" : 1.5ms\n"
+            "\"Error\" : \n\n");
+  EXPECT_EQ(FieldsEndpointHashKV(
+                {{.endpoint = "e", .hash = {.header = header, .hash = 42, .compact_revision = 0}}}),
+            fields_header + "\"Endpoint\" : \"e\"\n\"Hash\" : 42\n\n");
+  EXPECT_EQ(FieldsSnapshotStatus({.hash = 7, .revision = 8, .total_key = 9, .total_size = 10}),
+            "\"Hash\" : 7\n\"Revision\" : 8\n\"Keys\" : 9\n\"Size\" : 10\n");
+}
+
+TEST(ProtobufFormatTest, AuthMemberAlarmAndMoveLeaderBytes) {
+  const ResponseHeader header = {.cluster_id = 1, .member_id = 2, .revision = 3, .raft_term = 4};
+  const std::string header_field("\x0a\x08\x08\x01\x10\x02\x18\x03\x20\x04", 10);
+  EXPECT_EQ(ProtobufAuthHeader(header), header_field);
+  EXPECT_EQ(ProtobufUserGet({.header = header, .roles = {"r"}}), header_field + "\x12\x01r");
+  EXPECT_EQ(ProtobufUserList({.header = header, .users = {"u1"}}), header_field + "\x12\x02u1");
+  EXPECT_EQ(ProtobufRoleList({.header = header, .roles = {"r"}}), header_field + "\x12\x01r");
+  // READ (0) is left out of its permission, as gogoproto leaves zero values out.
+  EXPECT_EQ(ProtobufRoleGet(
+                {.header = header,
+                 .permissions = {{.type = PermissionType::kReadWrite,
+                                  .range = KeyRange::Between("a", "b")},
+                                 {.type = PermissionType::kRead, .range = KeyRange::Key("k")}}}),
+            header_field + std::string("\x12\x08\x08\x02\x12\x01"
+                                       "a\x1a\x01"
+                                       "b\x12\x03\x12\x01k",
+                                       15));
+  const Member member = {.id = 16, .name = "", .peer_urls = {"p"}, .client_urls = {}};
+  EXPECT_EQ(ProtobufMemberAdd({.header = header, .member = member, .members = {member}}),
+            header_field + "\x12\x05\x08\x10\x1a\x01p\x1a\x05\x08\x10\x1a\x01p");
+  // No header when etcd sent none (etcd 3.4's Alarm and MoveLeader answers).
+  EXPECT_EQ(
+      ProtobufAlarms({.header = {}, .alarms = {{.member_id = 5, .alarm = AlarmType::kNoSpace}}},
+                     /*with_header=*/false),
+      std::string("\x12\x04\x08\x05\x10\x01", 6));
+  EXPECT_EQ(ProtobufMoveLeader({.header = {}, .from = 1, .to = 2}), "");
+  EXPECT_EQ(ProtobufMoveLeader({.header = header, .from = 1, .to = 2}), header_field);
+}
+
 TEST(WatchArgsTest, SeparatorEnvironmentAndConflicts) {
   absl::StatusOr<WatchArgs> args =
       ParseWatchArgs({"--endpoints=x", "watch", "--rev", "1", "sample", "--", "echo", "hi"},

@@ -9,6 +9,19 @@ namespace {
 
 const char* Bool(bool value) { return value ? "true" : "false"; }
 
+// authpb.Permission_Type's String().
+const char* PermissionTypeName(PermissionType type) {
+  switch (type) {
+    case PermissionType::kRead:
+      return "READ";
+    case PermissionType::kWrite:
+      return "WRITE";
+    case PermissionType::kReadWrite:
+      return "READWRITE";
+  }
+  return "READ";
+}
+
 // fmt.Println(`"<name>" :`, value).
 template <typename T>
 std::string Line(const std::string& name, const T& value) {
@@ -127,6 +140,57 @@ std::string FieldsEndpointStatus(const std::vector<EndpointStatus>& statuses) {
                     Line("Errors", absl::StrCat("[", absl::StrJoin(status.errors, " "), "]")),
                     FieldsQuoted("Endpoint", status.endpoint), "\n");
   }
+  return out;
+}
+
+std::string FieldsEndpointHealth(const std::vector<EndpointHealth>& list) {
+  std::string out;
+  for (const EndpointHealth& health : list) {
+    absl::StrAppend(&out, FieldsQuoted("Endpoint", health.endpoint),
+                    Line("Health", Bool(health.health)), Line("Took", health.took),
+                    Line("Error", health.error), "\n");
+  }
+  return out;
+}
+
+std::string FieldsEndpointHashKV(const std::vector<EndpointHashKV>& list) {
+  std::string out;
+  for (const EndpointHashKV& entry : list) {
+    absl::StrAppend(&out, FieldsHeader(entry.hash.header), FieldsQuoted("Endpoint", entry.endpoint),
+                    Line("Hash", entry.hash.hash), "\n");
+  }
+  return out;
+}
+
+std::string FieldsAlarms(const AlarmResult& result) {
+  std::string out = FieldsHeader(result.header);
+  for (const AlarmMember& alarm : result.alarms) {
+    absl::StrAppend(&out, Line("MemberID", alarm.member_id),
+                    Line("AlarmType", std::string(AlarmTypeName(alarm.alarm))), "\n");
+  }
+  return out;
+}
+
+std::string FieldsSnapshotStatus(const SnapshotFileStatus& status) {
+  return absl::StrCat(Line("Hash", status.hash), Line("Revision", status.revision),
+                      Line("Keys", status.total_key), Line("Size", status.total_size));
+}
+
+std::string FieldsRoleGet(const RoleGetResult& result) {
+  std::string out = FieldsHeader(result.header);
+  for (const Permission& permission : result.permissions) {
+    // fmt.Println(`"PermType" : `, name): Println's own space makes two.
+    absl::StrAppend(&out, "\"PermType\" :  ", PermissionTypeName(permission.type), "\n",
+                    FieldsQuoted("Key", permission.range.key()),
+                    FieldsQuoted("RangeEnd", permission.range.range_end()));
+  }
+  return out;
+}
+
+std::string FieldsRoleList(const RoleListResult& result) {
+  std::string out = absl::StrCat(FieldsHeader(result.header), "\"Roles\" :");
+  for (const std::string& role : result.roles) absl::StrAppend(&out, " ", GoQuote(role));
+  absl::StrAppend(&out, "\n");
   return out;
 }
 

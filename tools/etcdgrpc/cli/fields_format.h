@@ -8,6 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/simple_format.h"
+#include "cli/snapshot_file_status.h"
+#include "etcdgrpc/auth.h"
 #include "etcdgrpc/cluster.h"
 #include "etcdgrpc/kv.h"
 #include "etcdgrpc/lease.h"
@@ -42,5 +45,16 @@ namespace etcdgrpc::cli {
 [[nodiscard]] std::string FieldsMemberList(const MemberListResult& result);
 // `status.endpoint` printed as given.
 [[nodiscard]] std::string FieldsEndpointStatus(const std::vector<EndpointStatus>& statuses);
+[[nodiscard]] std::string FieldsEndpointHealth(const std::vector<EndpointHealth>& list);
+[[nodiscard]] std::string FieldsEndpointHashKV(const std::vector<EndpointHashKV>& list);
+// The header, then "MemberID", "AlarmType" and a blank line per alarm.
+[[nodiscard]] std::string FieldsAlarms(const AlarmResult& result);
+[[nodiscard]] std::string FieldsSnapshotStatus(const SnapshotFileStatus& status);
+
+// The auth commands that change something print their header alone
+// (FieldsHeader); role get and role list print more. etcdctl has no fields
+// printer for user get and user list.
+[[nodiscard]] std::string FieldsRoleGet(const RoleGetResult& result);
+[[nodiscard]] std::string FieldsRoleList(const RoleListResult& result);
 
 }  // namespace etcdgrpc::cli

@@ -3,7 +3,9 @@
 #include <atomic>
 #include <thread>
 
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -32,6 +34,12 @@ absl::Status PrintGetResponse(const CommandEnv& env, const GetResult& result) {
       break;
     case OutputFormat::kJson:
       env.Print(JsonGet(result));
+      break;
+    case OutputFormat::kFields:
+      env.Print(FieldsGet(result));
+      break;
+    case OutputFormat::kProtobuf:
+      env.Print(ProtobufGet(result));
       break;
     default:
       return FormatNotSupported(env.format());

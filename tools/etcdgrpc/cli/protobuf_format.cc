@@ -1,6 +1,7 @@
 #include "cli/protobuf_format.h"
 
 #include "absl/strings/str_cat.h"
+#include "authpb/auth.pb.h"
 #include "cli/exit_status.h"
 #include "etcdserverpb/rpc.pb.h"
 #include "mvccpb/kv.pb.h"
@@ -47,6 +48,14 @@ void FillTxn(const TxnResult& result, etcdserverpb::TxnResponse* out) {
     }
     if (const TxnResult* txn = op.txn()) FillTxn(*txn, response->mutable_response_txn());
   }
+}
+
+void FillMember(const Member& member, etcdserverpb::Member* out) {
+  out->set_id(member.id);
+  out->set_name(member.name);
+  for (const std::string& url : member.peer_urls) out->add_peerurls(url);
+  for (const std::string& url : member.client_urls) out->add_clienturls(url);
+  out->set_islearner(member.is_learner);
 }
 
 }  // namespace
@@ -106,14 +115,72 @@ std::string ProtobufWatch(const ResponseHeader& header, const std::vector<Event>
 std::string ProtobufMemberList(const MemberListResult& result) {
   etcdserverpb::MemberListResponse response;
   ProtoHeader(result.header, response.mutable_header());
-  for (const Member& member : result.members) {
-    etcdserverpb::Member* out = response.add_members();
-    out->set_id(member.id);
-    out->set_name(member.name);
-    for (const std::string& url : member.peer_urls) out->add_peerurls(url);
-    for (const std::string& url : member.client_urls) out->add_clienturls(url);
-    out->set_islearner(member.is_learner);
+  for (const Member& member : result.members) FillMember(member, response.add_members());
+  return Marshal(response);
+}
+
+std::string ProtobufMemberAdd(const MemberAddResult& result) {
+  etcdserverpb::MemberAddResponse response;
+  ProtoHeader(result.header, response.mutable_header());
+  FillMember(result.member, response.mutable_member());
+  for (const Member& member : result.members) FillMember(member, response.add_members());
+  return Marshal(response);
+}
+
+std::string ProtobufAlarms(const AlarmResult& result, bool with_header) {
+  etcdserverpb::AlarmResponse response;
+  if (with_header) ProtoHeader(result.header, response.mutable_header());
+  for (const AlarmMember& alarm : result.alarms) {
+    etcdserverpb::AlarmMember* out = response.add_alarms();
+    out->set_memberid(alarm.member_id);
+    out->set_alarm(static_cast<etcdserverpb::AlarmType>(alarm.alarm));
   }
+  return Marshal(response);
+}
+
+std::string ProtobufMoveLeader(const MoveLeaderResult& result) {
+  etcdserverpb::MoveLeaderResponse response;
+  // etcd 3.4 answers MoveLeader without a header (read back as all zero).
+  if (result.header != ResponseHeader{}) ProtoHeader(result.header, response.mutable_header());
+  return Marshal(response);
+}
+
+std::string ProtobufAuthHeader(const ResponseHeader& header) {
+  etcdserverpb::AuthUserAddResponse response;
+  ProtoHeader(header, response.mutable_header());
+  return Marshal(response);
+}
+
+std::string ProtobufUserGet(const UserGetResult& result) {
+  etcdserverpb::AuthUserGetResponse response;
+  ProtoHeader(result.header, response.mutable_header());
+  for (const std::string& role : result.roles) response.add_roles(role);
+  return Marshal(response);
+}
+
+std::string ProtobufUserList(const UserListResult& result) {
+  etcdserverpb::AuthUserListResponse response;
+  ProtoHeader(result.header, response.mutable_header());
+  for (const std::string& user : result.users) response.add_users(user);
+  return Marshal(response);
+}
+
+std::string ProtobufRoleGet(const RoleGetResult& result) {
+  etcdserverpb::AuthRoleGetResponse response;
+  ProtoHeader(result.header, response.mutable_header());
+  for (const Permission& permission : result.permissions) {
+    authpb::Permission* out = response.add_perm();
+    out->set_permtype(static_cast<authpb::Permission::Type>(permission.type));
+    out->set_key(permission.range.key());
+    out->set_range_end(permission.range.range_end());
+  }
+  return Marshal(response);
+}
+
+std::string ProtobufRoleList(const RoleListResult& result) {
+  etcdserverpb::AuthRoleListResponse response;
+  ProtoHeader(result.header, response.mutable_header());
+  for (const std::string& role : result.roles) response.add_roles(role);
   return Marshal(response);
 }
 

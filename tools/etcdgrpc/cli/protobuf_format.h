@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "etcdgrpc/auth.h"
 #include "etcdgrpc/cluster.h"
 #include "etcdgrpc/kv.h"
 #include "etcdgrpc/lease.h"
+#include "etcdgrpc/maintenance.h"
 #include "etcdgrpc/txn.h"
 #include "etcdgrpc/types.h"
 #include "etcdgrpc/watch.h"
@@ -41,7 +43,23 @@ void ProtoHeader(const ResponseHeader& header, etcdserverpb::ResponseHeader* out
 [[nodiscard]] std::string ProtobufWatch(const ResponseHeader& header,
                                         const std::vector<Event>& events,
                                         int64_t compact_revision = 0, bool canceled = false);
+// Member remove, update and promote too: their responses have the same fields
+// and numbers ({header, members}).
 [[nodiscard]] std::string ProtobufMemberList(const MemberListResult& result);
+[[nodiscard]] std::string ProtobufMemberAdd(const MemberAddResult& result);
+// `with_header` false when etcd sent none (etcd 3.4 never does for Alarm, and
+// clientv3 builds alarm disarm's answer without one): etcdctl marshals none.
+[[nodiscard]] std::string ProtobufAlarms(const AlarmResult& result, bool with_header);
+// No header when etcd sent none (etcd 3.4 never does for MoveLeader).
+[[nodiscard]] std::string ProtobufMoveLeader(const MoveLeaderResult& result);
+
+// The auth commands that change something answer with a header alone
+// ({header = 1}, as every Auth*Response of theirs).
+[[nodiscard]] std::string ProtobufAuthHeader(const ResponseHeader& header);
+[[nodiscard]] std::string ProtobufUserGet(const UserGetResult& result);
+[[nodiscard]] std::string ProtobufUserList(const UserListResult& result);
+[[nodiscard]] std::string ProtobufRoleGet(const RoleGetResult& result);
+[[nodiscard]] std::string ProtobufRoleList(const RoleListResult& result);
 
 // etcdctl's lease grant, keep-alive, timetolive and list responses are
 // clientv3 structs whose only Marshal is their embedded header's: etcdctl

@@ -11,13 +11,21 @@
 
 namespace etcdgrpc::cli {
 
-SignalWaiter::SignalWaiter() : owner_(pthread_self()) {
+SignalWaiter::SignalWaiter(const SignalWaiterOptions& options) : owner_(pthread_self()) {
   sigemptyset(&waited_);
   for (int sig : {SIGINT, SIGTERM}) {
-    // A signal the process was started with ignored (a background job of a
-    // script ignores SIGINT) stays ignored, as in etcdctl: Go keeps it so.
     struct sigaction current = {};
-    if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+    const bool ignored = sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN;
+    if (ignored) {
+      // Go's runtime keeps an inherited SIG_IGN only for SIGHUP and SIGINT,
+      // and signal.Notify drops even that (os/signal: "it will no longer be
+      // ignored"); a SIGTERM it always takes, and dies of.
+      if (sig == SIGINT && !options.notify) continue;
+      struct sigaction taken = {};
+      taken.sa_handler = SIG_DFL;
+      sigemptyset(&taken.sa_mask);
+      sigaction(sig, &taken, nullptr);
+    }
     sigaddset(&waited_, sig);
   }
   sigaddset(&waited_, kWakeSignal);

@@ -14,6 +14,15 @@
 
 namespace etcdgrpc::cli {
 
+struct SignalWaiterOptions {
+  // True for the commands whose etcdctl calls Go's signal.Notify for SIGINT
+  // and SIGTERM (lock, elect): Notify installs a handler even for a SIGINT
+  // the process was started with ignored, so such a SIGINT ends them. Without
+  // it (watch, lease keep-alive, make-mirror) Go keeps an inherited SIG_IGN of
+  // SIGINT, and so do we.
+  bool notify = false;
+};
+
 // Typical use, on the main thread:
 //
 //   SignalWaiter signals;            // before anything starts a thread
@@ -27,10 +36,13 @@ namespace etcdgrpc::cli {
 class SignalWaiter {
  public:
   // Blocks SIGINT and SIGTERM (and the signal Wake() uses) in the calling
-  // thread; one the process was started with ignored stays ignored. Threads created afterwards
-  // inherit the mask, so create the waiter before the Client (or anything else that starts
-  // threads); a thread that already runs with them unblocked would take the signal and die of it.
-  SignalWaiter();
+  // thread and takes them, as etcdctl's Go runtime does: SIGTERM always (an
+  // inherited SIG_IGN is reset), SIGINT unless the process was started with it
+  // ignored (a background job of a script) and `options.notify` is false.
+  // Threads created afterwards inherit the mask, so create the waiter before
+  // the Client (or anything else that starts threads); a thread that already
+  // runs with them unblocked would take the signal and die of it.
+  explicit SignalWaiter(const SignalWaiterOptions& options = {});
   // Drops any of those signals still pending and restores the previous mask.
   ~SignalWaiter();
   SignalWaiter(const SignalWaiter&) = delete;

@@ -6,23 +6,33 @@
 
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
 namespace {
 
+// etcd 3.4 answers Alarm without a header (and clientv3 builds alarm
+// disarm's answer without one): etcdctl's protobuf printer then marshals none,
+// and its fields printer dereferences the nil header and panics (Go's exit
+// code 2, nothing on stdout). An all-zero header is such a missing one (a real
+// header has a cluster id).
 absl::Status PrintAlarms(CommandEnv& env, const AlarmResult& result) {
-  switch (env.format()) {
-    case OutputFormat::kSimple:
-      env.Print(SimpleAlarms(result));
-      return absl::OkStatus();
-    case OutputFormat::kJson:
-      env.Print(JsonAlarms(result));
-      return absl::OkStatus();
-    default:
-      return FormatNotSupported(env.format());
+  const bool has_header = result.header != ResponseHeader{};
+  if (env.format() == OutputFormat::kFields && !has_header) {
+    env.PrintError("panic: runtime error: invalid memory address or nil pointer dereference\n");
+    return CliError(static_cast<ExitCode>(2), "");
   }
+  const Printers<AlarmResult> printers{
+      .simple = SimpleAlarms,
+      .json = JsonAlarms,
+      .table = nullptr,
+      .fields = FieldsAlarms,
+      .protobuf = [&](const AlarmResult& r) { return ProtobufAlarms(r, has_header); }};
+  return printers.Print(env, result);
 }
 
 class AlarmCommand final : public Command {

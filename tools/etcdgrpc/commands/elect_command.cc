@@ -88,7 +88,9 @@ class ElectCommand final : public Command {
     if (args_.size() == 2 && listen_) {
       return CliError(kExitBadArgs, "proposal given but -l is set");
     }
-    SignalWaiter signals;  // before the client's threads start
+    // Before the client's threads start. etcdctl's elect calls signal.Notify:
+    // a SIGINT ignored at start is taken too.
+    SignalWaiter signals({.notify = true});
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
     // etcdctl's session: Go's default TTL (60 s).

@@ -8,6 +8,7 @@
 #include "cli/cluster_endpoints.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/simple_format.h"
 #include "cli/table_format.h"
@@ -51,7 +52,10 @@ class EndpointHashKVCommand final : public Command {
       case OutputFormat::kTable:
         env.Print(TableEndpointHashKV(list));
         break;
-      default:
+      case OutputFormat::kFields:
+        env.Print(FieldsEndpointHashKV(list));
+        break;
+      default:  // protobuf: etcdctl has no printer for it either.
         return FormatNotSupported(env.format());
     }
     return last_error;

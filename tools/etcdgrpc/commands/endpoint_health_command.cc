@@ -10,6 +10,7 @@
 #include "cli/cluster_endpoints.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/go_duration.h"
 #include "cli/json_format.h"
 #include "cli/simple_format.h"
@@ -66,7 +67,10 @@ class EndpointHealthCommand final : public Command {
       case OutputFormat::kTable:
         env.Print(TableEndpointHealth(list));
         break;
-      default:
+      case OutputFormat::kFields:
+        env.Print(FieldsEndpointHealth(list));
+        break;
+      default:  // protobuf: etcdctl has no printer for it either.
         return FormatNotSupported(env.format());
     }
     if (unhealthy) return CliError(kExitError, "unhealthy cluster");

@@ -146,7 +146,8 @@ class LockCommand final : public Command {
     }
     // Before the client exists, so that its threads start with the signals
     // blocked.
-    SignalWaiter signals;
+    // etcdctl's lock calls signal.Notify: a SIGINT ignored at start is taken too.
+    SignalWaiter signals({.notify = true});
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
     absl::StatusOr<std::shared_ptr<concurrency::Session>> session =

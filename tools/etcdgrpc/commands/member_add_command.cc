@@ -9,8 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/member_args.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -42,16 +45,16 @@ class MemberAddCommand final : public Command {
         (*client)->cluster().MemberAdd(SplitPeerUrls(peer_urls_), {.learner = learner_});
     if (absl::IsInvalidArgument(added.status())) return RefusedBeforeSending(added.status());
     if (!added.ok()) return added.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleMemberAdd(*added, args_[0], peer_urls_));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonMemberAdd(*added));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    // etcdctl has no fields printer for member add: "fields not supported as
+    // output format" once the member is added.
+    const Printers<MemberAddResult> printers{
+        .simple =
+            [&](const MemberAddResult& r) { return SimpleMemberAdd(r, args_[0], peer_urls_); },
+        .json = JsonMemberAdd,
+        .table = nullptr,
+        .fields = nullptr,
+        .protobuf = ProtobufMemberAdd};
+    return printers.Print(env, *added);
   }
 
  private:

@@ -5,8 +5,11 @@
 
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/member_args.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -24,18 +27,19 @@ class MemberPromoteCommand final : public Command {
     absl::StatusOr<MemberPromoteResult> promoted = (*client)->cluster().MemberPromote(*id);
     if (absl::IsInvalidArgument(promoted.status())) return RefusedBeforeSending(promoted.status());
     if (!promoted.ok()) return promoted.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleMemberChange(*id, promoted->header, "promoted in"));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        // etcdctl 3.4.23's json printer has no promote method and panics; we
-        // print etcd's answer like the other member commands.
-        env.Print(JsonMemberChange(*promoted));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    // etcdctl 3.4.23's json, fields and protobuf printers have no promote
+    // method and panic (a nil pointer); we do what they do for member remove
+    // and update: json and protobuf print etcd's answer, fields is refused.
+    const Printers<MemberListResult> printers{.simple =
+                                                  [&](const MemberListResult& r) {
+                                                    return SimpleMemberChange(*id, r.header,
+                                                                              "promoted in");
+                                                  },
+                                              .json = JsonMemberChange,
+                                              .table = nullptr,
+                                              .fields = nullptr,
+                                              .protobuf = ProtobufMemberList};
+    return printers.Print(env, *promoted);
   }
 
  private:

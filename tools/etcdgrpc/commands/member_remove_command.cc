@@ -5,8 +5,11 @@
 
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/member_args.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -24,16 +27,18 @@ class MemberRemoveCommand final : public Command {
     absl::StatusOr<MemberRemoveResult> removed = (*client)->cluster().MemberRemove(*id);
     if (absl::IsInvalidArgument(removed.status())) return RefusedBeforeSending(removed.status());
     if (!removed.ok()) return removed.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleMemberChange(*id, removed->header, "removed from"));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonMemberChange(*removed));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    // etcdctl has no fields printer for member remove: "fields not supported
+    // as output format" once the change is made.
+    const Printers<MemberListResult> printers{.simple =
+                                                  [&](const MemberListResult& r) {
+                                                    return SimpleMemberChange(*id, r.header,
+                                                                              "removed from");
+                                                  },
+                                              .json = JsonMemberChange,
+                                              .table = nullptr,
+                                              .fields = nullptr,
+                                              .protobuf = ProtobufMemberList};
+    return printers.Print(env, *removed);
   }
 
  private:

@@ -6,8 +6,11 @@
 #include "absl/strings/match.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/member_args.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -30,16 +33,18 @@ class MemberUpdateCommand final : public Command {
         (*client)->cluster().MemberUpdate(*id, SplitPeerUrls(peer_urls_));
     if (absl::IsInvalidArgument(updated.status())) return RefusedBeforeSending(updated.status());
     if (!updated.ok()) return updated.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleMemberChange(*id, updated->header, "updated in"));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonMemberChange(*updated));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    // etcdctl has no fields printer for member update: "fields not supported
+    // as output format" once the change is made.
+    const Printers<MemberListResult> printers{.simple =
+                                                  [&](const MemberListResult& r) {
+                                                    return SimpleMemberChange(*id, r.header,
+                                                                              "updated in");
+                                                  },
+                                              .json = JsonMemberChange,
+                                              .table = nullptr,
+                                              .fields = nullptr,
+                                              .protobuf = ProtobufMemberList};
+    return printers.Print(env, *updated);
   }
 
  private:

@@ -9,8 +9,11 @@
 #include "absl/strings/str_join.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/member_args.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -34,16 +37,15 @@ class MoveLeaderCommand final : public Command {
                                                  absl::StrJoin(env.flags().endpoints, " "), "]"));
     }
     if (!moved.ok()) return moved.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleMoveLeader(moved->from, moved->to));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonMoveLeader(*moved));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    // etcdctl has no fields printer for move-leader: "fields not supported as
+    // output format" once the leader moved.
+    const Printers<MoveLeaderResult> printers{
+        .simple = [](const MoveLeaderResult& r) { return SimpleMoveLeader(r.from, r.to); },
+        .json = JsonMoveLeader,
+        .table = nullptr,
+        .fields = nullptr,
+        .protobuf = ProtobufMoveLeader};
+    return printers.Print(env, *moved);
   }
 
  private:

@@ -6,7 +6,10 @@
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -26,16 +29,13 @@ class RoleDeleteCommand final : public Command {
     absl::StatusOr<ResponseHeader> header =
         args_[0].empty() ? EmptyRoleNotFound() : (*client)->auth().RoleDelete(args_[0]);
     if (!header.ok()) return header.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleRoleDelete(args_[0]));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonAuthHeader(*header));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    const Printers<ResponseHeader> printers{
+        .simple = [&](const ResponseHeader&) { return SimpleRoleDelete(args_[0]); },
+        .json = JsonAuthHeader,
+        .table = nullptr,
+        .fields = FieldsHeader,
+        .protobuf = ProtobufAuthHeader};
+    return printers.Print(env, *header);
   }
 
  private:

@@ -6,7 +6,10 @@
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -28,16 +31,13 @@ class RoleGetCommand final : public Command {
     absl::StatusOr<RoleGetResult> result =
         role.empty() ? EmptyRoleNotFound() : (*client)->auth().RoleGet(role);
     if (!result.ok()) return result.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleRoleGet(role, *result));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonRoleGet(*result));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    const Printers<RoleGetResult> printers{
+        .simple = [&](const RoleGetResult& r) { return SimpleRoleGet(role, r); },
+        .json = JsonRoleGet,
+        .table = nullptr,
+        .fields = FieldsRoleGet,
+        .protobuf = ProtobufRoleGet};
+    return printers.Print(env, *result);
   }
 
  private:

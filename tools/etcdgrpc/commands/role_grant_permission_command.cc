@@ -9,8 +9,11 @@
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/perm_range.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -56,16 +59,13 @@ class RoleGrantPermissionCommand final : public Command {
                   role, Permission{.type = *type,
                                    .range = KeyRange::Between(keys->key, keys->range_end)});
     if (!header.ok()) return header.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleRoleGrantPermission(role));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonAuthHeader(*header));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    const Printers<ResponseHeader> printers{
+        .simple = [&](const ResponseHeader&) { return SimpleRoleGrantPermission(role); },
+        .json = JsonAuthHeader,
+        .table = nullptr,
+        .fields = FieldsHeader,
+        .protobuf = ProtobufAuthHeader};
+    return printers.Print(env, *header);
   }
 
  private:

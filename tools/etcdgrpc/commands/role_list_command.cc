@@ -5,7 +5,10 @@
 
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -21,16 +24,12 @@ class RoleListCommand final : public Command {
     if (!client.ok()) return client.status();
     absl::StatusOr<RoleListResult> roles = (*client)->auth().RoleList();
     if (!roles.ok()) return roles.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleRoleList(*roles));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonRoleList(*roles));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    const Printers<RoleListResult> printers{.simple = SimpleRoleList,
+                                            .json = JsonRoleList,
+                                            .table = nullptr,
+                                            .fields = FieldsRoleList,
+                                            .protobuf = ProtobufRoleList};
+    return printers.Print(env, *roles);
   }
 
  private:

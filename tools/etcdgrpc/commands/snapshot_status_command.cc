@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/simple_format.h"
 #include "cli/snapshot_file_status.h"
@@ -34,7 +35,10 @@ class SnapshotStatusCommand final : public Command {
       case OutputFormat::kTable:
         env.Print(TableSnapshotStatus(*status));
         return absl::OkStatus();
-      default:
+      case OutputFormat::kFields:
+        env.Print(FieldsSnapshotStatus(*status));
+        return absl::OkStatus();
+      default:  // protobuf: etcdctl has no printer for it either.
         return FormatNotSupported(env.format());
     }
   }

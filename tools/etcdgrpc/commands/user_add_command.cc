@@ -8,8 +8,11 @@
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/password_input.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -57,16 +60,13 @@ class UserAddCommand final : public Command {
     absl::StatusOr<ResponseHeader> header =
         user.empty() ? EmptyUserNameOnAdd() : (*client)->auth().UserAdd(user, password, options);
     if (!header.ok()) return header.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleUserAdd(user));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonAuthHeader(*header));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    const Printers<ResponseHeader> printers{
+        .simple = [&](const ResponseHeader&) { return SimpleUserAdd(user); },
+        .json = JsonAuthHeader,
+        .table = nullptr,
+        .fields = FieldsHeader,
+        .protobuf = ProtobufAuthHeader};
+    return printers.Print(env, *header);
   }
 
  private:

@@ -8,7 +8,10 @@
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -45,32 +48,28 @@ class UserGetCommand final : public Command {
   }
 
  private:
+  // etcdctl has no fields printer for user get (without --detail): "fields
+  // not supported as output format", after the request.
   static absl::Status PrintUser(CommandEnv& env, const std::string& name,
                                 const UserGetResult& user) {
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleUserGet(name, user));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonUserGet(user));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    const Printers<UserGetResult> printers{
+        .simple = [&](const UserGetResult& r) { return SimpleUserGet(name, r); },
+        .json = JsonUserGet,
+        .table = nullptr,
+        .fields = nullptr,
+        .protobuf = ProtobufUserGet};
+    return printers.Print(env, user);
   }
 
   static absl::Status PrintRole(CommandEnv& env, const std::string& role,
                                 const RoleGetResult& result) {
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleRoleGet(role, result));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonRoleGet(result));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    const Printers<RoleGetResult> printers{
+        .simple = [&](const RoleGetResult& r) { return SimpleRoleGet(role, r); },
+        .json = JsonRoleGet,
+        .table = nullptr,
+        .fields = FieldsRoleGet,
+        .protobuf = ProtobufRoleGet};
+    return printers.Print(env, result);
   }
 
   std::vector<std::string> args_;

@@ -5,7 +5,10 @@
 
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -21,16 +24,14 @@ class UserListCommand final : public Command {
     if (!client.ok()) return client.status();
     absl::StatusOr<UserListResult> users = (*client)->auth().UserList();
     if (!users.ok()) return users.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleUserList(*users));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonUserList(*users));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    // etcdctl has no fields printer for user list: "fields not supported as
+    // output format", after the request.
+    const Printers<UserListResult> printers{.simple = SimpleUserList,
+                                            .json = JsonUserList,
+                                            .table = nullptr,
+                                            .fields = nullptr,
+                                            .protobuf = ProtobufUserList};
+    return printers.Print(env, *users);
   }
 
  private:

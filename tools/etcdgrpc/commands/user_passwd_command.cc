@@ -7,8 +7,11 @@
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
 #include "cli/password_input.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -40,16 +43,13 @@ class UserPasswdCommand final : public Command {
     absl::StatusOr<ResponseHeader> header =
         name.empty() ? EmptyUserNotFound() : (*client)->auth().UserChangePassword(name, password);
     if (!header.ok()) return header.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleUserChangePassword());
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonAuthHeader(*header));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    const Printers<ResponseHeader> printers{
+        .simple = [&](const ResponseHeader&) { return SimpleUserChangePassword(); },
+        .json = JsonAuthHeader,
+        .table = nullptr,
+        .fields = FieldsHeader,
+        .protobuf = ProtobufAuthHeader};
+    return printers.Print(env, *header);
   }
 
  private:

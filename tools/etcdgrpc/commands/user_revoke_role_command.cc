@@ -6,7 +6,10 @@
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
 #include "cli/exit_status.h"
+#include "cli/fields_format.h"
 #include "cli/json_format.h"
+#include "cli/printers.h"
+#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -28,16 +31,13 @@ class UserRevokeRoleCommand final : public Command {
         args_[0].empty() || args_[1].empty() ? EmptyRoleOfUser(**client, args_[0], /*grant=*/false)
                                              : (*client)->auth().UserRevokeRole(args_[0], args_[1]);
     if (!header.ok()) return header.status();
-    switch (env.format()) {
-      case OutputFormat::kSimple:
-        env.Print(SimpleUserRevokeRole(args_[0], args_[1]));
-        return absl::OkStatus();
-      case OutputFormat::kJson:
-        env.Print(JsonAuthHeader(*header));
-        return absl::OkStatus();
-      default:
-        return FormatNotSupported(env.format());
-    }
+    const Printers<ResponseHeader> printers{
+        .simple = [&](const ResponseHeader&) { return SimpleUserRevokeRole(args_[0], args_[1]); },
+        .json = JsonAuthHeader,
+        .table = nullptr,
+        .fields = FieldsHeader,
+        .protobuf = ProtobufAuthHeader};
+    return printers.Print(env, *header);
   }
 
  private:
