@@ -381,6 +381,53 @@ TEST_F(ConcurrencyTest, LostLeadershipIsToldAndCampaignFailsAtOnce) {
   EXPECT_TRUE(Keys(name + "/").empty());
 }
 
+// ---- callbacks that give up what called them, failures that leave keys ----
+
+// The lease is revoked by another client: the own-key watch hears the delete
+// and runs on_lost, which destroys the Mutex (its claim and watch with it)
+// while the library is still on the stack below the callback.
+TEST_F(ConcurrencyTest, OnLostMayDestroyTheMutex) {
+  const std::string name = TestPrefix() + "lock";
+  std::shared_ptr<Session> session = NewSession(/*ttl=*/30);
+  ASSERT_NE(session, nullptr);
+  std::unique_ptr<Mutex> mutex;
+  std::atomic<bool> destroyed{false};
+  mutex = std::make_unique<Mutex>(session, name, MutexOptions{.on_lost = [&](const absl::Status&) {
+                                    mutex.reset();
+                                    destroyed = true;
+                                  }});
+  ASSERT_THAT(mutex->Lock(), IsOk());
+  std::unique_ptr<Client> revoker = ::etcdgrpc::testing::ConnectTo(etcd_->ClientEndpoints());
+  ASSERT_NE(revoker, nullptr);
+  ASSERT_THAT(revoker->Revoke(session->lease_id()), IsOk());
+  EXPECT_TRUE(WaitUntil([&] { return destroyed.load(); }, absl::Seconds(5)));
+}
+
+// The same, with on_lost unlocking and locking again.
+TEST_F(ConcurrencyTest, OnLostMayUnlockAndLockAgain) {
+  const std::string name = TestPrefix() + "lock";
+  std::shared_ptr<Session> session = NewSession(/*ttl=*/30);
+  ASSERT_NE(session, nullptr);
+  std::atomic<bool> done{false};
+  absl::Status unlocked;
+  absl::Status relocked;
+  Mutex* self = nullptr;
+  Mutex mutex(session, name, MutexOptions{.on_lost = [&](const absl::Status&) {
+                unlocked = self->Unlock();
+                relocked = self->Lock(WaitOptions{.deadline = absl::Now() + absl::Seconds(2)});
+                done = true;
+              }});
+  self = &mutex;
+  ASSERT_THAT(mutex.Lock(), IsOk());
+  std::unique_ptr<Client> revoker = ::etcdgrpc::testing::ConnectTo(etcd_->ClientEndpoints());
+  ASSERT_NE(revoker, nullptr);
+  ASSERT_THAT(revoker->Revoke(session->lease_id()), IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return done.load(); }, absl::Seconds(5)));
+  EXPECT_THAT(unlocked, IsOk());  // the key is gone already
+  EXPECT_FALSE(relocked.ok());    // the lease is gone
+  EXPECT_TRUE(Keys(name + "/").empty());
+}
+
 // ---- etcdctl as the other party ----------------------------------------------
 
 class ConcurrencyEtcdctlTest : public ConcurrencyTest {
