@@ -428,6 +428,32 @@ TEST_F(ConcurrencyTest, OnLostMayUnlockAndLockAgain) {
   EXPECT_TRUE(Keys(name + "/").empty());
 }
 
+// An observer's listener drops its own observation from inside OnLeader.
+class DropOnLeader final : public ElectionListener {
+ public:
+  void OnLeader(const LeaderInfo&) override {
+    observation.reset();
+    dropped = true;
+  }
+  void OnEnd(const absl::Status&) override {}
+  std::optional<ElectionObservation> observation;
+  std::atomic<bool> dropped{false};
+};
+
+TEST_F(ConcurrencyTest, OnLeaderMayDropItsObservation) {
+  const std::string name = TestPrefix() + "election";
+  std::shared_ptr<Session> session = NewSession();
+  ASSERT_NE(session, nullptr);
+  Election election(session, name);
+  DropOnLeader listener;
+  absl::StatusOr<ElectionObservation> observation = election.Observe(&listener);
+  ASSERT_THAT(observation, IsOk());
+  listener.observation.emplace(*std::move(observation));
+  ASSERT_THAT(election.Campaign("v"), IsOk());
+  EXPECT_TRUE(WaitUntil([&] { return listener.dropped.load(); }, absl::Seconds(5)));
+  EXPECT_THAT(election.Resign(), IsOk());
+}
+
 // ---- etcdctl as the other party ----------------------------------------------
 
 class ConcurrencyEtcdctlTest : public ConcurrencyTest {
