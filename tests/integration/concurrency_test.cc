@@ -454,6 +454,23 @@ TEST_F(ConcurrencyTest, OnLeaderMayDropItsObservation) {
   EXPECT_THAT(election.Resign(), IsOk());
 }
 
+// Go's TryLock deletes the session's key when the lock is busy, even a key
+// that this call found there rather than wrote.
+TEST_F(ConcurrencyTest, BusyTryLockDeletesTheSessionsExistingKey) {
+  const std::string name = TestPrefix() + "lock";
+  std::shared_ptr<Session> a = NewSession();
+  std::shared_ptr<Session> b = NewSession();
+  ASSERT_TRUE(a && b);
+  Mutex holder(a, name);
+  ASSERT_THAT(holder.Lock(), IsOk());
+  // Left behind by an earlier user of b's lease (a Session on the same lease_id).
+  ASSERT_THAT(client_->Put(KeyFor(name, *b), "", PutOptions{.lease = b->lease_id()}), IsOk());
+  Mutex other(b, name);
+  EXPECT_THAT(other.TryLock(), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(Keys(name + "/"), std::vector<std::string>{holder.key()});
+  EXPECT_THAT(holder.Unlock(), IsOk());
+}
+
 // ---- etcdctl as the other party ----------------------------------------------
 
 class ConcurrencyEtcdctlTest : public ConcurrencyTest {

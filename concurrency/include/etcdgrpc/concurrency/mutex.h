@@ -46,10 +46,13 @@ class ETCDGRPC_EXPORT Mutex {
   // earlier waiters. Holding it already: OK at once. Fails with
   // FAILED_PRECONDITION naming the lease when the session is lost (at once if
   // it already was), DEADLINE_EXCEEDED or CANCELLED (WaitOptions), or etcd's
-  // error; on failure no key of this wait is left behind.
+  // error. On failure the session's key is deleted (as Go does, also a key
+  // this call found there); when that delete fails too, the error says so and
+  // the next Unlock() or Lock() tries again.
   [[nodiscard]] absl::Status Lock(const WaitOptions& options = {});
   // Takes the lock if nobody holds it, without waiting; ABORTED ("mutex:
   // locked by another session", naming the holder's key) if someone does.
+  // Failures clean up as Lock's do.
   [[nodiscard]] absl::Status TryLock();
   // Deletes the key. FAILED_PRECONDITION when not locked. A lock lost while
   // held unlocks fine (its key is already gone).
@@ -76,8 +79,10 @@ class ETCDGRPC_EXPORT Mutex {
   // The acquisition's first step (Go's tryAcquire): our key, and the holder's.
   [[nodiscard]] absl::StatusOr<Attempt> Enqueue();
   void Acquired(std::unique_ptr<internal::Claim> claim, const ResponseHeader& header);
-  // Deletes our key after a failed wait (best effort).
-  void Withdraw(const std::string& key);
+  // Deletes our key after a failed Lock or TryLock, and returns `error`.
+  // When the delete fails too, the key is kept for the next Unlock() or Lock()
+  // and the returned error says so.
+  [[nodiscard]] absl::Status Withdraw(const std::string& key, const absl::Status& error);
 
   const std::shared_ptr<Session> session_;
   const std::string name_;
