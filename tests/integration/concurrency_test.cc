@@ -471,6 +471,30 @@ TEST_F(ConcurrencyTest, BusyTryLockDeletesTheSessionsExistingKey) {
   EXPECT_THAT(holder.Unlock(), IsOk());
 }
 
+// A Resign whose delete fails (etcd frozen past the call's deadline) keeps
+// the key, and the next Resign deletes it rather than answering OK at once.
+TEST_F(ConcurrencyTest, FailedResignIsRetriedByTheNextResign) {
+  const std::string name = TestPrefix() + "election";
+  std::unique_ptr<Client> client = ::etcdgrpc::testing::ConnectTo(
+      etcd_->ClientEndpoints(), {.request_timeout = absl::Milliseconds(500)});
+  ASSERT_NE(client, nullptr);
+  absl::StatusOr<std::shared_ptr<Session>> session =
+      Session::Create(*client, SessionOptions{.ttl_seconds = 30});
+  ASSERT_THAT(session, IsOk());
+  {
+    Election election(*session, name);
+    ASSERT_THAT(election.Campaign("v"), IsOk());
+    ASSERT_THAT(etcd_->Pause(0), IsOk());
+    absl::Status resigned = election.Resign();
+    ASSERT_THAT(etcd_->Resume(0), IsOk());
+    EXPECT_FALSE(resigned.ok());
+    EXPECT_EQ(Keys(name + "/").size(), 1u);
+    EXPECT_TRUE(WaitUntil([&] { return election.Resign().ok(); }, absl::Seconds(5)));
+    EXPECT_TRUE(Keys(name + "/").empty());
+  }
+  EXPECT_THAT((*session)->Close(), IsOk());
+}
+
 // ---- etcdctl as the other party ----------------------------------------------
 
 class ConcurrencyEtcdctlTest : public ConcurrencyTest {
