@@ -139,14 +139,22 @@ absl::Status Election::Campaign(const std::string& value, const WaitOptions& opt
     claim->reset();
     return Withdraw(key, revision, waited.status());
   }
-  if (options_.on_lost) (*claim)->Hold(options_.on_lost);
+  internal::Claim* const stored = claim->get();
   std::unique_ptr<internal::Claim> old;
-  MutexLock lock(&held_->mu);
-  old = std::exchange(held_->claim, *std::move(claim));
-  held_->header = result->header;
-  held_->undeleted_key.clear();
-  held_->undeleted_revision = 0;
-  return absl::OkStatus();
+  {
+    MutexLock lock(&held_->mu);
+    old = std::exchange(held_->claim, *std::move(claim));
+    held_->header = result->header;
+    held_->undeleted_key.clear();
+    held_->undeleted_revision = 0;
+  }
+  old.reset();
+  // Stored before it is held: an on_lost run by Hold (a loss already known)
+  // finds the leadership held and may resign or destroy this Election, so
+  // nothing of `this` is touched after Hold. No OK for leadership already lost.
+  absl::Status won = status();
+  if (options_.on_lost) stored->Hold(options_.on_lost);
+  return won;
 }
 
 absl::Status Election::Proclaim(const std::string& value) {

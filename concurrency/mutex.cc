@@ -82,13 +82,22 @@ absl::StatusOr<Mutex::Attempt> Mutex::Enqueue() {
   return attempt;
 }
 
-void Mutex::Acquired(std::unique_ptr<internal::Claim> claim, const ResponseHeader& header) {
-  if (options_.on_lost) claim->Hold(options_.on_lost);
+absl::Status Mutex::Acquired(std::unique_ptr<internal::Claim> claim, const ResponseHeader& header) {
+  internal::Claim* const stored = claim.get();
   std::unique_ptr<internal::Claim> old;
-  MutexLock lock(&held_->mu);
-  old = std::exchange(held_->claim, std::move(claim));
-  held_->header = header;
-  held_->undeleted_key.clear();
+  {
+    MutexLock lock(&held_->mu);
+    old = std::exchange(held_->claim, std::move(claim));
+    held_->header = header;
+    held_->undeleted_key.clear();
+  }
+  old.reset();
+  // Stored before it is held: an on_lost run by Hold (a loss already known)
+  // finds the lock held and may unlock it or destroy this Mutex, so nothing
+  // of `this` is touched after Hold. Lock does not answer OK for a lost lock.
+  absl::Status acquired = status();
+  if (options_.on_lost) stored->Hold(options_.on_lost);
+  return acquired;
 }
 
 absl::Status Mutex::Withdraw(const std::string& key, const absl::Status& error) {
@@ -121,16 +130,14 @@ absl::Status Mutex::Lock(const WaitOptions& options) {
       session_, attempt->key, attempt->revision, attempt->header.revision + 1);
   if (!claim.ok()) return Withdraw(attempt->key, claim.status());
   if (!attempt->holder.has_value() || attempt->holder->create_revision == attempt->revision) {
-    Acquired(*std::move(claim), attempt->header);
-    return absl::OkStatus();
+    return Acquired(*std::move(claim), attempt->header);
   }
   absl::StatusOr<ResponseHeader> waited = (*claim)->WaitForPredecessors(prefix_, options);
   if (!waited.ok()) {
     claim->reset();
     return Withdraw(attempt->key, waited.status());
   }
-  Acquired(*std::move(claim), *waited);
-  return absl::OkStatus();
+  return Acquired(*std::move(claim), *waited);
 }
 
 absl::Status Mutex::TryLock() {
@@ -149,8 +156,7 @@ absl::Status Mutex::TryLock() {
   absl::StatusOr<std::unique_ptr<internal::Claim>> claim = internal::Claim::Start(
       session_, attempt->key, attempt->revision, attempt->header.revision + 1);
   if (!claim.ok()) return Withdraw(attempt->key, claim.status());
-  Acquired(*std::move(claim), attempt->header);
-  return absl::OkStatus();
+  return Acquired(*std::move(claim), attempt->header);
 }
 
 absl::Status Mutex::Unlock() {

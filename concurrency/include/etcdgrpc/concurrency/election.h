@@ -66,7 +66,10 @@ class ETCDGRPC_EXPORT ElectionObservation {
 struct ETCDGRPC_EXPORT ElectionOptions {
   // Hears that leadership was lost (the key deleted, the session's lease
   // lost): once per campaign won, at once, on a client thread, never under a
-  // library lock. May be empty. status() says the same.
+  // library lock. May be empty. status() says the same. It runs on the
+  // client's watch or keep-alive stream thread and must not block: a
+  // blocking call there (Resign, Campaign) delays every other watch's events
+  // or lease's renewals. It may resign or destroy this Election all the same.
   std::function<void(const absl::Status& why)> on_lost;
 };
 

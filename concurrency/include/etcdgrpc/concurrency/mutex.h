@@ -27,7 +27,10 @@ class Claim;
 struct ETCDGRPC_EXPORT MutexOptions {
   // Hears that a held lock was lost (its key deleted, its session's lease
   // lost): once per acquisition, at once, on a client thread, never under a
-  // library lock. May be empty. status() says the same.
+  // library lock. May be empty. status() says the same. It runs on the
+  // client's watch or keep-alive stream thread and must not block: a
+  // blocking call there (Unlock, Lock) delays every other watch's events or
+  // lease's renewals. It may unlock or destroy this Mutex all the same.
   std::function<void(const absl::Status& why)> on_lost;
 };
 
@@ -78,7 +81,10 @@ class ETCDGRPC_EXPORT Mutex {
   struct Attempt;
   // The acquisition's first step (Go's tryAcquire): our key, and the holder's.
   [[nodiscard]] absl::StatusOr<Attempt> Enqueue();
-  void Acquired(std::unique_ptr<internal::Claim> claim, const ResponseHeader& header);
+  // Stores the claim, then hears its loss; FAILED_PRECONDITION when it is
+  // already lost.
+  [[nodiscard]] absl::Status Acquired(std::unique_ptr<internal::Claim> claim,
+                                      const ResponseHeader& header);
   // Deletes our key after a failed Lock or TryLock, and returns `error`.
   // When the delete fails too, the key is kept for the next Unlock() or Lock()
   // and the returned error says so.
