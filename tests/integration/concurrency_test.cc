@@ -403,6 +403,25 @@ TEST_F(ConcurrencyTest, OnLostMayDestroyTheMutex) {
   EXPECT_TRUE(WaitUntil([&] { return destroyed.load(); }, absl::Seconds(5)));
 }
 
+// The same for an Election: on_lost destroys it.
+TEST_F(ConcurrencyTest, OnLostMayDestroyTheElection) {
+  const std::string name = TestPrefix() + "election";
+  std::shared_ptr<Session> session = NewSession(/*ttl=*/30);
+  ASSERT_NE(session, nullptr);
+  std::unique_ptr<Election> election;
+  std::atomic<bool> destroyed{false};
+  election = std::make_unique<Election>(session, name,
+                                        ElectionOptions{.on_lost = [&](const absl::Status&) {
+                                          election.reset();
+                                          destroyed = true;
+                                        }});
+  ASSERT_THAT(election->Campaign("v"), IsOk());
+  std::unique_ptr<Client> revoker = ::etcdgrpc::testing::ConnectTo(etcd_->ClientEndpoints());
+  ASSERT_NE(revoker, nullptr);
+  ASSERT_THAT(revoker->Revoke(session->lease_id()), IsOk());
+  EXPECT_TRUE(WaitUntil([&] { return destroyed.load(); }, absl::Seconds(5)));
+}
+
 // The same, with on_lost unlocking and locking again.
 TEST_F(ConcurrencyTest, OnLostMayUnlockAndLockAgain) {
   const std::string name = TestPrefix() + "lock";
