@@ -25,6 +25,11 @@ struct Election::Held {
   mutable ::etcdgrpc::internal::Mutex mu;
   std::unique_ptr<internal::Claim> claim ABSL_GUARDED_BY(mu);
   ResponseHeader header ABSL_GUARDED_BY(mu);
+  // A Resign() or a failed Campaign() could not delete this key (created at
+  // `undeleted_revision`; 0: unknown): the next Resign() tries again, the
+  // next Campaign() takes it up.
+  std::string undeleted_key ABSL_GUARDED_BY(mu);
+  int64_t undeleted_revision ABSL_GUARDED_BY(mu) = 0;
 };
 
 ElectionObservation::ElectionObservation(std::shared_ptr<internal::Observer> observer)
@@ -58,10 +63,26 @@ Election::~Election() {
   claim = std::move(held_->claim);
 }
 
-void Election::Withdraw(const std::string& key, int64_t revision) {
+absl::StatusOr<TxnResult> Election::DeleteKey(const std::string& key, int64_t revision) {
   TxnRequest txn;
-  txn.If(Compare::CreateRevision(key).Equal(revision)).Then(Op::Delete(key));
-  (void)session_->client().Txn(txn);
+  if (revision != 0) txn.If(Compare::CreateRevision(key).Equal(revision));
+  txn.Then(Op::Delete(key));
+  return session_->client().Txn(txn);
+}
+
+absl::Status Election::Withdraw(const std::string& key, int64_t revision,
+                                const absl::Status& error) {
+  absl::StatusOr<TxnResult> deleted = DeleteKey(key, revision);
+  if (deleted.ok()) return error;
+  {
+    MutexLock lock(&held_->mu);
+    held_->undeleted_key = key;
+    held_->undeleted_revision = revision;
+  }
+  return absl::Status(error.code(),
+                      absl::StrCat(error.message(), "; deleting ", internal::Printable(key),
+                                   " failed too (the next Resign or Campaign retries): ",
+                                   deleted.status().message()));
 }
 
 absl::Status Election::Campaign(const std::string& value, const WaitOptions& options) {
@@ -81,8 +102,16 @@ absl::Status Election::Campaign(const std::string& value, const WaitOptions& opt
     if (absl::Status lost = internal::SessionErrorOf(*session_, result.status()); !lost.ok()) {
       return lost;
     }
-    if (internal::MayHaveBeenApplied(result.status())) (void)client.Delete(key);
-    return result.status();
+    if (!internal::MayHaveBeenApplied(result.status())) return result.status();
+    // The put may have been applied: leave no key behind, unless the key is
+    // the one this Election already leads with (Campaign while leading).
+    bool leading = false;
+    {
+      MutexLock lock(&held_->mu);
+      leading = held_->claim != nullptr && held_->claim->key() == key && held_->claim->lost().ok();
+    }
+    if (leading) return result.status();
+    return Withdraw(key, 0, result.status());
   }
   int64_t revision = result->header.revision;
   if (!result->succeeded) {
@@ -98,30 +127,34 @@ absl::Status Election::Campaign(const std::string& value, const WaitOptions& opt
           .Then(Op::Put(key, value, PutOptions{.lease = lease}));
       absl::StatusOr<TxnResult> proclaimed = client.Txn(proclaim);
       if (!proclaimed.ok() || !proclaimed->succeeded) {
-        Withdraw(key, revision);
-        if (!proclaimed.ok()) return proclaimed.status();
-        return NotLeader();
+        return Withdraw(key, revision, proclaimed.ok() ? NotLeader() : proclaimed.status());
       }
     }
   }
   absl::StatusOr<std::unique_ptr<internal::Claim>> claim =
       internal::Claim::Start(session_, key, revision, result->header.revision + 1);
-  if (!claim.ok()) {
-    Withdraw(key, revision);
-    return claim.status();
-  }
+  if (!claim.ok()) return Withdraw(key, revision, claim.status());
   absl::StatusOr<ResponseHeader> waited = (*claim)->WaitForPredecessors(prefix_, options);
   if (!waited.ok()) {
     claim->reset();
-    Withdraw(key, revision);
-    return waited.status();
+    return Withdraw(key, revision, waited.status());
   }
-  if (options_.on_lost) (*claim)->Hold(options_.on_lost);
+  internal::Claim* const stored = claim->get();
   std::unique_ptr<internal::Claim> old;
-  MutexLock lock(&held_->mu);
-  old = std::exchange(held_->claim, *std::move(claim));
-  held_->header = result->header;
-  return absl::OkStatus();
+  {
+    MutexLock lock(&held_->mu);
+    old = std::exchange(held_->claim, *std::move(claim));
+    held_->header = result->header;
+    held_->undeleted_key.clear();
+    held_->undeleted_revision = 0;
+  }
+  old.reset();
+  // Stored before it is held: an on_lost run by Hold (a loss already known)
+  // finds the leadership held and may resign or destroy this Election, so
+  // nothing of `this` is touched after Hold. No OK for leadership already lost.
+  absl::Status won = status();
+  if (options_.on_lost) stored->Hold(options_.on_lost);
+  return won;
 }
 
 absl::Status Election::Proclaim(const std::string& value) {
@@ -155,19 +188,31 @@ absl::Status Election::Proclaim(const std::string& value) {
 
 absl::Status Election::Resign() {
   std::unique_ptr<internal::Claim> claim;
+  std::string key;
+  int64_t revision = 0;
   {
     MutexLock lock(&held_->mu);
     claim = std::move(held_->claim);
+    if (claim != nullptr) {
+      key = claim->key();
+      revision = claim->create_revision();
+    } else {
+      key = held_->undeleted_key;
+      revision = held_->undeleted_revision;
+    }
   }
-  if (claim == nullptr) return absl::OkStatus();
-  const std::string key = claim->key();
-  const int64_t revision = claim->create_revision();
+  if (key.empty()) return absl::OkStatus();
   claim.reset();  // stopped first: our own delete is no loss to report
-  TxnRequest txn;
-  txn.If(Compare::CreateRevision(key).Equal(revision)).Then(Op::Delete(key));
-  absl::StatusOr<TxnResult> result = session_->client().Txn(txn);
-  if (!result.ok()) return result.status();
+  absl::StatusOr<TxnResult> result = DeleteKey(key, revision);
   MutexLock lock(&held_->mu);
+  if (!result.ok()) {
+    // etcd may still list us as leader: the next Resign() tries again.
+    held_->undeleted_key = key;
+    held_->undeleted_revision = revision;
+    return result.status();
+  }
+  held_->undeleted_key.clear();
+  held_->undeleted_revision = 0;
   held_->header = result->header;
   return absl::OkStatus();
 }

@@ -18,8 +18,8 @@ struct Mutex::Held {
   mutable ::etcdgrpc::internal::Mutex mu;
   std::unique_ptr<internal::Claim> claim ABSL_GUARDED_BY(mu);
   ResponseHeader header ABSL_GUARDED_BY(mu);
-  // Unlock() stopped holding but could not delete this key: the next
-  // Unlock() tries again.
+  // Unlock(), or a failed Lock() or TryLock(), could not delete this key: the
+  // next Unlock() tries again (and the next Lock() takes it up or deletes it).
   std::string undeleted_key ABSL_GUARDED_BY(mu);
 };
 
@@ -27,8 +27,6 @@ struct Mutex::Attempt {
   std::string key;
   // Our key's create revision: our place in the queue.
   int64_t revision = 0;
-  // This call wrote the key (rather than finding this session's key there).
-  bool created = false;
   ResponseHeader header;
   // The oldest key under the prefix: the holder.
   std::optional<KeyValue> holder;
@@ -68,7 +66,9 @@ absl::StatusOr<Mutex::Attempt> Mutex::Enqueue() {
       return lost;
     }
     // The put may have been applied: leave no key behind.
-    if (internal::MayHaveBeenApplied(result.status())) Withdraw(attempt.key);
+    if (internal::MayHaveBeenApplied(result.status())) {
+      return Withdraw(attempt.key, result.status());
+    }
     return result.status();
   }
   const GetResult* own = result->results.size() == 2 ? result->results[0].get() : nullptr;
@@ -76,23 +76,45 @@ absl::StatusOr<Mutex::Attempt> Mutex::Enqueue() {
   if (oldest == nullptr || (!result->succeeded && (own == nullptr || own->kvs.empty()))) {
     return absl::InternalError("etcd answered the lock transaction with something else");
   }
-  attempt.created = result->succeeded;
   attempt.header = result->header;
   attempt.revision = result->succeeded ? result->header.revision : own->kvs[0].create_revision;
   if (!oldest->kvs.empty()) attempt.holder = oldest->kvs[0];
   return attempt;
 }
 
-void Mutex::Acquired(std::unique_ptr<internal::Claim> claim, const ResponseHeader& header) {
-  if (options_.on_lost) claim->Hold(options_.on_lost);
+absl::Status Mutex::Acquired(std::unique_ptr<internal::Claim> claim, const ResponseHeader& header) {
+  internal::Claim* const stored = claim.get();
   std::unique_ptr<internal::Claim> old;
-  MutexLock lock(&held_->mu);
-  old = std::exchange(held_->claim, std::move(claim));
-  held_->header = header;
-  held_->undeleted_key.clear();
+  {
+    MutexLock lock(&held_->mu);
+    old = std::exchange(held_->claim, std::move(claim));
+    held_->header = header;
+    held_->undeleted_key.clear();
+  }
+  old.reset();
+  // Stored before it is held: an on_lost run by Hold (a loss already known)
+  // finds the lock held and may unlock it or destroy this Mutex, so nothing
+  // of `this` is touched after Hold. Lock does not answer OK for a lost lock.
+  absl::Status acquired = status();
+  if (options_.on_lost) stored->Hold(options_.on_lost);
+  return acquired;
 }
 
-void Mutex::Withdraw(const std::string& key) { (void)session_->client().Delete(key); }
+absl::Status Mutex::Withdraw(const std::string& key, const absl::Status& error) {
+  // Go deletes the session's key on every failure, also a key this call found
+  // there rather than wrote: a key left behind would queue this session for
+  // a lock it is not waiting for.
+  absl::StatusOr<DeleteResult> deleted = session_->client().Delete(key);
+  if (deleted.ok()) return error;
+  {
+    MutexLock lock(&held_->mu);
+    held_->undeleted_key = key;
+  }
+  return absl::Status(
+      error.code(),
+      absl::StrCat(error.message(), "; deleting ", internal::Printable(key),
+                   " failed too (the next Unlock or Lock retries): ", deleted.status().message()));
+}
 
 absl::Status Mutex::Lock(const WaitOptions& options) {
   if (options.canceller != nullptr && options.canceller->cancelled()) {
@@ -106,22 +128,16 @@ absl::Status Mutex::Lock(const WaitOptions& options) {
   if (!attempt.ok()) return attempt.status();
   absl::StatusOr<std::unique_ptr<internal::Claim>> claim = internal::Claim::Start(
       session_, attempt->key, attempt->revision, attempt->header.revision + 1);
-  if (!claim.ok()) {
-    if (attempt->created) Withdraw(attempt->key);
-    return claim.status();
-  }
+  if (!claim.ok()) return Withdraw(attempt->key, claim.status());
   if (!attempt->holder.has_value() || attempt->holder->create_revision == attempt->revision) {
-    Acquired(*std::move(claim), attempt->header);
-    return absl::OkStatus();
+    return Acquired(*std::move(claim), attempt->header);
   }
   absl::StatusOr<ResponseHeader> waited = (*claim)->WaitForPredecessors(prefix_, options);
   if (!waited.ok()) {
     claim->reset();
-    if (attempt->created) Withdraw(attempt->key);
-    return waited.status();
+    return Withdraw(attempt->key, waited.status());
   }
-  Acquired(*std::move(claim), *waited);
-  return absl::OkStatus();
+  return Acquired(*std::move(claim), *waited);
 }
 
 absl::Status Mutex::TryLock() {
@@ -132,19 +148,15 @@ absl::Status Mutex::TryLock() {
   absl::StatusOr<Attempt> attempt = Enqueue();
   if (!attempt.ok()) return attempt.status();
   if (attempt->holder.has_value() && attempt->holder->create_revision != attempt->revision) {
-    if (attempt->created) Withdraw(attempt->key);
-    return absl::AbortedError(absl::StrCat(
-        "mutex: locked by another session (", internal::Printable(attempt->holder->key),
-        " since revision ", attempt->holder->create_revision, ")"));
+    return Withdraw(attempt->key, absl::AbortedError(absl::StrCat(
+                                      "mutex: locked by another session (",
+                                      internal::Printable(attempt->holder->key), " since revision ",
+                                      attempt->holder->create_revision, ")")));
   }
   absl::StatusOr<std::unique_ptr<internal::Claim>> claim = internal::Claim::Start(
       session_, attempt->key, attempt->revision, attempt->header.revision + 1);
-  if (!claim.ok()) {
-    if (attempt->created) Withdraw(attempt->key);
-    return claim.status();
-  }
-  Acquired(*std::move(claim), attempt->header);
-  return absl::OkStatus();
+  if (!claim.ok()) return Withdraw(attempt->key, claim.status());
+  return Acquired(*std::move(claim), attempt->header);
 }
 
 absl::Status Mutex::Unlock() {

@@ -36,12 +36,17 @@ class ClaimState : public std::enable_shared_from_this<ClaimState> {
       : client_(client), key_(std::move(key)), create_revision_(create_revision) {}
 
   absl::Status StartOwnWatch(int64_t from) {
+    // Only now, after construction, is there a shared_ptr for the listener to follow.
+    own_listener_.Follow(weak_from_this());
     MutexLock lock(&mu_);
     return WatchOwnLocked(from);
   }
 
   // Our key or session is gone: waiters wake, a holder hears it.
   void Lose(const absl::Status& why) {
+    // on_lost may unlock or destroy the Mutex or Election, dropping the last
+    // Claim: this state (its executor, its listener) must outlive the call.
+    std::shared_ptr<ClaimState> self = shared_from_this();
     bool drain = false;
     {
       MutexLock lock(&mu_);
@@ -62,6 +67,7 @@ class ClaimState : public std::enable_shared_from_this<ClaimState> {
   }
 
   void Hold(ClaimLostCallback on_lost) {
+    std::shared_ptr<ClaimState> self = shared_from_this();  // as in Lose
     bool drain = false;
     {
       MutexLock lock(&mu_);
@@ -142,30 +148,37 @@ class ClaimState : public std::enable_shared_from_this<ClaimState> {
   }
 
  private:
-  // Hears our own key.
+  // Hears our own key. Follows the state through a weak_ptr, locked for each
+  // call: a callback it runs may drop the last Claim, and with it the state
+  // this listener is part of.
   class OwnKeyListener final : public WatchListener {
    public:
-    explicit OwnKeyListener(ClaimState* state) : state_(state) {}
+    void Follow(std::weak_ptr<ClaimState> state) { weak_state_ = std::move(state); }
     void OnEvents(const WatchEvents& batch) override {
+      std::shared_ptr<ClaimState> state = weak_state_.lock();
+      if (state == nullptr) return;
       for (const Event& event : batch.events) {
         if (event.type == EventType::kDelete) {
-          state_->Lose(absl::FailedPreconditionError(absl::StrCat(
-              Printable(state_->key_), " was deleted at revision ", event.kv.mod_revision)));
+          state->Lose(absl::FailedPreconditionError(absl::StrCat(
+              Printable(state->key_), " was deleted at revision ", event.kv.mod_revision)));
           return;
         }
-        if (event.kv.create_revision != state_->create_revision_) {
-          state_->Lose(absl::FailedPreconditionError(absl::StrCat(Printable(state_->key_),
-                                                                  " was created again at revision ",
-                                                                  event.kv.create_revision)));
+        if (event.kv.create_revision != state->create_revision_) {
+          state->Lose(absl::FailedPreconditionError(absl::StrCat(Printable(state->key_),
+                                                                 " was created again at revision ",
+                                                                 event.kv.create_revision)));
           return;
         }
         // Our own Proclaim: the same key, still ours.
       }
     }
-    void OnEnd(const WatchEnd& end) override { state_->OwnWatchEnded(end); }
+    void OnEnd(const WatchEnd& end) override {
+      if (std::shared_ptr<ClaimState> state = weak_state_.lock()) state->OwnWatchEnded(end);
+    }
 
    private:
-    ClaimState* const state_;
+    // Set before the watch starts, read only by its calls.
+    std::weak_ptr<ClaimState> weak_state_;
   };
 
   absl::Status WatchOwnLocked(int64_t from) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -210,7 +223,7 @@ class ClaimState : public std::enable_shared_from_this<ClaimState> {
   Client* const client_;  // valid while the Claim (which holds the session) lives
   const std::string key_;
   const int64_t create_revision_;
-  OwnKeyListener own_listener_{this};
+  OwnKeyListener own_listener_;
   ::etcdgrpc::internal::SerialExecutor executor_;
 
   mutable SyncMutex mu_;

@@ -9,15 +9,26 @@ namespace etcdgrpc::concurrency::internal {
 using ::etcdgrpc::internal::MutexLock;
 
 // The listener of one watch, tagged with its generation: events of a watch
-// already replaced are dropped.
+// already replaced are dropped. It follows the observer through a weak_ptr,
+// locked for the whole call: the listener may drop its ElectionObservation
+// (the last owner of the observer, and of this sink) from inside OnLeader.
 class Observer::Sink final : public WatchListener {
  public:
-  Sink(Observer* observer, uint64_t generation) : observer_(observer), generation_(generation) {}
-  void OnEvents(const WatchEvents& batch) override { observer_->OnEvents(generation_, batch); }
-  void OnEnd(const WatchEnd& end) override { observer_->OnWatchEnd(generation_, end); }
+  Sink(std::weak_ptr<Observer> observer, uint64_t generation)
+      : observer_(std::move(observer)), generation_(generation) {}
+  void OnEvents(const WatchEvents& batch) override {
+    if (std::shared_ptr<Observer> observer = observer_.lock()) {
+      observer->OnEvents(generation_, batch);
+    }
+  }
+  void OnEnd(const WatchEnd& end) override {
+    if (std::shared_ptr<Observer> observer = observer_.lock()) {
+      observer->OnWatchEnd(generation_, end);
+    }
+  }
 
  private:
-  Observer* const observer_;
+  const std::weak_ptr<Observer> observer_;
   const uint64_t generation_;
 };
 
@@ -115,7 +126,7 @@ void Observer::Follow(WatchRequest request, Phase phase) {
     if (stopped_) return;
     generation = generation_ + 1;
   }
-  auto sink = std::make_unique<Sink>(this, generation);
+  auto sink = std::make_unique<Sink>(weak_from_this(), generation);
   absl::StatusOr<WatchHandle> watch = session_->client().Watch(std::move(request), sink.get());
   if (!watch.ok()) return End(watch.status());
   WatchHandle old;

@@ -381,6 +381,139 @@ TEST_F(ConcurrencyTest, LostLeadershipIsToldAndCampaignFailsAtOnce) {
   EXPECT_TRUE(Keys(name + "/").empty());
 }
 
+// ---- callbacks that give up what called them, failures that leave keys ----
+
+// The lease is revoked by another client: the own-key watch hears the delete
+// and runs on_lost, which destroys the Mutex (its claim and watch with it)
+// while the library is still on the stack below the callback.
+TEST_F(ConcurrencyTest, OnLostMayDestroyTheMutex) {
+  const std::string name = TestPrefix() + "lock";
+  std::shared_ptr<Session> session = NewSession(/*ttl=*/30);
+  ASSERT_NE(session, nullptr);
+  std::unique_ptr<Mutex> mutex;
+  std::atomic<bool> destroyed{false};
+  mutex = std::make_unique<Mutex>(session, name, MutexOptions{.on_lost = [&](const absl::Status&) {
+                                    mutex.reset();
+                                    destroyed = true;
+                                  }});
+  ASSERT_THAT(mutex->Lock(), IsOk());
+  std::unique_ptr<Client> revoker = ::etcdgrpc::testing::ConnectTo(etcd_->ClientEndpoints());
+  ASSERT_NE(revoker, nullptr);
+  ASSERT_THAT(revoker->Revoke(session->lease_id()), IsOk());
+  EXPECT_TRUE(WaitUntil([&] { return destroyed.load(); }, absl::Seconds(5)));
+}
+
+// The same for an Election: on_lost destroys it.
+TEST_F(ConcurrencyTest, OnLostMayDestroyTheElection) {
+  const std::string name = TestPrefix() + "election";
+  std::shared_ptr<Session> session = NewSession(/*ttl=*/30);
+  ASSERT_NE(session, nullptr);
+  std::unique_ptr<Election> election;
+  std::atomic<bool> destroyed{false};
+  election = std::make_unique<Election>(session, name,
+                                        ElectionOptions{.on_lost = [&](const absl::Status&) {
+                                          election.reset();
+                                          destroyed = true;
+                                        }});
+  ASSERT_THAT(election->Campaign("v"), IsOk());
+  std::unique_ptr<Client> revoker = ::etcdgrpc::testing::ConnectTo(etcd_->ClientEndpoints());
+  ASSERT_NE(revoker, nullptr);
+  ASSERT_THAT(revoker->Revoke(session->lease_id()), IsOk());
+  EXPECT_TRUE(WaitUntil([&] { return destroyed.load(); }, absl::Seconds(5)));
+}
+
+// The same, with on_lost unlocking and locking again.
+TEST_F(ConcurrencyTest, OnLostMayUnlockAndLockAgain) {
+  const std::string name = TestPrefix() + "lock";
+  std::shared_ptr<Session> session = NewSession(/*ttl=*/30);
+  ASSERT_NE(session, nullptr);
+  std::atomic<bool> done{false};
+  absl::Status unlocked;
+  absl::Status relocked;
+  Mutex* self = nullptr;
+  Mutex mutex(session, name, MutexOptions{.on_lost = [&](const absl::Status&) {
+                unlocked = self->Unlock();
+                relocked = self->Lock(WaitOptions{.deadline = absl::Now() + absl::Seconds(2)});
+                done = true;
+              }});
+  self = &mutex;
+  ASSERT_THAT(mutex.Lock(), IsOk());
+  std::unique_ptr<Client> revoker = ::etcdgrpc::testing::ConnectTo(etcd_->ClientEndpoints());
+  ASSERT_NE(revoker, nullptr);
+  ASSERT_THAT(revoker->Revoke(session->lease_id()), IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return done.load(); }, absl::Seconds(5)));
+  EXPECT_THAT(unlocked, IsOk());  // the key is gone already
+  EXPECT_FALSE(relocked.ok());    // the lease is gone
+  EXPECT_TRUE(Keys(name + "/").empty());
+}
+
+// An observer's listener drops its own observation from inside OnLeader.
+class DropOnLeader final : public ElectionListener {
+ public:
+  void OnLeader(const LeaderInfo&) override {
+    observation.reset();
+    dropped = true;
+  }
+  void OnEnd(const absl::Status&) override {}
+  std::optional<ElectionObservation> observation;
+  std::atomic<bool> dropped{false};
+};
+
+TEST_F(ConcurrencyTest, OnLeaderMayDropItsObservation) {
+  const std::string name = TestPrefix() + "election";
+  std::shared_ptr<Session> session = NewSession();
+  ASSERT_NE(session, nullptr);
+  Election election(session, name);
+  DropOnLeader listener;
+  absl::StatusOr<ElectionObservation> observation = election.Observe(&listener);
+  ASSERT_THAT(observation, IsOk());
+  listener.observation.emplace(*std::move(observation));
+  ASSERT_THAT(election.Campaign("v"), IsOk());
+  EXPECT_TRUE(WaitUntil([&] { return listener.dropped.load(); }, absl::Seconds(5)));
+  EXPECT_THAT(election.Resign(), IsOk());
+}
+
+// Go's TryLock deletes the session's key when the lock is busy, even a key
+// that this call found there rather than wrote.
+TEST_F(ConcurrencyTest, BusyTryLockDeletesTheSessionsExistingKey) {
+  const std::string name = TestPrefix() + "lock";
+  std::shared_ptr<Session> a = NewSession();
+  std::shared_ptr<Session> b = NewSession();
+  ASSERT_TRUE(a && b);
+  Mutex holder(a, name);
+  ASSERT_THAT(holder.Lock(), IsOk());
+  // Left behind by an earlier user of b's lease (a Session on the same lease_id).
+  ASSERT_THAT(client_->Put(KeyFor(name, *b), "", PutOptions{.lease = b->lease_id()}), IsOk());
+  Mutex other(b, name);
+  EXPECT_THAT(other.TryLock(), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(Keys(name + "/"), std::vector<std::string>{holder.key()});
+  EXPECT_THAT(holder.Unlock(), IsOk());
+}
+
+// A Resign whose delete fails (etcd stopped: the request never reaches it)
+// keeps the key, and the next Resign deletes it rather than answering OK.
+TEST_F(ConcurrencyTest, FailedResignIsRetriedByTheNextResign) {
+  const std::string name = TestPrefix() + "election";
+  std::unique_ptr<Client> client = ::etcdgrpc::testing::ConnectTo(
+      etcd_->ClientEndpoints(), {.request_timeout = absl::Milliseconds(500)});
+  ASSERT_NE(client, nullptr);
+  absl::StatusOr<std::shared_ptr<Session>> session =
+      Session::Create(*client, SessionOptions{.ttl_seconds = 30});
+  ASSERT_THAT(session, IsOk());
+  {
+    Election election(*session, name);
+    ASSERT_THAT(election.Campaign("v"), IsOk());
+    ASSERT_THAT(etcd_->Stop(0), IsOk());
+    absl::Status resigned = election.Resign();
+    ASSERT_THAT(etcd_->Restart(0), IsOk());  // the lease and the key come back with it
+    EXPECT_FALSE(resigned.ok());
+    EXPECT_EQ(Keys(name + "/").size(), 1u);
+    EXPECT_TRUE(WaitUntil([&] { return election.Resign().ok(); }, absl::Seconds(5)));
+    EXPECT_TRUE(Keys(name + "/").empty());
+  }
+  EXPECT_THAT((*session)->Close(), IsOk());
+}
+
 // ---- etcdctl as the other party ----------------------------------------------
 
 class ConcurrencyEtcdctlTest : public ConcurrencyTest {

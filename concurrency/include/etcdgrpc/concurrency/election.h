@@ -66,7 +66,10 @@ class ETCDGRPC_EXPORT ElectionObservation {
 struct ETCDGRPC_EXPORT ElectionOptions {
   // Hears that leadership was lost (the key deleted, the session's lease
   // lost): once per campaign won, at once, on a client thread, never under a
-  // library lock. May be empty. status() says the same.
+  // library lock. May be empty. status() says the same. It runs on the
+  // client's watch or keep-alive stream thread and must not block: a
+  // blocking call there (Resign, Campaign) delays every other watch's events
+  // or lease's renewals. It may resign or destroy this Election all the same.
   std::function<void(const absl::Status& why)> on_lost;
 };
 
@@ -91,6 +94,9 @@ class ETCDGRPC_EXPORT Election {
   // leader" when this session does not lead (any more).
   [[nodiscard]] absl::Status Proclaim(const std::string& value);
   // Gives up leadership (deletes the key if still ours). OK when not leading.
+  // When the delete fails, the key is kept and the next Resign() (or
+  // Campaign()) tries again; so does a candidacy a failed Campaign() could not
+  // withdraw.
   [[nodiscard]] absl::Status Resign();
 
   // The current leader; NOT_FOUND "election: no leader" when there is none.
@@ -112,7 +118,13 @@ class ETCDGRPC_EXPORT Election {
   [[nodiscard]] const std::string& prefix() const { return prefix_; }
 
  private:
-  void Withdraw(const std::string& key, int64_t revision);
+  // Deletes our key (if created at `revision`; 0: whenever) after a failed
+  // Campaign, and returns `error`; when the delete fails too, keeps the key
+  // for the next Resign() or Campaign() and the returned error says so.
+  [[nodiscard]] absl::Status Withdraw(const std::string& key, int64_t revision,
+                                      const absl::Status& error);
+  // The delete of Resign() and Withdraw(): OK, or why it failed.
+  [[nodiscard]] absl::StatusOr<TxnResult> DeleteKey(const std::string& key, int64_t revision);
 
   const std::shared_ptr<Session> session_;
   const std::string name_;

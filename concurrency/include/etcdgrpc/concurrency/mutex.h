@@ -27,7 +27,10 @@ class Claim;
 struct ETCDGRPC_EXPORT MutexOptions {
   // Hears that a held lock was lost (its key deleted, its session's lease
   // lost): once per acquisition, at once, on a client thread, never under a
-  // library lock. May be empty. status() says the same.
+  // library lock. May be empty. status() says the same. It runs on the
+  // client's watch or keep-alive stream thread and must not block: a
+  // blocking call there (Unlock, Lock) delays every other watch's events or
+  // lease's renewals. It may unlock or destroy this Mutex all the same.
   std::function<void(const absl::Status& why)> on_lost;
 };
 
@@ -46,10 +49,13 @@ class ETCDGRPC_EXPORT Mutex {
   // earlier waiters. Holding it already: OK at once. Fails with
   // FAILED_PRECONDITION naming the lease when the session is lost (at once if
   // it already was), DEADLINE_EXCEEDED or CANCELLED (WaitOptions), or etcd's
-  // error; on failure no key of this wait is left behind.
+  // error. On failure the session's key is deleted (as Go does, also a key
+  // this call found there); when that delete fails too, the error says so and
+  // the next Unlock() or Lock() tries again.
   [[nodiscard]] absl::Status Lock(const WaitOptions& options = {});
   // Takes the lock if nobody holds it, without waiting; ABORTED ("mutex:
   // locked by another session", naming the holder's key) if someone does.
+  // Failures clean up as Lock's do.
   [[nodiscard]] absl::Status TryLock();
   // Deletes the key. FAILED_PRECONDITION when not locked. A lock lost while
   // held unlocks fine (its key is already gone).
@@ -75,9 +81,14 @@ class ETCDGRPC_EXPORT Mutex {
   struct Attempt;
   // The acquisition's first step (Go's tryAcquire): our key, and the holder's.
   [[nodiscard]] absl::StatusOr<Attempt> Enqueue();
-  void Acquired(std::unique_ptr<internal::Claim> claim, const ResponseHeader& header);
-  // Deletes our key after a failed wait (best effort).
-  void Withdraw(const std::string& key);
+  // Stores the claim, then hears its loss; FAILED_PRECONDITION when it is
+  // already lost.
+  [[nodiscard]] absl::Status Acquired(std::unique_ptr<internal::Claim> claim,
+                                      const ResponseHeader& header);
+  // Deletes our key after a failed Lock or TryLock, and returns `error`.
+  // When the delete fails too, the key is kept for the next Unlock() or Lock()
+  // and the returned error says so.
+  [[nodiscard]] absl::Status Withdraw(const std::string& key, const absl::Status& error);
 
   const std::shared_ptr<Session> session_;
   const std::string name_;

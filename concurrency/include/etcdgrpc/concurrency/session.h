@@ -33,7 +33,10 @@ struct ETCDGRPC_EXPORT SessionOptions {
 
 // Called once when the session's lease is lost or the session is closed, with
 // FAILED_PRECONDITION naming the lease and the reason. Runs on a client thread
-// (or, when already lost, inside OnLoss()), never under a library lock.
+// (or, when already lost, inside OnLoss()), never under a library lock:
+// usually the client's keep-alive stream thread, so it must not block there
+// (a blocking call such as Unlock or Resign delays every other lease's
+// renewals); hand longer work to a thread of your own.
 using SessionLossCallback = std::function<void(const absl::Status& why)>;
 
 // A subscription to a session's loss; dropping it (or Cancel()) ends it and
