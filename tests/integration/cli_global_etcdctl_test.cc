@@ -68,13 +68,14 @@ TEST_F(CliGlobalTest, CommandPrefixesAndUnknownCommandsAreCobras) {
   ExpectSame({"xyz"});
   ExpectSame({"gett"});
   // etcdctl's cobra also has "completion" (so "comp" is ambiguous there); its
-  // suggestions for "m" include commands etcdgrpc may not have.
+  // suggestions for "m" also name "migrate" (v2), which etcdgrpc does not have.
   RunResult ours = Cli({"comp", "1"});
   EXPECT_EQ(ours.exit_code, 0) << ours;
   EXPECT_EQ(ours.out, "compacted revision 1\n");
   ours = Cli({"m"});
   EXPECT_EQ(ours.exit_code, 1);
-  EXPECT_THAT(ours.err, HasSubstr("Did you mean this?\n\tmember\n"));
+  EXPECT_THAT(ours.err,
+              HasSubstr("Did you mean this?\n\tmove-leader\n\tmember\n\tmake-mirror\n\n"));
 }
 
 TEST_F(CliGlobalTest, EnvironmentVariablesAsEtcdctl) {

@@ -169,8 +169,17 @@ class Cli {
       if (positional.empty() || selected == &root) {
         return Usage(*selected, absl::StrCat("unexpected argument ", trailing.front()));
       }
-      for (const std::string& word : trailing) positional.front()->add_result(word);
-      positional.front()->run_callback();
+      // The first positional that still takes values: with "lock NAME --
+      // cmd args", the name has its one value and the words go to the command.
+      CLI::Option* target = positional.front();
+      for (CLI::Option* option : positional) {
+        if (option->count() < static_cast<size_t>(option->get_items_expected_max())) {
+          target = option;
+          break;
+        }
+      }
+      for (const std::string& word : trailing) target->add_result(word);
+      target->run_callback();
     }
     auto command = commands.find(selected);
     if (command == commands.end()) {
