@@ -33,16 +33,29 @@ Registrar::~Registrar() {
 absl::StatusOr<Registration> Registrar::Register(ServiceInstance instance,
                                                  RegistrationListener* listener,
                                                  const RegisterOptions& options) {
-  if (!shared_->options_status().ok()) return shared_->options_status();
+  return internal::RegisterWith(shared_, std::move(instance), listener, options);
+}
+
+namespace internal {
+
+absl::StatusOr<Registration> RegisterWith(const std::shared_ptr<RegistrarShared>& shared,
+                                          ServiceInstance instance, RegistrationListener* listener,
+                                          const RegisterOptions& options) {
+  if (!shared->options_status().ok()) return shared->options_status();
+  if (shared->shut_down()) {
+    return absl::FailedPreconditionError("the registrar was destroyed: nothing can be registered");
+  }
   // Checked before the key is built: the key is made of these fields.
   if (absl::Status s = ValidateInstance(instance); !s.ok()) return s;
-  std::string key = shared_->KeyOf(instance);
-  auto core = std::make_shared<internal::RegistrationCore>(shared_, std::move(instance),
-                                                           std::move(key), listener);
+  std::string key = shared->KeyOf(instance);
+  auto core =
+      std::make_shared<RegistrationCore>(shared, std::move(instance), std::move(key), listener);
   if (absl::Status s = core->Start(options.replace); !s.ok()) return s;
-  shared_->Track(core);
+  shared->Track(core);
   return Registration(std::move(core));
 }
+
+}  // namespace internal
 
 std::string Registrar::KeyOf(const ServiceInstance& instance) const {
   return shared_->KeyOf(instance);

@@ -53,6 +53,7 @@ RegistrarShared::RegistrarShared(Client& client, RegistrarOptions options)
 RegistrarShared::~RegistrarShared() { Shutdown(); }
 
 void RegistrarShared::Shutdown() {
+  shut_down_.store(true, std::memory_order_release);
   listeners_->Shutdown();
   scheduler_.Shutdown();
 }

@@ -5,6 +5,7 @@
 // registrations the Registrar deregisters when it goes away.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,6 +51,8 @@ class RegistrarShared {
   // Stops the scheduler (retries still planned are dropped) and the
   // listener runner. Idempotent.
   void Shutdown();
+  // Shutdown() ran: the Registrar is gone, nothing may be registered.
+  bool shut_down() const { return shut_down_.load(std::memory_order_acquire); }
   // InvalidArgument when the options cannot work (TTL below 1 s, bad backoff).
   const absl::Status& options_status() const { return options_status_; }
   // The TTL asked for in whole seconds.
@@ -83,11 +86,18 @@ class RegistrarShared {
   const int64_t ttl_seconds_;
   Scheduler scheduler_;
   const std::shared_ptr<ListenerRunner> listeners_;
+  std::atomic<bool> shut_down_{false};
 
   Mutex mu_;
   absl::BitGen random_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<const RegistrationCore*, std::weak_ptr<RegistrationCore>> live_
       ABSL_GUARDED_BY(mu_);
 };
+
+// Registrar::Register on the shared state, which a ServingRegistration
+// keeps to register again after a NOT_SERVING removal (registrar.cc).
+absl::StatusOr<Registration> RegisterWith(const std::shared_ptr<RegistrarShared>& shared,
+                                          ServiceInstance instance, RegistrationListener* listener,
+                                          const RegisterOptions& options);
 
 }  // namespace etcdgrpc::registry::internal

@@ -93,6 +93,10 @@ class ETCDGRPC_EXPORT Registrar {
   [[nodiscard]] const Codec& codec() const;
 
  private:
+  // Registers again after a NOT_SERVING removal, through the shared state
+  // (which may outlive this object).
+  friend class ServingRegistration;
+
   std::shared_ptr<internal::RegistrarShared> shared_;
 };
 

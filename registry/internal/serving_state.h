@@ -1,0 +1,113 @@
+// The state behind a ServingRegistration: the server's health service, the
+// registration (absent while removed), the listener forwarder of each
+// registration, and the lock that serializes SetServing, Update and Drain.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "common/mutex.h"
+#include "etcdgrpc/registry/registration.h"
+#include "etcdgrpc/registry/serving.h"
+#include "registry/internal/registrar_shared.h"
+
+namespace grpc {
+class HealthCheckServiceInterface;
+}  // namespace grpc
+
+namespace etcdgrpc::registry::internal {
+
+// Passes one Registration's events to the user's listener so that a
+// sequence of registrations reads as one: the kDeregistered of a NOT_SERVING
+// removal is dropped, and the kRegistered of a restore is told as
+// kReregistered.
+class ForwardingListener final : public RegistrationListener {
+ public:
+  ForwardingListener(RegistrationListener* user, bool restored)
+      : user_(user), restored_(restored) {}
+  void OnStateChange(const RegistrationEvent& event) override;
+  // The coming kDeregistered is a removal, not the end.
+  void Withdraw() { withdrawn_.store(true, std::memory_order_release); }
+
+ private:
+  RegistrationListener* const user_;
+  const bool restored_;
+  std::atomic<bool> withdrawn_{false};
+};
+
+struct ServingState {
+  std::shared_ptr<RegistrarShared> registrar;
+  grpc::Server* server = nullptr;
+  grpc::HealthCheckServiceInterface* health = nullptr;
+  std::vector<std::string> health_services;
+  NotServingAction action = NotServingAction::kRemove;
+  RegistrationListener* user_listener = nullptr;
+  RegisterOptions register_options;
+  std::string key;
+
+  // Serializes SetServing, Update, Drain and Deregister; held across their
+  // etcd calls (and so across the listener's kDeregistered, which
+  // Registration::Deregister makes on its caller's thread), never across a
+  // wait for `mu`'s holders. Every write of the fields below holds both.
+  Mutex ops ABSL_ACQUIRED_BEFORE(mu);
+  // The thread holding `ops`: an operation called from the listener's own
+  // call is refused rather than waiting for itself.
+  std::atomic<std::thread::id> op_thread{};
+
+  // Guards the fields for the accessors (state(), lease_id(), ...).
+  mutable Mutex mu;
+  bool serving ABSL_GUARDED_BY(mu) = true;
+  // Drain() or Deregister() ran: nothing may be registered again.
+  bool ended ABSL_GUARDED_BY(mu) = false;
+  // The instance with the caller's metadata (without the mark).
+  ServiceInstance instance ABSL_GUARDED_BY(mu);
+  // Invalid while removed (kRemove and not serving, or after the end).
+  Registration registration ABSL_GUARDED_BY(mu);
+  // The forwarders of the current and the previous registration (only
+  // touched under `ops`): a Deregister() returns after its listener calls,
+  // so older ones are unused.
+  std::unique_ptr<ForwardingListener> forwarder;
+  std::unique_ptr<ForwardingListener> previous_forwarder;
+
+  // The instance as it must be written now: marked while not serving (kMark).
+  ServiceInstance Written() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Under `ops`: registers Written(); `restored`: the listener hears
+  // kReregistered.
+  absl::Status Register(bool restored) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ops);
+  // Under `ops`: deletes the record; `end`: the listener hears kDeregistered.
+  absl::Status Remove(bool end) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ops);
+  // Under `ops`: the registration, which only holders of `ops` replace.
+  Registration* Current() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ops);
+  void SetHealth(bool serving_now) const;
+};
+
+// Holds `ops` for one operation; refuses one made from inside another on
+// the same thread (a listener call).
+class ABSL_SCOPED_LOCKABLE OperationScope {
+ public:
+  explicit OperationScope(ServingState& state) ABSL_EXCLUSIVE_LOCK_FUNCTION(state.ops);
+  ~OperationScope() ABSL_UNLOCK_FUNCTION();
+  OperationScope(const OperationScope&) = delete;
+  OperationScope& operator=(const OperationScope&) = delete;
+  // FailedPrecondition when called from the registration's own listener.
+  [[nodiscard]] const absl::Status& status() const { return status_; }
+
+ private:
+  ServingState& state_;
+  absl::Status status_;
+  bool locked_ = false;
+};
+
+// The health service names to follow: `wanted`, each checked against what
+// `server` serves, or when empty "" and every service it serves but the
+// health service. InvalidArgument naming an unknown one.
+absl::StatusOr<std::vector<std::string>> ResolveHealthServices(
+    grpc::Server& server, const std::vector<std::string>& wanted);
+
+}  // namespace etcdgrpc::registry::internal

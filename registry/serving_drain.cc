@@ -1,0 +1,111 @@
+// ServingRegistration::Drain, the graceful shutdown: NOT_SERVING, deregister,
+// wait until the removal has propagated, a grace, then the server's
+// Shutdown with a deadline; and the report of what each step did.
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "etcdgrpc/registry/serving.h"
+#include "grpcpp/server.h"
+#include "registry/internal/propagation.h"
+#include "registry/internal/serving_state.h"
+
+namespace etcdgrpc::registry {
+namespace {
+
+using ::etcdgrpc::internal::MonoNow;
+
+std::string Ms(absl::Duration duration) {
+  return absl::FormatDuration(absl::Trunc(duration, absl::Milliseconds(1)));
+}
+
+std::string Describe(const char* name, const DrainStep& step) {
+  return absl::StrCat(name, " ", step.status.ok() ? "ok" : step.status.ToString(), " ",
+                      Ms(step.took));
+}
+
+}  // namespace
+
+absl::Status DrainReport::status() const {
+  for (const DrainStep* step : {&not_serving, &deregister, &propagate, &grace, &shutdown}) {
+    if (!step->status.ok()) return step->status;
+  }
+  return absl::OkStatus();
+}
+
+std::string DrainReport::ToString() const {
+  return absl::StrCat(Describe("not-serving", not_serving), "; ",
+                      Describe("deregister", deregister), "; ", Describe("propagate", propagate),
+                      " (", members_applied, "/", members, " members applied, ",
+                      members_unreachable, " unreachable); ", Describe("grace", grace), "; ",
+                      Describe("shutdown", shutdown), "; total ", Ms(total));
+}
+
+DrainReport ServingRegistration::Drain(const DrainOptions& options) {
+  DrainReport report;
+  const absl::Time start = MonoNow();
+  if (state_ == nullptr) {
+    report.not_serving.status = absl::FailedPreconditionError("an empty ServingRegistration");
+    return report;
+  }
+  internal::ServingState& state = *state_;
+  internal::OperationScope op(state);
+  if (!op.status().ok()) {
+    report.not_serving.status = op.status();
+    return report;
+  }
+  auto timed = [](DrainStep& step, auto&& body) {
+    const absl::Time step_start = MonoNow();
+    step.status = body();
+    step.took = MonoNow() - step_start;
+  };
+
+  bool already_ended = false;
+  timed(report.not_serving, [&] {
+    {
+      internal::MutexLock lock(&state.mu);
+      already_ended = std::exchange(state.ended, true);
+      state.serving = false;
+    }
+    state.SetHealth(false);
+    return absl::OkStatus();
+  });
+  timed(report.deregister, [&] {
+    if (state.Current()->valid()) return state.Remove(/*end=*/true);
+    // Removed by an earlier NOT_SERVING: the listener's last call is due.
+    if (!already_ended && state.user_listener != nullptr) {
+      state.user_listener->OnStateChange({.state = RegistrationState::kDeregistered,
+                                          .reason = absl::OkStatus(),
+                                          .lease_id = 0,
+                                          .ttl = absl::ZeroDuration()});
+    }
+    return absl::OkStatus();
+  });
+  timed(report.propagate, [&] {
+    if (!report.deregister.status.ok()) {
+      return absl::FailedPreconditionError(
+          "not waited for: the key was not deleted (it goes when its lease expires)");
+    }
+    internal::Propagation propagation = internal::WaitUntilApplied(
+        state.registrar->client(), state.key, MonoNow() + options.propagation_timeout);
+    report.members = propagation.members;
+    report.members_applied = propagation.applied;
+    report.members_unreachable = propagation.unreachable;
+    return propagation.status;
+  });
+  timed(report.grace, [&] {
+    absl::SleepFor(options.grace);
+    return absl::OkStatus();
+  });
+  timed(report.shutdown, [&] {
+    if (options.shutdown_server) {
+      state.server->Shutdown(absl::ToChronoTime(absl::Now() + options.shutdown_deadline));
+    }
+    return absl::OkStatus();
+  });
+  report.total = MonoNow() - start;
+  return report;
+}
+
+}  // namespace etcdgrpc::registry

@@ -1,0 +1,296 @@
+// ServingRegistration: the health statuses and the registry record set
+// together (registration and SetServing; the drain is in serving_drain.cc).
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "etcdgrpc/registry/serving.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_initializer.h"
+#include "grpcpp/server.h"
+#include "registry/internal/serving_state.h"
+
+namespace etcdgrpc::registry {
+namespace internal {
+namespace {
+
+constexpr char kHealthService[] = "grpc.health.v1.Health";
+
+}  // namespace
+
+void ForwardingListener::OnStateChange(const RegistrationEvent& event) {
+  if (user_ == nullptr) return;
+  if (event.state == RegistrationState::kDeregistered &&
+      withdrawn_.load(std::memory_order_acquire)) {
+    return;
+  }
+  if (event.state == RegistrationState::kRegistered && restored_) {
+    RegistrationEvent restored = event;
+    restored.state = RegistrationState::kReregistered;
+    user_->OnStateChange(restored);
+    return;
+  }
+  user_->OnStateChange(event);
+}
+
+absl::StatusOr<std::vector<std::string>> ResolveHealthServices(
+    grpc::Server& server, const std::vector<std::string>& wanted) {
+  // The names the server registered, from the list gRPC's reflection plugin
+  // reads: grpc::Server has no other public way to tell them.
+  grpc::ServerInitializer initializer(&server);
+  const std::vector<std::string>& served = *initializer.GetServiceList();
+  std::vector<std::string> names;
+  if (wanted.empty()) {
+    names.emplace_back();
+    for (const std::string& name : served) {
+      if (name != kHealthService) names.push_back(name);
+    }
+    return names;
+  }
+  for (const std::string& name : wanted) {
+    if (!name.empty() && std::find(served.begin(), served.end(), name) == served.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "health service \"", name, "\" is not served by this gRPC server (it serves: ",
+          served.empty() ? "nothing" : absl::StrJoin(served, ", "),
+          "; \"\" stands for the whole server)"));
+    }
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  return names;
+}
+
+OperationScope::OperationScope(ServingState& state) ABSL_NO_THREAD_SAFETY_ANALYSIS : state_(state) {
+  if (state_.op_thread.load(std::memory_order_acquire) == std::this_thread::get_id()) {
+    status_ = absl::FailedPreconditionError(absl::StrCat(
+        "the registration of ", state_.key,
+        " cannot be changed from its own listener call (SetServing, Update, Drain, Deregister)"));
+    return;
+  }
+  state_.ops.Lock();
+  locked_ = true;
+  state_.op_thread.store(std::this_thread::get_id(), std::memory_order_release);
+}
+
+OperationScope::~OperationScope() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (!locked_) return;
+  state_.op_thread.store(std::thread::id(), std::memory_order_release);
+  state_.ops.Unlock();
+}
+
+ServiceInstance ServingState::Written() const {
+  ServiceInstance written = instance;
+  if (action == NotServingAction::kMark && !serving) {
+    written.metadata[std::string(kHealthMetadataKey)] = std::string(kNotServingValue);
+  }
+  return written;
+}
+
+Registration* ServingState::Current() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // Only holders of `ops` replace it, and the caller holds `ops`.
+  return &registration;
+}
+
+absl::Status ServingState::Register(bool restored) {
+  ServiceInstance written;
+  {
+    MutexLock lock(&mu);
+    written = Written();
+  }
+  auto next = std::make_unique<ForwardingListener>(user_listener, restored);
+  absl::StatusOr<Registration> registered =
+      RegisterWith(registrar, std::move(written), next.get(), register_options);
+  if (!registered.ok()) return registered.status();
+  {
+    MutexLock lock(&mu);
+    registration = *std::move(registered);
+  }
+  previous_forwarder = std::move(forwarder);
+  forwarder = std::move(next);
+  return absl::OkStatus();
+}
+
+absl::Status ServingState::Remove(bool end) {
+  if (!Current()->valid()) return absl::OkStatus();
+  if (!end && forwarder != nullptr) forwarder->Withdraw();
+  // Outside `mu`: the listener hears kDeregistered on this thread and may
+  // call the accessors.
+  absl::Status status = Current()->Deregister();
+  Registration removed;
+  {
+    MutexLock lock(&mu);
+    removed = std::move(registration);
+  }
+  return status;
+}
+
+void ServingState::SetHealth(bool serving_now) const {
+  for (const std::string& name : health_services) health->SetServingStatus(name, serving_now);
+}
+
+}  // namespace internal
+
+absl::StatusOr<ServingRegistration> ServingRegistration::Register(
+    Registrar& registrar, grpc::Server* server, ServiceInstance instance, ServingOptions options,
+    RegistrationListener* listener, const RegisterOptions& register_options) {
+  if (server == nullptr) {
+    return absl::InvalidArgumentError("ServingRegistration needs a gRPC server, got null");
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  if (health == nullptr) {
+    return absl::FailedPreconditionError(
+        "the gRPC server has no health service: call grpc::EnableDefaultHealthCheckService(true) "
+        "before building it");
+  }
+  absl::StatusOr<std::vector<std::string>> names =
+      internal::ResolveHealthServices(*server, options.health_services);
+  if (!names.ok()) return names.status();
+
+  auto state = std::make_shared<internal::ServingState>();
+  state->registrar = registrar.shared_;
+  state->server = server;
+  state->health = health;
+  state->health_services = *std::move(names);
+  state->action = options.not_serving;
+  state->user_listener = listener;
+  state->register_options = register_options;
+  state->key = registrar.KeyOf(instance);
+  {
+    internal::MutexLock lock(&state->mu);
+    state->serving = options.serving;
+    state->instance = std::move(instance);
+  }
+  internal::OperationScope op(*state);
+  // Health first: a client checking health stops (or starts) before the
+  // record says so.
+  state->SetHealth(options.serving);
+  if (options.serving || options.not_serving == NotServingAction::kMark) {
+    if (absl::Status s = state->Register(/*restored=*/false); !s.ok()) {
+      state->SetHealth(false);
+      return s;
+    }
+  }
+  return ServingRegistration(std::move(state));
+}
+
+ServingRegistration::ServingRegistration() = default;
+ServingRegistration::ServingRegistration(std::shared_ptr<internal::ServingState> state)
+    : state_(std::move(state)) {}
+ServingRegistration::ServingRegistration(ServingRegistration&&) noexcept = default;
+
+ServingRegistration& ServingRegistration::operator=(ServingRegistration&& other) noexcept {
+  if (this != &other) {
+    (void)Deregister();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+ServingRegistration::~ServingRegistration() { (void)Deregister(); }
+
+absl::Status ServingRegistration::SetServing(bool serving) {
+  if (state_ == nullptr) return absl::FailedPreconditionError("an empty ServingRegistration");
+  internal::OperationScope op(*state_);
+  if (!op.status().ok()) return op.status();
+  std::map<std::string, std::string> written_metadata;
+  {
+    internal::MutexLock lock(&state_->mu);
+    if (state_->ended) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the registration of ", state_->key, " was drained or deregistered"));
+    }
+    state_->serving = serving;
+    written_metadata = state_->Written().metadata;
+  }
+  state_->SetHealth(serving);
+  Registration* current = state_->Current();
+  if (state_->action == NotServingAction::kMark) {
+    if (!current->valid()) return state_->Register(/*restored=*/true);
+    // Written even when unchanged: retries an earlier failed Update.
+    if (current->instance().metadata == written_metadata) return absl::OkStatus();
+    return current->Update(std::move(written_metadata));
+  }
+  if (!serving) return state_->Remove(/*end=*/false);
+  if (current->valid()) return absl::OkStatus();
+  return state_->Register(/*restored=*/true);
+}
+
+bool ServingRegistration::serving() const {
+  if (state_ == nullptr) return false;
+  internal::MutexLock lock(&state_->mu);
+  return state_->serving && !state_->ended;
+}
+
+absl::Status ServingRegistration::Update(std::map<std::string, std::string> metadata) {
+  if (state_ == nullptr) return absl::FailedPreconditionError("an empty ServingRegistration");
+  internal::OperationScope op(*state_);
+  if (!op.status().ok()) return op.status();
+  ServiceInstance before;
+  std::map<std::string, std::string> written_metadata;
+  {
+    internal::MutexLock lock(&state_->mu);
+    ServiceInstance next = state_->instance;
+    next.metadata = std::move(metadata);
+    if (absl::Status s = ValidateInstance(next); !s.ok()) return s;
+    before = std::exchange(state_->instance, std::move(next));
+    written_metadata = state_->Written().metadata;
+  }
+  Registration* current = state_->Current();
+  if (!current->valid()) return absl::OkStatus();
+  absl::Status status = current->Update(std::move(written_metadata));
+  if (absl::IsInvalidArgument(status)) {
+    // Refused before anything was written: keep what is written.
+    internal::MutexLock lock(&state_->mu);
+    state_->instance = std::move(before);
+  }
+  return status;
+}
+
+absl::Status ServingRegistration::Deregister() {
+  if (state_ == nullptr) return absl::OkStatus();
+  internal::OperationScope op(*state_);
+  if (!op.status().ok()) return op.status();
+  {
+    internal::MutexLock lock(&state_->mu);
+    if (state_->ended) return absl::OkStatus();
+    state_->ended = true;
+    state_->serving = false;
+  }
+  state_->SetHealth(false);
+  if (state_->Current()->valid()) return state_->Remove(/*end=*/true);
+  // Removed earlier by NOT_SERVING: the listener's last call is still due.
+  if (state_->user_listener != nullptr) {
+    state_->user_listener->OnStateChange({.state = RegistrationState::kDeregistered,
+                                          .reason = absl::OkStatus(),
+                                          .lease_id = 0,
+                                          .ttl = absl::ZeroDuration()});
+  }
+  return absl::OkStatus();
+}
+
+RegistrationState ServingRegistration::state() const {
+  if (state_ == nullptr) return RegistrationState::kDeregistered;
+  internal::MutexLock lock(&state_->mu);
+  return state_->registration.valid() ? state_->registration.state()
+                                      : RegistrationState::kDeregistered;
+}
+
+std::string ServingRegistration::key() const { return state_ == nullptr ? "" : state_->key; }
+
+int64_t ServingRegistration::lease_id() const {
+  if (state_ == nullptr) return 0;
+  internal::MutexLock lock(&state_->mu);
+  return state_->registration.valid() ? state_->registration.lease_id() : 0;
+}
+
+ServiceInstance ServingRegistration::instance() const {
+  if (state_ == nullptr) return {};
+  internal::MutexLock lock(&state_->mu);
+  return state_->registration.valid() ? state_->registration.instance() : state_->Written();
+}
+
+std::vector<std::string> ServingRegistration::health_services() const {
+  return state_ == nullptr ? std::vector<std::string>{} : state_->health_services;
+}
+
+}  // namespace etcdgrpc::registry
