@@ -1,15 +1,20 @@
-// greeter_demo: what `./dev demo` runs. Uses the etcd in ETCD_ENDPOINTS
-// (./dev demo starts a throwaway one when it is not set) and starts three greeter servers that
-// register themselves; a client resolves "greeter" and balances calls round robin while one server
-// is stopped with SIGTERM, another killed with SIGKILL and a fourth joins.
-// Exits non-zero if any call failed or the resolver missed a change.
+// greeter_demo: what `./dev demo` runs. Uses the etcd in ETCD_ENDPOINTS, or
+// starts a throwaway 3-member cluster on 127.0.0.1 when it is not set, and
+// starts three greeter servers that register themselves with health-aware
+// registrations; a client resolves "greeter" and balances calls round robin
+// while one server is frozen (NOT_SERVING) and thawed, an etcd member is
+// killed and restarted (own cluster only), one server drains on SIGTERM,
+// another is killed with SIGKILL and a fourth joins. Exits non-zero if any
+// call failed or the resolver missed a change.
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +29,7 @@
 #include "etcdgrpc/resolver/resolver.h"
 #include "greeter.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "local_etcd.h"
 #include "server_process.h"
 
 ABSL_FLAG(absl::Duration, ttl, absl::Seconds(3), "the servers' registration TTL");
@@ -75,7 +81,9 @@ struct CallResult {
 };
 
 // One SayHello, retried on another endpoint when the picked one is
-// unavailable (the call never reached a server that could answer).
+// unavailable (the call never reached a server that could answer, or the
+// server is NOT_SERVING). The demo's only call site: a call helper with a
+// retry policy replaces this function and nothing else.
 CallResult CallOnce(Balancer& balancer) {
   CallResult result;
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -166,17 +174,41 @@ std::string ServerBinary() {
   return path.substr(0, path.rfind('/') + 1) + "greeter_server";
 }
 
+// Calls until `done` or `timeout`, 10 ms apart; returns the round.
+Round CallWhile(Balancer& balancer, const std::function<bool()>& done, absl::Duration timeout) {
+  Round round;
+  const absl::Time start = absl::Now();
+  while (!done() && absl::Now() - start < timeout) {
+    Record(CallOnce(balancer), round);
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return round;
+}
+
 int Run() {
   etcdgrpc::ClientOptions options;
+  // Without ETCD_ENDPOINTS: our own 3-member cluster, so a member can be
+  // killed and restarted.
+  std::unique_ptr<etcdgrpc::testing::LocalEtcd> cluster;
   const char* endpoints = std::getenv("ETCD_ENDPOINTS");
   if (endpoints == nullptr || *endpoints == '\0') {
-    std::printf(
-        "set ETCD_ENDPOINTS (e.g. 127.0.0.1:2379), or run ./dev demo, which starts a throwaway "
-        "etcd\n");
-    return 2;
+    etcdgrpc::testing::LocalEtcdOptions cluster_options;
+    cluster_options.members = 3;
+    absl::StatusOr<std::unique_ptr<etcdgrpc::testing::LocalEtcd>> started =
+        etcdgrpc::testing::LocalEtcd::Start(cluster_options);
+    if (!started.ok()) {
+      std::printf("cannot start a 3-member etcd cluster: %s\n",
+                  started.status().ToString().c_str());
+      return 1;
+    }
+    cluster = *std::move(started);
+    options.endpoints = cluster->ClientEndpoints();
+    std::printf("started a throwaway 3-member etcd cluster at %s\n",
+                cluster->EndpointsFlag().c_str());
+  } else {
+    options.endpoints = absl::StrSplit(endpoints, ',', absl::SkipEmpty());
+    std::printf("using etcd at %s (ETCD_ENDPOINTS; the etcd member phase is skipped)\n", endpoints);
   }
-  options.endpoints = absl::StrSplit(endpoints, ',', absl::SkipEmpty());
-  std::printf("using etcd at %s (ETCD_ENDPOINTS)\n", endpoints);
   auto client = etcdgrpc::Client::Connect(options);
   if (!client.ok()) {
     std::printf("cannot connect: %s\n", client.status().ToString().c_str());
@@ -227,7 +259,56 @@ int Run() {
   Round first = Calls(**balancer, calls);
   expect(first.failed == 0 && first.answered_by.size() == 3, "all three answer");
 
-  Step("SIGTERM greeter-1: it deregisters at once, drains, then stops");
+  Step("SIGUSR1 greeter-3: NOT_SERVING (gRPC health and registry record in one call)");
+  const absl::Time freeze_time = absl::Now();
+  servers["greeter-3"]->Signal(SIGUSR1);
+  Round during_freeze = CallWhile(
+      **balancer, [&] { return !Has(**view, "greeter-3"); }, absl::Seconds(5));
+  std::printf("  greeter-3 %s from the resolver %s after SIGUSR1; calls meanwhile:\n",
+              Has(**view, "greeter-3") ? "NOT removed" : "removed",
+              Ms(absl::Now() - freeze_time).c_str());
+  PrintRound(during_freeze);
+  expect(!Has(**view, "greeter-3"), "greeter-3 removed while NOT_SERVING");
+  Round frozen = Calls(**balancer, calls);
+  expect(during_freeze.failed + frozen.failed == 0, "no failed call around NOT_SERVING");
+  expect(frozen.answered_by.count("greeter-3") == 0, "frozen greeter-3 gets no calls");
+
+  Step("SIGUSR1 greeter-3 again: SERVING, back in the resolver");
+  servers["greeter-3"]->Signal(SIGUSR1);
+  const std::optional<absl::Duration> thawed = WaitFor(**view, "greeter-3", true, absl::Seconds(5));
+  expect(thawed.has_value(), "greeter-3 back after SERVING");
+  if (thawed.has_value())
+    std::printf("  greeter-3 back in the resolver after %s\n", Ms(*thawed).c_str());
+  Round back = Calls(**balancer, calls);
+  expect(back.failed == 0 && back.answered_by.count("greeter-3") == 1, "greeter-3 answers again");
+
+  if (cluster != nullptr) {
+    absl::StatusOr<int> leader = cluster->Leader();
+    const int member = leader.ok() ? *leader : 0;
+    Step(absl::StrCat("SIGKILL etcd member ", member, leader.ok() ? " (the leader)" : "",
+                      ": calls go on; keep-alives and watches move to the other two (a lease "
+                      "that lapses during the election is replaced, the key never goes)"));
+    expect(cluster->Kill(member).ok(), "kill the etcd member");
+    const absl::Time etcd_kill_time = absl::Now();
+    // Longer than a TTL: the servers' leases must be renewed elsewhere.
+    Round without_member = CallWhile(
+        **balancer, [] { return false; }, ttl + absl::Seconds(1));
+    PrintRound(without_member);
+    bool all_there = true;
+    for (const char* id : {"greeter-1", "greeter-2", "greeter-3"}) all_there &= Has(**view, id);
+    std::printf("  after %s without the member: %s\n", Ms(absl::Now() - etcd_kill_time).c_str(),
+                all_there ? "all three servers still registered" : "a server was LOST");
+    expect(all_there, "registrations survive a dead etcd member");
+    expect(without_member.failed == 0, "no failed call while an etcd member is down");
+    Step(absl::StrCat("Restart etcd member ", member));
+    const absl::Time restart_time = absl::Now();
+    absl::Status restarted = cluster->Restart(member);
+    expect(restarted.ok(), "restart the etcd member: " + restarted.ToString());
+    std::printf("  member %d answers again after %s\n", member,
+                Ms(absl::Now() - restart_time).c_str());
+  }
+
+  Step("SIGTERM greeter-1: drain (NOT_SERVING, deregister, wait for every member, grace, stop)");
   const absl::Time term_time = absl::Now();
   servers["greeter-1"]->Signal(SIGTERM);
   Round during_stop;

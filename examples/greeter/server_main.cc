@@ -1,10 +1,13 @@
 // greeter_server: a gRPC Greeter on a free loopback port that registers
-// itself as service "greeter" in etcd, stays registered (the registry keeps
-// its lease alive and re-registers after losses) and on SIGTERM/SIGINT
-// deregisters first, drains briefly and only then stops serving, so clients
-// that resolve it never see a failed call.
+// itself as service "greeter" in etcd with a health-aware registration (its
+// gRPC health status and its record follow one switch), stays registered
+// (the registry keeps its lease alive and re-registers after losses),
+// toggles SERVING / NOT_SERVING on SIGUSR1 (answering UNAVAILABLE while not
+// serving) and on SIGTERM/SIGINT drains: NOT_SERVING, deregistered, the
+// removal propagated, a grace, then the server stops.
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -19,6 +22,7 @@
 #include "absl/time/time.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/registry/registrar.h"
+#include "etcdgrpc/registry/serving.h"
 #include "greeter.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
@@ -27,8 +31,12 @@ ABSL_FLAG(std::string, id, "greeter-1", "the instance id in the registry");
 ABSL_FLAG(std::string, zone, "zone-a", "metadata zone");
 ABSL_FLAG(int, weight, 1, "metadata weight");
 ABSL_FLAG(absl::Duration, ttl, absl::Seconds(3), "registration lease TTL");
-ABSL_FLAG(absl::Duration, drain, absl::Milliseconds(300),
-          "how long to keep serving after deregistering, so resolvers see the removal first");
+ABSL_FLAG(absl::Duration, grace, absl::Milliseconds(100),
+          "how long to keep serving once every etcd member applied the removal, so resolvers "
+          "and calls already picked catch up");
+ABSL_FLAG(std::string, not_serving, "remove",
+          "what NOT_SERVING does to the record: remove (delete it) or mark (metadata "
+          "health=NOT_SERVING)");
 
 namespace {
 
@@ -37,13 +45,20 @@ class GreeterService final : public greeter::Greeter::Service {
   explicit GreeterService(std::string id) : id_(std::move(id)) {}
   grpc::Status SayHello(grpc::ServerContext* /*context*/, const greeter::HelloRequest* request,
                         greeter::HelloReply* reply) override {
+    // A frozen instance refuses work, as one that is overloaded or in
+    // maintenance would: callers retry elsewhere.
+    if (!serving_.load()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, id_ + " is NOT_SERVING");
+    }
     reply->set_message(absl::StrCat("hello ", request->name(), " from ", id_));
     reply->set_instance_id(id_);
     return grpc::Status::OK;
   }
+  void set_serving(bool serving) { serving_.store(serving); }
 
  private:
   std::string id_;
+  std::atomic<bool> serving_{true};
 };
 
 class PrintingListener final : public etcdgrpc::registry::RegistrationListener {
@@ -67,15 +82,19 @@ class PrintingListener final : public etcdgrpc::registry::RegistrationListener {
 int Run() {
   // Signals are taken synchronously by this thread; every thread created
   // later inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const std::string id = absl::GetFlag(FLAGS_id);
   GreeterService service(id);
   int port = 0;
+  // Before the server is built: gRPC's own grpc.health.v1 service, whose
+  // statuses the ServingRegistration sets.
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
@@ -95,14 +114,19 @@ int Run() {
   etcdgrpc::registry::Registrar registrar(**client, {.ttl = absl::GetFlag(FLAGS_ttl)});
   PrintingListener listener(id);
   const std::string address = absl::StrCat("127.0.0.1:", port);
-  absl::StatusOr<etcdgrpc::registry::Registration> registration =
-      registrar.Register({.service = "greeter",
-                          .id = id,
-                          .address = address,
-                          .metadata = {{"zone", absl::GetFlag(FLAGS_zone)},
-                                       {"weight", absl::StrCat(absl::GetFlag(FLAGS_weight))},
-                                       {"version", "v1"}}},
-                         &listener);
+  const bool mark = absl::GetFlag(FLAGS_not_serving) == "mark";
+  absl::StatusOr<etcdgrpc::registry::ServingRegistration> registration =
+      etcdgrpc::registry::ServingRegistration::Register(
+          registrar, server.get(),
+          {.service = "greeter",
+           .id = id,
+           .address = address,
+           .metadata = {{"zone", absl::GetFlag(FLAGS_zone)},
+                        {"weight", absl::StrCat(absl::GetFlag(FLAGS_weight))},
+                        {"version", "v1"}}},
+          {.not_serving = mark ? etcdgrpc::registry::NotServingAction::kMark
+                               : etcdgrpc::registry::NotServingAction::kRemove},
+          &listener);
   if (!registration.ok()) {
     std::printf("  [%s] cannot register: %s\n", id.c_str(),
                 registration.status().ToString().c_str());
@@ -112,15 +136,23 @@ int Run() {
               registration->key().c_str());
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  const absl::Time stop_start = absl::Now();
-  absl::Status deregistered = registration->Deregister();
-  absl::SleepFor(absl::GetFlag(FLAGS_drain));
-  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Milliseconds(200)));
-  std::printf(
-      "  [%s] %s: deregistered (%s) and stopped in %s\n", id.c_str(), strsignal(signal_number),
-      deregistered.ok() ? "ok" : deregistered.ToString().c_str(),
-      absl::FormatDuration(absl::Trunc(absl::Now() - stop_start, absl::Milliseconds(1))).c_str());
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGUSR1) {
+    const bool serving = !registration->serving();
+    const absl::Time start = absl::Now();
+    // The service accepts before the record is back and refuses only after
+    // it is gone, so a client that picks this instance meanwhile is answered.
+    if (serving) service.set_serving(true);
+    absl::Status status = registration->SetServing(serving);
+    if (!serving) service.set_serving(false);
+    std::printf(
+        "  [%s] SIGUSR1: %s (health and record %s in %s)\n", id.c_str(),
+        serving ? "SERVING" : "NOT_SERVING", status.ok() ? "set" : status.ToString().c_str(),
+        absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(1))).c_str());
+  }
+  etcdgrpc::registry::DrainReport report =
+      registration->Drain({.grace = absl::GetFlag(FLAGS_grace)});
+  std::printf("  [%s] %s: drained: %s\n", id.c_str(), strsignal(signal_number),
+              report.ToString().c_str());
   return 0;
 }
 
