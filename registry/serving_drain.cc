@@ -71,7 +71,9 @@ DrainReport ServingRegistration::Drain(const DrainOptions& options) {
     state.SetHealth(false);
     return absl::OkStatus();
   });
-  timed(report.deregister, [&] {
+  // Under `ops` (the OperationScope), which the analysis cannot see inside
+  // the lambda.
+  timed(report.deregister, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (state.Current()->valid()) return state.Remove(/*end=*/true);
     // Removed by an earlier NOT_SERVING: the listener's last call is due.
     if (!already_ended && state.user_listener != nullptr) {

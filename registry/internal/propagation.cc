@@ -50,7 +50,9 @@ Propagation WaitUntilApplied(Client& client, const std::string& key, absl::Time 
   int64_t revision = 0;
   {
     MutexLock lock(&answers->mu);
-    answers->changed.WaitUntil(answers->mu, deadline, [&] { return answers->outstanding == 0; });
+    answers->changed.WaitUntil(answers->mu, deadline, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return answers->outstanding == 0;
+    });
     if (answers->outstanding != 0) {
       result.status = absl::DeadlineExceededError(
           absl::StrCat("reading ", key, " to learn the revision to wait for: no answer in time"));
@@ -90,7 +92,9 @@ Propagation WaitUntilApplied(Client& client, const std::string& key, absl::Time 
     behind.clear();
     {
       MutexLock lock(&answers->mu);
-      answers->changed.WaitUntil(answers->mu, deadline, [&] { return answers->outstanding == 0; });
+      answers->changed.WaitUntil(answers->mu, deadline, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return answers->outstanding == 0;
+      });
       for (const std::string& endpoint : pending) {
         auto it = answers->members.find(endpoint);
         if (it == answers->members.end() || !it->second.ok()) {
