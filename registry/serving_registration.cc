@@ -131,8 +131,9 @@ void ServingState::SetHealth(bool serving_now) const {
 }  // namespace internal
 
 absl::StatusOr<ServingRegistration> ServingRegistration::Register(
-    Registrar& registrar, grpc::Server* server, ServiceInstance instance, ServingOptions options,
-    RegistrationListener* listener, const RegisterOptions& register_options) {
+    Registrar& registrar, grpc::Server* server, ServiceInstance instance,
+    const ServingOptions& options, RegistrationListener* listener,
+    const RegisterOptions& register_options) {
   if (server == nullptr) {
     return absl::InvalidArgumentError("ServingRegistration needs a gRPC server, got null");
   }

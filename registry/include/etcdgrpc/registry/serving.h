@@ -126,7 +126,7 @@ class ETCDGRPC_EXPORT ServingRegistration {
   // failure.
   [[nodiscard]] static absl::StatusOr<ServingRegistration> Register(
       Registrar& registrar, grpc::Server* server, ServiceInstance instance,
-      ServingOptions options = {}, RegistrationListener* listener = nullptr,
+      const ServingOptions& options = {}, RegistrationListener* listener = nullptr,
       const RegisterOptions& register_options = {});
 
   ServingRegistration();
