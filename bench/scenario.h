@@ -40,5 +40,7 @@ void RegisterRegistryScenarios(std::vector<Scenario>& scenarios);
 void RegisterFailoverScenarios(std::vector<Scenario>& scenarios);
 // --- concurrency (scenarios_concurrency.cc) ---
 void RegisterConcurrencyScenarios(std::vector<Scenario>& scenarios);
+// --- balanced calls (scenarios_calls.cc) ---
+void RegisterCallsScenarios(std::vector<Scenario>& scenarios);
 
 }  // namespace etcdgrpc::bench
