@@ -143,7 +143,7 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
     const std::shared_ptr<grpc::Channel> channel = pick->channel();
     attempt->pick.emplace(*std::move(pick));
     Attempt* const raw = attempt.get();
-    int started = 0;
+    int started = 0;  // attempts started, this one included; 0: it was not
     {
       MutexLock lock(&mu_);
       --launching_;
@@ -157,15 +157,15 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
         deliver = TakeDeliveryLocked();
       }
     }
-    if (attempt != nullptr) {
+    if (started == 0) {
       // Decided while this attempt was being picked: it never starts.
-      attempt->pick->Done(NotUsedStatus());
+      raw->pick->Done(NotUsedStatus());
       if (deliver) Deliver();
       return;
     }
     face_->Start(raw->slot, channel, &raw->context,
-                 [self = shared_from_this(), raw](grpc::Status status) {
-                   self->OnAttemptDone(raw, std::move(status));
+                 [self = shared_from_this(), raw](const grpc::Status& status) {
+                   self->OnAttemptDone(raw, status);
                  });
     if (policy_.hedging.has_value() && started < policy_.retry.max_attempts) {
       threads_->timer().PostAfter(policy_.hedging->delay,
@@ -183,7 +183,7 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
     Launch();
   }
 
-  void OnAttemptDone(Attempt* attempt, grpc::Status status) {
+  void OnAttemptDone(Attempt* attempt, const grpc::Status& status) {
     std::optional<PickResult> pick;
     std::vector<grpc::ClientContext*> cancel;
     bool launch_now = false;

@@ -84,7 +84,8 @@ class CallThreads;
 // The asynchronous call (also the synchronous one with hedging): validates
 // `policy`, starts the first attempt on the calling thread and calls `done`
 // exactly once, after every attempt has ended (see BalancedStub::CallAsync
-// for the threads it runs on).
+// for the threads it runs on). `method` is kept by reference: it must outlive
+// the call (BalancedStub passes a static string).
 ETCDGRPC_EXPORT void StartAsyncCall(std::shared_ptr<CallThreads> threads,
                                     std::shared_ptr<Balancer> balancer, const CallPolicy& policy,
                                     const std::string& method,
