@@ -22,6 +22,7 @@
 #include "etcdgrpc/concurrency/election.h"
 #include "etcdgrpc/concurrency/mutex.h"
 #include "etcdgrpc/concurrency/session.h"
+#include "greeter_helper.h"
 
 extern char** environ;
 
@@ -72,6 +73,8 @@ absl::Status RunConcurrencyHelper(const HelperPlan& plan) {
   if (!client.ok()) return client.status();
   if (plan.mode == "lock") return RunLockHelper(**client, plan.name);
   if (plan.mode == "elect") return RunElectHelper(**client, plan.name);
+  // --- balanced calls: a greeter server process (greeter_helper.h) ---
+  if (plan.mode == "greeter") return RunGreeterHelper(**client, plan.name);
   return absl::InvalidArgumentError(absl::StrCat("unknown helper mode ", plan.mode));
 }
 

@@ -42,5 +42,7 @@ void RegisterFailoverScenarios(std::vector<Scenario>& scenarios);
 void RegisterConcurrencyScenarios(std::vector<Scenario>& scenarios);
 // --- health-aware registration (scenarios_serving.cc) ---
 void RegisterServingScenarios(std::vector<Scenario>& scenarios);
+// --- balanced calls (scenarios_calls.cc) ---
+void RegisterCallsScenarios(std::vector<Scenario>& scenarios);
 
 }  // namespace etcdgrpc::bench

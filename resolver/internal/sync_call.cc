@@ -1,0 +1,91 @@
+// RunSyncCall (call_engine.h): a balanced call on the calling thread. Pick,
+// attempt with the stub's blocking method, Done, back off, retry elsewhere.
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/backoff.h"
+#include "common/clock.h"
+#include "etcdgrpc/resolver/call_engine.h"
+#include "resolver/internal/call_rules.h"
+
+namespace etcdgrpc::resolver::internal {
+namespace {
+
+using ::etcdgrpc::internal::MonoNow;
+
+// How often a call with no endpoint to pick looks again: Balancer::Pick
+// would wait BalancerOptions::wait_for_endpoints, which may be longer than
+// the call's overall deadline.
+constexpr absl::Duration kEndpointPoll = absl::Milliseconds(5);
+
+bool WaitForEligible(Balancer& balancer, absl::Time deadline) {
+  while (balancer.eligible() == 0) {
+    const absl::Duration left = deadline - MonoNow();
+    if (left <= absl::ZeroDuration()) return false;
+    absl::SleepFor(std::min(kEndpointPoll, left));
+  }
+  return true;
+}
+
+}  // namespace
+
+CallResult RunSyncCall(Balancer& balancer, const CallPolicy& policy, const std::string& method,
+                       SyncAttempt attempt) {
+  CallResult result;
+  if (absl::Status valid = ValidateCallPolicy(policy); !valid.ok()) {
+    result.status = std::move(valid);
+    return result;
+  }
+  const absl::Time deadline = OverallDeadline(policy);
+  // Made on the first retry: seeding a generator costs more than a call's
+  // bookkeeping.
+  std::optional<absl::BitGen> random;
+  for (int attempt_number = 1;; ++attempt_number) {
+    if (!WaitForEligible(balancer, deadline)) {
+      result.status = NoEndpointStatus(method, policy, result.attempts);
+      return result;
+    }
+    absl::StatusOr<PickResult> pick = PickAvoiding(balancer, result.tried);
+    if (!pick.ok()) {
+      result.status = absl::Status(pick.status().code(),
+                                   absl::StrCat(pick.status().message(), " [", method, "]"));
+      return result;
+    }
+    result.attempts = attempt_number;
+    result.tried.push_back(pick->endpoint().address());
+    grpc::ClientContext context;
+    SetAttemptDeadline(context, policy, deadline);
+    grpc::Status status = attempt(pick->channel(), &context);
+    pick->Done(status);
+    result.endpoint = pick->endpoint().address();
+    if (status.ok()) {
+      result.status = absl::OkStatus();
+      result.grpc_status = std::move(status);
+      return result;
+    }
+    absl::string_view why_stopped;
+    std::string out_of_time;
+    if (IsRetryable(status, policy) && attempt_number < policy.retry.max_attempts) {
+      if (!random.has_value()) random.emplace();
+      const absl::Duration delay =
+          ::etcdgrpc::internal::Backoff::Delay(policy.retry.backoff, attempt_number - 1, *random);
+      if (MonoNow() + delay < deadline) {
+        absl::SleepFor(delay);
+        continue;
+      }
+      out_of_time = OutOfTime(policy);
+      why_stopped = out_of_time;
+    }
+    result.status = FinalStatus(status, method, result.endpoint, attempt_number, policy,
+                                result.tried, why_stopped);
+    result.grpc_status = std::move(status);
+    return result;
+  }
+}
+
+}  // namespace etcdgrpc::resolver::internal
