@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "etcdgrpc/client.h"
+#include "etcdgrpc/resolver/balanced_call.h"
 #include "etcdgrpc/resolver/resolver.h"
 #include "greeter.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -72,44 +73,45 @@ class PrintingListener final : public etcdgrpc::resolver::ServiceListener {
   }
 };
 
-struct CallResult {
+using GreeterCalls = etcdgrpc::resolver::BalancedStub<greeter::Greeter::Stub>;
+
+// The seed use case: up to 3 retries on another endpoint, 100 ms apart.
+// SayHello has no side effects, so every failure it retries may repeat it.
+etcdgrpc::resolver::CallPolicy SeedPolicy() {
+  etcdgrpc::resolver::CallPolicy policy;
+  policy.retry.max_attempts = 4;
+  policy.retry.backoff = etcdgrpc::resolver::LinearBackoff(absl::Milliseconds(100));
+  policy.attempt_timeout = absl::Seconds(1);
+  policy.overall_timeout = absl::Seconds(5);
+  policy.idempotent = true;
+  return policy;
+}
+
+struct CallOutcome {
   bool ok = false;
   std::string instance;
-  // Attempts that failed with UNAVAILABLE and were retried on another pick.
+  // Attempts after the first (another endpoint each, while there is one).
   int retries = 0;
   std::string error;
 };
 
-// One SayHello, retried on another endpoint when the picked one is
-// unavailable (the call never reached a server that could answer, or the
-// server is NOT_SERVING). The demo's only call site: a call helper with a
-// retry policy replaces this function and nothing else.
-CallResult CallOnce(Balancer& balancer) {
-  CallResult result;
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    absl::StatusOr<etcdgrpc::resolver::PickResult> pick = balancer.Pick();
-    if (!pick.ok()) {
-      result.error = pick.status().ToString();
-      return result;
-    }
-    auto stub = pick->NewStub<greeter::Greeter>();
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
-    greeter::HelloRequest request;
-    request.set_name("demo");
-    greeter::HelloReply reply;
-    grpc::Status status = stub->SayHello(&context, request, &reply);
-    pick->Done(status);
-    if (status.ok()) {
-      result.ok = true;
-      result.instance = reply.instance_id();
-      return result;
-    }
-    result.error = absl::StrCat(pick->endpoint().instance.id, ": ", status.error_message());
-    if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return result;
-    ++result.retries;
+// One SayHello through the call helper (docs/calls.md), which picks, reports
+// each outcome to the balancer and retries elsewhere per SeedPolicy().
+CallOutcome CallOnce(const GreeterCalls& calls) {
+  greeter::HelloRequest request;
+  request.set_name("demo");
+  greeter::HelloReply reply;
+  const etcdgrpc::resolver::CallResult result =
+      calls.Call(&greeter::Greeter::Stub::SayHello, request, &reply);
+  CallOutcome outcome;
+  outcome.retries = result.attempts > 0 ? result.attempts - 1 : 0;
+  if (result.ok()) {
+    outcome.ok = true;
+    outcome.instance = reply.instance_id();
+  } else {
+    outcome.error = result.status.ToString();
   }
-  return result;
+  return outcome;
 }
 
 struct Round {
@@ -118,7 +120,7 @@ struct Round {
   int retries = 0;
 };
 
-void Record(const CallResult& call, Round& round) {
+void Record(const CallOutcome& call, Round& round) {
   round.retries += call.retries;
   if (call.ok) {
     ++round.answered_by[call.instance];
@@ -135,9 +137,9 @@ void PrintRound(const Round& round) {
               absl::StrJoin(spread, " ").c_str(), round.failed, round.retries);
 }
 
-Round Calls(Balancer& balancer, int calls) {
+Round Calls(const GreeterCalls& greeter_calls, int calls) {
   Round round;
-  for (int i = 0; i < calls; ++i) Record(CallOnce(balancer), round);
+  for (int i = 0; i < calls; ++i) Record(CallOnce(greeter_calls), round);
   PrintRound(round);
   return round;
 }
@@ -175,11 +177,12 @@ std::string ServerBinary() {
 }
 
 // Calls until `done` or `timeout`, 10 ms apart; returns the round.
-Round CallWhile(Balancer& balancer, const std::function<bool()>& done, absl::Duration timeout) {
+Round CallWhile(const GreeterCalls& greeter_calls, const std::function<bool()>& done,
+                absl::Duration timeout) {
   Round round;
   const absl::Time start = absl::Now();
   while (!done() && absl::Now() - start < timeout) {
-    Record(CallOnce(balancer), round);
+    Record(CallOnce(greeter_calls), round);
     absl::SleepFor(absl::Milliseconds(10));
   }
   return round;
@@ -241,6 +244,7 @@ int Run() {
                 (view.ok() ? balancer.status() : view.status()).ToString().c_str());
     return 1;
   }
+  const GreeterCalls greeter_calls(*balancer, SeedPolicy());
   PrintingListener printer;
   auto subscription = (*view)->Subscribe(&printer);
 
@@ -256,20 +260,20 @@ int Run() {
   }
 
   Step(absl::StrCat(calls, " calls, round robin"));
-  Round first = Calls(**balancer, calls);
+  Round first = Calls(greeter_calls, calls);
   expect(first.failed == 0 && first.answered_by.size() == 3, "all three answer");
 
   Step("SIGUSR1 greeter-3: NOT_SERVING (gRPC health and registry record in one call)");
   const absl::Time freeze_time = absl::Now();
   servers["greeter-3"]->Signal(SIGUSR1);
   Round during_freeze = CallWhile(
-      **balancer, [&] { return !Has(**view, "greeter-3"); }, absl::Seconds(5));
+      greeter_calls, [&] { return !Has(**view, "greeter-3"); }, absl::Seconds(5));
   std::printf("  greeter-3 %s from the resolver %s after SIGUSR1; calls meanwhile:\n",
               Has(**view, "greeter-3") ? "NOT removed" : "removed",
               Ms(absl::Now() - freeze_time).c_str());
   PrintRound(during_freeze);
   expect(!Has(**view, "greeter-3"), "greeter-3 removed while NOT_SERVING");
-  Round frozen = Calls(**balancer, calls);
+  Round frozen = Calls(greeter_calls, calls);
   expect(during_freeze.failed + frozen.failed == 0, "no failed call around NOT_SERVING");
   expect(frozen.answered_by.count("greeter-3") == 0, "frozen greeter-3 gets no calls");
 
@@ -279,7 +283,7 @@ int Run() {
   expect(thawed.has_value(), "greeter-3 back after SERVING");
   if (thawed.has_value())
     std::printf("  greeter-3 back in the resolver after %s\n", Ms(*thawed).c_str());
-  Round back = Calls(**balancer, calls);
+  Round back = Calls(greeter_calls, calls);
   expect(back.failed == 0 && back.answered_by.count("greeter-3") == 1, "greeter-3 answers again");
 
   if (cluster != nullptr) {
@@ -292,7 +296,7 @@ int Run() {
     const absl::Time etcd_kill_time = absl::Now();
     // Longer than a TTL: the servers' leases must be renewed elsewhere.
     Round without_member = CallWhile(
-        **balancer, [] { return false; }, ttl + absl::Seconds(1));
+        greeter_calls, [] { return false; }, ttl + absl::Seconds(1));
     PrintRound(without_member);
     bool all_there = true;
     for (const char* id : {"greeter-1", "greeter-2", "greeter-3"}) all_there &= Has(**view, id);
@@ -314,7 +318,7 @@ int Run() {
   Round during_stop;
   while (!servers["greeter-1"]->WaitExit(absl::ZeroDuration()) &&
          absl::Now() - term_time < absl::Seconds(5)) {
-    Record(CallOnce(**balancer), during_stop);
+    Record(CallOnce(greeter_calls), during_stop);
     absl::SleepFor(absl::Milliseconds(10));
   }
   std::printf("  calls while greeter-1 was stopping:\n");
@@ -322,7 +326,7 @@ int Run() {
   std::printf("  greeter-1 %s; calls after it stopped:\n",
               Has(**view, "greeter-1") ? "still in the resolver" : "gone from the resolver");
   expect(!Has(**view, "greeter-1"), "greeter-1 removed");
-  Round after_stop = Calls(**balancer, calls);
+  Round after_stop = Calls(greeter_calls, calls);
   expect(during_stop.failed + after_stop.failed == 0, "no failed call around SIGTERM");
   expect(after_stop.answered_by.count("greeter-1") == 0, "greeter-1 gets no calls");
 
@@ -332,7 +336,7 @@ int Run() {
   servers["greeter-2"]->WaitExit(absl::Seconds(5));
   Round during_kill;
   while (Has(**view, "greeter-2") && absl::Now() - kill_time < ttl + absl::Seconds(5)) {
-    Record(CallOnce(**balancer), during_kill);
+    Record(CallOnce(greeter_calls), during_kill);
     absl::SleepFor(absl::Milliseconds(20));
   }
   std::printf("  calls while greeter-2's record was still there:\n");
@@ -347,7 +351,7 @@ int Run() {
   Step("greeter-4 joins");
   expect(start_server("greeter-4", "zone-b"), "cannot start greeter-4");
   expect(WaitFor(**view, "greeter-4", true, absl::Seconds(10)).has_value(), "greeter-4 shows up");
-  Round joined = Calls(**balancer, calls);
+  Round joined = Calls(greeter_calls, calls);
   expect(joined.failed == 0 && joined.answered_by.count("greeter-4") == 1,
          "greeter-4 receives calls");
 
