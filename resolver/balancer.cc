@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/clock.h"
 #include "resolver/internal/balancer_core.h"
 #include "resolver/internal/channel_pool.h"
 
@@ -53,6 +54,9 @@ void PickResult::Done(const grpc::Status& status) {
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     entry_->failing.store(true, std::memory_order_relaxed);
   }
+  if (slot_->outlier != nullptr) {
+    slot_->detector->Record(*slot_->outlier, status.error_code(), ::etcdgrpc::internal::MonoNow());
+  }
 }
 
 Balancer::Balancer(std::shared_ptr<internal::BalancerCore> core) : core_(std::move(core)) {}
@@ -61,5 +65,7 @@ Balancer::~Balancer() = default;
 absl::StatusOr<PickResult> Balancer::Pick() { return core_->Pick(); }
 
 size_t Balancer::eligible() const { return core_->eligible(); }
+
+std::vector<EndpointStats> Balancer::endpoint_stats() const { return core_->endpoint_stats(); }
 
 }  // namespace etcdgrpc::resolver
