@@ -92,6 +92,9 @@ int Main(int argc, char** argv) {
   RegisterRegistryScenarios(scenarios);
   RegisterFailoverScenarios(scenarios);
   RegisterConcurrencyScenarios(scenarios);  // --- concurrency ---
+#ifdef ETCDGRPC_BENCH_BALANCING
+  RegisterBalancingScenarios(scenarios);  // --- balancing ---
+#endif
   if (absl::GetFlag(FLAGS_list)) {
     for (const Scenario& s : scenarios)
       std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());

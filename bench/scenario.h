@@ -40,5 +40,7 @@ void RegisterRegistryScenarios(std::vector<Scenario>& scenarios);
 void RegisterFailoverScenarios(std::vector<Scenario>& scenarios);
 // --- concurrency (scenarios_concurrency.cc) ---
 void RegisterConcurrencyScenarios(std::vector<Scenario>& scenarios);
+// --- balancing: health checks, ejection (scenarios_balancing.cc) ---
+void RegisterBalancingScenarios(std::vector<Scenario>& scenarios);
 
 }  // namespace etcdgrpc::bench

@@ -29,7 +29,7 @@ PickResult::PickResult(PickResult&& other) noexcept
 
 PickResult& PickResult::operator=(PickResult&& other) noexcept {
   if (this != &other) {
-    Done(grpc::Status::OK);
+    Finish(nullptr);
     slot_ = std::move(other.slot_);
     endpoint_ = other.endpoint_;
     entry_ = other.entry_;
@@ -42,20 +42,28 @@ PickResult& PickResult::operator=(PickResult&& other) noexcept {
   return *this;
 }
 
-PickResult::~PickResult() { Done(grpc::Status::OK); }
+PickResult::~PickResult() { Finish(nullptr); }
 
 std::shared_ptr<grpc::Channel> PickResult::channel() const { return entry_->channel(); }
 
-void PickResult::Done(const grpc::Status& status) {
+void PickResult::Done(const grpc::Status& status) { Finish(&status); }
+
+void PickResult::Finish(const grpc::Status* status) {
   if (done_ || entry_ == nullptr) return;
   done_ = true;
   if (counts_in_flight_) entry_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  // A pick dropped without Done() had no outcome to count.
+  if (status == nullptr) return;
   // The channel's poller clears this once the channel is READY again.
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+  if (status->error_code() == grpc::StatusCode::UNAVAILABLE) {
     entry_->failing.store(true, std::memory_order_relaxed);
   }
-  if (slot_->outlier != nullptr) {
-    slot_->detector->Record(*slot_->outlier, status.error_code(), ::etcdgrpc::internal::MonoNow());
+  if (internal::OutlierState* state = slot_->outlier.get()) {
+    if (slot_->detector->IsFailure(status->error_code())) {
+      slot_->detector->RecordFailure(*state, ::etcdgrpc::internal::MonoNow());
+    } else {
+      internal::OutlierDetector::RecordSuccess(*state);
+    }
   }
 }
 

@@ -221,8 +221,8 @@ std::vector<EndpointStats> BalancerCore::endpoint_stats() const {
       stats.ejected = until != 0 && absl::ToUnixNanos(now) < until;
       if (stats.ejected) stats.ejected_for = absl::FromUnixNanos(until) - now;
       stats.consecutive_failures = state->consecutive_failures.load(std::memory_order_relaxed);
-      stats.successes = state->successes.load(std::memory_order_relaxed);
       stats.failures = state->failures.load(std::memory_order_relaxed);
+      stats.successes = state->calls.load(std::memory_order_relaxed) - stats.failures;
       slot->detector->Counts(*state, stats.ejection_multiplier, stats.ejections);
     }
     all.push_back(std::move(stats));

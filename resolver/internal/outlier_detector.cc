@@ -48,26 +48,17 @@ bool OutlierDetector::Ejected(OutlierState& state, absl::Time now) {
   return false;
 }
 
-void OutlierDetector::Record(OutlierState& state, grpc::StatusCode code, absl::Time now) {
-  state.interval_calls.fetch_add(1, std::memory_order_relaxed);
-  if (!IsFailure(code)) {
-    state.successes.fetch_add(1, std::memory_order_relaxed);
-    // Only a failing endpoint's line is written on success.
-    if (state.consecutive_failures.load(std::memory_order_relaxed) != 0) {
-      state.consecutive_failures.store(0, std::memory_order_relaxed);
-    }
-  } else {
-    state.failures.fetch_add(1, std::memory_order_relaxed);
-    state.interval_failures.fetch_add(1, std::memory_order_relaxed);
-    // Calls that were in flight when it was ejected do not start the next
-    // run: the endpoint gets a fresh run once it is back.
-    if (!Ejected(state, now)) {
-      const int run = state.consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
-      if (options_.consecutive_failures > 0 && run >= options_.consecutive_failures) {
-        MutexLock lock(&mu_);
-        if (state.member && !Ejected(state, now) && EjectLocked(state, now)) {
-          state.consecutive_failures.store(0, std::memory_order_relaxed);
-        }
+void OutlierDetector::RecordFailure(OutlierState& state, absl::Time now) {
+  state.calls.fetch_add(1, std::memory_order_relaxed);
+  state.failures.fetch_add(1, std::memory_order_relaxed);
+  // Calls that were in flight when it was ejected do not start the next
+  // run: the endpoint gets a fresh run once it is back.
+  if (!Ejected(state, now)) {
+    const int run = state.consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (options_.consecutive_failures > 0 && run >= options_.consecutive_failures) {
+      MutexLock lock(&mu_);
+      if (state.member && !Ejected(state, now) && EjectLocked(state, now)) {
+        state.consecutive_failures.store(0, std::memory_order_relaxed);
       }
     }
   }
@@ -82,21 +73,29 @@ void OutlierDetector::MaybeSweep(absl::Time now) {
                                               std::memory_order_relaxed)) {
     return;
   }
+  const int64_t intervals = 1 + (Nanos(now) - due) / absl::ToInt64Nanoseconds(options_.interval);
   MutexLock lock(&mu_);
-  SweepLocked(now);
+  SweepLocked(now, intervals);
 }
 
-void OutlierDetector::SweepLocked(absl::Time now) {
+void OutlierDetector::SweepLocked(absl::Time now, int64_t intervals) {
   for (auto& [address, state] : members_) {
     const bool ejected = Ejected(*state, now);  // also ends ejections whose time is up
-    // The multiplier decays while the endpoint behaves (gRPC's A50, Envoy's
-    // decrease of the ejection time).
-    if (!ejected && state->multiplier > 0) --state->multiplier;
+    // The multiplier decays by one per interval the endpoint spends not
+    // ejected (gRPC's A50, Envoy's decrease of the ejection time).
+    if (!ejected) {
+      state->multiplier = static_cast<int>(
+          std::max<int64_t>(0, state->multiplier - std::min<int64_t>(intervals, 1 << 20)));
+    }
   }
   const bool by_rate = options_.failure_rate_threshold > 0;
   for (auto& [address, state] : members_) {
-    const int64_t calls = state->interval_calls.exchange(0, std::memory_order_relaxed);
-    const int64_t failures = state->interval_failures.exchange(0, std::memory_order_relaxed);
+    const int64_t total_calls = state->calls.load(std::memory_order_relaxed);
+    const int64_t total_failures = state->failures.load(std::memory_order_relaxed);
+    const int64_t calls = total_calls - state->calls_at_sweep;
+    const int64_t failures = total_failures - state->failures_at_sweep;
+    state->calls_at_sweep = total_calls;
+    state->failures_at_sweep = total_failures;
     if (!by_rate || calls < std::max(1, options_.failure_rate_minimum_calls)) continue;
     if (static_cast<double>(failures) <
         options_.failure_rate_threshold * static_cast<double>(calls)) {

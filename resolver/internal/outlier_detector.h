@@ -33,12 +33,13 @@ struct OutlierState {
   // own, away from the counters every Done() writes. 0: not ejected; else
   // the end of the ejection, in MonoNow() nanoseconds.
   alignas(64) std::atomic<int64_t> ejected_until_ns{0};
-  alignas(64) std::atomic<int> consecutive_failures{0};
-  std::atomic<int64_t> interval_calls{0};
-  std::atomic<int64_t> interval_failures{0};
-  std::atomic<int64_t> successes{0};
+  // A success costs one add here (and a load of the run).
+  alignas(64) std::atomic<int64_t> calls{0};
   std::atomic<int64_t> failures{0};
-  // Guarded by the detector's lock.
+  std::atomic<int> consecutive_failures{0};
+  // Guarded by the detector's lock: the counts at the last interval's end.
+  int64_t calls_at_sweep = 0;
+  int64_t failures_at_sweep = 0;
   int multiplier = 0;
   int ejections = 0;
   bool member = true;
@@ -55,9 +56,25 @@ class OutlierDetector {
   // still held by a pick is no longer counted nor ejected).
   void Retain(const std::vector<std::string>& addresses);
 
-  // One call's outcome. Ejects on a run of failures; ends the interval when
-  // it is due.
-  void Record(OutlierState& state, grpc::StatusCode code, absl::Time now);
+  // One call's outcome. A failure ejects at the end of a run of them, and
+  // ends the interval when it is due (successes alone never need to: an
+  // interval without failures ejects nobody, and the decay of multipliers
+  // catches up with the intervals that passed). A success reads no clock.
+  void Record(OutlierState& state, grpc::StatusCode code, absl::Time now) {
+    if (IsFailure(code)) {
+      RecordFailure(state, now);
+    } else {
+      RecordSuccess(state);
+    }
+  }
+  static void RecordSuccess(OutlierState& state) {
+    state.calls.fetch_add(1, std::memory_order_relaxed);
+    // Only a failing endpoint's run is written on success.
+    if (state.consecutive_failures.load(std::memory_order_relaxed) != 0) {
+      state.consecutive_failures.store(0, std::memory_order_relaxed);
+    }
+  }
+  void RecordFailure(OutlierState& state, absl::Time now);
   // Whether picks skip `state` at `now`; ends its ejection when its time is
   // up. Lock-free; reads the clock only for an ejected endpoint.
   static bool Ejected(OutlierState& state, absl::Time now);
@@ -78,7 +95,8 @@ class OutlierDetector {
  private:
   // Ejects `state` unless the share cap forbids it.
   bool EjectLocked(OutlierState& state, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SweepLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `intervals`: how many intervals ended since the last sweep.
+  void SweepLocked(absl::Time now, int64_t intervals) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const OutlierEjection options_;
   uint32_t failure_mask_ = 0;

@@ -119,8 +119,9 @@ struct PickSlot;
 }  // namespace internal
 
 // One picked endpoint and its channel. Move-only. Call Done() when the call
-// finished (or let the destructor do it, as a success): it ends the in-flight
-// count; the status counts for the endpoint's outlier ejection
+// finished: it ends the in-flight count (the destructor does that much for a
+// pick never reported, which then counts as no outcome at all); the status
+// counts for the endpoint's outlier ejection
 // (BalancerOptions::outlier_ejection), and UNAVAILABLE also marks its
 // channel as failing, so picks skip it until the channel is ready again.
 class ETCDGRPC_EXPORT PickResult {
@@ -152,6 +153,9 @@ class ETCDGRPC_EXPORT PickResult {
   internal::ChannelEntry* entry_ = nullptr;
   bool counts_in_flight_ = false;
   bool done_ = false;
+
+  // Done() with `status`, or (null) only the in-flight count.
+  void Finish(const grpc::Status* status);
 };
 
 namespace internal {
