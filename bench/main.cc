@@ -94,6 +94,7 @@ int Main(int argc, char** argv) {
   RegisterConcurrencyScenarios(scenarios);  // --- concurrency ---
   RegisterServingScenarios(scenarios);      // --- health-aware registration ---
   RegisterCallsScenarios(scenarios);        // --- balanced calls ---
+  RegisterBalancingScenarios(scenarios);    // --- balancing ---
   if (absl::GetFlag(FLAGS_list)) {
     for (const Scenario& s : scenarios)
       std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());

@@ -44,5 +44,7 @@ void RegisterConcurrencyScenarios(std::vector<Scenario>& scenarios);
 void RegisterServingScenarios(std::vector<Scenario>& scenarios);
 // --- balanced calls (scenarios_calls.cc) ---
 void RegisterCallsScenarios(std::vector<Scenario>& scenarios);
+// --- balancing: health checks, ejection (scenarios_balancing.cc) ---
+void RegisterBalancingScenarios(std::vector<Scenario>& scenarios);
 
 }  // namespace etcdgrpc::bench

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/clock.h"
 #include "resolver/internal/balancer_core.h"
 #include "resolver/internal/channel_pool.h"
 
@@ -28,7 +29,7 @@ PickResult::PickResult(PickResult&& other) noexcept
 
 PickResult& PickResult::operator=(PickResult&& other) noexcept {
   if (this != &other) {
-    Done(grpc::Status::OK);
+    Finish(nullptr);
     slot_ = std::move(other.slot_);
     endpoint_ = other.endpoint_;
     entry_ = other.entry_;
@@ -41,17 +42,31 @@ PickResult& PickResult::operator=(PickResult&& other) noexcept {
   return *this;
 }
 
-PickResult::~PickResult() { Done(grpc::Status::OK); }
+PickResult::~PickResult() { Finish(nullptr); }
 
 std::shared_ptr<grpc::Channel> PickResult::channel() const { return entry_->channel(); }
 
-void PickResult::Done(const grpc::Status& status) {
+void PickResult::Done(const grpc::Status& status) { Finish(&status); }
+
+void PickResult::Finish(const grpc::Status* status) {
   if (done_ || entry_ == nullptr) return;
   done_ = true;
   if (counts_in_flight_) entry_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  // A pick dropped without Done() had no outcome to count.
+  if (status == nullptr) return;
   // The channel's poller clears this once the channel is READY again.
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+  if (status->error_code() == grpc::StatusCode::UNAVAILABLE) {
     entry_->failing.store(true, std::memory_order_relaxed);
+  }
+  // A call the caller cancelled (a hedge that lost, a pick the call helper
+  // did not use) says nothing about the endpoint, unless CANCELLED is listed
+  // as a failure.
+  if (internal::OutlierState* state = slot_->outlier.get()) {
+    if (slot_->detector->IsFailure(status->error_code())) {
+      slot_->detector->RecordFailure(*state, ::etcdgrpc::internal::MonoNow());
+    } else if (status->error_code() != grpc::StatusCode::CANCELLED) {
+      internal::OutlierDetector::RecordSuccess(*state);
+    }
   }
 }
 
@@ -61,5 +76,7 @@ Balancer::~Balancer() = default;
 absl::StatusOr<PickResult> Balancer::Pick() { return core_->Pick(); }
 
 size_t Balancer::eligible() const { return core_->eligible(); }
+
+std::vector<EndpointStats> Balancer::endpoint_stats() const { return core_->endpoint_stats(); }
 
 }  // namespace etcdgrpc::resolver

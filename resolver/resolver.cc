@@ -9,6 +9,7 @@
 #include "common/scheduler.h"
 #include "resolver/internal/balancer_core.h"
 #include "resolver/internal/channel_pool.h"
+#include "resolver/internal/health_checks.h"
 #include "resolver/internal/view_core.h"
 
 namespace etcdgrpc::resolver {
@@ -28,7 +29,14 @@ class ResolverCore {
                                                    : grpc::InsecureChannelCredentials(),
             options.channel_arguments.value_or(DefaultArguments()), options.health_poll_interval)),
         runner_(::etcdgrpc::internal::ListenerRunner::Create(
-            client_->options().slow_listener_handoff, &scheduler_)) {
+            client_->options().slow_listener_handoff, &scheduler_)),
+        health_checking_(options.health_checking),
+        health_(
+            std::make_shared<HealthChecks>(&scheduler_, options.health_checking.check_interval)),
+        hold_{.enabled = options.mass_disappearance.enabled.value_or(
+                  codec_->protects_against_mass_disappearance()),
+              .share = options.mass_disappearance.max_vanished_share,
+              .max_hold = options.mass_disappearance.max_hold} {
     ChannelPool::StartPolling(pool_, &scheduler_);
   }
 
@@ -44,6 +52,8 @@ class ResolverCore {
     // Outside the lock: stopping a view waits for its listener calls in
     // progress, which may call into this resolver.
     for (const auto& view : views) view->Stop(absl::CancelledError("the resolver was destroyed"));
+    // Health checks end (they post their retries and polls on the scheduler).
+    health_->Shutdown();
     // The runner before the scheduler: the scheduler hands the runner's
     // queue on while a listener blocks. Then nothing runs on either.
     runner_->Shutdown();
@@ -62,7 +72,7 @@ class ResolverCore {
     std::shared_ptr<ViewCore> view = weak.lock();
     if (view == nullptr) {
       view = std::make_shared<ViewCore>(client_, codec_, prefix_, std::string(service), &scheduler_,
-                                        runner_);
+                                        runner_, hold_);
       if (absl::Status started = view->Start(); !started.ok()) return started;
       weak = view;
     }
@@ -71,9 +81,11 @@ class ResolverCore {
 
   absl::StatusOr<std::shared_ptr<Balancer>> Balance(std::string_view service,
                                                     BalancerOptions options) {
+    if (absl::Status valid = Validate(options.outlier_ejection); !valid.ok()) return valid;
     absl::StatusOr<std::shared_ptr<ServiceView>> view = Watch(service);
     if (!view.ok()) return view.status();
-    auto core = std::make_shared<BalancerCore>(std::string(service), std::move(options), pool_);
+    auto core = std::make_shared<BalancerCore>(std::string(service), std::move(options), pool_,
+                                               health_, CheckName(std::string(service)));
     core->Attach(*view);
     return std::make_shared<Balancer>(core);
   }
@@ -81,6 +93,35 @@ class ResolverCore {
   size_t channels() const { return pool_->size(); }
 
  private:
+  // The health-check service name for `service`; unset: not checked.
+  std::optional<std::string> CheckName(const std::string& service) const {
+    auto it = health_checking_.check_names.find(service);
+    switch (health_checking_.scope) {
+      case HealthChecking::Scope::kOff:
+        return std::nullopt;
+      case HealthChecking::Scope::kAllServices:
+        return it != health_checking_.check_names.end() ? it->second : std::string();
+      case HealthChecking::Scope::kListedServices:
+        if (it == health_checking_.check_names.end()) return std::nullopt;
+        return it->second;
+    }
+    return std::nullopt;
+  }
+
+  static absl::Status Validate(const OutlierEjection& o) {
+    if (!o.enabled) return absl::OkStatus();
+    if (o.consecutive_failures < 0 || o.failure_rate_minimum_calls < 0 ||
+        !(o.failure_rate_threshold >= 0 && o.failure_rate_threshold <= 1) ||
+        !(o.max_ejected_share >= 0 && o.max_ejected_share <= 1) ||
+        o.interval <= absl::ZeroDuration() || o.base_ejection_time <= absl::ZeroDuration() ||
+        o.max_ejection_time < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          "outlier ejection: counts must be >= 0, failure_rate_threshold and max_ejected_share "
+          "in [0, 1], interval and base_ejection_time > 0, max_ejection_time >= 0");
+    }
+    return absl::OkStatus();
+  }
+
   static grpc::ChannelArguments DefaultArguments() {
     grpc::ChannelArguments arguments;
     // An endpoint that restarts is back in about a second; gRPC's default
@@ -97,6 +138,9 @@ class ResolverCore {
   const std::string prefix_;
   const std::shared_ptr<ChannelPool> pool_;
   const std::shared_ptr<::etcdgrpc::internal::ListenerRunner> runner_;
+  const HealthChecking health_checking_;
+  const std::shared_ptr<HealthChecks> health_;
+  const HoldSettings hold_;
   mutable Mutex mu_;
   std::map<std::string, std::weak_ptr<ViewCore>> views_ ABSL_GUARDED_BY(mu_);
 };

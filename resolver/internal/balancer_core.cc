@@ -33,17 +33,32 @@ size_t ThisThreadStripe(size_t stripes) {
   return stripe % stripes;
 }
 
+// Not failing, not skipped by its health check, not ejected. The clock is
+// read only for an ejected endpoint.
 bool Healthy(const PickSlot& slot) {
-  return !slot.channel->failing.load(std::memory_order_relaxed);
+  if (slot.channel->failing.load(std::memory_order_relaxed)) return false;
+  if (slot.health_status != nullptr &&
+      SkippedForHealth(slot.health_status->load(std::memory_order_relaxed))) {
+    return false;
+  }
+  return slot.outlier == nullptr || !OutlierDetector::MaybeEjected(*slot.outlier) ||
+         !OutlierDetector::Ejected(*slot.outlier, ::etcdgrpc::internal::MonoNow());
 }
 
 }  // namespace
 
 BalancerCore::BalancerCore(std::string service, BalancerOptions options,
-                           std::shared_ptr<ChannelPool> pool)
+                           std::shared_ptr<ChannelPool> pool, std::shared_ptr<HealthChecks> health,
+                           std::optional<std::string> check_name)
     : service_(std::move(service)),
       options_(std::move(options)),
       pool_(std::move(pool)),
+      health_(check_name.has_value() ? std::move(health) : nullptr),
+      check_name_(std::move(check_name)),
+      detector_(options_.outlier_ejection.enabled
+                    ? std::make_shared<OutlierDetector>(options_.outlier_ejection,
+                                                        ::etcdgrpc::internal::MonoNow())
+                    : nullptr),
       table_(std::make_unique<PickTable>()) {}
 
 BalancerCore::~BalancerCore() {
@@ -53,14 +68,29 @@ BalancerCore::~BalancerCore() {
 
 void BalancerCore::Attach(std::shared_ptr<ServiceView> view) {
   view_ = std::move(view);
+  view_core_ = view_->core().weak_from_this();
   // Updates run on the watch stream's thread: building a table never blocks.
   subscription_ = ServiceView::Subscription(
       view_->core().shared_from_this(), view_->core().Subscribe(&adapter_, /*inline_calls=*/true));
 }
 
 void BalancerCore::Update(const EndpointSet& set) {
-  auto table = std::make_unique<PickTable>(BuildPickTable(
-      set, options_, [this](const std::string& address) { return pool_->Get(address); }));
+  std::vector<std::string> addresses;
+  auto table = std::make_unique<PickTable>(
+      BuildPickTable(set, options_, [&](const std::shared_ptr<const Endpoint>& endpoint) {
+        PickSlot slot{.endpoint = endpoint, .channel = pool_->Get(endpoint->address())};
+        if (detector_ != nullptr) {
+          slot.outlier = detector_->StateFor(endpoint->address());
+          slot.detector = detector_;
+          addresses.push_back(endpoint->address());
+        }
+        if (health_ != nullptr) {
+          slot.health = health_->Get(service_, slot.channel, *check_name_, view_core_);
+          if (slot.health != nullptr) slot.health_status = &slot.health->status();
+        }
+        return slot;
+      }));
+  if (detector_ != nullptr) detector_->Retain(addresses);
   const bool any = !table->slots.empty();
   table_.Publish(std::move(table));
   MutexLock lock(&wait_mu_);
@@ -169,6 +199,35 @@ absl::StatusOr<PickResult> BalancerCore::Pick() {
                        options_.require_metadata.empty() ? "" : " (after the metadata filter)"));
     }
   }
+}
+
+std::vector<EndpointStats> BalancerCore::endpoint_stats() const {
+  std::vector<std::shared_ptr<const PickSlot>> slots;
+  {
+    EpochDomain::ReadGuard guard;
+    slots = table_.Load()->slots;
+  }
+  const absl::Time now = ::etcdgrpc::internal::MonoNow();
+  std::vector<EndpointStats> all;
+  all.reserve(slots.size());
+  for (const auto& slot : slots) {
+    EndpointStats stats{.key = slot->endpoint->key, .address = slot->endpoint->address()};
+    stats.channel_failing = slot->channel->failing.load(std::memory_order_relaxed);
+    if (slot->health_status != nullptr) {
+      stats.health = static_cast<EndpointHealth>(slot->health_status->load());
+    }
+    if (const OutlierState* state = slot->outlier.get()) {
+      const int64_t until = state->ejected_until_ns.load(std::memory_order_acquire);
+      stats.ejected = until != 0 && absl::ToUnixNanos(now) < until;
+      if (stats.ejected) stats.ejected_for = absl::FromUnixNanos(until) - now;
+      stats.consecutive_failures = state->consecutive_failures.load(std::memory_order_relaxed);
+      stats.failures = state->failures.load(std::memory_order_relaxed);
+      stats.successes = state->calls.load(std::memory_order_relaxed) - stats.failures;
+      slot->detector->Counts(*state, stats.ejection_multiplier, stats.ejections);
+    }
+    all.push_back(std::move(stats));
+  }
+  return all;
 }
 
 size_t BalancerCore::eligible() const {

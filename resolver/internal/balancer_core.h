@@ -5,7 +5,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -13,6 +15,8 @@
 #include "etcdgrpc/resolver/balancer.h"
 #include "etcdgrpc/resolver/service_view.h"
 #include "resolver/internal/channel_pool.h"
+#include "resolver/internal/health_checks.h"
+#include "resolver/internal/outlier_detector.h"
 #include "resolver/internal/pick_table.h"
 #include "resolver/internal/snapshot_cell.h"
 
@@ -24,13 +28,18 @@ using ::etcdgrpc::internal::MutexLock;
 
 class BalancerCore {
  public:
-  BalancerCore(std::string service, BalancerOptions options, std::shared_ptr<ChannelPool> pool);
+  // `health` and `check_name`: client health checks of the endpoints under
+  // that grpc.health.v1 service name (null / unset: not checked).
+  BalancerCore(std::string service, BalancerOptions options, std::shared_ptr<ChannelPool> pool,
+               std::shared_ptr<HealthChecks> health = nullptr,
+               std::optional<std::string> check_name = std::nullopt);
 
   // A new snapshot of the service: rebuild and publish the table. Calls are
   // serialized by the caller (the view's listener calls never overlap).
   void Update(const EndpointSet& set);
   [[nodiscard]] absl::StatusOr<PickResult> Pick();
   [[nodiscard]] size_t eligible() const;
+  [[nodiscard]] std::vector<EndpointStats> endpoint_stats() const;
   ~BalancerCore();
   // Follows `view`: a new table for each change of its endpoints.
   void Attach(std::shared_ptr<ServiceView> view);
@@ -46,6 +55,10 @@ class BalancerCore {
   const std::string service_;
   const BalancerOptions options_;
   const std::shared_ptr<ChannelPool> pool_;
+  const std::shared_ptr<HealthChecks> health_;
+  const std::optional<std::string> check_name_;
+  // Null when outlier ejection is off.
+  const std::shared_ptr<OutlierDetector> detector_;
   SnapshotCell<PickTable> table_;
 
   class Adapter : public ServiceListener {
@@ -60,6 +73,8 @@ class BalancerCore {
   };
   Adapter adapter_{this};
   std::shared_ptr<ServiceView> view_;
+  // Where the health checks report problems; set before the first update.
+  std::weak_ptr<ViewCore> view_core_;
   ServiceView::Subscription subscription_;
 
   // Round-robin position, striped per thread so that threads picking at the

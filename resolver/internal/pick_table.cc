@@ -7,6 +7,10 @@ namespace etcdgrpc::resolver::internal {
 namespace {
 
 bool Matches(const Endpoint& endpoint, const BalancerOptions& options) {
+  if (auto health = endpoint.instance.metadata.find("health");
+      health != endpoint.instance.metadata.end() && health->second == "NOT_SERVING") {
+    return false;
+  }
   for (const auto& [key, value] : options.require_metadata) {
     auto it = endpoint.instance.metadata.find(key);
     if (it == endpoint.instance.metadata.end() || it->second != value) return false;
@@ -60,15 +64,14 @@ std::vector<uint32_t> SmoothWeightedOrder(const std::vector<uint32_t>& members,
 
 PickTable BuildPickTable(
     const EndpointSet& set, const BalancerOptions& options,
-    const std::function<std::shared_ptr<ChannelEntry>(const std::string&)>& channel_for) {
+    const std::function<PickSlot(const std::shared_ptr<const Endpoint>&)>& slot_for) {
   PickTable table;
   table.service = set.service;
   table.revision = set.revision;
   for (const auto& endpoint : set.endpoints) {
     if (!Matches(*endpoint, options)) continue;
     const auto index = static_cast<uint32_t>(table.slots.size());
-    table.slots.push_back(
-        std::make_shared<const PickSlot>(PickSlot{endpoint, channel_for(endpoint->address())}));
+    table.slots.push_back(std::make_shared<const PickSlot>(slot_for(endpoint)));
     if (options.preferred_zone.empty() || endpoint->zone() == options.preferred_zone) {
       table.preferred.push_back(index);
     } else {

@@ -12,12 +12,21 @@
 #include "etcdgrpc/resolver/balancer.h"
 #include "etcdgrpc/resolver/endpoint.h"
 #include "resolver/internal/channel_pool.h"
+#include "resolver/internal/health_checks.h"
+#include "resolver/internal/outlier_detector.h"
 
 namespace etcdgrpc::resolver::internal {
 
 struct PickSlot {
   std::shared_ptr<const Endpoint> endpoint;
   std::shared_ptr<ChannelEntry> channel;
+  // Outlier ejection (null when off): the endpoint's state in its
+  // balancer's detector.
+  std::shared_ptr<OutlierState> outlier = nullptr;
+  std::shared_ptr<OutlierDetector> detector = nullptr;
+  // Client health checking (null when off for the service).
+  std::shared_ptr<HealthCheck> health = nullptr;
+  const std::atomic<uint8_t>* health_status = nullptr;
 };
 
 struct PickTable {
@@ -35,11 +44,13 @@ struct PickTable {
   std::vector<uint32_t> others_wrr;
 };
 
-// Builds the table of `set` under `options`; `channel_for` gives the shared
-// channel entry of an address.
+// Builds the table of `set` under `options`; `slot_for` makes the slot of
+// an eligible endpoint. Not eligible: endpoints the metadata filter rejects,
+// and those whose record says metadata "health" = "NOT_SERVING" (a server
+// marked so instead of deregistered).
 [[nodiscard]] PickTable BuildPickTable(
     const EndpointSet& set, const BalancerOptions& options,
-    const std::function<std::shared_ptr<ChannelEntry>(const std::string&)>& channel_for);
+    const std::function<PickSlot(const std::shared_ptr<const Endpoint>&)>& slot_for);
 
 // One period of nginx's smooth weighted round robin over `members` with
 // `weights` (parallel vectors). Weights are divided by their gcd, and scaled

@@ -32,7 +32,7 @@ class ViewCore::WatchAdapter : public WatchListener {
 
 ViewCore::ViewCore(std::shared_ptr<Client> client, std::shared_ptr<const registry::Codec> codec,
                    std::string prefix, std::string service, Scheduler* scheduler,
-                   std::shared_ptr<ListenerRunner> runner)
+                   std::shared_ptr<ListenerRunner> runner, HoldSettings hold)
     : client_(std::move(client)),
       codec_(std::move(codec)),
       prefix_(std::move(prefix)),
@@ -40,7 +40,8 @@ ViewCore::ViewCore(std::shared_ptr<Client> client, std::shared_ptr<const registr
       service_prefix_(codec_->ServicePrefix(prefix_, service_)),
       scheduler_(scheduler),
       runner_(std::move(runner)),
-      cell_(std::make_unique<Holder>(Holder{std::make_shared<EndpointSet>()})) {
+      cell_(std::make_unique<Holder>(Holder{std::make_shared<EndpointSet>()})),
+      hold_(hold) {
   MutexLock lock(&mu_);
   published_ = std::make_shared<EndpointSet>(EndpointSet{service_, 0, {}});
   cell_.Publish(std::make_unique<Holder>(Holder{published_}));
@@ -194,6 +195,27 @@ void ViewCore::OnWatchEnd(uint64_t generation, const WatchEnd& end) {
   scheduler_->PostAfter(delay, [weak, generation] {
     if (auto view = weak.lock()) view->Rewatch(generation);
   });
+}
+
+void ViewCore::HoldExpired(uint64_t hold_id) {
+  ToDrain to_drain;
+  {
+    MutexLock lock(&mu_);
+    if (stopped_ || hold_id != hold_id_ || hold_base_ == nullptr) return;
+    hold_expired_ = true;
+    to_drain = PublishLocked(revision_, {});
+  }
+  Drain(to_drain);
+}
+
+void ViewCore::ReportProblem(const absl::Status& problem) {
+  ToDrain to_drain;
+  {
+    MutexLock lock(&mu_);
+    if (stopped_) return;
+    to_drain = QueueLocked(nullptr, {}, {problem});
+  }
+  Drain(to_drain);
 }
 
 absl::Status ViewCore::ClientClosed() const {

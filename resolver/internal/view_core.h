@@ -36,13 +36,23 @@ using ::etcdgrpc::internal::Mutex;
 using ::etcdgrpc::internal::MutexLock;
 using ::etcdgrpc::internal::Scheduler;
 
+// Mass-disappearance protection, resolved from ResolverOptions (see
+// docs/balancing.md): when more than `share` of the published endpoints
+// vanish in one update, the vanished ones stay in the published set until
+// the set recovers (no more than `share` missing) or `max_hold` passes.
+struct HoldSettings {
+  bool enabled = false;
+  double share = 0.5;
+  absl::Duration max_hold = absl::Minutes(1);
+};
+
 class ViewCore : public std::enable_shared_from_this<ViewCore> {
  public:
   // `scheduler` is used only until Stop() (the resolver stops its views
   // before stopping the scheduler); `runner` runs subscribers' calls.
   ViewCore(std::shared_ptr<Client> client, std::shared_ptr<const registry::Codec> codec,
            std::string prefix, std::string service, Scheduler* scheduler,
-           std::shared_ptr<ListenerRunner> runner);
+           std::shared_ptr<ListenerRunner> runner, HoldSettings hold = {});
   ~ViewCore();
 
   // The first listing and the watch that follows it.
@@ -59,6 +69,9 @@ class ViewCore : public std::enable_shared_from_this<ViewCore> {
   [[nodiscard]] std::shared_ptr<void> Subscribe(ServiceListener* listener,
                                                 bool inline_calls = false);
   void Unsubscribe(const std::shared_ptr<void>& subscription);
+  // Tells every subscriber about `problem` (OnProblem), in order with the
+  // updates; the health checks' reports. Nothing after Stop().
+  void ReportProblem(const absl::Status& problem);
   [[nodiscard]] absl::Status WaitForEndpoints(absl::Duration timeout) const;
 
   // For tests.
@@ -118,6 +131,13 @@ class ViewCore : public std::enable_shared_from_this<ViewCore> {
   [[nodiscard]] ToDrain ApplyEvents(const WatchEvents& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnWatchProgress(uint64_t generation, int64_t revision);
   void OnWatchEnd(uint64_t generation, const WatchEnd& end);
+  // Mass-disappearance protection: adds to `set` (the records) the endpoints
+  // kept while a hold lasts, starting or ending the hold; its warnings go to
+  // `problems`.
+  void ApplyHoldLocked(EndpointSet& set, std::vector<absl::Status>& problems)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The hold `hold_id` reached its max_hold.
+  void HoldExpired(uint64_t hold_id);
   // Lists again (after a compaction) and resumes watching.
   void Relist(absl::Duration delay);
   // Watches again from the revision after the snapshot's (after the watch
@@ -164,6 +184,12 @@ class ViewCore : public std::enable_shared_from_this<ViewCore> {
   // events and progress), and re-watches done (tests).
   int watch_failures_ ABSL_GUARDED_BY(mu_) = 0;
   int rewatches_ ABSL_GUARDED_BY(mu_) = 0;
+  const HoldSettings hold_;
+  // While a hold lasts: the set published before the loss (the loss is
+  // measured against it), when it began, and whether its time is up.
+  std::shared_ptr<const EndpointSet> hold_base_ ABSL_GUARDED_BY(mu_);
+  uint64_t hold_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hold_expired_ ABSL_GUARDED_BY(mu_) = false;
   // Why the view stopped (OK while it follows the service).
   absl::Status stopped_why_ ABSL_GUARDED_BY(mu_);
 };

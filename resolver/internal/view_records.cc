@@ -46,14 +46,62 @@ ViewCore::ToDrain ViewCore::ApplyListing(const GetResult& listing) {
   return PublishLocked(listing.header.revision, problems);
 }
 
+void ViewCore::ApplyHoldLocked(EndpointSet& set, std::vector<absl::Status>& problems) {
+  const EndpointSet& base = hold_base_ != nullptr ? *hold_base_ : *published_;
+  std::vector<std::shared_ptr<const Endpoint>> vanished;
+  for (const auto& endpoint : base.endpoints) {
+    if (records_.find(endpoint->key) == records_.end()) vanished.push_back(endpoint);
+  }
+  const bool loss =
+      !base.endpoints.empty() && static_cast<double>(vanished.size()) >
+                                     hold_.share * static_cast<double>(base.endpoints.size());
+  if (!loss) {
+    if (hold_base_ != nullptr) {  // recovered: the records again
+      hold_base_.reset();
+      ++hold_id_;
+    }
+    return;
+  }
+  if (hold_base_ == nullptr) {
+    hold_base_ = published_;
+    hold_expired_ = false;
+    const uint64_t id = ++hold_id_;
+    const bool bounded = hold_.max_hold != absl::InfiniteDuration();
+    problems.push_back(absl::UnavailableError(absl::StrCat(
+        vanished.size(), " of the ", base.endpoints.size(), " endpoints of service \"", service_,
+        "\" vanished at revision ", set.revision, " (more than ",
+        static_cast<int>(hold_.share * 100), "% at once); keeping them until the set recovers",
+        bounded ? absl::StrCat(" or for at most ", absl::FormatDuration(hold_.max_hold)) : "")));
+    if (bounded && !stopped_) {
+      std::weak_ptr<ViewCore> weak = weak_from_this();
+      scheduler_->PostAfter(hold_.max_hold, [weak, id] {
+        if (auto view = weak.lock()) view->HoldExpired(id);
+      });
+    }
+  } else if (hold_expired_) {
+    problems.push_back(absl::DeadlineExceededError(absl::StrCat(
+        "the vanished endpoints of service \"", service_, "\" were kept for ",
+        absl::FormatDuration(hold_.max_hold), "; publishing the ", set.endpoints.size(), " left")));
+    hold_base_.reset();
+    ++hold_id_;
+    return;
+  }
+  // The records plus the vanished endpoints' last versions, in key order.
+  set.endpoints.insert(set.endpoints.end(), vanished.begin(), vanished.end());
+  std::sort(set.endpoints.begin(), set.endpoints.end(),
+            [](const auto& a, const auto& b) { return a->key < b->key; });
+}
+
 ViewCore::ToDrain ViewCore::PublishLocked(int64_t revision,
-                                          const std::vector<absl::Status>& problems) {
+                                          const std::vector<absl::Status>& reported) {
+  std::vector<absl::Status> problems = reported;
   auto set = std::make_shared<EndpointSet>();
   set->service = service_;
   set->revision = std::max(revision, revision_);
   revision_ = set->revision;
   set->endpoints.reserve(records_.size());
   for (const auto& [key, endpoint] : records_) set->endpoints.push_back(endpoint);
+  if (hold_.enabled) ApplyHoldLocked(*set, problems);
   EndpointChanges changes = Diff(*published_, *set);
   if (changes.empty() && problems.empty() && set->revision == published_->revision) return {};
   published_ = set;

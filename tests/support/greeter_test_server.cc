@@ -5,9 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/clock.h"
 #include "common/mutex.h"
 #include "greeter.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
 
 namespace etcdgrpc::testing {
 
@@ -18,6 +20,7 @@ class TestGreeterServer::Service final : public greeter::Greeter::Service {
   grpc::Status SayHello(grpc::ServerContext* context, const greeter::HelloRequest* request,
                         greeter::HelloReply* reply) override {
     calls_.fetch_add(1);
+    last_call_ns_.store(absl::ToUnixNanos(::etcdgrpc::internal::MonoNow()));
     switch (behavior_.load()) {
       case GreeterBehavior::kOk:
         break;
@@ -54,6 +57,7 @@ class TestGreeterServer::Service final : public greeter::Greeter::Service {
   std::atomic<GreeterBehavior> behavior_{GreeterBehavior::kOk};
   std::atomic<int> calls_{0};
   std::atomic<int> cancelled_{0};
+  std::atomic<int64_t> last_call_ns_{0};
   internal::Mutex mu_;
   absl::Duration slow_for_ ABSL_GUARDED_BY(mu_) = absl::Seconds(2);
   std::shared_ptr<std::atomic<int>> budget_ ABSL_GUARDED_BY(mu_);
@@ -69,6 +73,8 @@ TestGreeterServer::TestGreeterServer() : impl_(std::make_unique<Impl>()) {}
 absl::StatusOr<std::unique_ptr<TestGreeterServer>> TestGreeterServer::Start(std::string id) {
   std::unique_ptr<TestGreeterServer> server(new TestGreeterServer());
   server->service_ = std::make_unique<Service>(std::move(id));
+  // Process-wide; must precede building the server.
+  grpc::EnableDefaultHealthCheckService(true);
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -103,5 +109,12 @@ void TestGreeterServer::set_slow_budget(std::shared_ptr<std::atomic<int>> budget
 }
 int TestGreeterServer::calls() const { return service_->calls_.load(); }
 int TestGreeterServer::cancelled() const { return service_->cancelled_.load(); }
+absl::Time TestGreeterServer::last_call() const {
+  const int64_t ns = service_->last_call_ns_.load();
+  return ns == 0 ? absl::InfinitePast() : absl::FromUnixNanos(ns);
+}
+void TestGreeterServer::SetServing(bool serving) {
+  impl_->server->GetHealthCheckService()->SetServingStatus(serving);
+}
 
 }  // namespace etcdgrpc::testing

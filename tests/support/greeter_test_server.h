@@ -1,6 +1,7 @@
 // In-process Greeter servers (examples/greeter/greeter.proto) on free 127.0.0.1 ports for the
-// balanced-call tests and benchmarks: each answers as told (OK, UNAVAILABLE,
-// RESOURCE_EXHAUSTED, or slowly), and counts the calls it got and the slow ones cancelled.
+// balanced-call and resolver health/ejection tests and benchmarks: each answers as told (OK,
+// UNAVAILABLE, RESOURCE_EXHAUSTED, or slowly), serves gRPC's default health service, and
+// counts the calls it got and the slow ones cancelled.
 #ifndef ETCDGRPC_TESTS_SUPPORT_GREETER_TEST_SERVER_H_
 #define ETCDGRPC_TESTS_SUPPORT_GREETER_TEST_SERVER_H_
 
@@ -44,6 +45,11 @@ class TestGreeterServer {
   [[nodiscard]] int calls() const;
   // Slow calls that ended because the client cancelled them (deadline or TryCancel).
   [[nodiscard]] int cancelled() const;
+  // When the last call reached the handler (MonoNow()); InfinitePast before the first.
+  [[nodiscard]] absl::Time last_call() const;
+  // The grpc.health.v1 status of every name the server knows ("" included; others are
+  // SERVICE_UNKNOWN). SERVING from the start.
+  void SetServing(bool serving);
 
   // Stops serving: calls in flight are cancelled, new ones fail to connect.
   void Shutdown();

@@ -24,6 +24,9 @@ class ETCDGRPC_EXPORT Codec {
   [[nodiscard]] virtual std::string_view name() const = 0;
   // The root prefix used when RegistrarOptions::prefix is not set.
   [[nodiscard]] virtual std::string_view default_prefix() const = 0;
+  // Whether resolvers keep the last endpoints when most of them vanish at
+  // once, unless ResolverOptions::mass_disappearance says otherwise.
+  [[nodiscard]] virtual bool protects_against_mass_disappearance() const { return false; }
 
   // Rules of this layout beyond ValidateInstance() (which always applies).
   [[nodiscard]] virtual absl::Status Validate(const ServiceInstance& /*instance*/) const {

@@ -1,14 +1,15 @@
 // Picking an endpoint of a service for a call: round robin, pick first,
 // smooth weighted round robin (metadata "weight"), power of two choices on
-// in-flight calls, zone preference with fallback, metadata filters. Picks
-// never take a lock; they read an immutable table rebuilt when the service's
-// endpoints change.
+// in-flight calls, zone preference with fallback, metadata filters, outlier
+// ejection (docs/balancing.md). Picks never take a lock; they read an
+// immutable table rebuilt when the service's endpoints change.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -30,6 +31,39 @@ enum class Policy {
   kPowerOfTwoChoices,
 };
 
+// Envoy's outlier detection on the outcomes that picks report through
+// PickResult::Done(): an endpoint is ejected (skipped by picks) after
+// `consecutive_failures` failures in a row, or when at least
+// `failure_rate_minimum_calls` calls in one `interval` failed at
+// `failure_rate_threshold` or more. The n-th ejection lasts
+// n x base_ejection_time, capped at max_ejection_time; the count n drops by
+// one for each interval the endpoint spends not ejected. No more than
+// floor(max_ejected_share x endpoints) are ejected at once: a candidate over
+// that share stays in. See docs/balancing.md.
+struct ETCDGRPC_EXPORT OutlierEjection {
+  bool enabled = true;
+  // Codes that count as the endpoint's failure; every other code (OK,
+  // NOT_FOUND, INVALID_ARGUMENT, ...: the application's answers) counts as a
+  // success, except CANCELLED (unless listed here), which counts as nothing:
+  // the caller gave up (a losing hedge, a pick the call helper did not use).
+  std::vector<grpc::StatusCode> failure_codes = {grpc::StatusCode::UNAVAILABLE,
+                                                 grpc::StatusCode::DEADLINE_EXCEEDED,
+                                                 grpc::StatusCode::RESOURCE_EXHAUSTED};
+  // Envoy's consecutive_5xx (default 5). 0: no ejection on a run of failures.
+  int consecutive_failures = 5;
+  // Envoy's failure_percentage_threshold / _request_volume (85 %, 50 calls)
+  // over `interval` (Envoy's 10 s sweep). A threshold of 0 turns it off.
+  double failure_rate_threshold = 0.85;
+  int failure_rate_minimum_calls = 50;
+  absl::Duration interval = absl::Seconds(10);
+  // Envoy's base_ejection_time (30 s) and max_ejection_time (300 s).
+  absl::Duration base_ejection_time = absl::Seconds(30);
+  absl::Duration max_ejection_time = absl::Seconds(300);
+  // Envoy's max_ejection_percent is 10 %; a client's sets are small (10 %
+  // of 3 ejects nobody), so half: one of 2 or 3, two of 4 or 5.
+  double max_ejected_share = 0.5;
+};
+
 struct ETCDGRPC_EXPORT BalancerOptions {
   Policy policy = Policy::kRoundRobin;
   // Prefer endpoints whose metadata "zone" is this; use the others only when
@@ -39,6 +73,45 @@ struct ETCDGRPC_EXPORT BalancerOptions {
   std::map<std::string, std::string> require_metadata{};
   // How long Pick() waits for a first endpoint when the service has none.
   absl::Duration wait_for_endpoints = absl::Seconds(5);
+  // Skipping endpoints whose calls fail (on by default).
+  OutlierEjection outlier_ejection{};
+};
+
+// What the client-side health check last heard from an endpoint
+// (ResolverOptions::health_checking).
+enum class EndpointHealth {
+  // Not checked (off for this service), or no answer yet.
+  kUnknown,
+  kServing,
+  // Skipped by picks.
+  kNotServing,
+  // The server does not know the health-check service name; skipped.
+  kServiceUnknown,
+  // The health check's stream or poll failed (the server is down or its
+  // health service fails); skipped until it answers again.
+  kUnreachable,
+};
+
+// One endpoint as a balancer sees it, for monitoring and tests.
+struct ETCDGRPC_EXPORT EndpointStats {
+  std::string key;
+  std::string address;
+  // Skipped by picks now because of its calls' failures.
+  bool ejected = false;
+  // How long the ejection still lasts (zero when not ejected).
+  absl::Duration ejected_for = absl::ZeroDuration();
+  // Ejections since the balancer first saw the endpoint.
+  int ejections = 0;
+  // The multiplier of the next ejection's time (see OutlierEjection).
+  int ejection_multiplier = 0;
+  int consecutive_failures = 0;
+  // Outcomes reported through PickResult::Done since the balancer first saw
+  // the endpoint.
+  int64_t successes = 0;
+  int64_t failures = 0;
+  // Its channel is in TRANSIENT_FAILURE, or its last call was UNAVAILABLE.
+  bool channel_failing = false;
+  EndpointHealth health = EndpointHealth::kUnknown;
 };
 
 namespace internal {
@@ -47,9 +120,11 @@ struct PickSlot;
 }  // namespace internal
 
 // One picked endpoint and its channel. Move-only. Call Done() when the call
-// finished (or let the destructor do it, as a success): it ends the in-flight
-// count, and an UNAVAILABLE status marks the endpoint as failing, so picks
-// skip it until its channel is ready again.
+// finished: it ends the in-flight count (the destructor does that much for a
+// pick never reported, which then counts as no outcome at all); the status
+// counts for the endpoint's outlier ejection
+// (BalancerOptions::outlier_ejection), and UNAVAILABLE also marks its
+// channel as failing, so picks skip it until the channel is ready again.
 class ETCDGRPC_EXPORT PickResult {
  public:
   PickResult(std::shared_ptr<const internal::PickSlot> slot, bool counts_in_flight);
@@ -79,6 +154,9 @@ class ETCDGRPC_EXPORT PickResult {
   internal::ChannelEntry* entry_ = nullptr;
   bool counts_in_flight_ = false;
   bool done_ = false;
+
+  // Done() with `status`, or (null) only the in-flight count.
+  void Finish(const grpc::Status* status);
 };
 
 namespace internal {
@@ -98,6 +176,8 @@ class ETCDGRPC_EXPORT Balancer {
   [[nodiscard]] absl::StatusOr<PickResult> Pick();
   // The endpoints picks choose from now (after the metadata filter).
   [[nodiscard]] size_t eligible() const;
+  // The eligible endpoints in key order, with their ejection and health state.
+  [[nodiscard]] std::vector<EndpointStats> endpoint_stats() const;
 
  private:
   std::shared_ptr<internal::BalancerCore> core_;

@@ -21,6 +21,45 @@
 
 namespace etcdgrpc::resolver {
 
+// Client-side health checking with gRPC's health protocol
+// (grpc.health.v1.Health/Watch on each endpoint's channel, Check polled when
+// a server does not implement Watch): picks skip endpoints that answer
+// NOT_SERVING or SERVICE_UNKNOWN, or whose check fails (server down). See
+// docs/balancing.md.
+struct ETCDGRPC_EXPORT HealthChecking {
+  enum class Scope {
+    kOff,
+    // Every service this resolver balances.
+    kAllServices,
+    // Only the services listed in `check_names`.
+    kListedServices,
+  };
+  Scope scope = Scope::kOff;
+  // The grpc.health.v1 service name asked for each registry service. A
+  // service not listed is checked (under kAllServices) with "": the server
+  // as a whole, which every server with gRPC's default health service
+  // answers (the registry's service name is rarely the gRPC service's full
+  // name, e.g. "greeter" for "helloworld.Greeter").
+  std::map<std::string, std::string> check_names{};
+  // Check polls (servers without Watch): their interval and time-out.
+  absl::Duration check_interval = absl::Seconds(1);
+};
+
+// Protection against a mass disappearance: when more than `max_vanished_share`
+// of a service's endpoints vanish in one update, the view keeps serving the
+// vanished endpoints (their last records) and warns through
+// ServiceListener::OnProblem, until the set recovers (no more than that share
+// missing any more) or `max_hold` has passed. See docs/balancing.md.
+struct ETCDGRPC_EXPORT MassDisappearance {
+  // Unset: as the codec says (Codec::protects_against_mass_disappearance():
+  // on for Kratos, which refuses to publish an empty set; off for the native
+  // and naming codecs).
+  std::optional<bool> enabled = std::nullopt;
+  double max_vanished_share = 0.5;
+  // InfiniteDuration: until the set recovers.
+  absl::Duration max_hold = absl::Minutes(1);
+};
+
 struct ETCDGRPC_EXPORT ResolverOptions {
   // Root of the registry's keys; unset: the codec's default.
   std::optional<std::string> prefix = std::nullopt;
@@ -32,6 +71,9 @@ struct ETCDGRPC_EXPORT ResolverOptions {
   std::optional<grpc::ChannelArguments> channel_arguments = std::nullopt;
   // How often channels' connectivity is polled to skip failing endpoints.
   absl::Duration health_poll_interval = absl::Milliseconds(200);
+  // Client-side gRPC health checks of the endpoints (off by default).
+  HealthChecking health_checking{};
+  MassDisappearance mass_disappearance{};
 };
 
 namespace internal {
@@ -70,7 +112,9 @@ class ETCDGRPC_EXPORT Resolver {
   // revision R, then follows it from R + 1. Fails if the first listing fails
   // (e.g. etcd unreachable) or the name is invalid.
   [[nodiscard]] absl::StatusOr<std::shared_ptr<ServiceView>> Watch(std::string_view service);
-  // A balancer over the view of `service`.
+  // A balancer over the view of `service`. InvalidArgument for outlier
+  // ejection options out of range (negative counts or times, a share or
+  // rate outside [0, 1]).
   [[nodiscard]] absl::StatusOr<std::shared_ptr<Balancer>> Balance(std::string_view service,
                                                                   BalancerOptions options = {});
   // Channels alive in the pool (tests).
