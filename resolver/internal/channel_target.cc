@@ -144,6 +144,11 @@ absl::Status HostNamesError(const std::string& service, const std::vector<std::s
 }
 
 absl::StatusOr<std::string> ServiceConfigJson(const ChannelOptions& options) {
+  if (options.retire_delay < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("channel options: retire_delay is negative (",
+                                                   absl::FormatDuration(options.retire_delay),
+                                                   ")"));
+  }
   nlohmann::ordered_json config;
   config["loadBalancingConfig"] =
       nlohmann::ordered_json::array({{{"round_robin", nlohmann::ordered_json::object()}}});

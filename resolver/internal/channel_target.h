@@ -33,7 +33,7 @@ struct ChannelTarget {
                                           const std::vector<std::string>& left_out);
 
 // The service config JSON for `options`; INVALID_ARGUMENT for a retry
-// policy gRPC would reject (or silently change).
+// policy gRPC would reject (or silently change) or a negative retire_delay.
 [[nodiscard]] absl::StatusOr<std::string> ServiceConfigJson(const ChannelOptions& options);
 
 }  // namespace etcdgrpc::resolver::internal

@@ -131,6 +131,12 @@ TEST(ServiceConfigTest, BadRetryPoliciesAreInvalidArgument) {
   EXPECT_EQ(RetryError({.max_attempts = 0}).code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ServiceConfigTest, NegativeRetireDelay) {
+  ChannelOptions options;
+  options.retire_delay = absl::Milliseconds(-1);
+  EXPECT_EQ(ServiceConfigJson(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ServiceConfigTest, HealthServiceNameThatIsNotUtf8) {
   ChannelOptions options;
   options.health_check_service = std::string("\xff\xfe");

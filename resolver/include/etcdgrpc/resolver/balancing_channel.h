@@ -43,6 +43,11 @@ struct ETCDGRPC_EXPORT ChannelOptions {
   // Unset: no retries (gRPC still retries, transparently, calls that never
   // left the client).
   std::optional<ChannelRetryPolicy> retry = std::nullopt;
+  // How long a channel replaced by a rebuild is still held here before it
+  // is released (to the stubs and calls that still hold it, or freed). Not
+  // shorter than its connection attempts: gRPC 1.51 leaves a connection
+  // open when its channel is freed while the attempt is in flight.
+  absl::Duration retire_delay = absl::Seconds(1);
 };
 
 // What a balancing channel has done, for monitoring and tests.
