@@ -92,6 +92,7 @@ int Main(int argc, char** argv) {
   RegisterRegistryScenarios(scenarios);
   RegisterFailoverScenarios(scenarios);
   RegisterConcurrencyScenarios(scenarios);  // --- concurrency ---
+  RegisterChannelScenarios(scenarios);      // --- balancing channel ---
   if (absl::GetFlag(FLAGS_list)) {
     for (const Scenario& s : scenarios)
       std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());

@@ -40,5 +40,7 @@ void RegisterRegistryScenarios(std::vector<Scenario>& scenarios);
 void RegisterFailoverScenarios(std::vector<Scenario>& scenarios);
 // --- concurrency (scenarios_concurrency.cc) ---
 void RegisterConcurrencyScenarios(std::vector<Scenario>& scenarios);
+// --- balancing channel (scenarios_channel.cc) ---
+void RegisterChannelScenarios(std::vector<Scenario>& scenarios);
 
 }  // namespace etcdgrpc::bench

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_join.h"
+#include "common/clock.h"
 #include "grpc/grpc.h"
 #include "grpcpp/create_channel.h"
 #include "resolver/internal/channel_target.h"
@@ -56,6 +57,7 @@ void ChannelCore::Update(const EndpointSet& set) {
       return;  // the same addresses: keep the channel and its connections
     }
   }
+  const absl::Time start = ::etcdgrpc::internal::MonoNow();
   std::shared_ptr<grpc::Channel> channel;
   if (next.target.empty()) {
     channel = FailingChannel(next.status);
@@ -73,7 +75,10 @@ void ChannelCore::Update(const EndpointSet& set) {
     target_ = std::move(next.target);
     status_ = std::move(next.status);
     left_out_ = std::move(next.left_out);
-    if (built_) ++rebuilds_;
+    if (built_) {
+      ++rebuilds_;
+      rebuild_time_ += ::etcdgrpc::internal::MonoNow() - start;
+    }
     built_ = true;
   }
   if (previous == nullptr) return;
@@ -105,7 +110,7 @@ std::string ChannelCore::target() const {
 
 BalancingChannelStats ChannelCore::stats() const {
   MutexLock lock(&mu_);
-  return {.rebuilds = rebuilds_, .left_out = left_out_};
+  return {.rebuilds = rebuilds_, .rebuild_time = rebuild_time_, .left_out = left_out_};
 }
 
 absl::Status ChannelCore::WaitForEndpoints(absl::Duration timeout) const {

@@ -79,6 +79,7 @@ class ChannelCore {
   std::vector<std::string> left_out_ ABSL_GUARDED_BY(mu_);
   bool built_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t rebuilds_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Duration rebuild_time_ ABSL_GUARDED_BY(mu_);
 
   // Declared last: the subscription ends (in the destructor) before the
   // state its calls touch goes away.

@@ -55,6 +55,8 @@ struct ETCDGRPC_EXPORT BalancingChannelStats {
   // Channels made after the first, one per change of the address list
   // (changes of metadata only, or of records that are left out, make none).
   uint64_t rebuilds = 0;
+  // Time spent making those channels (on the resolver's listener thread).
+  absl::Duration rebuild_time{};
   // Endpoints of the current set left out of the target: their address is
   // a host name, not an IP address.
   std::vector<std::string> left_out{};
