@@ -156,12 +156,13 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
     if (got == nullptr) ++failed;
   }
   const double ns_per_get = absl::ToDoubleNanoseconds(absl::Now() - start) / gets;
+  const int64_t stubs = gets / 10 < 1 ? 1 : gets / 10;
   start = absl::Now();
-  for (int64_t i = 0; i < gets / 10; ++i) {
+  for (int64_t i = 0; i < stubs; ++i) {
     auto stub = (*channel)->NewStub<Health>();
     if (stub == nullptr) ++failed;
   }
-  const double ns_per_stub = absl::ToDoubleNanoseconds(absl::Now() - start) / (gets / 10);
+  const double ns_per_stub = absl::ToDoubleNanoseconds(absl::Now() - start) / stubs;
 
   std::vector<ReportFigures> figures;
   figures.push_back(

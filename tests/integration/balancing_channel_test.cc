@@ -252,6 +252,20 @@ TEST_F(BalancingChannelTest, ChannelHandedOutEarlierKeepsItsAddressesUntilDroppe
   EXPECT_EQ(ConnectionsTo({a.port()}), 1);
 }
 
+TEST_F(BalancingChannelTest, OutlivesTheResolver) {
+  Backend a("a");
+  ASSERT_TRUE(a.ok());
+  Keep("greeter", a);
+  absl::StatusOr<std::shared_ptr<BalancingChannel>> channel = resolver_->Channel("greeter");
+  ASSERT_THAT(channel, IsOk());
+  ASSERT_TRUE(Reaches((*channel)->get(), {"a"}));
+  resolver_.reset();
+  // It keeps its last channel, as balancers keep their last table.
+  EXPECT_TRUE(Reaches((*channel)->get(), {"a"}));
+  EXPECT_THAT((*channel)->status(), IsOk());
+  channel->reset();
+}
+
 // Four servers: a, b and c stay registered, d comes and goes.
 struct Fleet {
   Backend a{"a"}, b{"b"}, c{"c"}, d{"d"};
