@@ -2,8 +2,11 @@
 // balancing grpc::Channel against a pick + call on the picker's channel
 // (interleaved), the cost of get(), and what a change of the address list
 // costs: from the etcd write to the new channel, and the first call on it.
+#include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -156,6 +159,24 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
     if (got == nullptr) ++failed;
   }
   const double ns_per_get = absl::ToDoubleNanoseconds(absl::Now() - start) / gets;
+  // The same on two threads at once (the mutex and the reference count are
+  // shared).
+  std::atomic<int64_t> contended_ns{0};
+  {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&] {
+        const absl::Time begin = absl::Now();
+        for (int64_t i = 0; i < gets; ++i) {
+          std::shared_ptr<grpc::Channel> got = (*channel)->get();
+          if (got == nullptr) std::abort();
+        }
+        contended_ns.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - begin));
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+  }
+  const double ns_per_get_2threads = static_cast<double>(contended_ns.load()) / (2.0 * gets);
   const int64_t stubs = gets / 10 < 1 ? 1 : gets / 10;
   start = absl::Now();
   for (int64_t i = 0; i < stubs; ++i) {
@@ -170,6 +191,7 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
                    .ops = rounds * per_round,
                    .extra = {{"servers", "3"},
                              {"ns_per_get", absl::StrFormat("%.1f", ns_per_get)},
+                             {"ns_per_get_2threads", absl::StrFormat("%.1f", ns_per_get_2threads)},
                              {"ns_per_get_and_stub", absl::StrFormat("%.1f", ns_per_stub)},
                              {"failed", absl::StrCat(failed)}}},
                   through_channel));
