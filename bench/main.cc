@@ -95,6 +95,7 @@ int Main(int argc, char** argv) {
   RegisterServingScenarios(scenarios);      // --- health-aware registration ---
   RegisterCallsScenarios(scenarios);        // --- balanced calls ---
   RegisterBalancingScenarios(scenarios);    // --- balancing ---
+  RegisterChannelScenarios(scenarios);      // --- balancing channel ---
   if (absl::GetFlag(FLAGS_list)) {
     for (const Scenario& s : scenarios)
       std::printf("%-28s %s\n", s.name.c_str(), s.description.c_str());

@@ -46,5 +46,7 @@ void RegisterServingScenarios(std::vector<Scenario>& scenarios);
 void RegisterCallsScenarios(std::vector<Scenario>& scenarios);
 // --- balancing: health checks, ejection (scenarios_balancing.cc) ---
 void RegisterBalancingScenarios(std::vector<Scenario>& scenarios);
+// --- balancing channel (scenarios_channel.cc) ---
+void RegisterChannelScenarios(std::vector<Scenario>& scenarios);
 
 }  // namespace etcdgrpc::bench

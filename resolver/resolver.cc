@@ -8,8 +8,10 @@
 #include "common/mutex.h"
 #include "common/scheduler.h"
 #include "resolver/internal/balancer_core.h"
+#include "resolver/internal/channel_core.h"
 #include "resolver/internal/channel_pool.h"
 #include "resolver/internal/health_checks.h"
+#include "resolver/internal/channel_target.h"
 #include "resolver/internal/view_core.h"
 
 namespace etcdgrpc::resolver {
@@ -92,6 +94,26 @@ class ResolverCore {
 
   size_t channels() const { return pool_->size(); }
 
+  // --- balancing channel (issue 15) ---
+  absl::StatusOr<std::shared_ptr<BalancingChannel>> Channel(std::string_view service,
+                                                            const ChannelOptions& options) {
+    absl::StatusOr<std::string> config = ServiceConfigJson(options);
+    if (!config.ok()) return config.status();
+    absl::StatusOr<std::shared_ptr<ServiceView>> view = Watch(service);
+    if (!view.ok()) return view.status();
+    grpc::ChannelArguments arguments = pool_->arguments();
+    arguments.SetServiceConfigJSON(*config);
+    auto core =
+        std::make_shared<ChannelCore>(std::string(service), pool_->credentials(),
+                                      std::move(arguments), options.retire_delay, &scheduler_);
+    core->Attach(*std::move(view));
+    if (BalancingChannelStats stats = core->stats(); !stats.left_out.empty()) {
+      return HostNamesError(std::string(service), stats.left_out);
+    }
+    return std::make_shared<BalancingChannel>(std::move(core));
+  }
+  // --- end balancing channel ---
+
  private:
   // The health-check service name for `service`; unset: not checked.
   std::optional<std::string> CheckName(const std::string& service) const {
@@ -162,5 +184,10 @@ absl::StatusOr<std::shared_ptr<Balancer>> Resolver::Balance(std::string_view ser
 }
 
 size_t Resolver::channels() const { return core_->channels(); }
+
+absl::StatusOr<std::shared_ptr<BalancingChannel>> Resolver::Channel(std::string_view service,
+                                                                    const ChannelOptions& options) {
+  return core_->Channel(service, options);
+}
 
 }  // namespace etcdgrpc::resolver

@@ -66,6 +66,12 @@ class ChannelPool : public std::enable_shared_from_this<ChannelPool> {
   // Channels alive now (tests).
   [[nodiscard]] size_t size();
 
+  // What the pool's channels are made with, for the balancing channels.
+  [[nodiscard]] const std::shared_ptr<grpc::ChannelCredentials>& credentials() const {
+    return credentials_;
+  }
+  [[nodiscard]] const grpc::ChannelArguments& arguments() const { return arguments_; }
+
  private:
   // One health poll.
   void Poll();

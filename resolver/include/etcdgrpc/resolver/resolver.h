@@ -15,6 +15,7 @@
 #include "etcdgrpc/export.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/resolver/balancer.h"
+#include "etcdgrpc/resolver/balancing_channel.h"
 #include "etcdgrpc/resolver/service_view.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -119,6 +120,18 @@ class ETCDGRPC_EXPORT Resolver {
                                                                   BalancerOptions options = {});
   // Channels alive in the pool (tests).
   [[nodiscard]] size_t channels() const;
+
+  // --- balancing channel (issue 15) ---
+  // A grpc::Channel over the IP addresses of `service` with gRPC's
+  // round_robin, made again when they change (see BalancingChannel and
+  // docs/balancing-channel.md). INVALID_ARGUMENT for bad options;
+  // FAILED_PRECONDITION, naming them, when endpoints of the service have
+  // host names (an ipv4:/ipv6: target takes IP addresses only); fails as
+  // Watch() does. Made with ResolverOptions' credentials and channel
+  // arguments (its service config replaced by the channel's own).
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<BalancingChannel>> Channel(
+      std::string_view service, const ChannelOptions& options = {});
+  // --- end balancing channel ---
 
  private:
   std::shared_ptr<internal::ResolverCore> core_;
