@@ -48,7 +48,7 @@ RegistrationCore::~RegistrationCore() {
 
 absl::Status RegistrationCore::ClientClosedStatus() const {
   return absl::CancelledError(
-      absl::StrCat("the client was closed: ", Printable(key()),
+      absl::StrCat("the client was closed: ", Printable(key_),
                    " is no longer kept or registered again; a lease still holding it expires "
                    "after its TTL"));
 }

@@ -124,7 +124,7 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   // re-registration that wrote older metadata.
   void PushMetadata(uint64_t generation);
   // CANCELLED: the client was closed, so nothing is kept or retried.
-  absl::Status ClientClosedStatus() const;
+  absl::Status ClientClosedStatus() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RememberOldLease(int64_t lease_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool IsOldLease(int64_t lease_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Revokes without waiting for the answer (tidying: an unkept lease expires
