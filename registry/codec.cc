@@ -5,6 +5,12 @@
 #include "registry/internal/text.h"
 
 namespace etcdgrpc::registry {
+namespace {
+
+constexpr char kCodecNames[] =
+    "native, kratos, kratos-grpcs, naming, naming-no-metadata, gozero or hostport";
+
+}  // namespace
 
 std::string JoinKey(std::string_view prefix, std::string_view child) {
   std::string key(prefix);
@@ -20,9 +26,13 @@ std::string Codec::ServicePrefix(std::string_view prefix, std::string_view servi
 absl::StatusOr<std::shared_ptr<const Codec>> CodecByName(std::string_view name) {
   if (name == "native") return NativeCodec();
   if (name == "kratos") return KratosCodec();
+  if (name == "kratos-grpcs") return KratosCodec(KratosCodecOptions{.secure = true});
   if (name == "naming") return NamingCodec();
+  if (name == "naming-no-metadata") return NamingCodec(NamingCodecOptions{.write_metadata = false});
+  if (name == "gozero") return GoZeroCodec();
+  if (name == "hostport") return HostPortCodec();
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown codec \"", internal::Printable(name), "\" (native, kratos or naming)"));
+      absl::StrCat("unknown codec \"", internal::Printable(name), "\" (", kCodecNames, ")"));
 }
 
 }  // namespace etcdgrpc::registry

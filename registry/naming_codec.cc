@@ -2,7 +2,9 @@
 // clientv3/naming/grpc.go) puts json.Marshal(naming.Update{Op, Addr,
 // Metadata}) at `{target}/{Addr}`; the 3.5+ endpoints manager
 // (client/v3/naming/endpoints) writes the same three fields
-// (internal.Update) at `{target}/{any key}`. Both read any such value.
+// (internal.Update) at `{target}/{any key}`. Both read any such value. An
+// Addr without a port (etcd 3.3's GRPCResolver example wrote "1.2.3.4")
+// gets the configured default port.
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -13,8 +15,25 @@
 namespace etcdgrpc::registry {
 namespace {
 
+// "1.2.3.4" → "1.2.3.4:443", "::1" and "[::1]" → "[::1]:443"; an address
+// with a port is returned as it is.
+std::string WithDefaultPort(const std::string& address, int port) {
+  const size_t colon = address.rfind(':');
+  if (!address.empty() && address.front() == '[') {
+    if (address.back() == ']') return absl::StrCat(address, ":", port);
+    return address;
+  }
+  if (colon == std::string::npos) return absl::StrCat(address, ":", port);
+  if (address.find(':') != colon) return absl::StrCat("[", address, "]:", port);  // bare IPv6
+  return address;
+}
+
+bool HasPort(const std::string& address) { return WithDefaultPort(address, 1) == address; }
+
 class Naming final : public Codec {
  public:
+  explicit Naming(const NamingCodecOptions& options) : options_(options) {}
+
   std::string_view name() const override { return "naming"; }
   std::string_view default_prefix() const override { return ""; }
 
@@ -26,8 +45,9 @@ class Naming final : public Codec {
     nlohmann::ordered_json json = nlohmann::ordered_json::object();
     json["Op"] = 0;  // naming.Add
     json["Addr"] = instance.address;
-    json["Metadata"] = instance.metadata.empty() ? nlohmann::ordered_json(nullptr)
-                                                 : internal::MetadataObject(instance.metadata);
+    json["Metadata"] = instance.metadata.empty() || !options_.write_metadata
+                           ? nlohmann::ordered_json(nullptr)
+                           : internal::MetadataObject(instance.metadata);
     return internal::DumpGoStyle(json);
   }
 
@@ -55,6 +75,14 @@ class Naming final : public Codec {
     absl::StatusOr<std::string> addr = internal::OptionalString(key, *json, "Addr");
     if (!addr.ok()) return addr.status();
     if (addr->empty()) return internal::BadValue(key, "has no \"Addr\"");
+    if (!HasPort(*addr)) {
+      if (options_.default_port <= 0 || options_.default_port > 65535) {
+        return internal::BadValue(
+            key, absl::StrCat("has an \"Addr\" without a port: \"", internal::Printable(*addr),
+                              "\" (NamingCodecOptions::default_port is 0)"));
+      }
+      *addr = WithDefaultPort(*addr, options_.default_port);
+    }
     instance.address = *std::move(addr);
     if (auto metadata = json->find("Metadata"); metadata != json->end() && !metadata->is_null()) {
       if (metadata->is_object()) {
@@ -69,12 +97,25 @@ class Naming final : public Codec {
     }
     return instance;
   }
+
+ private:
+  const NamingCodecOptions options_;
 };
 
 }  // namespace
 
+std::shared_ptr<const Codec> NamingCodec(const NamingCodecOptions& options) {
+  const NamingCodecOptions defaults;
+  if (options.write_metadata == defaults.write_metadata &&
+      options.default_port == defaults.default_port) {
+    return NamingCodec();
+  }
+  return std::make_shared<Naming>(options);
+}
+
 std::shared_ptr<const Codec> NamingCodec() {
-  static const auto* codec = new std::shared_ptr<const Codec>(std::make_shared<Naming>());
+  static const auto* codec =
+      new std::shared_ptr<const Codec>(std::make_shared<Naming>(NamingCodecOptions{}));
   return *codec;
 }
 

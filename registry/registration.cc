@@ -51,10 +51,7 @@ RegistrationState Registration::state() const {
   return core_ != nullptr ? core_->state() : RegistrationState::kDeregistered;
 }
 
-const std::string& Registration::key() const {
-  static const auto* empty = new std::string();
-  return core_ != nullptr ? core_->key() : *empty;
-}
+std::string Registration::key() const { return core_ != nullptr ? core_->key() : std::string(); }
 
 int64_t Registration::lease_id() const { return core_ != nullptr ? core_->lease_id() : 0; }
 

@@ -1,5 +1,6 @@
 #include "etcdgrpc/resolver/endpoint.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/numbers.h"
@@ -10,7 +11,7 @@ int Endpoint::weight() const {
   auto it = instance.metadata.find("weight");
   int weight = 1;
   if (it == instance.metadata.end() || !absl::SimpleAtoi(it->second, &weight) || weight < 1) {
-    return 1;
+    return std::max(default_weight, 1);
   }
   return weight;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -66,6 +67,15 @@ bool RegistrarShared::SameAddress(const ServiceInstance& instance, const std::st
 
 std::string RegistrarShared::KeyOf(const ServiceInstance& instance) const {
   return codec_->Key(prefix_, instance);
+}
+
+std::string RegistrarShared::KeyFor(const ServiceInstance& instance, int64_t lease_id) const {
+  return codec_->key_uses_lease() ? codec_->LeaseKey(prefix_, instance, lease_id)
+                                  : codec_->Key(prefix_, instance);
+}
+
+std::string RegistrarShared::LongestKey(const ServiceInstance& instance) const {
+  return KeyFor(instance, std::numeric_limits<int64_t>::max());
 }
 
 absl::StatusOr<std::string> RegistrarShared::Encode(const ServiceInstance& instance,

@@ -61,6 +61,12 @@ class RegistrarShared {
   absl::Duration request_timeout() const { return client_->options().request_timeout; }
 
   std::string KeyOf(const ServiceInstance& instance) const;
+  // Where `instance` is written with `lease_id` (KeyOf() unless the codec's
+  // key names the lease).
+  std::string KeyFor(const ServiceInstance& instance, int64_t lease_id) const;
+  // The longest key `instance` can have: KeyFor() with the largest lease id
+  // (for checking the request size before a lease is granted).
+  std::string LongestKey(const ServiceInstance& instance) const;
   // Checks the instance (generic and codec rules) and encodes it; refuses a
   // value that would make the registration Txn exceed max_request_bytes.
   absl::StatusOr<std::string> Encode(const ServiceInstance& instance, const std::string& key) const;

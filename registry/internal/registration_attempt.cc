@@ -25,15 +25,36 @@ absl::Status HeldByAnother(const std::string& key, int64_t holder) {
 
 }  // namespace
 
-TxnRequest RegistrationCore::GuardedPut(int64_t expected_holder, const std::string& value,
-                                        int64_t lease_id) const {
+TxnRequest RegistrationCore::GuardedPut(const std::string& key, int64_t expected_holder,
+                                        const std::string& value, int64_t lease_id) {
   // An absent key compares as lease 0 in etcd, so "lease == 0" means "absent
   // or written without a lease": free to take.
   TxnRequest txn;
-  txn.If(Compare::Lease(key_).Equal(expected_holder))
-      .Then(Op::Put(key_, value, PutOptions{.lease = lease_id}))
-      .Else(Op::Get(key_));
+  txn.If(Compare::Lease(key).Equal(expected_holder))
+      .Then(Op::Put(key, value, PutOptions{.lease = lease_id}))
+      .Else(Op::Get(key));
   return txn;
+}
+
+void RegistrationCore::RemoveStaleRecords(const ServiceInstance& instance, const std::string& key,
+                                          int64_t lease_id) {
+  // A key that names the lease is new at every start, so the record a
+  // killed instance left (its lease lives on until its TTL) is not taken
+  // over by writing the same key: it is deleted, when it still is what was
+  // read (same address, another lease, same revision).
+  Client& client = shared_->client();
+  absl::StatusOr<GetResult> listed = client.Range(
+      KeyRange::Prefix(shared_->codec().ServicePrefix(shared_->prefix(), instance.service)));
+  if (!listed.ok()) return;
+  for (const KeyValue& kv : listed->kvs) {
+    if (kv.key == key || kv.lease == lease_id ||
+        !shared_->SameAddress(instance, kv.key, kv.value)) {
+      continue;
+    }
+    TxnRequest txn;
+    txn.If(Compare::ModRevision(kv.key).Equal(kv.mod_revision)).Then(Op::Delete(kv.key));
+    (void)client.Txn(txn);
+  }
 }
 
 absl::Status RegistrationCore::Start(bool replace) {
@@ -43,17 +64,18 @@ absl::Status RegistrationCore::Start(bool replace) {
     instance = instance_;
   }
   instance.registered_at = absl::Now();
-  absl::StatusOr<std::string> value = shared_->Encode(instance, key_);
+  absl::StatusOr<std::string> value = shared_->Encode(instance, shared_->LongestKey(instance));
   if (!value.ok()) return value.status();
 
   Client& client = shared_->client();
   absl::StatusOr<LeaseGrantResult> grant = client.Grant(shared_->ttl_seconds());
   if (!grant.ok()) return WithContext(grant.status(), "granting the registration lease");
+  const std::string key = shared_->KeyFor(instance, grant->id);
   TxnRequest txn;
   if (replace) {
-    txn.Then(Op::Put(key_, *value, PutOptions{.lease = grant->id}));
+    txn.Then(Op::Put(key, *value, PutOptions{.lease = grant->id}));
   } else {
-    txn = GuardedPut(0, *value, grant->id);
+    txn = GuardedPut(key, 0, *value, grant->id);
   }
   absl::StatusOr<TxnResult> result = client.Txn(txn);
   // A key left by this same instance before it restarted (kill -9: its lease
@@ -63,13 +85,13 @@ absl::Status RegistrationCore::Start(bool replace) {
   for (int tries = 1; result.ok() && !result->succeeded && tries < kMaxTxnTries; ++tries) {
     const KeyValue* held = HolderKv(*result);
     if (held == nullptr) {
-      txn = GuardedPut(0, *value, grant->id);  // freed meanwhile
-    } else if (shared_->SameAddress(instance, key_, held->value)) {
+      txn = GuardedPut(key, 0, *value, grant->id);  // freed meanwhile
+    } else if (shared_->SameAddress(instance, key, held->value)) {
       txn = TxnRequest();
-      txn.If(Compare::Lease(key_).Equal(held->lease))
-          .If(Compare::ModRevision(key_).Equal(held->mod_revision))
-          .Then(Op::Put(key_, *value, PutOptions{.lease = grant->id}))
-          .Else(Op::Get(key_));
+      txn.If(Compare::Lease(key).Equal(held->lease))
+          .If(Compare::ModRevision(key).Equal(held->mod_revision))
+          .Then(Op::Put(key, *value, PutOptions{.lease = grant->id}))
+          .Else(Op::Get(key));
     } else {
       break;
     }
@@ -79,15 +101,16 @@ absl::Status RegistrationCore::Start(bool replace) {
   if (!result.ok()) {
     // The Txn may or may not have been applied; revoking the lease removes
     // the key in either case.
-    failure = WithContext(result.status(), absl::StrCat("writing ", Printable(key_)));
+    failure = WithContext(result.status(), absl::StrCat("writing ", Printable(key)));
   } else if (!result->succeeded) {
-    failure = HeldByAnother(key_, HolderOf(*result));
+    failure = HeldByAnother(key, HolderOf(*result));
   }
   if (!failure.ok()) {
     (void)client.Revoke(grant->id);
     return failure;
   }
-  Activate(grant->id, grant->ttl, grant->granted_at, result->header.revision, instance,
+  if (shared_->codec().key_uses_lease()) RemoveStaleRecords(instance, key, grant->id);
+  Activate(grant->id, key, grant->ttl, grant->granted_at, result->header.revision, instance,
            RegistrationState::kRegistered);
   return absl::OkStatus();
 }
@@ -119,14 +142,15 @@ void RegistrationCore::OnGranted(absl::StatusOr<LeaseGrantResult> grant) {
   }
   if (closed) return AbandonAttempt(attempt.lease_id, absl::OkStatus());
   attempt.instance.registered_at = absl::Now();
-  absl::StatusOr<std::string> value = shared_->Encode(attempt.instance, key_);
+  attempt.key = shared_->KeyFor(attempt.instance, attempt.lease_id);
+  absl::StatusOr<std::string> value = shared_->Encode(attempt.instance, attempt.key);
   if (!value.ok()) return AbandonAttempt(attempt.lease_id, value.status());
   attempt.value = *std::move(value);
   TryTxn(std::move(attempt), 0, 1);
 }
 
 void RegistrationCore::TryTxn(Attempt attempt, int64_t expected_holder, int tries) {
-  TxnRequest txn = GuardedPut(expected_holder, attempt.value, attempt.lease_id);
+  TxnRequest txn = GuardedPut(attempt.key, expected_holder, attempt.value, attempt.lease_id);
   shared_->client().TxnAsync(txn, [self = shared_from_this(), attempt = std::move(attempt),
                                    tries](absl::StatusOr<TxnResult> result) mutable {
     ReleaseInBody(self)->OnAttemptTxn(std::move(attempt), tries, std::move(result));
@@ -135,11 +159,12 @@ void RegistrationCore::TryTxn(Attempt attempt, int64_t expected_holder, int trie
 
 void RegistrationCore::OnAttemptTxn(Attempt attempt, int tries, absl::StatusOr<TxnResult> result) {
   if (!result.ok()) {
-    return AbandonAttempt(attempt.lease_id,
-                          WithContext(result.status(), absl::StrCat("writing ", Printable(key_))));
+    return AbandonAttempt(
+        attempt.lease_id,
+        WithContext(result.status(), absl::StrCat("writing ", Printable(attempt.key))));
   }
   if (result->succeeded) {
-    return Activate(attempt.lease_id, attempt.ttl_seconds, attempt.granted_at,
+    return Activate(attempt.lease_id, attempt.key, attempt.ttl_seconds, attempt.granted_at,
                     result->header.revision, attempt.instance, RegistrationState::kReregistered);
   }
   const int64_t holder = HolderOf(*result);
@@ -155,7 +180,7 @@ void RegistrationCore::OnAttemptTxn(Attempt attempt, int tries, absl::StatusOr<T
   }
   // Held by someone else (another instance, or one that took it with
   // `replace`): not fought over, tried again after the backoff.
-  AbandonAttempt(attempt.lease_id, HeldByAnother(key_, holder));
+  AbandonAttempt(attempt.lease_id, HeldByAnother(attempt.key, holder));
 }
 
 void RegistrationCore::AbandonAttempt(int64_t lease_id, absl::Status failure) {

@@ -25,8 +25,15 @@ constexpr size_t kMaxOldLeases = 8;
 RegistrationCore::RegistrationCore(std::shared_ptr<RegistrarShared> shared,
                                    ServiceInstance instance, std::string key,
                                    RegistrationListener* listener)
-    : shared_(std::move(shared)), key_(std::move(key)), listener_(listener) {
+    : shared_(std::move(shared)), listener_(listener) {
+  MutexLock lock(&mu_);
   instance_ = std::move(instance);
+  key_ = std::move(key);
+}
+
+std::string RegistrationCore::key() const {
+  MutexLock lock(&mu_);
+  return key_;
 }
 
 RegistrationCore::~RegistrationCore() {
@@ -46,9 +53,9 @@ absl::Status RegistrationCore::ClientClosedStatus() const {
                    "after its TTL"));
 }
 
-void RegistrationCore::Activate(int64_t lease_id, int64_t ttl_seconds, absl::Time granted_at,
-                                int64_t put_revision, const ServiceInstance& instance,
-                                RegistrationState state) {
+void RegistrationCore::Activate(int64_t lease_id, const std::string& key, int64_t ttl_seconds,
+                                absl::Time granted_at, int64_t put_revision,
+                                const ServiceInstance& instance, RegistrationState state) {
   uint64_t generation = 0;
   bool metadata_changed = false;
   bool post = false;
@@ -62,6 +69,7 @@ void RegistrationCore::Activate(int64_t lease_id, int64_t ttl_seconds, absl::Tim
       generation = ++generation_;
       phase_ = Phase::kActive;
       lease_id_ = lease_id;
+      key_ = key;
       granted_ttl_ = ttl_seconds;
       attempts_ = 0;
       rewatches_ = 0;
@@ -78,10 +86,11 @@ void RegistrationCore::Activate(int64_t lease_id, int64_t ttl_seconds, absl::Tim
     return AbandonAttempt(lease_id, absl::OkStatus());
   }
   if (post) PostDelivery();
-  // The key is now ours: leases we held before no longer hold anything.
+  // The key is now ours: leases we held before no longer hold anything (when
+  // the key names the lease, revoking them removes their keys).
   for (int64_t old : old_leases) RevokeInBackground(old);
 
-  auto session = std::make_shared<Session>(weak_from_this(), generation, lease_id, key_);
+  auto session = std::make_shared<Session>(weak_from_this(), generation, lease_id, key);
   absl::Status started =
       session->Start(shared_->client(), absl::Seconds(ttl_seconds), granted_at, put_revision + 1);
   bool installed = false;
@@ -105,22 +114,25 @@ void RegistrationCore::PushMetadata(uint64_t generation) {
   MutexLock update_lock(&update_mu_);
   ServiceInstance instance;
   int64_t lease_id;
+  std::string key;
   {
     MutexLock lock(&mu_);
     if (phase_ != Phase::kActive || generation_ != generation) return;
     instance = instance_;
     lease_id = lease_id_;
+    key = key_;
   }
-  absl::StatusOr<std::string> value = shared_->Encode(instance, key_);
+  absl::StatusOr<std::string> value = shared_->Encode(instance, key);
   if (!value.ok()) return;
   // Fire and forget: if the key is no longer ours the watch reports it.
-  shared_->client().TxnAsync(GuardedPut(lease_id, *value, lease_id),
+  shared_->client().TxnAsync(GuardedPut(key, lease_id, *value, lease_id),
                              [](const absl::StatusOr<TxnResult>&) {});
 }
 
 absl::Status RegistrationCore::Update(std::map<std::string, std::string> metadata) {
   MutexLock update_lock(&update_mu_);
   ServiceInstance instance;
+  std::string key;
   {
     MutexLock lock(&mu_);
     if (phase_ == Phase::kClosed) {
@@ -128,9 +140,10 @@ absl::Status RegistrationCore::Update(std::map<std::string, std::string> metadat
           absl::StrCat(Printable(key_), " was deregistered; nothing to update"));
     }
     instance = instance_;
+    key = key_;
   }
   instance.metadata = std::move(metadata);
-  absl::StatusOr<std::string> value = shared_->Encode(instance, key_);
+  absl::StatusOr<std::string> value = shared_->Encode(instance, key);
   if (!value.ok()) return value.status();
   int64_t lease_id = 0;
   uint64_t generation = 0;
@@ -148,13 +161,15 @@ absl::Status RegistrationCore::Update(std::map<std::string, std::string> metadat
     }
     lease_id = lease_id_;
     generation = generation_;
+    key = key_;
   }
-  absl::StatusOr<TxnResult> result = shared_->client().Txn(GuardedPut(lease_id, *value, lease_id));
-  if (!result.ok()) return WithContext(result.status(), absl::StrCat("updating ", Printable(key_)));
+  absl::StatusOr<TxnResult> result =
+      shared_->client().Txn(GuardedPut(key, lease_id, *value, lease_id));
+  if (!result.ok()) return WithContext(result.status(), absl::StrCat("updating ", Printable(key)));
   if (!result->succeeded) {
     const int64_t holder = HolderOf(*result);
     absl::Status lost = absl::FailedPreconditionError(absl::StrCat(
-        Printable(key_), " is no longer held by our lease ", FormatLeaseId(lease_id),
+        Printable(key), " is no longer held by our lease ", FormatLeaseId(lease_id),
         holder == 0 ? " (deleted)" : absl::StrCat(" but by lease ", FormatLeaseId(holder)),
         "; registering it again"));
     SessionLost(generation, lost);
@@ -239,17 +254,19 @@ void RegistrationCore::HandleLoss(uint64_t generation, absl::Status reason) {
 
 void RegistrationCore::CheckAfterCompaction(uint64_t generation, absl::Status status) {
   int64_t lease_id;
+  std::string key;
   {
     MutexLock lock(&mu_);
     if (phase_ != Phase::kActive || generation_ != generation) return;
     lease_id = lease_id_;
+    key = key_;
   }
   if (shared_->client_closed()) return;
   // The watch could not resume (its revision was compacted): read the key
   // to learn whether it is still ours.
   shared_->client().GetAsync(
-      key_, GetOptions{},
-      [self = shared_from_this(), generation, lease_id,
+      key, GetOptions{},
+      [self = shared_from_this(), generation, lease_id, key,
        status = std::move(status)](absl::StatusOr<GetResult> get) mutable {
         const std::shared_ptr<RegistrationCore> me = ReleaseInBody(self);
         if (!get.ok()) {
@@ -268,7 +285,7 @@ void RegistrationCore::CheckAfterCompaction(uint64_t generation, absl::Status st
             generation,
             absl::Status(
                 get->kvs.empty() ? absl::StatusCode::kNotFound : absl::StatusCode::kAlreadyExists,
-                absl::StrCat(Printable(me->key_),
+                absl::StrCat(Printable(key),
                              get->kvs.empty() ? " is gone" : " is held by another lease",
                              " after its watch ended (", status.message(), ")")));
       });

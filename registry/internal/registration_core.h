@@ -60,6 +60,8 @@ class Session;
 
 class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
  public:
+  // `key`: the instance's key; for a codec whose key names the lease
+  // (Codec::key_uses_lease()), the key of each lease replaces it.
   RegistrationCore(std::shared_ptr<RegistrarShared> shared, ServiceInstance instance,
                    std::string key, RegistrationListener* listener);
   ~RegistrationCore();
@@ -83,7 +85,8 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   int64_t lease_id() const;
   absl::Duration ttl() const;
   ServiceInstance instance() const;
-  const std::string& key() const { return key_; }
+  // The key now (it changes with the lease when the codec's key names it).
+  std::string key() const;
 
   // From a Session (library threads): the registration of `generation` is
   // gone, or its watch ended (not by the client closing) and must be
@@ -101,6 +104,7 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   // One re-registration attempt: the granted lease and the value to write.
   struct Attempt {
     int64_t lease_id = 0;
+    std::string key;  // where this lease writes
     int64_t ttl_seconds = 0;
     absl::Time granted_at = absl::InfinitePast();
     ServiceInstance instance;
@@ -113,13 +117,14 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   void Rewatch(uint64_t generation, int64_t from);
   // The key is ours with `lease_id` since `put_revision`: report `state`,
   // start a session. When deregistered meanwhile, revokes the lease instead.
-  void Activate(int64_t lease_id, int64_t ttl_seconds, absl::Time granted_at, int64_t put_revision,
-                const ServiceInstance& instance, RegistrationState state);
+  void Activate(int64_t lease_id, const std::string& key, int64_t ttl_seconds,
+                absl::Time granted_at, int64_t put_revision, const ServiceInstance& instance,
+                RegistrationState state);
   // Pushes the current metadata when an Update() raced with a
   // re-registration that wrote older metadata.
   void PushMetadata(uint64_t generation);
   // CANCELLED: the client was closed, so nothing is kept or retried.
-  absl::Status ClientClosedStatus() const;
+  absl::Status ClientClosedStatus() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RememberOldLease(int64_t lease_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool IsOldLease(int64_t lease_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Revokes without waiting for the answer (tidying: an unkept lease expires
@@ -140,7 +145,13 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   void AbandonAttempt(int64_t lease_id, absl::Status failure);
   // Clears attempt_in_flight_ and wakes a FinishDeregister() waiting for it.
   void EndAttemptLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  TxnRequest GuardedPut(int64_t expected_holder, const std::string& value, int64_t lease_id) const;
+  // Start() with a codec whose key names the lease: deletes the records of
+  // the service at `instance`'s address held by other leases (a killed
+  // predecessor's), so that a restart does not wait for their TTL.
+  void RemoveStaleRecords(const ServiceInstance& instance, const std::string& key,
+                          int64_t lease_id);
+  static TxnRequest GuardedPut(const std::string& key, int64_t expected_holder,
+                               const std::string& value, int64_t lease_id);
 
   // Listener calls (registration_delivery.cc).
   // Records the state change and queues its listener call; returns true when
@@ -160,7 +171,6 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
   void DeliverLast(const absl::Status& result) ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::shared_ptr<RegistrarShared> shared_;
-  const std::string key_;
   RegistrationListener* const listener_;
 
   // Serializes Update() calls, so their writes reach etcd in call order.
@@ -168,6 +178,8 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
 
   mutable Mutex mu_;
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kStarting;
+  // The key of the current (or last) lease.
+  std::string key_ ABSL_GUARDED_BY(mu_);
   RegistrationState state_ ABSL_GUARDED_BY(mu_) = RegistrationState::kRegistered;
   // The desired instance (metadata from the last Update) and when it was
   // last registered.

@@ -115,7 +115,7 @@ void RegistrationCore::EndAfterListenerError(const absl::Status& status) {
   const RegistrationEvent event{
       .state = RegistrationState::kDeregistered,
       .reason = absl::InternalError(absl::StrCat(
-          status.message(), "; ", Printable(key_),
+          status.message(), "; ", Printable(key()),
           deregistered.ok() ? " was deregistered"
                             : absl::StrCat(" was not deregistered: ", deregistered.message())))};
   (void)etcdgrpc::internal::CallListener("registration listener",

@@ -21,6 +21,8 @@ struct RegistrationCore::Teardown {
   // The lease holding the key (0 while lost) and the leases it held before.
   int64_t lease_id = 0;
   std::vector<int64_t> old_leases;
+  // The key of lease_id (keys of old leases go with their revoke).
+  std::string key;
 
   // Calls not answered yet: each answer is recorded under `mu`, then Done().
   ::etcdgrpc::internal::WaitGroup unanswered;
@@ -72,6 +74,7 @@ std::shared_ptr<RegistrationCore::Teardown> RegistrationCore::BeginDeregister(ab
     MutexLock lock(&mu_);
     if (phase_ == Phase::kClosed) return nullptr;
     if (phase_ == Phase::kActive) teardown->lease_id = lease_id_;
+    teardown->key = key_;
     phase_ = Phase::kClosed;
     state_ = RegistrationState::kDeregistered;
     session = std::move(session_);
@@ -92,9 +95,9 @@ std::shared_ptr<RegistrationCore::Teardown> RegistrationCore::BeginDeregister(ab
     // Delete (if still ours) and revoke at once, one deadline for both:
     // either alone removes the key; revoking also ends the lease at once.
     TxnRequest txn;
-    txn.If(Compare::Lease(key_).Equal(teardown->lease_id))
-        .Then(Op::Delete(key_))
-        .Else(Op::Get(key_));
+    txn.If(Compare::Lease(teardown->key).Equal(teardown->lease_id))
+        .Then(Op::Delete(teardown->key))
+        .Else(Op::Get(teardown->key));
     client.TxnAsync(txn, [teardown](absl::StatusOr<TxnResult> result) {
       {
         MutexLock lock(&teardown->mu);
@@ -167,7 +170,7 @@ absl::Status RegistrationCore::FinishDeregister(const std::shared_ptr<Teardown>&
                           : teardown->old_leases.empty() ? 0
                                                          : teardown->old_leases.back();
     result = absl::Status(error.code(),
-                          absl::StrCat("deregistering ", Printable(key_),
+                          absl::StrCat("deregistering ", Printable(teardown->key),
                                        ": could not make sure the key is gone: ", error.message(),
                                        lease != 0 ? absl::StrCat("; lease ", FormatLeaseId(lease),
                                                                  " expires after its TTL")

@@ -33,6 +33,7 @@ std::shared_ptr<const Endpoint> ViewCore::Decode(const KeyValue& kv,
   endpoint->mod_revision = kv.mod_revision;
   endpoint->lease = kv.lease;
   endpoint->instance = *std::move(instance);
+  endpoint->default_weight = codec_->default_weight();
   return endpoint;
 }
 

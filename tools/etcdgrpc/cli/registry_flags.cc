@@ -7,7 +7,9 @@
 namespace etcdgrpc::cli {
 
 void AddRegistryFlags(CLI::App& app, RegistryFlags* flags) {
-  app.add_option("--codec", flags->codec, "key layout and value format: native, kratos or naming")
+  app.add_option("--codec", flags->codec,
+                 "key layout and value format: native, kratos, kratos-grpcs, naming, "
+                 "naming-no-metadata, gozero or hostport")
       ->capture_default_str();
   flags->prefix_option =
       app.add_option("--prefix", flags->prefix,

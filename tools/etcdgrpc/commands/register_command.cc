@@ -24,10 +24,20 @@ namespace {
 // line with -w json.
 class PrintingListener final : public registry::RegistrationListener {
  public:
-  PrintingListener(CommandEnv& env, std::string key) : env_(env), key_(std::move(key)) {}
+  PrintingListener(CommandEnv& env, const registry::Registrar& registrar,
+                   registry::ServiceInstance instance)
+      : env_(env),
+        registrar_(registrar),
+        instance_(std::move(instance)),
+        key_(registrar.KeyOf(instance_)) {}
 
   void OnStateChange(const registry::RegistrationEvent& event) override {
     const std::string state(registry::RegistrationStateName(event.state));
+    // A key that names the lease (go-zero's) changes with it; events without
+    // a lease name the last one.
+    if (registrar_.codec().key_uses_lease() && event.lease_id != 0) {
+      key_ = registrar_.codec().LeaseKey(registrar_.prefix(), instance_, event.lease_id);
+    }
     std::string line;
     if (env_.format() == OutputFormat::kJson) {
       nlohmann::ordered_json json;
@@ -54,7 +64,10 @@ class PrintingListener final : public registry::RegistrationListener {
 
  private:
   CommandEnv& env_;
-  const std::string key_;
+  const registry::Registrar& registrar_;
+  const registry::ServiceInstance instance_;
+  // Listener calls are made one at a time (the registrar's runner).
+  std::string key_;
 };
 
 class RegisterCommand final : public Command {
@@ -99,7 +112,7 @@ class RegisterCommand final : public Command {
     absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
     if (!client.ok()) return client.status();
     registry::Registrar registrar(**client, *std::move(options));
-    PrintingListener listener(env, registrar.KeyOf(instance));
+    PrintingListener listener(env, registrar, instance);
     absl::StatusOr<registry::Registration> registration =
         registrar.Register(instance, &listener, {.replace = replace_});
     if (!registration.ok()) return registration.status();

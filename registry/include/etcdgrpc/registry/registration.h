@@ -103,8 +103,10 @@ class ETCDGRPC_EXPORT Registration {
   absl::Status Deregister();
 
   [[nodiscard]] RegistrationState state() const;
-  // The instance's key in etcd.
-  [[nodiscard]] const std::string& key() const;
+  // The instance's key in etcd. With a codec whose key names the lease
+  // (go-zero's), the key of the current lease: it changes when the
+  // registration is made again with a new lease.
+  [[nodiscard]] std::string key() const;
   // The lease holding the key now; 0 while lost or after Deregister().
   [[nodiscard]] int64_t lease_id() const;
   // The TTL etcd granted the current lease (etcd raises TTLs below its

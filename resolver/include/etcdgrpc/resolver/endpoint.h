@@ -19,9 +19,13 @@ struct ETCDGRPC_EXPORT Endpoint {
   int64_t mod_revision = 0;
   int64_t lease = 0;
   registry::ServiceInstance instance;
+  // The weight when metadata has no usable "weight": the codec's
+  // (Codec::default_weight(): 100 for Kratos, 1 otherwise).
+  int default_weight = 1;
 
   const std::string& address() const { return instance.address; }
-  // metadata "weight" as a positive integer; 1 when absent or not a number.
+  // metadata "weight" as a positive integer; default_weight when absent or
+  // not a number.
   int weight() const;
   // metadata "zone"; empty when absent.
   std::string zone() const;
