@@ -10,8 +10,8 @@
 #include "resolver/internal/balancer_core.h"
 #include "resolver/internal/channel_core.h"
 #include "resolver/internal/channel_pool.h"
-#include "resolver/internal/health_checks.h"
 #include "resolver/internal/channel_target.h"
+#include "resolver/internal/health_checks.h"
 #include "resolver/internal/view_core.h"
 
 namespace etcdgrpc::resolver {
