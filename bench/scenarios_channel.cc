@@ -15,6 +15,7 @@
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/resolver/resolver.h"
+#include "greeter_test_server.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "scenario.h"
@@ -26,32 +27,9 @@ using grpc::health::v1::Health;
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
-// The servers the calls go to: grpc.health.v1 Check answering SERVING, the
-// cheapest real unary method at hand.
-class HealthServer final : public Health::Service {
- public:
-  HealthServer() {
-    grpc::ServerBuilder builder;
-    builder.RegisterService(this);
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    server_ = builder.BuildAndStart();
-  }
-  ~HealthServer() override {
-    if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now());
-  }
-  bool ok() const { return server_ != nullptr && port_ > 0; }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-  grpc::Status Check(grpc::ServerContext*, const HealthCheckRequest*,
-                     HealthCheckResponse* response) override {
-    response->set_status(HealthCheckResponse::SERVING);
-    return grpc::Status::OK;
-  }
-
- private:
-  int port_ = 0;
-  std::unique_ptr<grpc::Server> server_;
-};
-
+// The calls go to in-process test greeter servers and ask their gRPC default
+// health service (grpc.health.v1 Check, SERVING): the cheapest real unary
+// method at hand.
 grpc::Status Check(Health::Stub& stub) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
@@ -62,7 +40,7 @@ grpc::Status Check(Health::Stub& stub) {
 struct Setup {
   std::unique_ptr<Client> client;
   std::string prefix;
-  std::vector<std::unique_ptr<HealthServer>> servers;
+  std::vector<std::unique_ptr<testing::TestGreeterServer>> servers;
   std::unique_ptr<resolver::Resolver> resolver;
 };
 
@@ -89,8 +67,10 @@ absl::StatusOr<Setup> Start(const BenchEnv& env, const std::string& name, int se
   setup.client = *std::move(client);
   setup.prefix = absl::StrCat("/bench/", name, "/", absl::ToUnixNanos(absl::Now()));
   for (int i = 0; i < servers; ++i) {
-    setup.servers.push_back(std::make_unique<HealthServer>());
-    if (!setup.servers.back()->ok()) return absl::InternalError("a server did not start");
+    absl::StatusOr<std::unique_ptr<testing::TestGreeterServer>> server =
+        testing::TestGreeterServer::Start(absl::StrCat("s", i));
+    if (!server.ok()) return server.status();
+    setup.servers.push_back(*std::move(server));
     if (i >= registered) continue;
     if (absl::Status s =
             Put(*setup.client, setup.prefix, absl::StrCat("s", i), setup.servers.back()->address());
