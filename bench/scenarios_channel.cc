@@ -37,6 +37,30 @@ grpc::Status Check(Health::Stub& stub) {
   return stub.Check(&context, HealthCheckRequest(), &response);
 }
 
+// One call through the balancing channel (get() + stub + Check), its latency
+// added to `into`.
+void TimedChannelCall(resolver::BalancingChannel& channel, Measurement& into, int64_t& failed) {
+  const absl::Time start = absl::Now();
+  auto stub = channel.NewStub<Health>();
+  if (!Check(*stub).ok()) ++failed;
+  into.AddLatency(absl::Now() - start);
+}
+
+// One call through the picker (Pick + stub + Check + Done), its latency added
+// to `into`.
+void TimedPickCall(resolver::Balancer& balancer, Measurement& into, int64_t& failed) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<resolver::PickResult> pick = balancer.Pick();
+  if (!pick.ok()) {
+    ++failed;
+    return;
+  }
+  grpc::Status status = Check(*pick->NewStub<Health>());
+  if (!status.ok()) ++failed;
+  pick->Done(status);
+  into.AddLatency(absl::Now() - start);
+}
+
 struct Setup {
   std::unique_ptr<Client> client;
   std::string prefix;
@@ -100,25 +124,8 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
   Measurement through_channel(static_cast<size_t>(calls)),
       through_picks(static_cast<size_t>(calls));
   int64_t failed = 0;
-  auto via_channel = [&] {
-    const absl::Time start = absl::Now();
-    auto stub = (*channel)->NewStub<Health>();
-    if (!Check(*stub).ok()) ++failed;
-    through_channel.AddLatency(absl::Now() - start);
-  };
-  auto via_pick = [&] {
-    const absl::Time start = absl::Now();
-    absl::StatusOr<resolver::PickResult> pick = (*balancer)->Pick();
-    if (!pick.ok()) {
-      ++failed;
-      return;
-    }
-    auto stub = pick->NewStub<Health>();
-    grpc::Status status = Check(*stub);
-    if (!status.ok()) ++failed;
-    pick->Done(status);
-    through_picks.AddLatency(absl::Now() - start);
-  };
+  auto via_channel = [&] { TimedChannelCall(**channel, through_channel, failed); };
+  auto via_pick = [&] { TimedPickCall(**balancer, through_picks, failed); };
   for (int i = 0; i < 300; ++i) {  // warm-up: every connection up
     via_channel();
     via_pick();
@@ -211,24 +218,6 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelRebuild(const BenchEnv& env) {
       settled(static_cast<size_t>(cycles)), pick_first(static_cast<size_t>(cycles)),
       update(static_cast<size_t>(cycles));
   int64_t failed = 0;
-  auto timed_call = [&](Measurement& into) {
-    const absl::Time start = absl::Now();
-    auto stub = (*channel)->NewStub<Health>();
-    if (!Check(*stub).ok()) ++failed;
-    into.AddLatency(absl::Now() - start);
-  };
-  auto timed_pick = [&](Measurement& into) {
-    const absl::Time start = absl::Now();
-    absl::StatusOr<resolver::PickResult> pick = (*balancer)->Pick();
-    if (!pick.ok()) {
-      ++failed;
-      return;
-    }
-    grpc::Status status = Check(*pick->NewStub<Health>());
-    if (!status.ok()) ++failed;
-    pick->Done(status);
-    into.AddLatency(absl::Now() - start);
-  };
   // One change: write, wait for the snapshot (the picker sees it then) or the
   // channel's target, measure the first call.
   auto change = [&](bool add, bool via_channel) -> absl::Status {
@@ -252,15 +241,15 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelRebuild(const BenchEnv& env) {
         if (absl::Now() > give_up) return absl::DeadlineExceededError("no rebuild");
       }
       rebuild.AddLatency(absl::Now() - written);
-      timed_call(first);
-      timed_call(settled);
+      TimedChannelCall(**channel, first, failed);
+      TimedChannelCall(**channel, settled, failed);
     } else {
       while ((*view)->snapshot()->revision < revision ||
              (*balancer)->eligible() != (add ? 4u : 3u)) {
         if (absl::Now() > give_up) return absl::DeadlineExceededError("no update");
       }
       update.AddLatency(absl::Now() - written);
-      timed_pick(pick_first);
+      TimedPickCall(**balancer, pick_first, failed);
     }
     return absl::OkStatus();
   };
