@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -103,7 +104,16 @@ class ResolverHealthTest : public SharedEtcdTest {
     }
     return {};
   }
-  ResolverOptions Options() { return {.prefix = prefix_, .codec = codec_}; }
+  // Whether every endpoint of `balancer` reports `health`.
+  static bool EveryEndpointIs(const Balancer& balancer, EndpointHealth health) {
+    for (const EndpointStats& stats : balancer.endpoint_stats()) {
+      if (stats.health != health) return false;
+    }
+    return true;
+  }
+  ResolverOptions Options(HealthChecking health_checking = {}) {
+    return {.prefix = prefix_, .codec = codec_, .health_checking = std::move(health_checking)};
+  }
 
   std::string prefix_;
   std::shared_ptr<const registry::Codec> codec_ = registry::NativeCodec();
@@ -112,18 +122,14 @@ class ResolverHealthTest : public SharedEtcdTest {
 TEST_F(ResolverHealthTest, NotServingIsSkippedAndTakenBackWhenServingAgain) {
   std::vector<std::unique_ptr<TestGreeterServer>> backends = StartBackends(3);
   ASSERT_EQ(backends.size(), 3u);
-  ResolverOptions options = Options();
-  options.health_checking.scope = HealthChecking::Scope::kAllServices;
-  Resolver resolver(*client_, options);
+  Resolver resolver(*client_, Options({.scope = HealthChecking::Scope::kAllServices}));
   absl::StatusOr<std::shared_ptr<Balancer>> balancer = resolver.Balance("svc");
   ASSERT_THAT(balancer, IsOk());
   TestGreeterServer& frozen = *backends[1];
   ASSERT_TRUE(WaitUntil(
       [&] {
-        for (const EndpointStats& stats : (*balancer)->endpoint_stats()) {
-          if (stats.health != EndpointHealth::kServing) return false;
-        }
-        return (*balancer)->endpoint_stats().size() == 3;
+        return EveryEndpointIs(**balancer, EndpointHealth::kServing) &&
+               (*balancer)->endpoint_stats().size() == 3;
       },
       absl::Seconds(5)));
   for (int i = 0; i < 30; ++i) ASSERT_TRUE(Call(**balancer).ok());
@@ -148,10 +154,8 @@ TEST_F(ResolverHealthTest, NotServingIsSkippedAndTakenBackWhenServingAgain) {
 TEST_F(ResolverHealthTest, AnUnreachableServerIsSkipped) {
   std::vector<std::unique_ptr<TestGreeterServer>> backends = StartBackends(2);
   ASSERT_EQ(backends.size(), 2u);
-  ResolverOptions options = Options();
-  options.health_checking.scope = HealthChecking::Scope::kListedServices;
-  options.health_checking.check_names = {{"svc", ""}};
-  Resolver resolver(*client_, options);
+  Resolver resolver(*client_, Options({.scope = HealthChecking::Scope::kListedServices,
+                                       .check_names = {{"svc", ""}}}));
   absl::StatusOr<std::shared_ptr<Balancer>> balancer = resolver.Balance("svc");
   ASSERT_THAT(balancer, IsOk());
   const std::string gone = backends[0]->address();
@@ -169,10 +173,8 @@ TEST_F(ResolverHealthTest, AnUnreachableServerIsSkipped) {
 TEST_F(ResolverHealthTest, AnUnknownCheckNameIsSkippedAndReportedWithoutStallingPicks) {
   std::vector<std::unique_ptr<TestGreeterServer>> backends = StartBackends(2);
   ASSERT_EQ(backends.size(), 2u);
-  ResolverOptions options = Options();
-  options.health_checking.scope = HealthChecking::Scope::kAllServices;
-  options.health_checking.check_names = {{"svc", "no.such.Service"}};
-  Resolver resolver(*client_, options);
+  Resolver resolver(*client_, Options({.scope = HealthChecking::Scope::kAllServices,
+                                       .check_names = {{"svc", "no.such.Service"}}}));
   absl::StatusOr<std::shared_ptr<ServiceView>> view = resolver.Watch("svc");
   ASSERT_THAT(view, IsOk());
   ProblemRecorder recorder;
@@ -181,14 +183,9 @@ TEST_F(ResolverHealthTest, AnUnknownCheckNameIsSkippedAndReportedWithoutStalling
   ASSERT_THAT(balancer, IsOk());
   ASSERT_TRUE(WaitUntil([&] { return recorder.Heard("SERVICE_UNKNOWN"); }, absl::Seconds(5)));
   EXPECT_TRUE(recorder.Heard("no.such.Service"));
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        for (const EndpointStats& stats : (*balancer)->endpoint_stats()) {
-          if (stats.health != EndpointHealth::kServiceUnknown) return false;
-        }
-        return true;
-      },
-      absl::Seconds(5)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return EveryEndpointIs(**balancer, EndpointHealth::kServiceUnknown); },
+                absl::Seconds(5)));
   // Every endpoint is skipped: picks fall back to them rather than stall.
   const absl::Time start = absl::Now();
   EXPECT_TRUE(Call(**balancer).ok());
