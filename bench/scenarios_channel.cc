@@ -66,6 +66,9 @@ struct Setup {
   std::string prefix;
   std::vector<std::unique_ptr<testing::TestGreeterServer>> servers;
   std::unique_ptr<resolver::Resolver> resolver;
+  // Both over "svc", for the comparisons.
+  std::shared_ptr<resolver::BalancingChannel> channel;
+  std::shared_ptr<resolver::Balancer> balancer;
 };
 
 absl::Status Put(Client& client, const std::string& prefix, const std::string& id,
@@ -104,6 +107,13 @@ absl::StatusOr<Setup> Start(const BenchEnv& env, const std::string& name, int se
   }
   setup.resolver = std::make_unique<resolver::Resolver>(
       *setup.client, resolver::ResolverOptions{.prefix = setup.prefix});
+  absl::StatusOr<std::shared_ptr<resolver::BalancingChannel>> channel =
+      setup.resolver->Channel("svc");
+  if (!channel.ok()) return channel.status();
+  setup.channel = *std::move(channel);
+  absl::StatusOr<std::shared_ptr<resolver::Balancer>> balancer = setup.resolver->Balance("svc");
+  if (!balancer.ok()) return balancer.status();
+  setup.balancer = *std::move(balancer);
   return setup;
 }
 
@@ -112,11 +122,8 @@ absl::StatusOr<Setup> Start(const BenchEnv& env, const std::string& name, int se
 absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
   absl::StatusOr<Setup> setup = Start(env, "channel_call", 3, 3);
   if (!setup.ok()) return setup.status();
-  absl::StatusOr<std::shared_ptr<resolver::BalancingChannel>> channel =
-      setup->resolver->Channel("svc");
-  if (!channel.ok()) return channel.status();
-  absl::StatusOr<std::shared_ptr<resolver::Balancer>> balancer = setup->resolver->Balance("svc");
-  if (!balancer.ok()) return balancer.status();
+  resolver::BalancingChannel& channel = *setup->channel;
+  resolver::Balancer& balancer = *setup->balancer;
 
   const int64_t calls = env.Scaled(20000);
   const int64_t rounds = 10;
@@ -124,8 +131,8 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
   Measurement through_channel(static_cast<size_t>(calls)),
       through_picks(static_cast<size_t>(calls));
   int64_t failed = 0;
-  auto via_channel = [&] { TimedChannelCall(**channel, through_channel, failed); };
-  auto via_pick = [&] { TimedPickCall(**balancer, through_picks, failed); };
+  auto via_channel = [&] { TimedChannelCall(channel, through_channel, failed); };
+  auto via_pick = [&] { TimedPickCall(balancer, through_picks, failed); };
   for (int i = 0; i < 300; ++i) {  // warm-up: every connection up
     via_channel();
     via_pick();
@@ -142,7 +149,7 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
   const int64_t gets = env.Scaled(1000000);
   absl::Time start = absl::Now();
   for (int64_t i = 0; i < gets; ++i) {
-    std::shared_ptr<grpc::Channel> got = (*channel)->get();
+    std::shared_ptr<grpc::Channel> got = channel.get();
     if (got == nullptr) ++failed;
   }
   const double ns_per_get = absl::ToDoubleNanoseconds(absl::Now() - start) / gets;
@@ -155,7 +162,7 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
       threads.emplace_back([&] {
         const absl::Time begin = absl::Now();
         for (int64_t i = 0; i < gets; ++i) {
-          std::shared_ptr<grpc::Channel> got = (*channel)->get();
+          std::shared_ptr<grpc::Channel> got = channel.get();
           if (got == nullptr) std::abort();
         }
         contended_ns.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - begin));
@@ -167,7 +174,7 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
   const int64_t stubs = gets / 10 < 1 ? 1 : gets / 10;
   start = absl::Now();
   for (int64_t i = 0; i < stubs; ++i) {
-    auto stub = (*channel)->NewStub<Health>();
+    auto stub = channel.NewStub<Health>();
     if (stub == nullptr) ++failed;
   }
   const double ns_per_stub = absl::ToDoubleNanoseconds(absl::Now() - start) / stubs;
@@ -201,11 +208,8 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
 absl::StatusOr<std::vector<ReportFigures>> ChannelRebuild(const BenchEnv& env) {
   absl::StatusOr<Setup> setup = Start(env, "channel_rebuild", 4, 3);
   if (!setup.ok()) return setup.status();
-  absl::StatusOr<std::shared_ptr<resolver::BalancingChannel>> channel =
-      setup->resolver->Channel("svc");
-  if (!channel.ok()) return channel.status();
-  absl::StatusOr<std::shared_ptr<resolver::Balancer>> balancer = setup->resolver->Balance("svc");
-  if (!balancer.ok()) return balancer.status();
+  resolver::BalancingChannel& channel = *setup->channel;
+  resolver::Balancer& balancer = *setup->balancer;
   absl::StatusOr<std::shared_ptr<resolver::ServiceView>> view = setup->resolver->Watch("svc");
   if (!view.ok()) return view.status();
   const std::string moving = setup->servers.back()->address();
@@ -237,19 +241,18 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelRebuild(const BenchEnv& env) {
     }
     const absl::Time give_up = written + absl::Seconds(5);
     if (via_channel) {
-      while (((*channel)->target().find(moving) != std::string::npos) != add) {
+      while ((channel.target().find(moving) != std::string::npos) != add) {
         if (absl::Now() > give_up) return absl::DeadlineExceededError("no rebuild");
       }
       rebuild.AddLatency(absl::Now() - written);
-      TimedChannelCall(**channel, first, failed);
-      TimedChannelCall(**channel, settled, failed);
+      TimedChannelCall(channel, first, failed);
+      TimedChannelCall(channel, settled, failed);
     } else {
-      while ((*view)->snapshot()->revision < revision ||
-             (*balancer)->eligible() != (add ? 4u : 3u)) {
+      while ((*view)->snapshot()->revision < revision || balancer.eligible() != (add ? 4u : 3u)) {
         if (absl::Now() > give_up) return absl::DeadlineExceededError("no update");
       }
       update.AddLatency(absl::Now() - written);
-      TimedPickCall(**balancer, pick_first, failed);
+      TimedPickCall(balancer, pick_first, failed);
     }
     return absl::OkStatus();
   };
@@ -260,7 +263,7 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelRebuild(const BenchEnv& env) {
     if (absl::Status s = change(false, via_channel); !s.ok()) return s;
   }
   rebuild.Stop();
-  const resolver::BalancingChannelStats stats = (*channel)->stats();
+  const resolver::BalancingChannelStats stats = channel.stats();
   const double rebuilds = static_cast<double>(stats.rebuilds);
   const double us_per_rebuild = absl::ToDoubleMicroseconds(stats.rebuild_time) / rebuilds;
   std::vector<ReportFigures> figures;
