@@ -22,6 +22,7 @@
 #include "etcdgrpc/resolver/balanced_call.h"
 #include "etcdgrpc/resolver/resolver.h"
 #include "greeter.grpc.pb.h"
+#include "greeter_calls.h"
 #include "greeter_helper.h"
 #include "greeter_test_server.h"
 #include "scenario.h"
@@ -34,25 +35,13 @@ using resolver::BalancedStub;
 using resolver::CallPolicy;
 using resolver::CallResult;
 using Stub = greeter::Greeter::Stub;
+using testing::kSayHelloAsync;
+using testing::SeedPolicy;
 
 constexpr int64_t kSequentialCalls = 20000;
 constexpr int64_t kStubOps = 200000;
 constexpr int64_t kKillCalls = 10000;
 constexpr int kServers = 3;
-
-// The callback overload of SayHello (it also has a reactor one).
-constexpr void (Stub::async::*kSayHelloAsync)(
-    grpc::ClientContext*, const greeter::HelloRequest*, greeter::HelloReply*,
-    std::function<void(grpc::Status)>) = &Stub::async::SayHello;
-
-// The seed: up to 3 retries (4 attempts), 100 ms apart, each on another endpoint.
-CallPolicy SeedPolicy() {
-  CallPolicy policy;
-  policy.retry.max_attempts = 4;
-  policy.retry.backoff = resolver::LinearBackoff(absl::Milliseconds(100));
-  policy.idempotent = true;
-  return policy;
-}
 
 absl::Status FromGrpc(const grpc::Status& status) {
   return status.ok() ? absl::OkStatus()

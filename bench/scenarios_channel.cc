@@ -15,6 +15,7 @@
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/resolver/resolver.h"
+#include "greeter_test_server.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "scenario.h"
@@ -26,32 +27,9 @@ using grpc::health::v1::Health;
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
-// The servers the calls go to: grpc.health.v1 Check answering SERVING, the
-// cheapest real unary method at hand.
-class HealthServer final : public Health::Service {
- public:
-  HealthServer() {
-    grpc::ServerBuilder builder;
-    builder.RegisterService(this);
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    server_ = builder.BuildAndStart();
-  }
-  ~HealthServer() override {
-    if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now());
-  }
-  bool ok() const { return server_ != nullptr && port_ > 0; }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-  grpc::Status Check(grpc::ServerContext*, const HealthCheckRequest*,
-                     HealthCheckResponse* response) override {
-    response->set_status(HealthCheckResponse::SERVING);
-    return grpc::Status::OK;
-  }
-
- private:
-  int port_ = 0;
-  std::unique_ptr<grpc::Server> server_;
-};
-
+// The calls go to in-process test greeter servers and ask their gRPC default
+// health service (grpc.health.v1 Check, SERVING): the cheapest real unary
+// method at hand.
 grpc::Status Check(Health::Stub& stub) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
@@ -59,11 +37,38 @@ grpc::Status Check(Health::Stub& stub) {
   return stub.Check(&context, HealthCheckRequest(), &response);
 }
 
+// One call through the balancing channel (get() + stub + Check), its latency
+// added to `into`.
+void TimedChannelCall(resolver::BalancingChannel& channel, Measurement& into, int64_t& failed) {
+  const absl::Time start = absl::Now();
+  auto stub = channel.NewStub<Health>();
+  if (!Check(*stub).ok()) ++failed;
+  into.AddLatency(absl::Now() - start);
+}
+
+// One call through the picker (Pick + stub + Check + Done), its latency added
+// to `into`.
+void TimedPickCall(resolver::Balancer& balancer, Measurement& into, int64_t& failed) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<resolver::PickResult> pick = balancer.Pick();
+  if (!pick.ok()) {
+    ++failed;
+    return;
+  }
+  grpc::Status status = Check(*pick->NewStub<Health>());
+  if (!status.ok()) ++failed;
+  pick->Done(status);
+  into.AddLatency(absl::Now() - start);
+}
+
 struct Setup {
   std::unique_ptr<Client> client;
   std::string prefix;
-  std::vector<std::unique_ptr<HealthServer>> servers;
+  std::vector<std::unique_ptr<testing::TestGreeterServer>> servers;
   std::unique_ptr<resolver::Resolver> resolver;
+  // Both over "svc", for the comparisons.
+  std::shared_ptr<resolver::BalancingChannel> channel;
+  std::shared_ptr<resolver::Balancer> balancer;
 };
 
 absl::Status Put(Client& client, const std::string& prefix, const std::string& id,
@@ -89,8 +94,10 @@ absl::StatusOr<Setup> Start(const BenchEnv& env, const std::string& name, int se
   setup.client = *std::move(client);
   setup.prefix = absl::StrCat("/bench/", name, "/", absl::ToUnixNanos(absl::Now()));
   for (int i = 0; i < servers; ++i) {
-    setup.servers.push_back(std::make_unique<HealthServer>());
-    if (!setup.servers.back()->ok()) return absl::InternalError("a server did not start");
+    absl::StatusOr<std::unique_ptr<testing::TestGreeterServer>> server =
+        testing::TestGreeterServer::Start(absl::StrCat("s", i));
+    if (!server.ok()) return server.status();
+    setup.servers.push_back(*std::move(server));
     if (i >= registered) continue;
     if (absl::Status s =
             Put(*setup.client, setup.prefix, absl::StrCat("s", i), setup.servers.back()->address());
@@ -100,6 +107,13 @@ absl::StatusOr<Setup> Start(const BenchEnv& env, const std::string& name, int se
   }
   setup.resolver = std::make_unique<resolver::Resolver>(
       *setup.client, resolver::ResolverOptions{.prefix = setup.prefix});
+  absl::StatusOr<std::shared_ptr<resolver::BalancingChannel>> channel =
+      setup.resolver->Channel("svc");
+  if (!channel.ok()) return channel.status();
+  setup.channel = *std::move(channel);
+  absl::StatusOr<std::shared_ptr<resolver::Balancer>> balancer = setup.resolver->Balance("svc");
+  if (!balancer.ok()) return balancer.status();
+  setup.balancer = *std::move(balancer);
   return setup;
 }
 
@@ -108,11 +122,8 @@ absl::StatusOr<Setup> Start(const BenchEnv& env, const std::string& name, int se
 absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
   absl::StatusOr<Setup> setup = Start(env, "channel_call", 3, 3);
   if (!setup.ok()) return setup.status();
-  absl::StatusOr<std::shared_ptr<resolver::BalancingChannel>> channel =
-      setup->resolver->Channel("svc");
-  if (!channel.ok()) return channel.status();
-  absl::StatusOr<std::shared_ptr<resolver::Balancer>> balancer = setup->resolver->Balance("svc");
-  if (!balancer.ok()) return balancer.status();
+  resolver::BalancingChannel& channel = *setup->channel;
+  resolver::Balancer& balancer = *setup->balancer;
 
   const int64_t calls = env.Scaled(20000);
   const int64_t rounds = 10;
@@ -120,25 +131,8 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
   Measurement through_channel(static_cast<size_t>(calls)),
       through_picks(static_cast<size_t>(calls));
   int64_t failed = 0;
-  auto via_channel = [&] {
-    const absl::Time start = absl::Now();
-    auto stub = (*channel)->NewStub<Health>();
-    if (!Check(*stub).ok()) ++failed;
-    through_channel.AddLatency(absl::Now() - start);
-  };
-  auto via_pick = [&] {
-    const absl::Time start = absl::Now();
-    absl::StatusOr<resolver::PickResult> pick = (*balancer)->Pick();
-    if (!pick.ok()) {
-      ++failed;
-      return;
-    }
-    auto stub = pick->NewStub<Health>();
-    grpc::Status status = Check(*stub);
-    if (!status.ok()) ++failed;
-    pick->Done(status);
-    through_picks.AddLatency(absl::Now() - start);
-  };
+  auto via_channel = [&] { TimedChannelCall(channel, through_channel, failed); };
+  auto via_pick = [&] { TimedPickCall(balancer, through_picks, failed); };
   for (int i = 0; i < 300; ++i) {  // warm-up: every connection up
     via_channel();
     via_pick();
@@ -155,7 +149,7 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
   const int64_t gets = env.Scaled(1000000);
   absl::Time start = absl::Now();
   for (int64_t i = 0; i < gets; ++i) {
-    std::shared_ptr<grpc::Channel> got = (*channel)->get();
+    std::shared_ptr<grpc::Channel> got = channel.get();
     if (got == nullptr) ++failed;
   }
   const double ns_per_get = absl::ToDoubleNanoseconds(absl::Now() - start) / gets;
@@ -168,7 +162,7 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
       threads.emplace_back([&] {
         const absl::Time begin = absl::Now();
         for (int64_t i = 0; i < gets; ++i) {
-          std::shared_ptr<grpc::Channel> got = (*channel)->get();
+          std::shared_ptr<grpc::Channel> got = channel.get();
           if (got == nullptr) std::abort();
         }
         contended_ns.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - begin));
@@ -180,7 +174,7 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
   const int64_t stubs = gets / 10 < 1 ? 1 : gets / 10;
   start = absl::Now();
   for (int64_t i = 0; i < stubs; ++i) {
-    auto stub = (*channel)->NewStub<Health>();
+    auto stub = channel.NewStub<Health>();
     if (stub == nullptr) ++failed;
   }
   const double ns_per_stub = absl::ToDoubleNanoseconds(absl::Now() - start) / stubs;
@@ -214,11 +208,8 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelCall(const BenchEnv& env) {
 absl::StatusOr<std::vector<ReportFigures>> ChannelRebuild(const BenchEnv& env) {
   absl::StatusOr<Setup> setup = Start(env, "channel_rebuild", 4, 3);
   if (!setup.ok()) return setup.status();
-  absl::StatusOr<std::shared_ptr<resolver::BalancingChannel>> channel =
-      setup->resolver->Channel("svc");
-  if (!channel.ok()) return channel.status();
-  absl::StatusOr<std::shared_ptr<resolver::Balancer>> balancer = setup->resolver->Balance("svc");
-  if (!balancer.ok()) return balancer.status();
+  resolver::BalancingChannel& channel = *setup->channel;
+  resolver::Balancer& balancer = *setup->balancer;
   absl::StatusOr<std::shared_ptr<resolver::ServiceView>> view = setup->resolver->Watch("svc");
   if (!view.ok()) return view.status();
   const std::string moving = setup->servers.back()->address();
@@ -231,24 +222,6 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelRebuild(const BenchEnv& env) {
       settled(static_cast<size_t>(cycles)), pick_first(static_cast<size_t>(cycles)),
       update(static_cast<size_t>(cycles));
   int64_t failed = 0;
-  auto timed_call = [&](Measurement& into) {
-    const absl::Time start = absl::Now();
-    auto stub = (*channel)->NewStub<Health>();
-    if (!Check(*stub).ok()) ++failed;
-    into.AddLatency(absl::Now() - start);
-  };
-  auto timed_pick = [&](Measurement& into) {
-    const absl::Time start = absl::Now();
-    absl::StatusOr<resolver::PickResult> pick = (*balancer)->Pick();
-    if (!pick.ok()) {
-      ++failed;
-      return;
-    }
-    grpc::Status status = Check(*pick->NewStub<Health>());
-    if (!status.ok()) ++failed;
-    pick->Done(status);
-    into.AddLatency(absl::Now() - start);
-  };
   // One change: write, wait for the snapshot (the picker sees it then) or the
   // channel's target, measure the first call.
   auto change = [&](bool add, bool via_channel) -> absl::Status {
@@ -268,19 +241,18 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelRebuild(const BenchEnv& env) {
     }
     const absl::Time give_up = written + absl::Seconds(5);
     if (via_channel) {
-      while (((*channel)->target().find(moving) != std::string::npos) != add) {
+      while ((channel.target().find(moving) != std::string::npos) != add) {
         if (absl::Now() > give_up) return absl::DeadlineExceededError("no rebuild");
       }
       rebuild.AddLatency(absl::Now() - written);
-      timed_call(first);
-      timed_call(settled);
+      TimedChannelCall(channel, first, failed);
+      TimedChannelCall(channel, settled, failed);
     } else {
-      while ((*view)->snapshot()->revision < revision ||
-             (*balancer)->eligible() != (add ? 4u : 3u)) {
+      while ((*view)->snapshot()->revision < revision || balancer.eligible() != (add ? 4u : 3u)) {
         if (absl::Now() > give_up) return absl::DeadlineExceededError("no update");
       }
       update.AddLatency(absl::Now() - written);
-      timed_pick(pick_first);
+      TimedPickCall(balancer, pick_first, failed);
     }
     return absl::OkStatus();
   };
@@ -291,7 +263,7 @@ absl::StatusOr<std::vector<ReportFigures>> ChannelRebuild(const BenchEnv& env) {
     if (absl::Status s = change(false, via_channel); !s.ok()) return s;
   }
   rebuild.Stop();
-  const resolver::BalancingChannelStats stats = (*channel)->stats();
+  const resolver::BalancingChannelStats stats = channel.stats();
   const double rebuilds = static_cast<double>(stats.rebuilds);
   const double us_per_rebuild = absl::ToDoubleMicroseconds(stats.rebuild_time) / rebuilds;
   std::vector<ReportFigures> figures;

@@ -22,6 +22,7 @@
 #include "etcdgrpc/resolver/resolver.h"
 #include "gmock/gmock.h"
 #include "greeter.grpc.pb.h"
+#include "greeter_calls.h"
 #include "greeter_test_server.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
@@ -47,20 +48,6 @@ using ::testing::UnorderedElementsAreArray;
 using Stub = greeter::Greeter::Stub;
 
 constexpr auto kSayHello = &Stub::SayHello;
-// The callback overload (the method also has a reactor one).
-constexpr void (Stub::async::*kSayHelloAsync)(
-    grpc::ClientContext*, const greeter::HelloRequest*, greeter::HelloReply*,
-    std::function<void(grpc::Status)>) = &Stub::async::SayHello;
-
-// The seed: up to 3 retries (4 attempts), 100 ms apart, each on another endpoint.
-CallPolicy SeedPolicy() {
-  CallPolicy policy;
-  policy.retry.max_attempts = 4;
-  policy.retry.backoff = LinearBackoff(absl::Milliseconds(100));
-  policy.idempotent = true;
-  return policy;
-}
-
 class BalancedCallTest : public SharedEtcdTest {
  protected:
   void SetUp() override {

@@ -5,7 +5,6 @@
 // mixed IPv4/IPv6, gRPC health checks and retries.
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -21,8 +20,8 @@
 #include "etcdgrpc/resolver/resolver.h"
 #include "gmock/gmock.h"
 #include "greeter.grpc.pb.h"
+#include "greeter_test_server.h"
 #include "grpcpp/grpcpp.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
 #include "shared_etcd.h"
 #include "status_matchers.h"
@@ -35,56 +34,15 @@ using ::etcdgrpc::registry::Registrar;
 using ::etcdgrpc::registry::RegistrarOptions;
 using ::etcdgrpc::registry::Registration;
 using ::etcdgrpc::registry::ServiceInstance;
+using ::etcdgrpc::testing::GreeterBehavior;
 using ::etcdgrpc::testing::IsOk;
 using ::etcdgrpc::testing::SharedEtcdTest;
+using ::etcdgrpc::testing::TestGreeterServer;
 using ::etcdgrpc::testing::TestPrefix;
 using ::etcdgrpc::testing::WaitUntil;
 using ::testing::HasSubstr;
 
 constexpr char kHealthName[] = "greeter.Greeter";
-
-// A greeter server on a free port that answers with its id; "flaky" names
-// fail UNAVAILABLE when told to.
-class Backend final : public greeter::Greeter::Service {
- public:
-  explicit Backend(std::string id, const std::string& host = "127.0.0.1") : id_(std::move(id)) {
-    grpc::ServerBuilder builder;
-    builder.RegisterService(this);
-    builder.AddListeningPort(host + ":0", grpc::InsecureServerCredentials(), &port_);
-    server_ = builder.BuildAndStart();
-    if (server_ != nullptr && port_ > 0) {
-      address_ = absl::StrCat(host, ":", port_);
-      server_->GetHealthCheckService()->SetServingStatus(kHealthName, true);
-    }
-  }
-  ~Backend() override {
-    if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now());
-  }
-  bool ok() const { return !address_.empty(); }
-  const std::string& id() const { return id_; }
-  const std::string& address() const { return address_; }
-  int port() const { return port_; }
-  void set_fail_flaky(bool fail) { fail_flaky_ = fail; }
-  void SetServing(bool serving) {
-    server_->GetHealthCheckService()->SetServingStatus(kHealthName, serving);
-  }
-
-  grpc::Status SayHello(grpc::ServerContext*, const greeter::HelloRequest* request,
-                        greeter::HelloReply* reply) override {
-    if (fail_flaky_ && request->name() == "flaky") {
-      return {grpc::StatusCode::UNAVAILABLE, "flaky " + id_};
-    }
-    reply->set_instance_id(id_);
-    return grpc::Status::OK;
-  }
-
- private:
-  const std::string id_;
-  int port_ = 0;
-  std::string address_;
-  std::atomic<bool> fail_flaky_{false};
-  std::unique_ptr<grpc::Server> server_;
-};
 
 // One call; the id of the backend that answered, or the call's status.
 absl::StatusOr<std::string> Hello(const std::shared_ptr<grpc::Channel>& channel,
@@ -135,8 +93,6 @@ int ConnectionsTo(const std::set<int>& ports) {
 
 class BalancingChannelTest : public SharedEtcdTest {
  protected:
-  static void SetUpTestSuite() { grpc::EnableDefaultHealthCheckService(true); }
-
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(SharedEtcdTest::SetUp());
     registrar_ = std::make_unique<Registrar>(
@@ -156,7 +112,7 @@ class BalancingChannelTest : public SharedEtcdTest {
     EXPECT_THAT(registration, IsOk());
     return registration.ok() ? std::move(*registration) : Registration();
   }
-  void Keep(const std::string& service, const Backend& backend) {
+  void Keep(const std::string& service, const TestGreeterServer& backend) {
     registrations_.push_back(Register(service, backend.id(), backend.address()));
   }
   // Calls until every one of `ids` answered (bounded): gRPC's round_robin
@@ -179,10 +135,11 @@ class BalancingChannelTest : public SharedEtcdTest {
 };
 
 TEST_F(BalancingChannelTest, SpreadsCallsAndFollowsRegistrations) {
-  Backend a("a"), b("b"), c("c");
-  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
-  Keep("greeter", a);
-  Keep("greeter", b);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> a, TestGreeterServer::Start("a"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> b, TestGreeterServer::Start("b"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> c, TestGreeterServer::Start("c"));
+  Keep("greeter", *a);
+  Keep("greeter", *b);
   absl::StatusOr<std::shared_ptr<BalancingChannel>> channel = resolver_->Channel("greeter");
   ASSERT_THAT(channel, IsOk());
   BalancingChannel& balancing = **channel;
@@ -193,8 +150,8 @@ TEST_F(BalancingChannelTest, SpreadsCallsAndFollowsRegistrations) {
   std::map<std::string, int> spread = Spread(balancing.get(), 10);
   EXPECT_EQ(spread, (std::map<std::string, int>{{"a", 5}, {"b", 5}}));
 
-  Registration third = Register("greeter", "c", c.address());
-  ASSERT_TRUE(WaitUntil([&] { return absl::StrContains(balancing.target(), c.address()); },
+  Registration third = Register("greeter", "c", c->address());
+  ASSERT_TRUE(WaitUntil([&] { return absl::StrContains(balancing.target(), c->address()); },
                         absl::Seconds(5)));
   EXPECT_EQ(balancing.stats().rebuilds, 1u);
   EXPECT_TRUE(Reaches(balancing.get(), {"a", "b", "c"}));
@@ -203,7 +160,7 @@ TEST_F(BalancingChannelTest, SpreadsCallsAndFollowsRegistrations) {
   const std::shared_ptr<grpc::Channel> before = balancing.get();
   ASSERT_THAT(third.Update({{"version", "v2"}}), IsOk());
   ASSERT_THAT(third.Deregister(), IsOk());
-  ASSERT_TRUE(WaitUntil([&] { return !absl::StrContains(balancing.target(), c.address()); },
+  ASSERT_TRUE(WaitUntil([&] { return !absl::StrContains(balancing.target(), c->address()); },
                         absl::Seconds(5)));
   EXPECT_EQ(balancing.stats().rebuilds, 2u);
   EXPECT_NE(balancing.get(), before);
@@ -211,9 +168,8 @@ TEST_F(BalancingChannelTest, SpreadsCallsAndFollowsRegistrations) {
 }
 
 TEST_F(BalancingChannelTest, MetadataChangesMakeNoNewChannel) {
-  Backend a("a");
-  ASSERT_TRUE(a.ok());
-  Registration registration = Register("greeter", "a", a.address());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> a, TestGreeterServer::Start("a"));
+  Registration registration = Register("greeter", "a", a->address());
   absl::StatusOr<std::shared_ptr<BalancingChannel>> channel = resolver_->Channel("greeter");
   ASSERT_THAT(channel, IsOk());
   absl::StatusOr<std::shared_ptr<ServiceView>> view = resolver_->Watch("greeter");
@@ -230,10 +186,10 @@ TEST_F(BalancingChannelTest, MetadataChangesMakeNoNewChannel) {
 }
 
 TEST_F(BalancingChannelTest, ChannelHandedOutEarlierKeepsItsAddressesUntilDropped) {
-  Backend a("a"), d("d");
-  ASSERT_TRUE(a.ok() && d.ok());
-  Keep("greeter", a);
-  Registration leaving = Register("greeter", "d", d.address());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> a, TestGreeterServer::Start("a"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> d, TestGreeterServer::Start("d"));
+  Keep("greeter", *a);
+  Registration leaving = Register("greeter", "d", d->address());
   absl::StatusOr<std::shared_ptr<BalancingChannel>> channel = resolver_->Channel("greeter");
   ASSERT_THAT(channel, IsOk());
   std::shared_ptr<grpc::Channel> old = (*channel)->get();
@@ -244,18 +200,17 @@ TEST_F(BalancingChannelTest, ChannelHandedOutEarlierKeepsItsAddressesUntilDroppe
   // The old channel still calls d; the new one does not.
   EXPECT_EQ(Spread(old, 10).count("d"), 1u);
   EXPECT_EQ(Spread((*channel)->get(), 10), (std::map<std::string, int>{{"a", 10}}));
-  EXPECT_EQ(ConnectionsTo({d.port()}), 1);
+  EXPECT_EQ(ConnectionsTo({d->port()}), 1);
   // Dropped by its last holder (the balancing channel let it go after
   // retire_delay), it closes its connection to d.
   old.reset();
-  EXPECT_TRUE(WaitUntil([&] { return ConnectionsTo({d.port()}) == 0; }, absl::Seconds(5)));
-  EXPECT_EQ(ConnectionsTo({a.port()}), 1);
+  EXPECT_TRUE(WaitUntil([&] { return ConnectionsTo({d->port()}) == 0; }, absl::Seconds(5)));
+  EXPECT_EQ(ConnectionsTo({a->port()}), 1);
 }
 
 TEST_F(BalancingChannelTest, OutlivesTheResolver) {
-  Backend a("a");
-  ASSERT_TRUE(a.ok());
-  Keep("greeter", a);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> a, TestGreeterServer::Start("a"));
+  Keep("greeter", *a);
   absl::StatusOr<std::shared_ptr<BalancingChannel>> channel = resolver_->Channel("greeter");
   ASSERT_THAT(channel, IsOk());
   ASSERT_TRUE(Reaches((*channel)->get(), {"a"}));
@@ -268,14 +223,24 @@ TEST_F(BalancingChannelTest, OutlivesTheResolver) {
 
 // Four servers: a, b and c stay registered, d comes and goes.
 struct Fleet {
-  Backend a{"a"}, b{"b"}, c{"c"}, d{"d"};
-  bool ok() const { return a.ok() && b.ok() && c.ok() && d.ok(); }
-  std::set<int> ports() const { return {a.port(), b.port(), c.port(), d.port()}; }
-  std::string Connections() const {
-    return absl::StrCat(ConnectionsTo(ports()), " connections: a ", ConnectionsTo({a.port()}),
-                        ", b ", ConnectionsTo({b.port()}), ", c ", ConnectionsTo({c.port()}),
-                        ", d ", ConnectionsTo({d.port()}));
+  static absl::StatusOr<Fleet> Start() {
+    Fleet fleet;
+    for (auto [server, id] :
+         {std::pair{&fleet.a, "a"}, {&fleet.b, "b"}, {&fleet.c, "c"}, {&fleet.d, "d"}}) {
+      absl::StatusOr<std::unique_ptr<TestGreeterServer>> started = TestGreeterServer::Start(id);
+      if (!started.ok()) return started.status();
+      *server = *std::move(started);
+    }
+    return fleet;
   }
+  std::set<int> ports() const { return {a->port(), b->port(), c->port(), d->port()}; }
+  std::string Connections() const {
+    return absl::StrCat(ConnectionsTo(ports()), " connections: a ", ConnectionsTo({a->port()}),
+                        ", b ", ConnectionsTo({b->port()}), ", c ", ConnectionsTo({c->port()}),
+                        ", d ", ConnectionsTo({d->port()}));
+  }
+
+  std::unique_ptr<TestGreeterServer> a, b, c, d;
 };
 
 // `cycles` times: registers d, waits for the channel to include it, calls
@@ -298,7 +263,7 @@ class BalancingChannelChurnTest : public BalancingChannelTest {
       ++result.calls;
       if (!Hello(channel.get()).ok()) ++result.failed;
     };
-    const std::string& d = fleet.d.address();
+    const std::string& d = fleet.d->address();
     for (int i = 0; i < cycles; ++i) {
       Registration joined = Register("greeter", "d", d);
       ASSERT_TRUE(WaitUntil([&] { return absl::StrContains(channel.target(), d); },
@@ -320,9 +285,10 @@ class BalancingChannelChurnTest : public BalancingChannelTest {
 // process's connections to the servers stay bounded and come back to the
 // steady state.
 TEST_F(BalancingChannelChurnTest, ThousandRebuildsLeakNoConnections) {
-  Fleet fleet;
-  ASSERT_TRUE(fleet.ok());
-  for (const Backend* backend : {&fleet.a, &fleet.b, &fleet.c}) Keep("greeter", *backend);
+  ASSERT_OK_AND_ASSIGN(Fleet fleet, Fleet::Start());
+  for (const TestGreeterServer* backend : {fleet.a.get(), fleet.b.get(), fleet.c.get()}) {
+    Keep("greeter", *backend);
+  }
   absl::StatusOr<std::shared_ptr<BalancingChannel>> channel = resolver_->Channel("greeter");
   ASSERT_THAT(channel, IsOk());
   ASSERT_TRUE(Reaches((*channel)->get(), {"a", "b", "c"}));
@@ -350,9 +316,10 @@ TEST_F(BalancingChannelChurnTest, ThousandRebuildsLeakNoConnections) {
 // set): every rebuild opens new connections to every server and the
 // replaced channels must close all of theirs.
 TEST_F(BalancingChannelChurnTest, ChannelsWithTheirOwnConnectionsCloseThemAll) {
-  Fleet fleet;
-  ASSERT_TRUE(fleet.ok());
-  for (const Backend* backend : {&fleet.a, &fleet.b, &fleet.c}) Keep("greeter", *backend);
+  ASSERT_OK_AND_ASSIGN(Fleet fleet, Fleet::Start());
+  for (const TestGreeterServer* backend : {fleet.a.get(), fleet.b.get(), fleet.c.get()}) {
+    Keep("greeter", *backend);
+  }
   grpc::ChannelArguments own_pool;
   own_pool.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   Resolver resolver(*client_,
@@ -374,22 +341,21 @@ TEST_F(BalancingChannelChurnTest, ChannelsWithTheirOwnConnectionsCloseThemAll) {
 }
 
 TEST_F(BalancingChannelTest, HostNamesAreAClearError) {
-  Backend a("a");
-  ASSERT_TRUE(a.ok());
-  Registration named = Register("named", "h1", absl::StrCat("localhost:", a.port()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> a, TestGreeterServer::Start("a"));
+  Registration named = Register("named", "h1", absl::StrCat("localhost:", a->port()));
   absl::StatusOr<std::shared_ptr<BalancingChannel>> refused = resolver_->Channel("named");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(refused.status().message(), HasSubstr("IP addresses only"));
   EXPECT_THAT(refused.status().message(),
-              HasSubstr(absl::StrCat("/named/h1 (localhost:", a.port(), ")")));
+              HasSubstr(absl::StrCat("/named/h1 (localhost:", a->port(), ")")));
   // Picks take host names.
   absl::StatusOr<std::shared_ptr<Balancer>> balancer = resolver_->Balance("named");
   ASSERT_THAT(balancer, IsOk());
   EXPECT_THAT((*balancer)->Pick(), IsOk());
 
   // One that joins later is left out; the others go on.
-  Keep("greeter", a);
+  Keep("greeter", *a);
   absl::StatusOr<std::shared_ptr<BalancingChannel>> channel = resolver_->Channel("greeter");
   ASSERT_THAT(channel, IsOk());
   Registration later = Register("greeter", "h2", "db.invalid:1");
@@ -417,20 +383,19 @@ TEST_F(BalancingChannelTest, EmptyServiceFailsFastNamingIt) {
   EXPECT_EQ(call.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(call.status().message(), HasSubstr("service \"nobody\" has no endpoint"));
 
-  Backend a("a");
-  ASSERT_TRUE(a.ok());
-  Keep("nobody", a);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> a, TestGreeterServer::Start("a"));
+  Keep("nobody", *a);
   EXPECT_THAT((*channel)->WaitForEndpoints(absl::Seconds(5)), IsOk());
   ASSERT_TRUE(WaitUntil([&] { return (*channel)->status().ok(); }, absl::Seconds(5)));
   EXPECT_TRUE(Reaches((*channel)->get(), {"a"}));
 }
 
 TEST_F(BalancingChannelTest, MixedIpv4AndIpv6InOneTarget) {
-  Backend v4("v4"), v6("v6", "[::1]");
-  ASSERT_TRUE(v4.ok());
-  if (!v6.ok()) GTEST_SKIP() << "no IPv6 loopback here";
-  Keep("mixed", v4);
-  Keep("mixed", v6);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> v4, TestGreeterServer::Start("v4"));
+  absl::StatusOr<std::unique_ptr<TestGreeterServer>> v6 = TestGreeterServer::Start("v6", "::1");
+  if (!v6.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << v6.status();
+  Keep("mixed", *v4);
+  Keep("mixed", **v6);
   absl::StatusOr<std::shared_ptr<BalancingChannel>> channel = resolver_->Channel("mixed");
   ASSERT_THAT(channel, IsOk());
   EXPECT_TRUE(absl::StartsWith((*channel)->target(), "ipv6:")) << (*channel)->target();
@@ -439,20 +404,20 @@ TEST_F(BalancingChannelTest, MixedIpv4AndIpv6InOneTarget) {
 }
 
 TEST_F(BalancingChannelTest, HealthChecksKeepCallsOffNotServingServers) {
-  Backend a("a"), b("b");
-  ASSERT_TRUE(a.ok() && b.ok());
-  Keep("greeter", a);
-  Keep("greeter", b);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> a, TestGreeterServer::Start("a"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> b, TestGreeterServer::Start("b"));
+  Keep("greeter", *a);
+  Keep("greeter", *b);
   absl::StatusOr<std::shared_ptr<BalancingChannel>> channel =
       resolver_->Channel("greeter", ChannelOptions{.health_check_service = kHealthName});
   ASSERT_THAT(channel, IsOk());
   ASSERT_TRUE(Reaches((*channel)->get(), {"a", "b"}));
-  b.SetServing(false);
+  b->SetServing(kHealthName, false);
   // gRPC's Watch stream tells the channel within moments.
   ASSERT_TRUE(
       WaitUntil([&] { return Spread((*channel)->get(), 4).count("b") == 0; }, absl::Seconds(5)));
   EXPECT_EQ(Spread((*channel)->get(), 20), (std::map<std::string, int>{{"a", 20}}));
-  b.SetServing(true);
+  b->SetServing(kHealthName, true);
   EXPECT_TRUE(Reaches((*channel)->get(), {"a", "b"}));
 
   // A service name the servers do not know: calls fail at once, no stall.
@@ -469,11 +434,11 @@ TEST_F(BalancingChannelTest, HealthChecksKeepCallsOffNotServingServers) {
 }
 
 TEST_F(BalancingChannelTest, RetryPolicyRetriesOnAnotherServer) {
-  Backend a("a"), b("b");
-  ASSERT_TRUE(a.ok() && b.ok());
-  b.set_fail_flaky(true);
-  Keep("greeter", a);
-  Keep("greeter", b);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> a, TestGreeterServer::Start("a"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> b, TestGreeterServer::Start("b"));
+  b->set_behavior_for("flaky", GreeterBehavior::kUnavailable);
+  Keep("greeter", *a);
+  Keep("greeter", *b);
   absl::StatusOr<std::shared_ptr<BalancingChannel>> plain = resolver_->Channel("greeter");
   ASSERT_THAT(plain, IsOk());
   ASSERT_TRUE(Reaches((*plain)->get(), {"a", "b"}));

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -73,17 +74,16 @@ class ResolverHealthTest : public SharedEtcdTest {
     ASSERT_THAT(value, IsOk());
     ASSERT_THAT(client_->Put(codec_->Key(prefix_, instance), *value), IsOk());
   }
-  std::vector<std::unique_ptr<TestGreeterServer>> StartBackends(int n) {
-    std::vector<std::unique_ptr<TestGreeterServer>> backends;
+  // Starts backends_ b0..b<n-1>, each registered as itself unless `registered` is false.
+  void StartBackends(int n, bool registered = true) {
     for (int i = 0; i < n; ++i) {
-      absl::StatusOr<std::unique_ptr<TestGreeterServer>> backend =
-          TestGreeterServer::Start(absl::StrCat("b", i));
-      EXPECT_THAT(backend, IsOk());
-      if (!backend.ok()) return {};
-      Register(absl::StrCat("b", i), (*backend)->address());
-      backends.push_back(*std::move(backend));
+      ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> backend,
+                           TestGreeterServer::Start(absl::StrCat("b", i)));
+      if (registered) {
+        ASSERT_NO_FATAL_FAILURE(Register(backend->id(), backend->address()));
+      }
+      backends_.push_back(std::move(backend));
     }
-    return backends;
   }
   // One greeter call through `balancer`; its status is reported to the pick.
   static grpc::Status Call(Balancer& balancer, absl::Duration deadline = absl::Seconds(2)) {
@@ -103,27 +103,32 @@ class ResolverHealthTest : public SharedEtcdTest {
     }
     return {};
   }
-  ResolverOptions Options() { return {.prefix = prefix_, .codec = codec_}; }
+  // Whether every endpoint of `balancer` reports `health`.
+  static bool EveryEndpointIs(const Balancer& balancer, EndpointHealth health) {
+    for (const EndpointStats& stats : balancer.endpoint_stats()) {
+      if (stats.health != health) return false;
+    }
+    return true;
+  }
+  ResolverOptions Options(HealthChecking health_checking = {}) {
+    return {.prefix = prefix_, .codec = codec_, .health_checking = std::move(health_checking)};
+  }
 
   std::string prefix_;
   std::shared_ptr<const registry::Codec> codec_ = registry::NativeCodec();
+  std::vector<std::unique_ptr<TestGreeterServer>> backends_;
 };
 
 TEST_F(ResolverHealthTest, NotServingIsSkippedAndTakenBackWhenServingAgain) {
-  std::vector<std::unique_ptr<TestGreeterServer>> backends = StartBackends(3);
-  ASSERT_EQ(backends.size(), 3u);
-  ResolverOptions options = Options();
-  options.health_checking.scope = HealthChecking::Scope::kAllServices;
-  Resolver resolver(*client_, options);
+  ASSERT_NO_FATAL_FAILURE(StartBackends(3));
+  Resolver resolver(*client_, Options({.scope = HealthChecking::Scope::kAllServices}));
   absl::StatusOr<std::shared_ptr<Balancer>> balancer = resolver.Balance("svc");
   ASSERT_THAT(balancer, IsOk());
-  TestGreeterServer& frozen = *backends[1];
+  TestGreeterServer& frozen = *backends_[1];
   ASSERT_TRUE(WaitUntil(
       [&] {
-        for (const EndpointStats& stats : (*balancer)->endpoint_stats()) {
-          if (stats.health != EndpointHealth::kServing) return false;
-        }
-        return (*balancer)->endpoint_stats().size() == 3;
+        return EveryEndpointIs(**balancer, EndpointHealth::kServing) &&
+               (*balancer)->endpoint_stats().size() == 3;
       },
       absl::Seconds(5)));
   for (int i = 0; i < 30; ++i) ASSERT_TRUE(Call(**balancer).ok());
@@ -146,19 +151,16 @@ TEST_F(ResolverHealthTest, NotServingIsSkippedAndTakenBackWhenServingAgain) {
 }
 
 TEST_F(ResolverHealthTest, AnUnreachableServerIsSkipped) {
-  std::vector<std::unique_ptr<TestGreeterServer>> backends = StartBackends(2);
-  ASSERT_EQ(backends.size(), 2u);
-  ResolverOptions options = Options();
-  options.health_checking.scope = HealthChecking::Scope::kListedServices;
-  options.health_checking.check_names = {{"svc", ""}};
-  Resolver resolver(*client_, options);
+  ASSERT_NO_FATAL_FAILURE(StartBackends(2));
+  Resolver resolver(*client_, Options({.scope = HealthChecking::Scope::kListedServices,
+                                       .check_names = {{"svc", ""}}}));
   absl::StatusOr<std::shared_ptr<Balancer>> balancer = resolver.Balance("svc");
   ASSERT_THAT(balancer, IsOk());
-  const std::string gone = backends[0]->address();
+  const std::string gone = backends_[0]->address();
   ASSERT_TRUE(
       WaitUntil([&] { return StatsOf(**balancer, gone).health == EndpointHealth::kServing; },
                 absl::Seconds(5)));
-  backends[0]->Shutdown();
+  backends_[0]->Shutdown();
   ASSERT_TRUE(
       WaitUntil([&] { return StatsOf(**balancer, gone).health == EndpointHealth::kUnreachable; },
                 absl::Seconds(3)));
@@ -167,12 +169,9 @@ TEST_F(ResolverHealthTest, AnUnreachableServerIsSkipped) {
 }
 
 TEST_F(ResolverHealthTest, AnUnknownCheckNameIsSkippedAndReportedWithoutStallingPicks) {
-  std::vector<std::unique_ptr<TestGreeterServer>> backends = StartBackends(2);
-  ASSERT_EQ(backends.size(), 2u);
-  ResolverOptions options = Options();
-  options.health_checking.scope = HealthChecking::Scope::kAllServices;
-  options.health_checking.check_names = {{"svc", "no.such.Service"}};
-  Resolver resolver(*client_, options);
+  ASSERT_NO_FATAL_FAILURE(StartBackends(2));
+  Resolver resolver(*client_, Options({.scope = HealthChecking::Scope::kAllServices,
+                                       .check_names = {{"svc", "no.such.Service"}}}));
   absl::StatusOr<std::shared_ptr<ServiceView>> view = resolver.Watch("svc");
   ASSERT_THAT(view, IsOk());
   ProblemRecorder recorder;
@@ -181,14 +180,9 @@ TEST_F(ResolverHealthTest, AnUnknownCheckNameIsSkippedAndReportedWithoutStalling
   ASSERT_THAT(balancer, IsOk());
   ASSERT_TRUE(WaitUntil([&] { return recorder.Heard("SERVICE_UNKNOWN"); }, absl::Seconds(5)));
   EXPECT_TRUE(recorder.Heard("no.such.Service"));
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        for (const EndpointStats& stats : (*balancer)->endpoint_stats()) {
-          if (stats.health != EndpointHealth::kServiceUnknown) return false;
-        }
-        return true;
-      },
-      absl::Seconds(5)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return EveryEndpointIs(**balancer, EndpointHealth::kServiceUnknown); },
+                absl::Seconds(5)));
   // Every endpoint is skipped: picks fall back to them rather than stall.
   const absl::Time start = absl::Now();
   EXPECT_TRUE(Call(**balancer).ok());
@@ -196,20 +190,14 @@ TEST_F(ResolverHealthTest, AnUnknownCheckNameIsSkippedAndReportedWithoutStalling
 }
 
 TEST_F(ResolverHealthTest, ABlackHoledServerIsEjectedWithinTwoDeadlines) {
-  std::vector<std::unique_ptr<TestGreeterServer>> backends;
-  for (int i = 0; i < 3; ++i) {
-    absl::StatusOr<std::unique_ptr<TestGreeterServer>> backend =
-        TestGreeterServer::Start(absl::StrCat("b", i));
-    ASSERT_THAT(backend, IsOk());
-    backends.push_back(*std::move(backend));
-  }
-  const int target = std::stoi(backends[0]->address().substr(10));
+  ASSERT_NO_FATAL_FAILURE(StartBackends(3, /*registered=*/false));
+  const int target = std::stoi(backends_[0]->address().substr(10));
   absl::StatusOr<std::unique_ptr<testing::FaultProxy>> proxy =
       testing::FaultProxy::Start({.target_port = target});
   ASSERT_THAT(proxy, IsOk());
   Register("b0", (*proxy)->address());
-  Register("b1", backends[1]->address());
-  Register("b2", backends[2]->address());
+  Register("b1", backends_[1]->address());
+  Register("b2", backends_[2]->address());
   Resolver resolver(*client_, Options());
   absl::StatusOr<std::shared_ptr<Balancer>> balancer = resolver.Balance("svc");
   ASSERT_THAT(balancer, IsOk());

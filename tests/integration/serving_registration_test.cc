@@ -73,6 +73,10 @@ std::string Check(const std::string& address, const std::string& service) {
 class ServingRegistrationTest : public SharedEtcdTest {
  protected:
   ServingRegistrationTest() : SharedEtcdTest({.request_timeout = absl::Seconds(1)}) {}
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(SharedEtcdTest::SetUp());
+    registrar_ = std::make_unique<registry::Registrar>(*client_, Options());
+  }
 
   registry::ServiceInstance Instance(const TestServer& server) const {
     return {.service = "svc", .id = "a", .address = server.address, .metadata = {{"zone", "z"}}};
@@ -80,32 +84,38 @@ class ServingRegistrationTest : public SharedEtcdTest {
   registry::RegistrarOptions Options() const {
     return {.prefix = TestPrefix() + "services", .ttl = absl::Seconds(2)};
   }
+  // `server` registered as Instance(server) through registrar_.
+  absl::StatusOr<ServingRegistration> Register(const TestServer& server,
+                                               const registry::ServingOptions& options = {},
+                                               registry::RegistrationListener* listener = nullptr) {
+    return ServingRegistration::Register(*registrar_, server.server.get(), Instance(server),
+                                         options, listener);
+  }
   // The record at `key`, decoded; NOT_FOUND when absent.
-  absl::StatusOr<registry::ServiceInstance> Read(registry::Registrar& registrar,
-                                                 const std::string& key) {
+  absl::StatusOr<registry::ServiceInstance> Read(const std::string& key) {
     absl::StatusOr<GetResult> got = client_->Get(key);
     if (!got.ok()) return got.status();
     if (got->kvs.empty()) return absl::NotFoundError(key);
-    return registrar.codec().Decode("svc", key, got->kvs[0].value);
+    return registrar_->codec().Decode("svc", key, got->kvs[0].value);
   }
+
+  std::unique_ptr<registry::Registrar> registrar_;
 };
 
 TEST_F(ServingRegistrationTest, RemoveFollowsTheServingStatusAndKeepsOneListenerStory) {
   TestServer server;
-  registry::Registrar registrar(*client_, Options());
   RegistrationRecorder recorder;
-  auto serving = ServingRegistration::Register(registrar, server.server.get(), Instance(server), {},
-                                               &recorder);
+  auto serving = Register(server, {}, &recorder);
   ASSERT_TRUE(serving.ok()) << serving.status();
   EXPECT_THAT(serving->health_services(), ::testing::ElementsAre("", kKvService));
-  EXPECT_TRUE(Read(registrar, serving->key()).ok());
+  EXPECT_TRUE(Read(serving->key()).ok());
   EXPECT_EQ(Check(server.address, ""), "SERVING");
   EXPECT_EQ(Check(server.address, kKvService), "SERVING");
   const int64_t first_lease = serving->lease_id();
 
   ASSERT_TRUE(serving->SetServing(false).ok());
   EXPECT_FALSE(serving->serving());
-  EXPECT_TRUE(absl::IsNotFound(Read(registrar, serving->key()).status()));
+  EXPECT_TRUE(absl::IsNotFound(Read(serving->key()).status()));
   EXPECT_EQ(Check(server.address, ""), "NOT_SERVING");
   EXPECT_EQ(Check(server.address, kKvService), "NOT_SERVING");
   EXPECT_EQ(serving->state(), RegistrationState::kDeregistered);
@@ -113,7 +123,7 @@ TEST_F(ServingRegistrationTest, RemoveFollowsTheServingStatusAndKeepsOneListener
   ASSERT_TRUE(serving->SetServing(false).ok());  // idempotent
 
   ASSERT_TRUE(serving->SetServing(true).ok());
-  absl::StatusOr<registry::ServiceInstance> restored = Read(registrar, serving->key());
+  absl::StatusOr<registry::ServiceInstance> restored = Read(serving->key());
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_EQ(restored->metadata.at("zone"), "z");
   EXPECT_NE(serving->lease_id(), 0);
@@ -131,14 +141,12 @@ TEST_F(ServingRegistrationTest, RemoveFollowsTheServingStatusAndKeepsOneListener
 
 TEST_F(ServingRegistrationTest, MarkKeepsTheKeyAndLeaseAndAddsTheHealthPair) {
   TestServer server;
-  registry::Registrar registrar(*client_, Options());
-  auto serving = ServingRegistration::Register(registrar, server.server.get(), Instance(server),
-                                               {.not_serving = NotServingAction::kMark});
+  auto serving = Register(server, {.not_serving = NotServingAction::kMark});
   ASSERT_TRUE(serving.ok()) << serving.status();
   const int64_t lease = serving->lease_id();
 
   ASSERT_TRUE(serving->SetServing(false).ok());
-  absl::StatusOr<registry::ServiceInstance> marked = Read(registrar, serving->key());
+  absl::StatusOr<registry::ServiceInstance> marked = Read(serving->key());
   ASSERT_TRUE(marked.ok()) << marked.status();
   EXPECT_EQ(marked->metadata.at("health"), "NOT_SERVING");
   EXPECT_EQ(serving->lease_id(), lease);
@@ -146,13 +154,13 @@ TEST_F(ServingRegistrationTest, MarkKeepsTheKeyAndLeaseAndAddsTheHealthPair) {
 
   // Metadata changed while marked keeps the mark on top.
   ASSERT_TRUE(serving->Update({{"zone", "y"}}).ok());
-  marked = Read(registrar, serving->key());
+  marked = Read(serving->key());
   ASSERT_TRUE(marked.ok());
   EXPECT_EQ(marked->metadata.at("zone"), "y");
   EXPECT_EQ(marked->metadata.at("health"), "NOT_SERVING");
 
   ASSERT_TRUE(serving->SetServing(true).ok());
-  absl::StatusOr<registry::ServiceInstance> restored = Read(registrar, serving->key());
+  absl::StatusOr<registry::ServiceInstance> restored = Read(serving->key());
   ASSERT_TRUE(restored.ok());
   EXPECT_EQ(restored->metadata.count("health"), 0u);
   EXPECT_EQ(restored->metadata.at("zone"), "y");
@@ -162,30 +170,26 @@ TEST_F(ServingRegistrationTest, MarkKeepsTheKeyAndLeaseAndAddsTheHealthPair) {
 
 TEST_F(ServingRegistrationTest, StartingNotServingWritesNothingUntilServing) {
   TestServer server;
-  registry::Registrar registrar(*client_, Options());
-  auto serving = ServingRegistration::Register(registrar, server.server.get(), Instance(server),
-                                               {.health_services = {kKvService}, .serving = false});
+  auto serving = Register(server, {.health_services = {kKvService}, .serving = false});
   ASSERT_TRUE(serving.ok()) << serving.status();
-  EXPECT_TRUE(absl::IsNotFound(Read(registrar, serving->key()).status()));
+  EXPECT_TRUE(absl::IsNotFound(Read(serving->key()).status()));
   EXPECT_EQ(Check(server.address, kKvService), "NOT_SERVING");
   ASSERT_TRUE(serving->SetServing(true).ok());
-  EXPECT_TRUE(Read(registrar, serving->key()).ok());
+  EXPECT_TRUE(Read(serving->key()).ok());
   EXPECT_EQ(Check(server.address, kKvService), "SERVING");
 }
 
 TEST_F(ServingRegistrationTest, BadInputIsRefusedBeforeAnythingIsWritten) {
   TestServer server;
-  registry::Registrar registrar(*client_, Options());
-  auto null_server = ServingRegistration::Register(registrar, nullptr, Instance(server));
+  auto null_server = ServingRegistration::Register(*registrar_, nullptr, Instance(server));
   EXPECT_TRUE(absl::IsInvalidArgument(null_server.status())) << null_server.status();
   EXPECT_THAT(null_server.status().message(), HasSubstr("null"));
 
-  auto unknown = ServingRegistration::Register(registrar, server.server.get(), Instance(server),
-                                               {.health_services = {"no.such.Service"}});
+  auto unknown = Register(server, {.health_services = {"no.such.Service"}});
   EXPECT_TRUE(absl::IsInvalidArgument(unknown.status())) << unknown.status();
   EXPECT_THAT(unknown.status().message(), HasSubstr("\"no.such.Service\" is not served"));
   EXPECT_THAT(unknown.status().message(), HasSubstr(kKvService));
-  EXPECT_TRUE(absl::IsNotFound(Read(registrar, registrar.KeyOf(Instance(server))).status()));
+  EXPECT_TRUE(absl::IsNotFound(Read(registrar_->KeyOf(Instance(server))).status()));
 
   grpc::EnableDefaultHealthCheckService(false);
   grpc::ServerBuilder builder;
@@ -196,7 +200,7 @@ TEST_F(ServingRegistrationTest, BadInputIsRefusedBeforeAnythingIsWritten) {
   std::unique_ptr<grpc::Server> no_health = builder.BuildAndStart();
   ASSERT_NE(no_health, nullptr);
   grpc::EnableDefaultHealthCheckService(true);
-  auto without = ServingRegistration::Register(registrar, no_health.get(), Instance(server));
+  auto without = ServingRegistration::Register(*registrar_, no_health.get(), Instance(server));
   EXPECT_TRUE(absl::IsFailedPrecondition(without.status())) << without.status();
   EXPECT_THAT(without.status().message(), HasSubstr("EnableDefaultHealthCheckService"));
   no_health->Shutdown(std::chrono::system_clock::now());
@@ -204,10 +208,8 @@ TEST_F(ServingRegistrationTest, BadInputIsRefusedBeforeAnythingIsWritten) {
 
 TEST_F(ServingRegistrationTest, DrainRemovesTheKeyBeforeTheServerStops) {
   TestServer server;
-  registry::Registrar registrar(*client_, Options());
   RegistrationRecorder recorder;
-  auto serving = ServingRegistration::Register(registrar, server.server.get(), Instance(server), {},
-                                               &recorder);
+  auto serving = Register(server, {}, &recorder);
   ASSERT_TRUE(serving.ok()) << serving.status();
   const std::string key = serving->key();
 

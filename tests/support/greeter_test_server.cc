@@ -1,6 +1,7 @@
 // TestGreeterServer (greeter_test_server.h).
 #include "greeter_test_server.h"
 
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,7 +22,14 @@ class TestGreeterServer::Service final : public greeter::Greeter::Service {
                         greeter::HelloReply* reply) override {
     calls_.fetch_add(1);
     last_call_ns_.store(absl::ToUnixNanos(::etcdgrpc::internal::MonoNow()));
-    switch (behavior_.load()) {
+    GreeterBehavior behavior = behavior_.load();
+    {
+      internal::MutexLock lock(&mu_);
+      if (auto named = behavior_by_name_.find(request->name()); named != behavior_by_name_.end()) {
+        behavior = named->second;
+      }
+    }
+    switch (behavior) {
       case GreeterBehavior::kOk:
         break;
       case GreeterBehavior::kUnavailable:
@@ -61,29 +69,39 @@ class TestGreeterServer::Service final : public greeter::Greeter::Service {
   internal::Mutex mu_;
   absl::Duration slow_for_ ABSL_GUARDED_BY(mu_) = absl::Seconds(2);
   std::shared_ptr<std::atomic<int>> budget_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, GreeterBehavior> behavior_by_name_ ABSL_GUARDED_BY(mu_);
 };
 
 struct TestGreeterServer::Impl {
   std::string address;
+  int port = 0;
   std::unique_ptr<grpc::Server> server;
 };
 
 TestGreeterServer::TestGreeterServer() : impl_(std::make_unique<Impl>()) {}
 
-absl::StatusOr<std::unique_ptr<TestGreeterServer>> TestGreeterServer::Start(std::string id) {
+absl::StatusOr<std::unique_ptr<TestGreeterServer>> TestGreeterServer::Start(
+    std::string id, const std::string& host) {
   std::unique_ptr<TestGreeterServer> server(new TestGreeterServer());
   server->service_ = std::make_unique<Service>(std::move(id));
   // Process-wide; must precede building the server.
   grpc::EnableDefaultHealthCheckService(true);
+  const std::string listen_host =
+      host.find(':') != std::string::npos ? absl::StrCat("[", host, "]") : host;
   int port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(absl::StrCat(listen_host, ":0"), grpc::InsecureServerCredentials(),
+                           &port);
   builder.RegisterService(server->service_.get());
   server->impl_->server = builder.BuildAndStart();
   if (server->impl_->server == nullptr || port == 0) {
-    return absl::UnavailableError("the test greeter server cannot listen on 127.0.0.1");
+    return absl::UnavailableError(absl::StrCat("the test greeter server cannot listen on ", host));
   }
-  server->impl_->address = absl::StrCat("127.0.0.1:", port);
+  // A server reports the services it serves; only "" is there by default.
+  server->impl_->server->GetHealthCheckService()->SetServingStatus(
+      greeter::Greeter::service_full_name(), true);
+  server->impl_->port = port;
+  server->impl_->address = absl::StrCat(listen_host, ":", port);
   return server;
 }
 
@@ -98,7 +116,12 @@ void TestGreeterServer::Shutdown() {
 
 const std::string& TestGreeterServer::id() const { return service_->id_; }
 const std::string& TestGreeterServer::address() const { return impl_->address; }
+int TestGreeterServer::port() const { return impl_->port; }
 void TestGreeterServer::set_behavior(GreeterBehavior behavior) { service_->behavior_ = behavior; }
+void TestGreeterServer::set_behavior_for(std::string request_name, GreeterBehavior behavior) {
+  internal::MutexLock lock(&service_->mu_);
+  service_->behavior_by_name_[std::move(request_name)] = behavior;
+}
 void TestGreeterServer::set_slow_for(absl::Duration slow_for) {
   internal::MutexLock lock(&service_->mu_);
   service_->slow_for_ = slow_for;
@@ -115,6 +138,9 @@ absl::Time TestGreeterServer::last_call() const {
 }
 void TestGreeterServer::SetServing(bool serving) {
   impl_->server->GetHealthCheckService()->SetServingStatus(serving);
+}
+void TestGreeterServer::SetServing(const std::string& service_name, bool serving) {
+  impl_->server->GetHealthCheckService()->SetServingStatus(service_name, serving);
 }
 
 }  // namespace etcdgrpc::testing

@@ -1,7 +1,8 @@
-// In-process Greeter servers (examples/greeter/greeter.proto) on free 127.0.0.1 ports for the
-// balanced-call and resolver health/ejection tests and benchmarks: each answers as told (OK,
-// UNAVAILABLE, RESOURCE_EXHAUSTED, or slowly), serves gRPC's default health service, and
-// counts the calls it got and the slow ones cancelled.
+// In-process Greeter servers (examples/greeter/greeter.proto) on free ports for the tests and
+// benchmarks of balanced calls, the resolver's health checks and ejection, and the balancing
+// channel: each answers as told (OK, UNAVAILABLE, RESOURCE_EXHAUSTED, or slowly; for every
+// request or only for some names), serves gRPC's default health service, and counts the calls
+// it got and the slow ones cancelled.
 #ifndef ETCDGRPC_TESTS_SUPPORT_GREETER_TEST_SERVER_H_
 #define ETCDGRPC_TESTS_SUPPORT_GREETER_TEST_SERVER_H_
 
@@ -25,17 +26,22 @@ enum class GreeterBehavior {
 
 class TestGreeterServer {
  public:
-  // Listening and serving on 127.0.0.1:<free port>; its replies carry `id` as instance_id.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<TestGreeterServer>> Start(std::string id);
+  // Listening and serving on <host>:<free port> (an IP address; "::1" for IPv6); its replies
+  // carry `id` as instance_id.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<TestGreeterServer>> Start(
+      std::string id, const std::string& host = "127.0.0.1");
   ~TestGreeterServer();
   TestGreeterServer(const TestGreeterServer&) = delete;
   TestGreeterServer& operator=(const TestGreeterServer&) = delete;
 
   [[nodiscard]] const std::string& id() const;
-  // "127.0.0.1:PORT".
+  // "127.0.0.1:PORT" ("[::1]:PORT" for IPv6).
   [[nodiscard]] const std::string& address() const;
+  [[nodiscard]] int port() const;
 
   void set_behavior(GreeterBehavior behavior);
+  // Requests whose name is `request_name` get `behavior` instead of set_behavior()'s.
+  void set_behavior_for(std::string request_name, GreeterBehavior behavior);
   void set_slow_for(absl::Duration slow_for);
   // With kSlow: only calls that take one of these (shared by several servers) are slow; the
   // others answer at once. Null (the default): every call is slow.
@@ -47,9 +53,11 @@ class TestGreeterServer {
   [[nodiscard]] int cancelled() const;
   // When the last call reached the handler (MonoNow()); InfinitePast before the first.
   [[nodiscard]] absl::Time last_call() const;
-  // The grpc.health.v1 status of every name the server knows ("" included; others are
-  // SERVICE_UNKNOWN). SERVING from the start.
+  // The grpc.health.v1 status of every name the server knows ("" and "greeter.Greeter" from
+  // the start, SERVING; unknown names are SERVICE_UNKNOWN).
   void SetServing(bool serving);
+  // The status of one health service name (one it did not know yet included).
+  void SetServing(const std::string& service_name, bool serving);
 
   // Stops serving: calls in flight are cancelled, new ones fail to connect.
   void Shutdown();

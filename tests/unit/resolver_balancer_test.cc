@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "balancer_test_support.h"
 #include "common/scheduler.h"
 #include "etcdgrpc/resolver/balancer.h"
 #include "gmock/gmock.h"
@@ -25,56 +26,19 @@
 namespace etcdgrpc::resolver {
 namespace {
 
+using ::etcdgrpc::testing::BalancerCoreTest;
 using ::etcdgrpc::testing::IsOk;
+using ::etcdgrpc::testing::MakeEndpoint;
+using ::etcdgrpc::testing::MakeSet;
 using ::etcdgrpc::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::shared_ptr<const Endpoint> MakeEndpoint(const std::string& id,
-                                             std::map<std::string, std::string> metadata = {}) {
-  auto endpoint = std::make_shared<Endpoint>();
-  endpoint->key = "/services/svc/" + id;
-  endpoint->mod_revision = 1;
-  endpoint->instance.service = "svc";
-  endpoint->instance.id = id;
-  endpoint->instance.address = id + ":1";
-  endpoint->instance.metadata = std::move(metadata);
-  return endpoint;
-}
-
-EndpointSet MakeSet(std::vector<std::shared_ptr<const Endpoint>> endpoints) {
-  EndpointSet set;
-  set.service = "svc";
-  set.revision = 10;
-  set.endpoints = std::move(endpoints);
-  return set;
-}
-
-class BalancerTest : public ::testing::Test {
+class BalancerTest : public BalancerCoreTest {
  protected:
-  std::shared_ptr<internal::BalancerCore> Make(const EndpointSet& set,
-                                               BalancerOptions options = {}) {
-    options.wait_for_endpoints = absl::Milliseconds(100);
-    auto core = std::make_shared<internal::BalancerCore>("svc", options, pool_);
-    core->Update(set);
-    return core;
-  }
-  // Picks `n` times and counts picks per endpoint id.
-  std::map<std::string, int> Count(internal::BalancerCore& core, int n) {
-    std::map<std::string, int> counts;
-    for (int i = 0; i < n; ++i) {
-      absl::StatusOr<PickResult> pick = core.Pick();
-      EXPECT_THAT(pick, IsOk());
-      if (pick.ok()) ++counts[pick->endpoint().instance.id];
-    }
-    return counts;
-  }
   void SetFailing(const std::string& id, bool failing) {
     pool_->Get(id + ":1")->failing.store(failing);
   }
-
-  std::shared_ptr<internal::ChannelPool> pool_ = std::make_shared<internal::ChannelPool>(
-      grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), absl::Hours(1));
 };
 
 TEST(SmoothWeightedOrderTest, IsNginxSmoothOrder) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "balancer_test_support.h"
 #include "etcdgrpc/resolver/balancer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,7 +19,10 @@
 namespace etcdgrpc::resolver {
 namespace {
 
+using ::etcdgrpc::testing::BalancerCoreTest;
 using ::etcdgrpc::testing::IsOk;
+using ::etcdgrpc::testing::MakeEndpoint;
+using ::etcdgrpc::testing::MakeSet;
 using internal::OutlierDetector;
 using internal::OutlierState;
 
@@ -201,39 +205,10 @@ TEST(OutlierDetectorTest, AnEndpointThatLeftIsNotEjectedAndComesBackAfresh) {
   EXPECT_FALSE(OutlierDetector::Ejected(*again, kT0 + absl::Seconds(2)));
 }
 
-std::shared_ptr<const Endpoint> MakeEndpoint(const std::string& id,
-                                             std::map<std::string, std::string> metadata = {}) {
-  auto endpoint = std::make_shared<Endpoint>();
-  endpoint->key = "/services/svc/" + id;
-  endpoint->mod_revision = 1;
-  endpoint->instance = {.service = "svc", .id = id, .address = id + ":1", .metadata = metadata};
-  return endpoint;
-}
-
-class EjectingBalancerTest : public ::testing::Test {
- protected:
-  std::shared_ptr<internal::BalancerCore> Make(std::vector<std::shared_ptr<const Endpoint>> list,
-                                               BalancerOptions options = {}) {
-    options.wait_for_endpoints = absl::Milliseconds(100);
-    auto core = std::make_shared<internal::BalancerCore>("svc", options, pool_);
-    core->Update({.service = "svc", .revision = 1, .endpoints = std::move(list)});
-    return core;
-  }
-  std::map<std::string, int> Count(internal::BalancerCore& core, int n) {
-    std::map<std::string, int> counts;
-    for (int i = 0; i < n; ++i) {
-      absl::StatusOr<PickResult> pick = core.Pick();
-      EXPECT_THAT(pick, IsOk());
-      if (pick.ok()) ++counts[pick->endpoint().instance.id];
-    }
-    return counts;
-  }
-  std::shared_ptr<internal::ChannelPool> pool_ = std::make_shared<internal::ChannelPool>(
-      grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), absl::Hours(1));
-};
+class EjectingBalancerTest : public BalancerCoreTest {};
 
 TEST_F(EjectingBalancerTest, DeadlinesEjectAndPicksSkipTheEjected) {
-  auto core = Make({MakeEndpoint("a"), MakeEndpoint("b"), MakeEndpoint("c")});
+  auto core = Make(MakeSet({MakeEndpoint("a"), MakeEndpoint("b"), MakeEndpoint("c")}));
   int failed = 0;
   // Calls that time out on "b" only (its channel stays READY: a black hole).
   for (int i = 0; i < 60 && failed < 5; ++i) {
@@ -266,7 +241,7 @@ TEST_F(EjectingBalancerTest, DeadlinesEjectAndPicksSkipTheEjected) {
 TEST_F(EjectingBalancerTest, CancelledCountsAsNothing) {
   BalancerOptions options;
   options.policy = Policy::kPickFirst;
-  auto core = Make({MakeEndpoint("a"), MakeEndpoint("b")}, options);
+  auto core = Make(MakeSet({MakeEndpoint("a"), MakeEndpoint("b")}), options);
   for (int i = 0; i < 5; ++i) {
     for (grpc::StatusCode code :
          {grpc::StatusCode::CANCELLED, grpc::StatusCode::DEADLINE_EXCEEDED}) {
@@ -288,7 +263,7 @@ TEST_F(EjectingBalancerTest, UnejectedAfterTheEjectionTime) {
   options.outlier_ejection.consecutive_failures = 1;
   options.outlier_ejection.base_ejection_time = absl::Milliseconds(100);
   options.policy = Policy::kPickFirst;
-  auto core = Make({MakeEndpoint("a"), MakeEndpoint("b")}, options);
+  auto core = Make(MakeSet({MakeEndpoint("a"), MakeEndpoint("b")}), options);
   {
     absl::StatusOr<PickResult> pick = core->Pick();
     ASSERT_THAT(pick, IsOk());
@@ -303,7 +278,7 @@ TEST_F(EjectingBalancerTest, UnejectedAfterTheEjectionTime) {
 TEST_F(EjectingBalancerTest, OffMeansNoEjection) {
   BalancerOptions options;
   options.outlier_ejection.enabled = false;
-  auto core = Make({MakeEndpoint("a"), MakeEndpoint("b")}, options);
+  auto core = Make(MakeSet({MakeEndpoint("a"), MakeEndpoint("b")}), options);
   for (int i = 0; i < 20; ++i) {
     absl::StatusOr<PickResult> pick = core->Pick();
     ASSERT_THAT(pick, IsOk());
@@ -316,8 +291,8 @@ TEST_F(EjectingBalancerTest, OffMeansNoEjection) {
 }
 
 TEST_F(EjectingBalancerTest, RecordsMarkedNotServingAreNotEligible) {
-  auto core = Make({MakeEndpoint("a", {{"health", "NOT_SERVING"}}), MakeEndpoint("b"),
-                    MakeEndpoint("c", {{"health", "SERVING"}})});
+  auto core = Make(MakeSet({MakeEndpoint("a", {{"health", "NOT_SERVING"}}), MakeEndpoint("b"),
+                            MakeEndpoint("c", {{"health", "SERVING"}})}));
   EXPECT_EQ(core->eligible(), 2u);
   std::map<std::string, int> counts = Count(*core, 100);
   EXPECT_EQ(counts["a"], 0);
