@@ -103,9 +103,8 @@ class ResolverCore {
     if (!view.ok()) return view.status();
     grpc::ChannelArguments arguments = pool_->arguments();
     arguments.SetServiceConfigJSON(*config);
-    auto core =
-        std::make_shared<ChannelCore>(std::string(service), pool_->credentials(),
-                                      std::move(arguments), options.retire_delay, &scheduler_);
+    auto core = std::make_shared<ChannelCore>(std::string(service), pool_->credentials(), arguments,
+                                              options.retire_delay, &scheduler_);
     core->Attach(*std::move(view));
     if (BalancingChannelStats stats = core->stats(); !stats.left_out.empty()) {
       return HostNamesError(std::string(service), stats.left_out);

@@ -13,11 +13,11 @@
 namespace etcdgrpc::resolver::internal {
 
 ChannelCore::ChannelCore(std::string service, std::shared_ptr<grpc::ChannelCredentials> credentials,
-                         grpc::ChannelArguments arguments, absl::Duration retire_delay,
+                         const grpc::ChannelArguments& arguments, absl::Duration retire_delay,
                          Scheduler* scheduler)
     : service_(std::move(service)),
       credentials_(std::move(credentials)),
-      arguments_(std::move(arguments)),
+      arguments_(arguments),
       retire_delay_(retire_delay),
       scheduler_(scheduler) {}
 

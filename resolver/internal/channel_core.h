@@ -32,7 +32,8 @@ class ChannelCore {
   // replaced channels; it is used only from updates, which end before the
   // resolver stops it (a release still queued then happens at its Shutdown).
   ChannelCore(std::string service, std::shared_ptr<grpc::ChannelCredentials> credentials,
-              grpc::ChannelArguments arguments, absl::Duration retire_delay, Scheduler* scheduler);
+              const grpc::ChannelArguments& arguments, absl::Duration retire_delay,
+              Scheduler* scheduler);
   ~ChannelCore();
   ChannelCore(const ChannelCore&) = delete;
   ChannelCore& operator=(const ChannelCore&) = delete;
