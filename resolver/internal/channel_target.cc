@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "resolver/internal/serving_mark.h"
 
 namespace etcdgrpc::resolver::internal {
 namespace {
@@ -102,7 +103,13 @@ ChannelTarget BuildChannelTarget(const EndpointSet& set) {
   ChannelTarget result;
   std::vector<Parsed> usable;
   bool any_v6 = false;
+  size_t marked = 0;
   for (const auto& endpoint : set.endpoints) {
+    // The picker's rule: a server marked NOT_SERVING gets no calls.
+    if (MarkedNotServing(*endpoint)) {
+      ++marked;
+      continue;
+    }
     Parsed parsed = Parse(endpoint->address());
     if (parsed.family == Family::kNone) {
       result.left_out.push_back(absl::StrCat(endpoint->key, " (", endpoint->address(), ")"));
@@ -131,7 +138,9 @@ ChannelTarget BuildChannelTarget(const EndpointSet& set) {
     result.status = HostNamesError(set.service, result.left_out);
   } else {
     result.status = absl::UnavailableError(
-        absl::StrCat("service \"", set.service, "\" has no endpoint (balancing channel)"));
+        absl::StrCat("service \"", set.service, "\" has no endpoint",
+                     marked == 0 ? "" : absl::StrCat(" but ", marked, " marked NOT_SERVING"),
+                     " (balancing channel)"));
   }
   return result;
 }

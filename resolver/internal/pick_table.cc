@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <numeric>
 
+#include "resolver/internal/serving_mark.h"
+
 namespace etcdgrpc::resolver::internal {
 namespace {
 
 bool Matches(const Endpoint& endpoint, const BalancerOptions& options) {
-  if (auto health = endpoint.instance.metadata.find("health");
-      health != endpoint.instance.metadata.end() && health->second == "NOT_SERVING") {
-    return false;
-  }
+  if (MarkedNotServing(endpoint)) return false;
   for (const auto& [key, value] : options.require_metadata) {
     auto it = endpoint.instance.metadata.find(key);
     if (it == endpoint.instance.metadata.end() || it->second != value) return false;

@@ -68,6 +68,26 @@ TEST(ChannelTargetTest, EmptySetIsUnavailableNamingTheService) {
   EXPECT_THAT(target.status.message(), HasSubstr("service \"svc\" has no endpoint"));
 }
 
+// A record marked NOT_SERVING (registry::NotServingAction::kMark) gets no
+// calls through a balancing channel either: the picker's rule.
+TEST(ChannelTargetTest, RecordsMarkedNotServingAreLeftOut) {
+  EndpointSet set = Set({"10.0.0.1:1", "10.0.0.2:2", "10.0.0.3:3"});
+  std::const_pointer_cast<Endpoint>(set.endpoints[1])->instance.metadata["health"] = "NOT_SERVING";
+  std::const_pointer_cast<Endpoint>(set.endpoints[2])->instance.metadata["health"] = "SERVING";
+  ChannelTarget target = BuildChannelTarget(set);
+  EXPECT_EQ(target.target, "ipv4:10.0.0.1:1,10.0.0.3:3");
+  EXPECT_TRUE(target.left_out.empty());  // not a host-name problem
+}
+
+TEST(ChannelTargetTest, EveryRecordMarkedNotServingIsUnavailable) {
+  EndpointSet set = Set({"10.0.0.1:1"});
+  std::const_pointer_cast<Endpoint>(set.endpoints[0])->instance.metadata["health"] = "NOT_SERVING";
+  ChannelTarget target = BuildChannelTarget(set);
+  EXPECT_EQ(target.target, "");
+  EXPECT_EQ(target.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(target.status.message(), HasSubstr("marked NOT_SERVING"));
+}
+
 TEST(ServiceConfigTest, RoundRobinOnly) {
   absl::StatusOr<std::string> config = ServiceConfigJson({});
   ASSERT_TRUE(config.ok()) << config.status();
