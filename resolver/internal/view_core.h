@@ -39,7 +39,8 @@ using ::etcdgrpc::internal::Scheduler;
 // Mass-disappearance protection, resolved from ResolverOptions (see
 // docs/balancing.md): when more than `share` of the published endpoints
 // vanish in one update, the vanished ones stay in the published set until
-// the set recovers (no more than `share` missing) or `max_hold` passes.
+// the set recovers (no more than `share` missing, counting live records
+// under new keys as replacements) or `max_hold` passes.
 struct HoldSettings {
   bool enabled = false;
   double share = 0.5;

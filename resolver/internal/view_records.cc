@@ -53,9 +53,16 @@ void ViewCore::ApplyHoldLocked(EndpointSet& set, std::vector<absl::Status>& prob
   for (const auto& endpoint : base.endpoints) {
     if (records_.find(endpoint->key) == records_.end()) vanished.push_back(endpoint);
   }
+  // Missing: the base set's keys that are gone, but no more than the base
+  // set's size less the live records. Replacements come back under new keys
+  // (a Kratos id is a fresh UUID per process, a go-zero key names the
+  // lease), so as many live records as the share allows end the hold
+  // whatever their keys.
+  const size_t size = base.endpoints.size();
+  const size_t short_by = records_.size() >= size ? 0 : size - records_.size();
+  const size_t missing = std::min(vanished.size(), short_by);
   const bool loss =
-      !base.endpoints.empty() && static_cast<double>(vanished.size()) >
-                                     hold_.share * static_cast<double>(base.endpoints.size());
+      size != 0 && static_cast<double>(missing) > hold_.share * static_cast<double>(size);
   if (!loss) {
     if (hold_base_ != nullptr) {  // recovered: the records again
       hold_base_.reset();

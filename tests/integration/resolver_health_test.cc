@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/mutex.h"
 #include "etcdgrpc/client.h"
@@ -293,6 +294,31 @@ TEST_F(MassDisappearanceTest, TheCodecTurnsItOnKeepingTheLastSetUntilItRecovers)
   Register("c", "c.example:1");
   ASSERT_TRUE(
       WaitUntil([&] { return (*view)->snapshot()->endpoints.size() == 3; }, absl::Seconds(5)));
+}
+
+// Replacements register under new keys (Kratos: a fresh UUID per process;
+// go-zero: the lease id): enough live records end the hold whatever their
+// keys, and the dead ones go.
+TEST_F(MassDisappearanceTest, ReplacementsUnderNewKeysEndTheHold) {
+  codec_ = std::make_shared<ProtectingCodec>();
+  Resolver resolver(*client_, Options());
+  absl::StatusOr<std::shared_ptr<ServiceView>> view = resolver.Watch("svc");
+  ASSERT_THAT(view, IsOk());
+  RegisterAndDeleteThree(**view);
+  ASSERT_EQ((*view)->snapshot()->endpoints.size(), 4u);
+  // a and e live: two of four short, within the share.
+  Register("e", "e.example:1");
+  auto addresses = [&] {
+    std::vector<std::string> all;
+    for (const auto& endpoint : (*view)->snapshot()->endpoints) all.push_back(endpoint->address());
+    return all;
+  };
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return addresses() == std::vector<std::string>{"a.example:1", "e.example:1"};
+      },
+      absl::Seconds(5)))
+      << absl::StrJoin(addresses(), ", ");
 }
 
 TEST_F(MassDisappearanceTest, ReleasedAfterMaxHold) {

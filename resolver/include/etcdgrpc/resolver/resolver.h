@@ -50,7 +50,8 @@ struct ETCDGRPC_EXPORT HealthChecking {
 // of a service's endpoints vanish in one update, the view keeps serving the
 // vanished endpoints (their last records) and warns through
 // ServiceListener::OnProblem, until the set recovers (no more than that share
-// missing any more) or `max_hold` has passed. See docs/balancing.md.
+// missing any more, or at least (1 - share) x the set's size live records,
+// whatever their keys) or `max_hold` has passed. See docs/balancing.md.
 struct ETCDGRPC_EXPORT MassDisappearance {
   // Unset: as the codec says (Codec::protects_against_mass_disappearance():
   // on for Kratos, which refuses to publish an empty set; off for the native
