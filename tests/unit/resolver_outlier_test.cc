@@ -96,6 +96,27 @@ TEST(OutlierDetectorTest, TheFailureCodesAreConfigurable) {
   EXPECT_TRUE(f.Ejected(0, absl::Seconds(1)));
 }
 
+// Envoy's consecutive_5xx: a server that answers errors is failing too, not
+// only one that times out or cannot be reached.
+TEST(OutlierDetectorTest, TheDefaultFailureCodesAreTheServersFailures) {
+  OutlierDetector detector(OutlierEjection{}, kT0);
+  for (grpc::StatusCode code : {grpc::StatusCode::UNAVAILABLE, grpc::StatusCode::DEADLINE_EXCEEDED,
+                                grpc::StatusCode::RESOURCE_EXHAUSTED, grpc::StatusCode::UNKNOWN,
+                                grpc::StatusCode::INTERNAL, grpc::StatusCode::DATA_LOSS}) {
+    EXPECT_TRUE(detector.IsFailure(code)) << code;
+  }
+  for (grpc::StatusCode code :
+       {grpc::StatusCode::OK, grpc::StatusCode::CANCELLED, grpc::StatusCode::NOT_FOUND,
+        grpc::StatusCode::INVALID_ARGUMENT, grpc::StatusCode::UNIMPLEMENTED,
+        grpc::StatusCode::PERMISSION_DENIED, grpc::StatusCode::FAILED_PRECONDITION}) {
+    EXPECT_FALSE(detector.IsFailure(code)) << code;
+  }
+  // A run of INTERNAL answers ejects under the defaults.
+  Fixture f(OutlierEjection{});
+  f.Record(0, grpc::StatusCode::INTERNAL, absl::Seconds(1), 5);
+  EXPECT_TRUE(f.Ejected(0, absl::Seconds(1)));
+}
+
 TEST(OutlierDetectorTest, AFailureRateEjectsAtTheIntervalsEnd) {
   Fixture f({.consecutive_failures = 0,
              .failure_rate_threshold = 0.5,

@@ -43,12 +43,17 @@ enum class Policy {
 struct ETCDGRPC_EXPORT OutlierEjection {
   bool enabled = true;
   // Codes that count as the endpoint's failure; every other code (OK,
-  // NOT_FOUND, INVALID_ARGUMENT, ...: the application's answers) counts as a
-  // success, except CANCELLED (unless listed here), which counts as nothing:
-  // the caller gave up (a losing hedge, a pick the call helper did not use).
-  std::vector<grpc::StatusCode> failure_codes = {grpc::StatusCode::UNAVAILABLE,
-                                                 grpc::StatusCode::DEADLINE_EXCEEDED,
-                                                 grpc::StatusCode::RESOURCE_EXHAUSTED};
+  // NOT_FOUND, INVALID_ARGUMENT, UNIMPLEMENTED, ...: the application's
+  // answers) counts as a success, except CANCELLED (unless listed here),
+  // which counts as nothing: the caller gave up (a losing hedge, a pick the
+  // call helper did not use). The defaults are the codes of a server that
+  // fails rather than answers (Envoy's consecutive_5xx: the gRPC statuses
+  // that map to 5xx): a timeout, no connection, overload, and UNKNOWN,
+  // INTERNAL, DATA_LOSS (an exception, a crash in the handler, corruption).
+  std::vector<grpc::StatusCode> failure_codes = {
+      grpc::StatusCode::UNAVAILABLE,        grpc::StatusCode::DEADLINE_EXCEEDED,
+      grpc::StatusCode::RESOURCE_EXHAUSTED, grpc::StatusCode::UNKNOWN,
+      grpc::StatusCode::INTERNAL,           grpc::StatusCode::DATA_LOSS};
   // Envoy's consecutive_5xx (default 5). 0: no ejection on a run of failures.
   int consecutive_failures = 5;
   // Envoy's failure_percentage_threshold / _request_volume (85 %, 50 calls)
