@@ -58,15 +58,8 @@ void PickResult::Finish(const grpc::Status* status) {
   if (status->error_code() == grpc::StatusCode::UNAVAILABLE) {
     entry_->failing.store(true, std::memory_order_relaxed);
   }
-  // A call the caller cancelled (a hedge that lost, a pick the call helper
-  // did not use) says nothing about the endpoint, unless CANCELLED is listed
-  // as a failure.
   if (internal::OutlierState* state = slot_->outlier.get()) {
-    if (slot_->detector->IsFailure(status->error_code())) {
-      slot_->detector->RecordFailure(*state, ::etcdgrpc::internal::MonoNow());
-    } else if (status->error_code() != grpc::StatusCode::CANCELLED) {
-      internal::OutlierDetector::RecordSuccess(*state);
-    }
+    slot_->detector->Record(*state, status->error_code(), &::etcdgrpc::internal::MonoNow);
   }
 }
 

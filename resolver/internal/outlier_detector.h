@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "common/mutex.h"
 #include "etcdgrpc/resolver/balancer.h"
@@ -56,14 +57,18 @@ class OutlierDetector {
   // still held by a pick is no longer counted nor ejected).
   void Retain(const std::vector<std::string>& addresses);
 
-  // One call's outcome. A failure ejects at the end of a run of them, and
-  // ends the interval when it is due (successes alone never need to: an
-  // interval without failures ejects nobody, and the decay of multipliers
-  // catches up with the intervals that passed). A success reads no clock.
-  void Record(OutlierState& state, grpc::StatusCode code, absl::Time now) {
+  // One call's outcome, the one place with the rule (PickResult::Done comes
+  // here): a listed code is a failure, CANCELLED (unless listed) is nothing
+  // (the caller gave up: a losing hedge, a pick the call helper did not
+  // use), any other code a success. A failure ejects at the end of a run of
+  // them, and ends the interval when it is due (successes alone never need
+  // to: an interval without failures ejects nobody, and the decay of
+  // multipliers catches up with the intervals that passed). `now` is called
+  // for a failure only: a success reads no clock.
+  void Record(OutlierState& state, grpc::StatusCode code, absl::FunctionRef<absl::Time()> now) {
     if (IsFailure(code)) {
-      RecordFailure(state, now);
-    } else {
+      RecordFailure(state, now());
+    } else if (code != grpc::StatusCode::CANCELLED) {
       RecordSuccess(state);
     }
   }

@@ -42,7 +42,9 @@ struct Fixture {
     detector.Retain(addresses);
   }
   void Record(int member, grpc::StatusCode code, absl::Duration at, int times = 1) {
-    for (int i = 0; i < times; ++i) detector.Record(*states[member], code, kT0 + at);
+    for (int i = 0; i < times; ++i) {
+      detector.Record(*states[member], code, [&] { return kT0 + at; });
+    }
   }
   bool Ejected(int member, absl::Duration at) {
     return OutlierDetector::Ejected(*states[member], kT0 + at);
@@ -115,6 +117,24 @@ TEST(OutlierDetectorTest, TheDefaultFailureCodesAreTheServersFailures) {
   Fixture f(OutlierEjection{});
   f.Record(0, grpc::StatusCode::INTERNAL, absl::Seconds(1), 5);
   EXPECT_TRUE(f.Ejected(0, absl::Seconds(1)));
+}
+
+// Production's rule (PickResult::Done calls Record): CANCELLED neither
+// breaks a run of failures nor counts as a call, unless it is listed.
+TEST(OutlierDetectorTest, CancelledIsNoOutcomeUnlessListed) {
+  Fixture f(RunsOnly(3));
+  f.Record(0, kFail, absl::Seconds(1), 2);
+  f.Record(0, grpc::StatusCode::CANCELLED, absl::Seconds(1), 3);
+  EXPECT_EQ(f.states[0]->calls.load(), 2);
+  EXPECT_EQ(f.states[0]->consecutive_failures.load(), 2);
+  f.Record(0, kFail, absl::Seconds(1));
+  EXPECT_TRUE(f.Ejected(0, absl::Seconds(1)));
+
+  OutlierEjection listed = RunsOnly(3);
+  listed.failure_codes = {grpc::StatusCode::CANCELLED};
+  Fixture g(listed);
+  g.Record(0, grpc::StatusCode::CANCELLED, absl::Seconds(1), 3);
+  EXPECT_TRUE(g.Ejected(0, absl::Seconds(1)));
 }
 
 TEST(OutlierDetectorTest, AFailureRateEjectsAtTheIntervalsEnd) {
