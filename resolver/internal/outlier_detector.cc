@@ -79,13 +79,17 @@ void OutlierDetector::MaybeSweep(absl::Time now) {
 }
 
 void OutlierDetector::SweepLocked(absl::Time now, int64_t intervals) {
+  const int64_t interval_ns = absl::ToInt64Nanoseconds(options_.interval);
   for (auto& [address, state] : members_) {
     const bool ejected = Ejected(*state, now);  // also ends ejections whose time is up
     // The multiplier decays by one per interval the endpoint spends not
-    // ejected (gRPC's A50, Envoy's decrease of the ejection time).
-    if (!ejected) {
-      state->multiplier = static_cast<int>(
-          std::max<int64_t>(0, state->multiplier - std::min<int64_t>(intervals, 1 << 20)));
+    // ejected (gRPC's A50, Envoy's decrease of the ejection time): the
+    // intervals since its ejection ended, no more than those since the last
+    // sweep. Intervals spent ejected do not count.
+    if (!ejected && state->multiplier > 0) {
+      const int64_t behaved = (Nanos(now) - state->ejection_end_ns) / interval_ns;
+      const int64_t decay = std::min({intervals, behaved, int64_t{1} << 20});
+      state->multiplier = static_cast<int>(std::max<int64_t>(0, state->multiplier - decay));
     }
   }
   const bool by_rate = options_.failure_rate_threshold > 0;
@@ -119,7 +123,8 @@ bool OutlierDetector::EjectLocked(OutlierState& state, absl::Time now) {
   ++state.ejections;
   const absl::Duration cap = std::max(options_.max_ejection_time, options_.base_ejection_time);
   const absl::Duration duration = std::min(options_.base_ejection_time * state.multiplier, cap);
-  state.ejected_until_ns.store(Nanos(now + duration), std::memory_order_release);
+  state.ejection_end_ns = Nanos(now + duration);
+  state.ejected_until_ns.store(state.ejection_end_ns, std::memory_order_release);
   return true;
 }
 

@@ -43,6 +43,9 @@ struct OutlierState {
   int64_t failures_at_sweep = 0;
   int multiplier = 0;
   int ejections = 0;
+  // The end of the last ejection (MonoNow() nanoseconds; 0: never ejected):
+  // the multiplier decays from there, not from the last sweep.
+  int64_t ejection_end_ns = 0;
   bool member = true;
 };
 

@@ -193,14 +193,41 @@ TEST(OutlierDetectorTest, TheMultiplierDecaysWhileTheEndpointBehaves) {
   int ejections = 0;
   f.detector.Counts(*f.states[0], multiplier, ejections);
   EXPECT_EQ(multiplier, 2);
-  // Sweeps at 40 s and 50 s find it back and well: 2 → 1 → 0.
-  f.detector.MaybeSweep(kT0 + absl::Seconds(40));
-  f.detector.MaybeSweep(kT0 + absl::Seconds(50));
+  // Back at 31 s; sweeps at 41 s and 51 s find it one and two intervals
+  // well: 2 → 1 → 0.
+  f.detector.MaybeSweep(kT0 + absl::Seconds(41));
+  f.detector.Counts(*f.states[0], multiplier, ejections);
+  EXPECT_EQ(multiplier, 1);
+  f.detector.MaybeSweep(kT0 + absl::Seconds(51));
   f.detector.Counts(*f.states[0], multiplier, ejections);
   EXPECT_EQ(multiplier, 0);
-  f.Record(0, kFail, absl::Seconds(51));
-  EXPECT_EQ(absl::FromUnixNanos(f.states[0]->ejected_until_ns.load()) - (kT0 + absl::Seconds(51)),
+  f.Record(0, kFail, absl::Seconds(52));
+  EXPECT_EQ(absl::FromUnixNanos(f.states[0]->ejected_until_ns.load()) - (kT0 + absl::Seconds(52)),
             absl::Seconds(10));
+}
+
+// Intervals spent ejected do not decay the multiplier (gRPC's A50): the
+// decay counts from the end of the ejection, not from the last sweep.
+TEST(OutlierDetectorTest, TheMultiplierDoesNotDecayWhileEjected) {
+  OutlierEjection options = RunsOnly(1);
+  options.base_ejection_time = absl::Seconds(30);
+  options.interval = absl::Seconds(10);
+  Fixture f(options);
+  f.Record(0, kFail, absl::Seconds(1));  // x1, until 31 s; no sweep since
+  int multiplier = 0;
+  int ejections = 0;
+  // Three intervals ended since (10, 20, 30 s), all spent ejected.
+  f.detector.MaybeSweep(kT0 + absl::Seconds(32));
+  f.detector.Counts(*f.states[0], multiplier, ejections);
+  EXPECT_EQ(multiplier, 1);
+  // So the next ejection is the second: twice the base.
+  f.Record(0, kFail, absl::Seconds(33));
+  EXPECT_EQ(absl::FromUnixNanos(f.states[0]->ejected_until_ns.load()) - (kT0 + absl::Seconds(33)),
+            absl::Seconds(60));
+  // Back at 93 s; at 104 s one whole interval has passed since: one less.
+  f.detector.MaybeSweep(kT0 + absl::Seconds(104));
+  f.detector.Counts(*f.states[0], multiplier, ejections);
+  EXPECT_EQ(multiplier, 1);
 }
 
 TEST(OutlierDetectorTest, NeverMoreThanTheShare) {
