@@ -68,6 +68,10 @@ Balancer::~Balancer() = default;
 
 absl::StatusOr<PickResult> Balancer::Pick() { return core_->Pick(); }
 
+std::optional<PickResult> internal::PickNow(Balancer& balancer) {
+  return balancer.core_->TryPick();
+}
+
 size_t Balancer::eligible() const { return core_->eligible(); }
 
 std::vector<EndpointStats> Balancer::endpoint_stats() const { return core_->endpoint_stats(); }

@@ -9,7 +9,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
-#include "absl/strings/str_cat.h"
 #include "common/backoff.h"
 #include "common/clock.h"
 #include "common/listener_call.h"
@@ -107,7 +106,8 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
       }
     }
     if (deliver) return Deliver();
-    if (balancer_->eligible() == 0) {
+    std::optional<PickResult> pick = PickAvoiding(*balancer_, tried);
+    if (!pick.has_value()) {  // no endpoint now: look again on the timer
       {
         MutexLock lock(&mu_);
         --launching_;
@@ -117,20 +117,6 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
         } else if (!committed_ && running_ + launching_ == 0) {
           CommitStatusLocked(
               NoEndpointStatus(method_, policy_, static_cast<int>(attempts_.size())));
-        }
-        deliver = TakeDeliveryLocked();
-      }
-      if (deliver) Deliver();
-      return;
-    }
-    absl::StatusOr<PickResult> pick = PickAvoiding(*balancer_, tried);
-    if (!pick.ok()) {
-      {
-        MutexLock lock(&mu_);
-        --launching_;
-        if (!committed_ && running_ + launching_ == 0) {
-          CommitStatusLocked(absl::Status(
-              pick.status().code(), absl::StrCat(pick.status().message(), " [", method_, "]")));
         }
         deliver = TakeDeliveryLocked();
       }

@@ -176,15 +176,19 @@ const BalancerCore::SlotRef* BalancerCore::Choose(const PickTable& table) {
   return nullptr;
 }
 
+std::optional<PickResult> BalancerCore::TryPick() {
+  EpochDomain::ReadGuard guard;
+  const PickTable& table = *table_.Load();
+  if (const SlotRef* slot = Choose(table)) {
+    return PickResult(*slot, options_.policy == Policy::kPowerOfTwoChoices);
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<PickResult> BalancerCore::Pick() {
-  const bool counts = options_.policy == Policy::kPowerOfTwoChoices;
   std::optional<absl::Time> deadline;  // only read the clock when waiting
   while (true) {
-    {
-      EpochDomain::ReadGuard guard;
-      const PickTable& table = *table_.Load();
-      if (const SlotRef* slot = Choose(table)) return PickResult(*slot, counts);
-    }
+    if (std::optional<PickResult> pick = TryPick()) return *std::move(pick);
     if (!deadline.has_value()) {
       deadline = ::etcdgrpc::internal::MonoNow() + options_.wait_for_endpoints;
     }

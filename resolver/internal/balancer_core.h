@@ -38,6 +38,8 @@ class BalancerCore {
   // serialized by the caller (the view's listener calls never overlap).
   void Update(const EndpointSet& set);
   [[nodiscard]] absl::StatusOr<PickResult> Pick();
+  // Pick() without the wait: nullopt when no endpoint is eligible.
+  [[nodiscard]] std::optional<PickResult> TryPick();
   [[nodiscard]] size_t eligible() const;
   [[nodiscard]] std::vector<EndpointStats> endpoint_stats() const;
   ~BalancerCore();

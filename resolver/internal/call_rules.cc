@@ -34,17 +34,19 @@ grpc::Status NotUsedStatus() {
   return grpc::Status(grpc::StatusCode::CANCELLED, "not used by the call (balanced call)");
 }
 
-absl::StatusOr<PickResult> PickAvoiding(Balancer& balancer, const std::vector<std::string>& tried) {
-  absl::StatusOr<PickResult> pick = balancer.Pick();
-  if (!pick.ok() || tried.empty() || !Contains(tried, pick->endpoint().address())) return pick;
+std::optional<PickResult> PickAvoiding(Balancer& balancer, const std::vector<std::string>& tried) {
+  std::optional<PickResult> pick = PickNow(balancer);
+  if (!pick.has_value() || tried.empty() || !Contains(tried, pick->endpoint().address())) {
+    return pick;
+  }
   const size_t eligible = balancer.eligible();
   const std::set<std::string> distinct(tried.begin(), tried.end());
   if (distinct.size() >= eligible) return pick;  // every endpoint tried: take what comes
   // Round robin moves on with each pick; give the policy a few chances.
   const size_t tries = std::min<size_t>(2 * eligible, 64);
   for (size_t i = 0; i < tries; ++i) {
-    absl::StatusOr<PickResult> other = balancer.Pick();
-    if (!other.ok()) break;
+    std::optional<PickResult> other = PickNow(balancer);
+    if (!other.has_value()) break;
     if (!Contains(tried, other->endpoint().address())) {
       pick->Done(NotUsedStatus());
       return other;

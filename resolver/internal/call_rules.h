@@ -3,6 +3,7 @@
 // attempt deadline, and the text of the final status.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,11 @@ namespace etcdgrpc::resolver::internal {
 // endpoint and hands it out within a few picks (round robin, power of two
 // choices do; pick-first only once the tried ones are failing); otherwise
 // the balancer's first pick. Picks not used are reported NotUsedStatus().
-[[nodiscard]] absl::StatusOr<PickResult> PickAvoiding(Balancer& balancer,
-                                                      const std::vector<std::string>& tried);
+// Never waits (PickNow): nullopt when the balancer has no endpoint now, and
+// the engine polls (its threads, the call timer and gRPC's callback threads,
+// must not block).
+[[nodiscard]] std::optional<PickResult> PickAvoiding(Balancer& balancer,
+                                                     const std::vector<std::string>& tried);
 
 // Sets `context`'s deadline: the attempt timeout, cut to what is left before
 // `overall_deadline` (a MonoNow() time).

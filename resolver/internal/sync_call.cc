@@ -4,9 +4,9 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/random/random.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/backoff.h"
 #include "common/clock.h"
@@ -23,13 +23,16 @@ using ::etcdgrpc::internal::MonoNow;
 // the call's overall deadline.
 constexpr absl::Duration kEndpointPoll = absl::Milliseconds(5);
 
-bool WaitForEligible(Balancer& balancer, absl::Time deadline) {
-  while (balancer.eligible() == 0) {
+// A pick avoiding `tried`, polling while the balancer has no endpoint;
+// nullopt once `deadline` has passed without one.
+std::optional<PickResult> PickBefore(Balancer& balancer, const std::vector<std::string>& tried,
+                                     absl::Time deadline) {
+  while (true) {
+    if (std::optional<PickResult> pick = PickAvoiding(balancer, tried)) return pick;
     const absl::Duration left = deadline - MonoNow();
-    if (left <= absl::ZeroDuration()) return false;
+    if (left <= absl::ZeroDuration()) return std::nullopt;
     absl::SleepFor(std::min(kEndpointPoll, left));
   }
-  return true;
 }
 
 }  // namespace
@@ -46,14 +49,9 @@ CallResult RunSyncCall(Balancer& balancer, const CallPolicy& policy, const std::
   // bookkeeping.
   std::optional<absl::BitGen> random;
   for (int attempt_number = 1;; ++attempt_number) {
-    if (!WaitForEligible(balancer, deadline)) {
+    std::optional<PickResult> pick = PickBefore(balancer, result.tried, deadline);
+    if (!pick.has_value()) {
       result.status = NoEndpointStatus(method, policy, result.attempts);
-      return result;
-    }
-    absl::StatusOr<PickResult> pick = PickAvoiding(balancer, result.tried);
-    if (!pick.ok()) {
-      result.status = absl::Status(pick.status().code(),
-                                   absl::StrCat(pick.status().message(), " [", method, "]"));
       return result;
     }
     result.attempts = attempt_number;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "resolver/internal/balancer_core.h"
+#include "resolver/internal/call_rules.h"
 #include "resolver/internal/channel_pool.h"
 #include "resolver/internal/epoch.h"
 #include "resolver/internal/pick_table.h"
@@ -193,6 +195,23 @@ TEST_F(BalancerTest, PickWaitsForAFirstEndpoint) {
   absl::StatusOr<PickResult> pick = core->Pick();
   later.join();
   ASSERT_THAT(pick, IsOk());
+  EXPECT_EQ(pick->endpoint().instance.id, "a");
+}
+
+// The call engine's pick (its threads must not block): no endpoint is
+// nullopt at once, whatever wait_for_endpoints says.
+TEST_F(BalancerTest, TheCallEnginesPickNeverWaits) {
+  auto core = std::make_shared<internal::BalancerCore>(
+      "svc", BalancerOptions{.wait_for_endpoints = absl::Seconds(10)}, pool_);
+  core->Update(MakeSet({}));
+  Balancer balancer(core);
+  const absl::Time start = absl::Now();
+  EXPECT_FALSE(internal::PickAvoiding(balancer, {}).has_value());
+  EXPECT_FALSE(internal::PickAvoiding(balancer, {"a:1"}).has_value());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  core->Update(MakeSet({MakeEndpoint("a")}));
+  std::optional<PickResult> pick = internal::PickAvoiding(balancer, {});
+  ASSERT_TRUE(pick.has_value());
   EXPECT_EQ(pick->endpoint().instance.id, "a");
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -164,8 +165,13 @@ class ETCDGRPC_EXPORT PickResult {
   void Finish(const grpc::Status* status);
 };
 
+class Balancer;
 namespace internal {
 class BalancerCore;
+// Pick() without the wait: nullopt at once when no endpoint is eligible. For
+// the call engine, whose threads (the call timer, gRPC's callback threads)
+// must never block; it polls instead.
+[[nodiscard]] std::optional<PickResult> PickNow(Balancer& balancer);
 }  // namespace internal
 
 // Picks endpoints of one service under one policy. Thread-safe; made by
@@ -185,6 +191,7 @@ class ETCDGRPC_EXPORT Balancer {
   [[nodiscard]] std::vector<EndpointStats> endpoint_stats() const;
 
  private:
+  friend std::optional<PickResult> internal::PickNow(Balancer& balancer);
   std::shared_ptr<internal::BalancerCore> core_;
 };
 
