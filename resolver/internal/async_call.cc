@@ -78,6 +78,8 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
     // Moved out (and reported) when the attempt ends.
     std::optional<PickResult> pick;
     bool running = true;
+    // The overall deadline cut its deadline short (OutcomeForBalancer).
+    bool cut_short = false;
   };
 
   int MaxInFlight() const {
@@ -125,7 +127,7 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
     }
     auto attempt = std::make_unique<Attempt>();
     attempt->address = pick->endpoint().address();
-    SetAttemptDeadline(attempt->context, policy_, deadline_);
+    attempt->cut_short = SetAttemptDeadline(attempt->context, policy_, deadline_);
     const std::shared_ptr<grpc::Channel> channel = pick->channel();
     attempt->pick.emplace(*std::move(pick));
     Attempt* const raw = attempt.get();
@@ -210,7 +212,7 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
       deliver = TakeDeliveryLocked();
     }
     // Outside the lock: the balancer and gRPC take their own.
-    if (pick.has_value()) pick->Done(status);
+    if (pick.has_value()) pick->Done(OutcomeForBalancer(status, attempt->cut_short));
     for (grpc::ClientContext* context : cancel) context->TryCancel();
     if (launch_now) Launch();
     if (backoff.has_value()) {

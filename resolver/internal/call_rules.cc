@@ -60,10 +60,17 @@ absl::Time OverallDeadline(const CallPolicy& policy) {
   return ::etcdgrpc::internal::MonoNow() + policy.overall_timeout;
 }
 
-void SetAttemptDeadline(grpc::ClientContext& context, const CallPolicy& policy,
+bool SetAttemptDeadline(grpc::ClientContext& context, const CallPolicy& policy,
                         absl::Time overall_deadline) {
   const absl::Duration left = overall_deadline - ::etcdgrpc::internal::MonoNow();
   context.set_deadline(absl::ToChronoTime(absl::Now() + std::min(policy.attempt_timeout, left)));
+  return left < policy.attempt_timeout - kCutShortSlack;
+}
+
+grpc::Status OutcomeForBalancer(const grpc::Status& status, bool cut_short) {
+  if (!cut_short || status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) return status;
+  return grpc::Status(grpc::StatusCode::CANCELLED,
+                      "cut short by the overall deadline (balanced call)");
 }
 
 absl::Status FinalStatus(const grpc::Status& status, const std::string& method,

@@ -43,9 +43,17 @@ namespace etcdgrpc::resolver::internal {
                                                      const std::vector<std::string>& tried);
 
 // Sets `context`'s deadline: the attempt timeout, cut to what is left before
-// `overall_deadline` (a MonoNow() time).
-void SetAttemptDeadline(grpc::ClientContext& context, const CallPolicy& policy,
-                        absl::Time overall_deadline);
+// `overall_deadline` (a MonoNow() time). True when it was cut (by more than
+// kCutShortSlack: an attempt timeout equal to the overall one is not cut).
+[[nodiscard]] bool SetAttemptDeadline(grpc::ClientContext& context, const CallPolicy& policy,
+                                      absl::Time overall_deadline);
+inline constexpr absl::Duration kCutShortSlack = absl::Milliseconds(1);
+
+// What an attempt reports to the balancer (PickResult::Done): its status,
+// but CANCELLED (no outcome) for a DEADLINE_EXCEEDED of an attempt the
+// overall deadline cut short: the endpoint did not have its attempt timeout,
+// so its slowness is not known to be a failure.
+[[nodiscard]] grpc::Status OutcomeForBalancer(const grpc::Status& status, bool cut_short);
 
 // The call's deadline (MonoNow() time) for a call starting now.
 [[nodiscard]] absl::Time OverallDeadline(const CallPolicy& policy);

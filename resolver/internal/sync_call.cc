@@ -57,9 +57,9 @@ CallResult RunSyncCall(Balancer& balancer, const CallPolicy& policy, const std::
     result.attempts = attempt_number;
     result.tried.push_back(pick->endpoint().address());
     grpc::ClientContext context;
-    SetAttemptDeadline(context, policy, deadline);
+    const bool cut_short = SetAttemptDeadline(context, policy, deadline);
     grpc::Status status = attempt(pick->channel(), &context);
-    pick->Done(status);
+    pick->Done(OutcomeForBalancer(status, cut_short));
     result.endpoint = pick->endpoint().address();
     if (status.ok()) {
       result.status = absl::OkStatus();

@@ -279,6 +279,40 @@ TEST_F(BalancedCallTest, OverallDeadlineBoundsEverything) {
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(800));
 }
 
+// An attempt the overall deadline cut short says nothing about its endpoint:
+// a tight budget against slow but healthy servers ejects neither.
+TEST_F(BalancedCallTest, AttemptsCutShortByTheOverallDeadlineDoNotCount) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(2));
+  SetAll(GreeterBehavior::kSlow);
+  for (const auto& server : servers_) server->set_slow_for(absl::Milliseconds(500));
+  CallPolicy policy;
+  policy.retry.max_attempts = 1;
+  policy.attempt_timeout = absl::Seconds(1);
+  policy.overall_timeout = absl::Milliseconds(40);
+  BalancedStub<Stub> greeter(balancer_, policy);
+  for (int i = 0; i < 12; ++i) {  // 6 per server; 5 failures in a row would eject
+    greeter::HelloReply reply;
+    CallResult result = greeter.Call(kSayHello, request_, &reply);
+    EXPECT_EQ(result.status.code(), absl::StatusCode::kDeadlineExceeded) << result.status;
+  }
+  for (const resolver::EndpointStats& stats : balancer_->endpoint_stats()) {
+    EXPECT_FALSE(stats.ejected) << stats.address;
+    EXPECT_EQ(stats.failures, 0) << stats.address;
+  }
+  // An attempt that had its whole timeout does count.
+  policy.attempt_timeout = absl::Milliseconds(40);
+  policy.overall_timeout = absl::Seconds(1);
+  BalancedStub<Stub> full(balancer_, policy);
+  greeter::HelloReply reply;
+  EXPECT_EQ(full.Call(kSayHello, request_, &reply).status.code(),
+            absl::StatusCode::kDeadlineExceeded);
+  int64_t failures = 0;
+  for (const resolver::EndpointStats& stats : balancer_->endpoint_stats()) {
+    failures += stats.failures;
+  }
+  EXPECT_EQ(failures, 1);
+}
+
 TEST_F(BalancedCallTest, HedgingSendsASecondAttemptAndCancelsTheLoser) {
   ASSERT_NO_FATAL_FAILURE(StartServers(3));
   // Only the first call to reach any server is slow.
