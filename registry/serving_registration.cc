@@ -1,11 +1,14 @@
 // ServingRegistration: the health statuses and the registry record set
 // together (registration and SetServing; the drain is in serving_drain.cc).
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "etcdgrpc/registry/serving.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/create_channel.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_initializer.h"
 #include "grpcpp/server.h"
@@ -128,6 +131,32 @@ void ServingState::SetHealth(bool serving_now) const {
   for (const std::string& name : health_services) health->SetServingStatus(name, serving_now);
 }
 
+std::vector<bool> ServingState::ReadHealth() const {
+  // HealthCheckServiceInterface can only set: ask the server's own health
+  // service, in process.
+  auto stub = grpc::health::v1::Health::NewStub(server->InProcessChannel(grpc::ChannelArguments()));
+  std::vector<bool> statuses;
+  statuses.reserve(health_services.size());
+  for (const std::string& name : health_services) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(name);
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status = stub->Check(&context, request, &response);
+    // Not found (a service never set) reads as NOT_SERVING, as clients do.
+    statuses.push_back(status.ok() &&
+                       response.status() == grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  return statuses;
+}
+
+void ServingState::RestoreHealth(const std::vector<bool>& statuses) const {
+  for (size_t i = 0; i < health_services.size() && i < statuses.size(); ++i) {
+    health->SetServingStatus(health_services[i], statuses[i]);
+  }
+}
+
 }  // namespace internal
 
 absl::StatusOr<ServingRegistration> ServingRegistration::Register(
@@ -163,11 +192,12 @@ absl::StatusOr<ServingRegistration> ServingRegistration::Register(
   }
   internal::OperationScope op(*state);
   // Health first: a client checking health stops (or starts) before the
-  // record says so.
+  // record says so. A failed registration leaves the server as it was.
+  const std::vector<bool> health_before = state->ReadHealth();
   state->SetHealth(options.serving);
   if (options.serving || options.not_serving == NotServingAction::kMark) {
     if (absl::Status s = state->Register(/*restored=*/false); !s.ok()) {
-      state->SetHealth(false);
+      state->RestoreHealth(health_before);
       return s;
     }
   }

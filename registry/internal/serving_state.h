@@ -85,6 +85,10 @@ struct ServingState {
   // Under `ops`: the registration, which only holders of `ops` replace.
   Registration* Current() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ops);
   void SetHealth(bool serving_now) const;
+  // Whether each of health_services is SERVING now (a name the health
+  // service does not know reads false), for RestoreHealth().
+  std::vector<bool> ReadHealth() const;
+  void RestoreHealth(const std::vector<bool>& statuses) const;
 };
 
 // Holds `ops` for one operation; refuses one made from inside another on

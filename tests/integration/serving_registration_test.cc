@@ -273,5 +273,32 @@ TEST_F(ServingRegistrationTest, DrainKeepsItsBoundsWithEtcdBlackHoled) {
   (*proxy)->Pass();
 }
 
+TEST_F(ServingRegistrationTest, AFailedRegisterLeavesTheHealthStatusesAsTheyWere) {
+  auto proxy = FaultProxy::Start({.target_port = std::stoi(etcd_->ClientEndpoint(0).substr(
+                                      etcd_->ClientEndpoint(0).rfind(':') + 1))});
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  std::unique_ptr<Client> client =
+      ConnectTo({(*proxy)->address()}, {.request_timeout = absl::Milliseconds(500)});
+  ASSERT_NE(client, nullptr);
+  registry::Registrar registrar(*client, Options());
+  TestServer server;
+  server.server->GetHealthCheckService()->SetServingStatus(kKvService, true);
+
+  (*proxy)->SetBlackHole(BlackHole::kDrop);
+  auto serving = ServingRegistration::Register(registrar, server.server.get(), Instance(server));
+  EXPECT_FALSE(serving.ok());
+  EXPECT_EQ(Check(server.address, ""), "SERVING");
+  EXPECT_EQ(Check(server.address, kKvService), "SERVING");
+
+  // Starting NOT_SERVING with kMark fails the same way, and still restores.
+  auto marked =
+      ServingRegistration::Register(registrar, server.server.get(), Instance(server),
+                                    {.not_serving = NotServingAction::kMark, .serving = false});
+  EXPECT_FALSE(marked.ok());
+  EXPECT_EQ(Check(server.address, ""), "SERVING");
+  EXPECT_EQ(Check(server.address, kKvService), "SERVING");
+  (*proxy)->Pass();
+}
+
 }  // namespace
 }  // namespace etcdgrpc::testing

@@ -123,7 +123,8 @@ class ETCDGRPC_EXPORT ServingRegistration {
   // null server or a health service name the server does not serve (the
   // error lists what it serves); FailedPrecondition when the server has no
   // health service; the registrar's errors otherwise. Nothing is written on
-  // failure.
+  // failure, and the health statuses are set back to what they were (a
+  // service the health service did not know is left NOT_SERVING).
   [[nodiscard]] static absl::StatusOr<ServingRegistration> Register(
       Registrar& registrar, grpc::Server* server, ServiceInstance instance,
       const ServingOptions& options = {}, RegistrationListener* listener = nullptr,
