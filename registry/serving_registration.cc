@@ -37,6 +37,31 @@ void ForwardingListener::OnStateChange(const RegistrationEvent& event) {
   user_->OnStateChange(event);
 }
 
+absl::Status CheckMarkSurvives(const RegistrarShared& registrar, const ServiceInstance& instance) {
+  const std::string key = registrar.KeyFor(instance, 1);
+  // An instance the registrar refuses anyway gets its own error from Register.
+  if (!registrar.Encode(instance, key).ok()) return absl::OkStatus();
+  ServiceInstance marked = instance;
+  marked.metadata[std::string(kHealthMetadataKey)] = std::string(kNotServingValue);
+  std::string lost;
+  if (absl::StatusOr<std::string> value = registrar.Encode(marked, key); !value.ok()) {
+    lost = absl::StrCat("it refuses a marked instance: ", value.status().message());
+  } else if (absl::StatusOr<ServiceInstance> decoded =
+                 registrar.codec().Decode(marked.service, key, *value);
+             !decoded.ok()) {
+    lost = absl::StrCat("it cannot read a marked instance back: ", decoded.status().message());
+  } else if (auto found = decoded->metadata.find(std::string(kHealthMetadataKey));
+             found == decoded->metadata.end() || found->second != kNotServingValue) {
+    lost = "it does not keep metadata";
+  } else {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "NotServingAction::kMark cannot mark a record of the ", std::string(registrar.codec().name()),
+      " codec with ", std::string(kHealthMetadataKey), "=", std::string(kNotServingValue), " (",
+      lost, "): use NotServingAction::kRemove"));
+}
+
 absl::StatusOr<std::vector<std::string>> ResolveHealthServices(
     grpc::Server& server, const std::vector<std::string>& wanted) {
   // The names the server registered, from the list gRPC's reflection plugin
@@ -175,6 +200,12 @@ absl::StatusOr<ServingRegistration> ServingRegistration::Register(
   absl::StatusOr<std::vector<std::string>> names =
       internal::ResolveHealthServices(*server, options.health_services);
   if (!names.ok()) return names.status();
+
+  if (options.not_serving == NotServingAction::kMark) {
+    if (absl::Status s = internal::CheckMarkSurvives(*registrar.shared_, instance); !s.ok()) {
+      return s;
+    }
+  }
 
   auto state = std::make_shared<internal::ServingState>();
   state->registrar = registrar.shared_;

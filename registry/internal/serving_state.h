@@ -108,6 +108,11 @@ class ABSL_SCOPED_LOCKABLE OperationScope {
   bool locked_ = false;
 };
 
+// FailedPrecondition (naming the codec) unless `instance` marked NOT_SERVING
+// keeps its mark through the registrar's codec, Encode then Decode: kMark
+// with a codec that drops or refuses metadata would mark nothing.
+absl::Status CheckMarkSurvives(const RegistrarShared& registrar, const ServiceInstance& instance);
+
 // The health service names to follow: `wanted`, each checked against what
 // `server` serves, or when empty "" and every service it serves but the
 // health service. InvalidArgument naming an unknown one.

@@ -300,5 +300,49 @@ TEST_F(ServingRegistrationTest, AFailedRegisterLeavesTheHealthStatusesAsTheyWere
   (*proxy)->Pass();
 }
 
+TEST_F(ServingRegistrationTest, MarkIsRefusedWithCodecsThatDropOrRefuseMetadata) {
+  TestServer server;
+  server.server->GetHealthCheckService()->SetServingStatus(kKvService, true);
+  struct Case {
+    std::shared_ptr<const registry::Codec> codec;
+    bool with_metadata;
+  };
+  const Case cases[] = {{registry::NamingCodec({.write_metadata = false}), true},
+                        {registry::GoZeroCodec(), false},
+                        {registry::HostPortCodec(), false}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.codec->name());
+    // The kRemove registration of the previous case left it NOT_SERVING.
+    server.server->GetHealthCheckService()->SetServingStatus(kKvService, true);
+    registry::Registrar registrar(
+        *client_, {.prefix = TestPrefix() + "mark", .ttl = absl::Seconds(2), .codec = c.codec});
+    registry::ServiceInstance instance = Instance(server);
+    if (!c.with_metadata) instance.metadata.clear();
+    for (bool serving : {true, false}) {
+      auto marked = ServingRegistration::Register(
+          registrar, server.server.get(), instance,
+          {.not_serving = NotServingAction::kMark, .serving = serving});
+      EXPECT_TRUE(absl::IsFailedPrecondition(marked.status())) << marked.status();
+      EXPECT_THAT(marked.status().message(), HasSubstr(std::string(c.codec->name()) + " codec"));
+      EXPECT_THAT(marked.status().message(), HasSubstr("kRemove"));
+    }
+    EXPECT_EQ(Check(server.address, kKvService), "SERVING");
+    absl::StatusOr<GetResult> written =
+        client_->Range(KeyRange::Prefix(TestPrefix() + "mark"), {.count_only = true});
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_EQ(written->count, 0);
+    // kRemove works with each of them.
+    auto removed = ServingRegistration::Register(registrar, server.server.get(), instance);
+    EXPECT_TRUE(removed.ok()) << removed.status();
+  }
+  // A codec that keeps metadata marks.
+  registry::Registrar naming(*client_, {.prefix = TestPrefix() + "mark-naming",
+                                        .ttl = absl::Seconds(2),
+                                        .codec = registry::NamingCodec()});
+  auto marked = ServingRegistration::Register(naming, server.server.get(), Instance(server),
+                                              {.not_serving = NotServingAction::kMark});
+  EXPECT_TRUE(marked.ok()) << marked.status();
+}
+
 }  // namespace
 }  // namespace etcdgrpc::testing

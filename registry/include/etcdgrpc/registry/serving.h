@@ -33,7 +33,9 @@ enum class NotServingAction {
   // The key stays, its metadata gains kHealthMetadataKey = kNotServingValue
   // (one guarded Put on the same lease); SERVING removes the pair. Only
   // resolvers that read the mark skip the endpoint (ours do); others keep
-  // calling it.
+  // calling it. Needs a codec that keeps metadata: Register refuses it with
+  // FailedPrecondition for one that drops or refuses it (naming with
+  // write_metadata = false, go-zero, host:port).
   kMark,
 };
 
