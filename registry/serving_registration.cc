@@ -2,10 +2,12 @@
 // together (registration and SetServing; the drain is in serving_drain.cc).
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/listener_call.h"
 #include "etcdgrpc/registry/serving.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -20,22 +22,75 @@ namespace {
 
 constexpr char kHealthService[] = "grpc.health.v1.Health";
 
+// The ServingState whose user listener this thread is calling.
+thread_local const ServingState* listener_call_of = nullptr;
+
 }  // namespace
 
 void ForwardingListener::OnStateChange(const RegistrationEvent& event) {
-  if (user_ == nullptr) return;
   if (event.state == RegistrationState::kDeregistered &&
       withdrawn_.load(std::memory_order_acquire)) {
     return;
   }
+  RegistrationEvent told = event;
   if (event.state == RegistrationState::kRegistered && restored_) {
-    RegistrationEvent restored = event;
-    restored.state = RegistrationState::kReregistered;
-    user_->OnStateChange(restored);
-    return;
+    told.state = RegistrationState::kReregistered;
   }
-  user_->OnStateChange(event);
+  if (absl::Status threw = state_->Tell(std::move(told)); !threw.ok()) {
+    // As if the listener had thrown at the registration: it ends it.
+    throw std::runtime_error(std::string(threw.message()));
+  }
 }
+
+absl::Status ServingState::Tell(RegistrationEvent event) {
+  if (user_listener == nullptr) return absl::OkStatus();
+  {
+    MutexLock lock(&listener_mu);
+    told.push_back(std::move(event));
+  }
+  // The holder of `ops` makes it once it has let go (~OperationScope).
+  if (op_thread.load(std::memory_order_acquire) == std::this_thread::get_id()) {
+    return absl::OkStatus();
+  }
+  return TellQueued();
+}
+
+absl::Status ServingState::TellQueued() {
+  {
+    MutexLock lock(&listener_mu);
+    if (telling) return absl::OkStatus();
+    telling = true;
+  }
+  absl::Status threw;
+  while (true) {
+    RegistrationEvent event;
+    {
+      MutexLock lock(&listener_mu);
+      if (told.empty() || !threw.ok()) {
+        telling = false;
+        told_all.Notify();
+        return threw;
+      }
+      event = std::move(told.front());
+      told.pop_front();
+    }
+    const ServingState* outer = std::exchange(listener_call_of, this);
+    threw = etcdgrpc::internal::CallListener("registration listener",
+                                             [&] { user_listener->OnStateChange(event); });
+    listener_call_of = outer;
+  }
+}
+
+void ServingState::TellAll() {
+  while (true) {
+    (void)TellQueued();
+    MutexLock lock(&listener_mu);
+    told_all.Wait(listener_mu, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !telling; });
+    if (told.empty()) return;
+  }
+}
+
+bool ServingState::InListenerCall() const { return listener_call_of == this; }
 
 absl::Status CheckMarkSurvives(const RegistrarShared& registrar, const ServiceInstance& instance) {
   const std::string key = registrar.KeyFor(instance, 1);
@@ -89,7 +144,8 @@ absl::StatusOr<std::vector<std::string>> ResolveHealthServices(
 }
 
 OperationScope::OperationScope(ServingState& state) ABSL_NO_THREAD_SAFETY_ANALYSIS : state_(state) {
-  if (state_.op_thread.load(std::memory_order_acquire) == std::this_thread::get_id()) {
+  if (state_.InListenerCall() ||
+      state_.op_thread.load(std::memory_order_acquire) == std::this_thread::get_id()) {
     status_ = absl::FailedPreconditionError(absl::StrCat(
         "the registration of ", state_.key,
         " cannot be changed from its own listener call (SetServing, Update, Drain, Deregister)"));
@@ -104,6 +160,8 @@ OperationScope::~OperationScope() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (!locked_) return;
   state_.op_thread.store(std::thread::id(), std::memory_order_release);
   state_.ops.Unlock();
+  // The calls this operation caused, now that nothing is held.
+  (void)state_.TellQueued();
 }
 
 ServiceInstance ServingState::Written() const {
@@ -125,7 +183,7 @@ absl::Status ServingState::Register(bool restored) {
     MutexLock lock(&mu);
     written = Written();
   }
-  auto next = std::make_unique<ForwardingListener>(user_listener, restored);
+  auto next = std::make_unique<ForwardingListener>(this, restored);
   absl::StatusOr<Registration> registered =
       RegisterWith(registrar, std::move(written), next.get(), register_options);
   if (!registered.ok()) return registered.status();
@@ -150,6 +208,28 @@ absl::Status ServingState::Remove(bool end) {
     removed = std::move(registration);
   }
   return status;
+}
+
+bool ServingState::EndHealth() {
+  bool already_ended = false;
+  {
+    MutexLock lock(&mu);
+    already_ended = std::exchange(ended, true);
+    serving = false;
+  }
+  // Once ended, the server may be gone (Drain shut it down).
+  if (!already_ended) SetHealth(false);
+  return already_ended;
+}
+
+absl::Status ServingState::EndRecord(bool already_ended) {
+  if (already_ended) return absl::OkStatus();
+  if (Current()->valid()) return Remove(/*end=*/true);
+  // Removed earlier by NOT_SERVING: the listener's last call is still due.
+  return Tell({.state = RegistrationState::kDeregistered,
+               .reason = absl::OkStatus(),
+               .lease_id = 0,
+               .ttl = absl::ZeroDuration()});
 }
 
 void ServingState::SetHealth(bool serving_now) const {
@@ -310,24 +390,15 @@ absl::Status ServingRegistration::Update(std::map<std::string, std::string> meta
 
 absl::Status ServingRegistration::Deregister() {
   if (state_ == nullptr) return absl::OkStatus();
-  internal::OperationScope op(*state_);
-  if (!op.status().ok()) return op.status();
+  absl::Status status;
   {
-    internal::MutexLock lock(&state_->mu);
-    if (state_->ended) return absl::OkStatus();
-    state_->ended = true;
-    state_->serving = false;
+    internal::OperationScope op(*state_);
+    if (!op.status().ok()) return op.status();
+    status = state_->EndRecord(state_->EndHealth());
   }
-  state_->SetHealth(false);
-  if (state_->Current()->valid()) return state_->Remove(/*end=*/true);
-  // Removed earlier by NOT_SERVING: the listener's last call is still due.
-  if (state_->user_listener != nullptr) {
-    state_->user_listener->OnStateChange({.state = RegistrationState::kDeregistered,
-                                          .reason = absl::OkStatus(),
-                                          .lease_id = 0,
-                                          .ttl = absl::ZeroDuration()});
-  }
-  return absl::OkStatus();
+  // Returns after the listener's last call.
+  state_->TellAll();
+  return status;
 }
 
 RegistrationState ServingRegistration::state() const {

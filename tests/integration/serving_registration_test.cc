@@ -3,6 +3,9 @@
 // status (checked with grpc.health.v1 Check calls), SERVING restores both;
 // the drain's order and bounds (also with etcd black-holed); bad input.
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -342,6 +345,88 @@ TEST_F(ServingRegistrationTest, MarkIsRefusedWithCodecsThatDropOrRefuseMetadata)
   auto marked = ServingRegistration::Register(naming, server.server.get(), Instance(server),
                                               {.not_serving = NotServingAction::kMark});
   EXPECT_TRUE(marked.ok()) << marked.status();
+}
+
+// The listener, called on the registrar's runner with kLost (the key was
+// deleted), calls SetServing and Update while another thread drains: the
+// drain holds the operation lock and waits for that listener call to end. It
+// must be refused, not wait for the drain (a deadlock).
+TEST_F(ServingRegistrationTest, ListenerCallsDuringADrainAreRefusedNotDeadlocked) {
+  TestServer server;
+  RegistrationRecorder recorder;
+  std::atomic<ServingRegistration*> target{nullptr};
+  std::promise<void> in_listener;
+  std::promise<void> drain_started;
+  std::shared_future<void> drain_started_future = drain_started.get_future().share();
+  std::atomic<bool> reacted{false};
+  absl::Status set_serving;
+  absl::Status update;
+  recorder.react = [&](const registry::RegistrationEvent& event) {
+    if (event.state != RegistrationState::kLost &&
+        event.state != RegistrationState::kReregistered) {
+      return;
+    }
+    if (reacted.exchange(true)) return;
+    in_listener.set_value();
+    // The drain takes the operation lock, then waits for this call.
+    drain_started_future.wait();
+    absl::SleepFor(absl::Milliseconds(200));
+    set_serving = target.load()->SetServing(false);
+    update = target.load()->Update({{"zone", "y"}});
+  };
+  auto serving = Register(server, {.not_serving = NotServingAction::kMark}, &recorder);
+  ASSERT_TRUE(serving.ok()) << serving.status();
+  target.store(&*serving);
+
+  ASSERT_TRUE(client_->Delete(serving->key()).ok());
+  std::future<registry::DrainReport> drained = std::async(std::launch::async, [&] {
+    in_listener.get_future().wait();
+    drain_started.set_value();
+    return serving->Drain({.grace = absl::ZeroDuration(), .shutdown_server = false});
+  });
+  if (drained.wait_for(std::chrono::seconds(15)) != std::future_status::ready) {
+    // Deadlocked threads cannot be joined: fail loudly instead of hanging.
+    ADD_FAILURE() << "the drain and the listener's SetServing deadlocked";
+    std::fputs("ListenerCallsDuringADrainAreRefusedNotDeadlocked: deadlock, aborting\n", stderr);
+    std::abort();
+  }
+  registry::DrainReport report = drained.get();
+  EXPECT_TRUE(absl::IsFailedPrecondition(set_serving)) << set_serving;
+  EXPECT_THAT(set_serving.message(), HasSubstr("own listener call"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(update)) << update;
+  EXPECT_TRUE(report.deregister.status.ok()) << report.ToString();
+  EXPECT_EQ(recorder.Last()->state, RegistrationState::kDeregistered);
+  EXPECT_EQ(Check(server.address, ""), "NOT_SERVING");
+}
+
+// The listener is never called with the operation lock held: a listener
+// call caused by SetServing (the kDeregistered of Deregister) may wait for
+// another thread's SetServing, which then is not stuck behind it.
+TEST_F(ServingRegistrationTest, TheListenerIsNotCalledUnderTheOperationLock) {
+  TestServer server;
+  RegistrationRecorder recorder;
+  std::atomic<ServingRegistration*> target{nullptr};
+  absl::Status other_thread;
+  recorder.react = [&](const registry::RegistrationEvent& event) {
+    if (event.state != RegistrationState::kDeregistered) return;
+    // Another thread's operation, waited for inside the listener call.
+    std::future<absl::Status> other = std::async(std::launch::async, [&] {
+      return target.load()->Update({{"zone", "x"}});
+    });
+    if (other.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      ADD_FAILURE() << "the listener was called under the operation lock";
+      std::fputs("TheListenerIsNotCalledUnderTheOperationLock: deadlock, aborting\n", stderr);
+      std::abort();
+    }
+    other_thread = other.get();
+  };
+  auto serving = Register(server, {}, &recorder);
+  ASSERT_TRUE(serving.ok()) << serving.status();
+  target.store(&*serving);
+  ASSERT_TRUE(recorder.WaitFor(RegistrationState::kRegistered, absl::Seconds(5)));
+  ASSERT_TRUE(serving->Deregister().ok());
+  EXPECT_TRUE(other_thread.ok()) << other_thread;
+  EXPECT_EQ(recorder.Last()->state, RegistrationState::kDeregistered);
 }
 
 }  // namespace

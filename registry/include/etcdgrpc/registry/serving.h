@@ -117,7 +117,10 @@ struct ServingState;
 // kRemove, SetServing(false) deregisters without telling it (the caller
 // asked), and SetServing(true) is heard as kReregistered with the new lease;
 // kDeregistered comes once, last, from Drain(), Deregister() or the
-// destructor. Do not call SetServing() or Drain() from the listener.
+// destructor. The listener is called with no lock of this library held;
+// SetServing(), Update(), Drain() and Deregister() called from inside it (on
+// whichever thread it runs) return FailedPrecondition: one could wait for
+// the listener call itself.
 class ETCDGRPC_EXPORT ServingRegistration {
  public:
   // Sets the health statuses per options.serving and registers `instance`
