@@ -157,7 +157,9 @@ class ETCDGRPC_EXPORT ServingRegistration {
   // deletion has propagated (bounded), a grace, then the server's Shutdown
   // with a deadline. Every step runs whatever the earlier ones returned;
   // the report says what each did. Bounded by the client's request time-out
-  // + propagation_timeout + grace + shutdown_deadline.
+  // + propagation_timeout + grace + shutdown_deadline, after an operation in
+  // progress on another thread and a listener call in progress (as long as
+  // the listener takes; docs/registry-health.md).
   [[nodiscard]] DrainReport Drain(const DrainOptions& options = {});
 
   // Health NOT_SERVING and the record deleted (no propagation wait, the
