@@ -50,40 +50,31 @@ DrainReport ServingRegistration::Drain(const DrainOptions& options) {
     return report;
   }
   internal::ServingState& state = *state_;
-  internal::OperationScope op(state);
-  if (!op.status().ok()) {
-    report.not_serving.status = op.status();
-    return report;
-  }
   auto timed = [](DrainStep& step, auto&& body) {
     const absl::Time step_start = MonoNow();
     step.status = body();
     step.took = MonoNow() - step_start;
   };
-
-  bool already_ended = false;
-  timed(report.not_serving, [&] {
-    {
-      internal::MutexLock lock(&state.mu);
-      already_ended = std::exchange(state.ended, true);
-      state.serving = false;
+  {
+    internal::OperationScope op(state);
+    if (!op.status().ok()) {
+      report.not_serving.status = op.status();
+      return report;
     }
-    state.SetHealth(false);
-    return absl::OkStatus();
-  });
-  // Under `ops` (the OperationScope), which the analysis cannot see inside
-  // the lambda.
-  timed(report.deregister, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    if (state.Current()->valid()) return state.Remove(/*end=*/true);
-    // Removed by an earlier NOT_SERVING: the listener's last call is due.
-    if (!already_ended && state.user_listener != nullptr) {
-      state.user_listener->OnStateChange({.state = RegistrationState::kDeregistered,
-                                          .reason = absl::OkStatus(),
-                                          .lease_id = 0,
-                                          .ttl = absl::ZeroDuration()});
-    }
-    return absl::OkStatus();
-  });
+    bool already_ended = false;
+    // Under `ops` (the OperationScope), which the analysis cannot see inside
+    // the lambdas.
+    timed(report.not_serving, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      already_ended = state.EndHealth();
+      return absl::OkStatus();
+    });
+    timed(report.deregister,
+          [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return state.EndRecord(already_ended); });
+  }
+  // The listener's last call, made once `ops` is let go.
+  const absl::Time telling = MonoNow();
+  state.TellAll();
+  report.deregister.took += MonoNow() - telling;
   timed(report.propagate, [&] {
     if (!report.deregister.status.ok()) {
       return absl::FailedPreconditionError(

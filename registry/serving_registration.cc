@@ -1,11 +1,16 @@
 // ServingRegistration: the health statuses and the registry record set
 // together (registration and SetServing; the drain is in serving_drain.cc).
 #include <algorithm>
+#include <chrono>
+#include <stdexcept>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/listener_call.h"
 #include "etcdgrpc/registry/serving.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/create_channel.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_initializer.h"
 #include "grpcpp/server.h"
@@ -17,21 +22,99 @@ namespace {
 
 constexpr char kHealthService[] = "grpc.health.v1.Health";
 
+// The ServingState whose user listener this thread is calling.
+thread_local const ServingState* listener_call_of = nullptr;
+
 }  // namespace
 
 void ForwardingListener::OnStateChange(const RegistrationEvent& event) {
-  if (user_ == nullptr) return;
   if (event.state == RegistrationState::kDeregistered &&
       withdrawn_.load(std::memory_order_acquire)) {
     return;
   }
+  RegistrationEvent told = event;
   if (event.state == RegistrationState::kRegistered && restored_) {
-    RegistrationEvent restored = event;
-    restored.state = RegistrationState::kReregistered;
-    user_->OnStateChange(restored);
-    return;
+    told.state = RegistrationState::kReregistered;
   }
-  user_->OnStateChange(event);
+  if (absl::Status threw = state_->Tell(std::move(told)); !threw.ok()) {
+    // As if the listener had thrown at the registration: it ends it.
+    throw std::runtime_error(std::string(threw.message()));
+  }
+}
+
+absl::Status ServingState::Tell(RegistrationEvent event) {
+  if (user_listener == nullptr) return absl::OkStatus();
+  {
+    MutexLock lock(&listener_mu);
+    told.push_back(std::move(event));
+  }
+  // The holder of `ops` makes it once it has let go (~OperationScope).
+  if (op_thread.load(std::memory_order_acquire) == std::this_thread::get_id()) {
+    return absl::OkStatus();
+  }
+  return TellQueued();
+}
+
+absl::Status ServingState::TellQueued() {
+  {
+    MutexLock lock(&listener_mu);
+    if (telling) return absl::OkStatus();
+    telling = true;
+  }
+  absl::Status threw;
+  while (true) {
+    RegistrationEvent event;
+    {
+      MutexLock lock(&listener_mu);
+      if (told.empty() || !threw.ok()) {
+        telling = false;
+        told_all.Notify();
+        return threw;
+      }
+      event = std::move(told.front());
+      told.pop_front();
+    }
+    const ServingState* outer = std::exchange(listener_call_of, this);
+    threw = etcdgrpc::internal::CallListener("registration listener",
+                                             [&] { user_listener->OnStateChange(event); });
+    listener_call_of = outer;
+  }
+}
+
+void ServingState::TellAll() {
+  while (true) {
+    (void)TellQueued();
+    MutexLock lock(&listener_mu);
+    told_all.Wait(listener_mu, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !telling; });
+    if (told.empty()) return;
+  }
+}
+
+bool ServingState::InListenerCall() const { return listener_call_of == this; }
+
+absl::Status CheckMarkSurvives(const RegistrarShared& registrar, const ServiceInstance& instance) {
+  const std::string key = registrar.KeyFor(instance, 1);
+  // An instance the registrar refuses anyway gets its own error from Register.
+  if (!registrar.Encode(instance, key).ok()) return absl::OkStatus();
+  ServiceInstance marked = instance;
+  marked.metadata[std::string(kHealthMetadataKey)] = std::string(kNotServingValue);
+  std::string lost;
+  if (absl::StatusOr<std::string> value = registrar.Encode(marked, key); !value.ok()) {
+    lost = absl::StrCat("it refuses a marked instance: ", value.status().message());
+  } else if (absl::StatusOr<ServiceInstance> decoded =
+                 registrar.codec().Decode(marked.service, key, *value);
+             !decoded.ok()) {
+    lost = absl::StrCat("it cannot read a marked instance back: ", decoded.status().message());
+  } else if (auto found = decoded->metadata.find(std::string(kHealthMetadataKey));
+             found == decoded->metadata.end() || found->second != kNotServingValue) {
+    lost = "it does not keep metadata";
+  } else {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "NotServingAction::kMark cannot mark a record of the ", std::string(registrar.codec().name()),
+      " codec with ", std::string(kHealthMetadataKey), "=", std::string(kNotServingValue), " (",
+      lost, "): use NotServingAction::kRemove"));
 }
 
 absl::StatusOr<std::vector<std::string>> ResolveHealthServices(
@@ -61,7 +144,8 @@ absl::StatusOr<std::vector<std::string>> ResolveHealthServices(
 }
 
 OperationScope::OperationScope(ServingState& state) ABSL_NO_THREAD_SAFETY_ANALYSIS : state_(state) {
-  if (state_.op_thread.load(std::memory_order_acquire) == std::this_thread::get_id()) {
+  if (state_.InListenerCall() ||
+      state_.op_thread.load(std::memory_order_acquire) == std::this_thread::get_id()) {
     status_ = absl::FailedPreconditionError(absl::StrCat(
         "the registration of ", state_.key,
         " cannot be changed from its own listener call (SetServing, Update, Drain, Deregister)"));
@@ -76,6 +160,8 @@ OperationScope::~OperationScope() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (!locked_) return;
   state_.op_thread.store(std::thread::id(), std::memory_order_release);
   state_.ops.Unlock();
+  // The calls this operation caused, now that nothing is held.
+  (void)state_.TellQueued();
 }
 
 ServiceInstance ServingState::Written() const {
@@ -97,7 +183,7 @@ absl::Status ServingState::Register(bool restored) {
     MutexLock lock(&mu);
     written = Written();
   }
-  auto next = std::make_unique<ForwardingListener>(user_listener, restored);
+  auto next = std::make_unique<ForwardingListener>(this, restored);
   absl::StatusOr<Registration> registered =
       RegisterWith(registrar, std::move(written), next.get(), register_options);
   if (!registered.ok()) return registered.status();
@@ -124,8 +210,56 @@ absl::Status ServingState::Remove(bool end) {
   return status;
 }
 
+bool ServingState::EndHealth() {
+  bool already_ended = false;
+  {
+    MutexLock lock(&mu);
+    already_ended = std::exchange(ended, true);
+    serving = false;
+  }
+  // Once ended, the server may be gone (Drain shut it down).
+  if (!already_ended) SetHealth(false);
+  return already_ended;
+}
+
+absl::Status ServingState::EndRecord(bool already_ended) {
+  if (already_ended) return absl::OkStatus();
+  if (Current()->valid()) return Remove(/*end=*/true);
+  // Removed earlier by NOT_SERVING: the listener's last call is still due.
+  return Tell({.state = RegistrationState::kDeregistered,
+               .reason = absl::OkStatus(),
+               .lease_id = 0,
+               .ttl = absl::ZeroDuration()});
+}
+
 void ServingState::SetHealth(bool serving_now) const {
   for (const std::string& name : health_services) health->SetServingStatus(name, serving_now);
+}
+
+std::vector<bool> ServingState::ReadHealth() const {
+  // HealthCheckServiceInterface can only set: ask the server's own health
+  // service, in process.
+  auto stub = grpc::health::v1::Health::NewStub(server->InProcessChannel(grpc::ChannelArguments()));
+  std::vector<bool> statuses;
+  statuses.reserve(health_services.size());
+  for (const std::string& name : health_services) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(name);
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status = stub->Check(&context, request, &response);
+    // Not found (a service never set) reads as NOT_SERVING, as clients do.
+    statuses.push_back(status.ok() &&
+                       response.status() == grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  return statuses;
+}
+
+void ServingState::RestoreHealth(const std::vector<bool>& statuses) const {
+  for (size_t i = 0; i < health_services.size() && i < statuses.size(); ++i) {
+    health->SetServingStatus(health_services[i], statuses[i]);
+  }
 }
 
 }  // namespace internal
@@ -147,6 +281,12 @@ absl::StatusOr<ServingRegistration> ServingRegistration::Register(
       internal::ResolveHealthServices(*server, options.health_services);
   if (!names.ok()) return names.status();
 
+  if (options.not_serving == NotServingAction::kMark) {
+    if (absl::Status s = internal::CheckMarkSurvives(*registrar.shared_, instance); !s.ok()) {
+      return s;
+    }
+  }
+
   auto state = std::make_shared<internal::ServingState>();
   state->registrar = registrar.shared_;
   state->server = server;
@@ -163,11 +303,12 @@ absl::StatusOr<ServingRegistration> ServingRegistration::Register(
   }
   internal::OperationScope op(*state);
   // Health first: a client checking health stops (or starts) before the
-  // record says so.
+  // record says so. A failed registration leaves the server as it was.
+  const std::vector<bool> health_before = state->ReadHealth();
   state->SetHealth(options.serving);
   if (options.serving || options.not_serving == NotServingAction::kMark) {
     if (absl::Status s = state->Register(/*restored=*/false); !s.ok()) {
-      state->SetHealth(false);
+      state->RestoreHealth(health_before);
       return s;
     }
   }
@@ -249,24 +390,15 @@ absl::Status ServingRegistration::Update(std::map<std::string, std::string> meta
 
 absl::Status ServingRegistration::Deregister() {
   if (state_ == nullptr) return absl::OkStatus();
-  internal::OperationScope op(*state_);
-  if (!op.status().ok()) return op.status();
+  absl::Status status;
   {
-    internal::MutexLock lock(&state_->mu);
-    if (state_->ended) return absl::OkStatus();
-    state_->ended = true;
-    state_->serving = false;
+    internal::OperationScope op(*state_);
+    if (!op.status().ok()) return op.status();
+    status = state_->EndRecord(state_->EndHealth());
   }
-  state_->SetHealth(false);
-  if (state_->Current()->valid()) return state_->Remove(/*end=*/true);
-  // Removed earlier by NOT_SERVING: the listener's last call is still due.
-  if (state_->user_listener != nullptr) {
-    state_->user_listener->OnStateChange({.state = RegistrationState::kDeregistered,
-                                          .reason = absl::OkStatus(),
-                                          .lease_id = 0,
-                                          .ttl = absl::ZeroDuration()});
-  }
-  return absl::OkStatus();
+  // Returns after the listener's last call.
+  state_->TellAll();
+  return status;
 }
 
 RegistrationState ServingRegistration::state() const {

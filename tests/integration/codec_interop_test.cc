@@ -255,6 +255,40 @@ TEST_F(CodecInteropTest, GoZeroKeysFollowTheLease) {
   EXPECT_THAT(problems.problems()[0], HasSubstr("user.rpc/42 is not a go-zero address"));
 }
 
+// go-zero identifies an instance by its address (its key names only the
+// lease): a second live registration of one address is taken for a restart
+// and deletes the first one's record. The first one's registration notices
+// its key gone and registers again with a new lease, so both stay listed
+// after a short gap (docs/codecs.md, "Restarts").
+TEST_F(CodecInteropTest, GoZeroTwoLiveRegistrationsOfOneAddressBothEndListed) {
+  const RegistrarOptions options = {.prefix = TestPrefix() + "twice/", .codec = GoZeroCodec()};
+  const registry::ServiceInstance instance = {
+      .service = "user.rpc", .id = "u1", .address = "127.0.0.1:7070"};
+  Registrar first_registrar(*client_, options);
+  ASSERT_OK_AND_ASSIGN(Registration first, first_registrar.Register(instance));
+  const int64_t first_lease = first.lease_id();
+  Registrar second_registrar(*client_, options);
+  ASSERT_OK_AND_ASSIGN(Registration second, second_registrar.Register(instance));
+  // The first record went at the second's start ...
+  EXPECT_NE(first.lease_id(), second.lease_id());
+  // ... and its owner wrote it back, under a new lease.
+  ASSERT_TRUE(WaitUntil([&] { return first.lease_id() != 0 && first.lease_id() != first_lease; },
+                        absl::Seconds(10)));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        absl::StatusOr<GetResult> all =
+            client_->Range(KeyRange::Prefix(TestPrefix() + "twice/user.rpc/"));
+        return all.ok() && all->kvs.size() == 2;
+      },
+      absl::Seconds(10)));
+  absl::StatusOr<GetResult> all =
+      client_->Range(KeyRange::Prefix(TestPrefix() + "twice/user.rpc/"));
+  ASSERT_THAT(all, IsOk());
+  std::vector<std::string> keys;
+  for (const KeyValue& kv : all->kvs) keys.push_back(kv.key);
+  EXPECT_THAT(keys, ::testing::UnorderedElementsAre(first.key(), second.key()));
+}
+
 // Kratos: instances a client cannot dial (HTTP only, or TLS for a plaintext
 // client) are skipped and reported, not fallen back to; a missing weight is
 // Kratos' 100, so an instance with weight 100 and one without weigh the same

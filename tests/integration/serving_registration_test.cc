@@ -3,6 +3,9 @@
 // status (checked with grpc.health.v1 Check calls), SERVING restores both;
 // the drain's order and bounds (also with etcd black-holed); bad input.
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -271,6 +274,159 @@ TEST_F(ServingRegistrationTest, DrainKeepsItsBoundsWithEtcdBlackHoled) {
   EXPECT_LT(report.total, absl::Milliseconds(800 + 50 + 300 + 700)) << report.ToString();
   EXPECT_THAT(Check(server.address, ""), HasSubstr("rpc error"));
   (*proxy)->Pass();
+}
+
+TEST_F(ServingRegistrationTest, AFailedRegisterLeavesTheHealthStatusesAsTheyWere) {
+  auto proxy = FaultProxy::Start({.target_port = std::stoi(etcd_->ClientEndpoint(0).substr(
+                                      etcd_->ClientEndpoint(0).rfind(':') + 1))});
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  std::unique_ptr<Client> client =
+      ConnectTo({(*proxy)->address()}, {.request_timeout = absl::Milliseconds(500)});
+  ASSERT_NE(client, nullptr);
+  registry::Registrar registrar(*client, Options());
+  TestServer server;
+  server.server->GetHealthCheckService()->SetServingStatus(kKvService, true);
+
+  (*proxy)->SetBlackHole(BlackHole::kDrop);
+  auto serving = ServingRegistration::Register(registrar, server.server.get(), Instance(server));
+  EXPECT_FALSE(serving.ok());
+  EXPECT_EQ(Check(server.address, ""), "SERVING");
+  EXPECT_EQ(Check(server.address, kKvService), "SERVING");
+
+  // Starting NOT_SERVING with kMark fails the same way, and still restores.
+  auto marked =
+      ServingRegistration::Register(registrar, server.server.get(), Instance(server),
+                                    {.not_serving = NotServingAction::kMark, .serving = false});
+  EXPECT_FALSE(marked.ok());
+  EXPECT_EQ(Check(server.address, ""), "SERVING");
+  EXPECT_EQ(Check(server.address, kKvService), "SERVING");
+  (*proxy)->Pass();
+}
+
+TEST_F(ServingRegistrationTest, MarkIsRefusedWithCodecsThatDropOrRefuseMetadata) {
+  TestServer server;
+  server.server->GetHealthCheckService()->SetServingStatus(kKvService, true);
+  struct Case {
+    std::shared_ptr<const registry::Codec> codec;
+    bool with_metadata;
+  };
+  const Case cases[] = {{registry::NamingCodec({.write_metadata = false}), true},
+                        {registry::GoZeroCodec(), false},
+                        {registry::HostPortCodec(), false}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.codec->name());
+    // The kRemove registration of the previous case left it NOT_SERVING.
+    server.server->GetHealthCheckService()->SetServingStatus(kKvService, true);
+    registry::Registrar registrar(
+        *client_, {.prefix = TestPrefix() + "mark", .ttl = absl::Seconds(2), .codec = c.codec});
+    registry::ServiceInstance instance = Instance(server);
+    if (!c.with_metadata) instance.metadata.clear();
+    for (bool serving : {true, false}) {
+      auto marked = ServingRegistration::Register(
+          registrar, server.server.get(), instance,
+          {.not_serving = NotServingAction::kMark, .serving = serving});
+      EXPECT_TRUE(absl::IsFailedPrecondition(marked.status())) << marked.status();
+      EXPECT_THAT(marked.status().message(), HasSubstr(std::string(c.codec->name()) + " codec"));
+      EXPECT_THAT(marked.status().message(), HasSubstr("kRemove"));
+    }
+    EXPECT_EQ(Check(server.address, kKvService), "SERVING");
+    absl::StatusOr<GetResult> written =
+        client_->Range(KeyRange::Prefix(TestPrefix() + "mark"), {.count_only = true});
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_EQ(written->count, 0);
+    // kRemove works with each of them.
+    auto removed = ServingRegistration::Register(registrar, server.server.get(), instance);
+    EXPECT_TRUE(removed.ok()) << removed.status();
+  }
+  // A codec that keeps metadata marks.
+  registry::Registrar naming(*client_, {.prefix = TestPrefix() + "mark-naming",
+                                        .ttl = absl::Seconds(2),
+                                        .codec = registry::NamingCodec()});
+  auto marked = ServingRegistration::Register(naming, server.server.get(), Instance(server),
+                                              {.not_serving = NotServingAction::kMark});
+  EXPECT_TRUE(marked.ok()) << marked.status();
+}
+
+// The listener, called on the registrar's runner with kLost (the key was
+// deleted), calls SetServing and Update while another thread drains: the
+// drain holds the operation lock and waits for that listener call to end. It
+// must be refused, not wait for the drain (a deadlock).
+TEST_F(ServingRegistrationTest, ListenerCallsDuringADrainAreRefusedNotDeadlocked) {
+  TestServer server;
+  RegistrationRecorder recorder;
+  std::atomic<ServingRegistration*> target{nullptr};
+  std::promise<void> in_listener;
+  std::promise<void> drain_started;
+  std::shared_future<void> drain_started_future = drain_started.get_future().share();
+  std::atomic<bool> reacted{false};
+  absl::Status set_serving;
+  absl::Status update;
+  recorder.react = [&](const registry::RegistrationEvent& event) {
+    if (event.state != RegistrationState::kLost &&
+        event.state != RegistrationState::kReregistered) {
+      return;
+    }
+    if (reacted.exchange(true)) return;
+    in_listener.set_value();
+    // The drain takes the operation lock, then waits for this call.
+    drain_started_future.wait();
+    absl::SleepFor(absl::Milliseconds(200));
+    set_serving = target.load()->SetServing(false);
+    update = target.load()->Update({{"zone", "y"}});
+  };
+  auto serving = Register(server, {.not_serving = NotServingAction::kMark}, &recorder);
+  ASSERT_TRUE(serving.ok()) << serving.status();
+  target.store(&*serving);
+
+  ASSERT_TRUE(client_->Delete(serving->key()).ok());
+  std::future<registry::DrainReport> drained = std::async(std::launch::async, [&] {
+    in_listener.get_future().wait();
+    drain_started.set_value();
+    return serving->Drain({.grace = absl::ZeroDuration(), .shutdown_server = false});
+  });
+  if (drained.wait_for(std::chrono::seconds(15)) != std::future_status::ready) {
+    // Deadlocked threads cannot be joined: fail loudly instead of hanging.
+    ADD_FAILURE() << "the drain and the listener's SetServing deadlocked";
+    std::fputs("ListenerCallsDuringADrainAreRefusedNotDeadlocked: deadlock, aborting\n", stderr);
+    std::abort();
+  }
+  registry::DrainReport report = drained.get();
+  EXPECT_TRUE(absl::IsFailedPrecondition(set_serving)) << set_serving;
+  EXPECT_THAT(set_serving.message(), HasSubstr("own listener call"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(update)) << update;
+  EXPECT_TRUE(report.deregister.status.ok()) << report.ToString();
+  EXPECT_EQ(recorder.Last()->state, RegistrationState::kDeregistered);
+  EXPECT_EQ(Check(server.address, ""), "NOT_SERVING");
+}
+
+// The listener is never called with the operation lock held: a listener
+// call caused by SetServing (the kDeregistered of Deregister) may wait for
+// another thread's SetServing, which then is not stuck behind it.
+TEST_F(ServingRegistrationTest, TheListenerIsNotCalledUnderTheOperationLock) {
+  TestServer server;
+  RegistrationRecorder recorder;
+  std::atomic<ServingRegistration*> target{nullptr};
+  absl::Status other_thread;
+  recorder.react = [&](const registry::RegistrationEvent& event) {
+    if (event.state != RegistrationState::kDeregistered) return;
+    // Another thread's operation, waited for inside the listener call.
+    std::future<absl::Status> other = std::async(std::launch::async, [&] {
+      return target.load()->Update({{"zone", "x"}});
+    });
+    if (other.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      ADD_FAILURE() << "the listener was called under the operation lock";
+      std::fputs("TheListenerIsNotCalledUnderTheOperationLock: deadlock, aborting\n", stderr);
+      std::abort();
+    }
+    other_thread = other.get();
+  };
+  auto serving = Register(server, {}, &recorder);
+  ASSERT_TRUE(serving.ok()) << serving.status();
+  target.store(&*serving);
+  ASSERT_TRUE(recorder.WaitFor(RegistrationState::kRegistered, absl::Seconds(5)));
+  ASSERT_TRUE(serving->Deregister().ok());
+  EXPECT_TRUE(other_thread.ok()) << other_thread;
+  EXPECT_EQ(recorder.Last()->state, RegistrationState::kDeregistered);
 }
 
 }  // namespace

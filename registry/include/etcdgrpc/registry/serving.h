@@ -33,7 +33,9 @@ enum class NotServingAction {
   // The key stays, its metadata gains kHealthMetadataKey = kNotServingValue
   // (one guarded Put on the same lease); SERVING removes the pair. Only
   // resolvers that read the mark skip the endpoint (ours do); others keep
-  // calling it.
+  // calling it. Needs a codec that keeps metadata: Register refuses it with
+  // FailedPrecondition for one that drops or refuses it (naming with
+  // write_metadata = false, go-zero, host:port).
   kMark,
 };
 
@@ -115,7 +117,10 @@ struct ServingState;
 // kRemove, SetServing(false) deregisters without telling it (the caller
 // asked), and SetServing(true) is heard as kReregistered with the new lease;
 // kDeregistered comes once, last, from Drain(), Deregister() or the
-// destructor. Do not call SetServing() or Drain() from the listener.
+// destructor. The listener is called with no lock of this library held;
+// SetServing(), Update(), Drain() and Deregister() called from inside it (on
+// whichever thread it runs) return FailedPrecondition: one could wait for
+// the listener call itself.
 class ETCDGRPC_EXPORT ServingRegistration {
  public:
   // Sets the health statuses per options.serving and registers `instance`
@@ -123,7 +128,8 @@ class ETCDGRPC_EXPORT ServingRegistration {
   // null server or a health service name the server does not serve (the
   // error lists what it serves); FailedPrecondition when the server has no
   // health service; the registrar's errors otherwise. Nothing is written on
-  // failure.
+  // failure, and the health statuses are set back to what they were (a
+  // service the health service did not know is left NOT_SERVING).
   [[nodiscard]] static absl::StatusOr<ServingRegistration> Register(
       Registrar& registrar, grpc::Server* server, ServiceInstance instance,
       const ServingOptions& options = {}, RegistrationListener* listener = nullptr,
@@ -151,7 +157,9 @@ class ETCDGRPC_EXPORT ServingRegistration {
   // deletion has propagated (bounded), a grace, then the server's Shutdown
   // with a deadline. Every step runs whatever the earlier ones returned;
   // the report says what each did. Bounded by the client's request time-out
-  // + propagation_timeout + grace + shutdown_deadline.
+  // + propagation_timeout + grace + shutdown_deadline, after an operation in
+  // progress on another thread and a listener call in progress (as long as
+  // the listener takes; docs/registry-health.md).
   [[nodiscard]] DrainReport Drain(const DrainOptions& options = {});
 
   // Health NOT_SERVING and the record deleted (no propagation wait, the
