@@ -142,7 +142,7 @@ absl::StatusOr<std::vector<ReportFigures>> CallOverhead(const BenchEnv& env) {
     return pick.ok() ? pick->channel() : nullptr;
   }();
   if (channel == nullptr) return absl::UnavailableError("no pick");
-  resolver::internal::StubCache cache(
+  resolver::call_engine::StubCache cache(
       [](const std::shared_ptr<grpc::ChannelInterface>& unowned) -> std::shared_ptr<void> {
         return std::make_shared<Stub>(unowned);
       });

@@ -8,9 +8,10 @@ if(NOT BUILD_SHARED_LIBS)
   # A static library's private dependencies are part of its link interface;
   # a shared one carries them inside.
   list(APPEND etcdgrpc_installed etcdgrpc_common etcdgrpc_proto)
-  # The resolver's client health checks (grpc.health.v1 stubs).
-  list(APPEND etcdgrpc_installed etcdgrpc_health_proto)
 endif()
+# The grpc.health.v1 stubs of the registry and the resolver: static and inside
+# them, or in a shared build a shared library of its own (one copy per process).
+list(APPEND etcdgrpc_installed etcdgrpc_health_proto)
 install(TARGETS ${etcdgrpc_installed} EXPORT etcdgrpcTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -33,8 +34,8 @@ set(etcdgrpc_pc_libs
     "-letcdgrpc_concurrency -letcdgrpc_resolver -letcdgrpc_registry -letcdgrpc_client")
 if(NOT BUILD_SHARED_LIBS)
   set(etcdgrpc_pc_libs "${etcdgrpc_pc_libs} -letcdgrpc_common -letcdgrpc_proto")
-  set(etcdgrpc_pc_libs "${etcdgrpc_pc_libs} -letcdgrpc_health_proto")
 endif()
+set(etcdgrpc_pc_libs "${etcdgrpc_pc_libs} -letcdgrpc_health_proto")
 file(RELATIVE_PATH ETCDGRPC_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${CMAKE_CURRENT_LIST_DIR}/etcdgrpc.pc.in ${PROJECT_BINARY_DIR}/etcdgrpc.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/etcdgrpc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -17,7 +17,7 @@
 #include "resolver/internal/call_rules.h"
 #include "resolver/internal/call_threads.h"
 
-namespace etcdgrpc::resolver::internal {
+namespace etcdgrpc::resolver::call_engine {
 namespace {
 
 using ::etcdgrpc::internal::MonoNow;
@@ -343,4 +343,4 @@ CallResult RunAsyncCallAndWait(std::shared_ptr<CallThreads> threads,
   return std::move(waiter->result);
 }
 
-}  // namespace etcdgrpc::resolver::internal
+}  // namespace etcdgrpc::resolver::call_engine

@@ -9,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/clock.h"
 
-namespace etcdgrpc::resolver::internal {
+namespace etcdgrpc::resolver::call_engine {
 namespace {
 
 bool Contains(const std::vector<std::string>& tried, const std::string& address) {
@@ -35,7 +35,7 @@ grpc::Status NotUsedStatus() {
 }
 
 std::optional<PickResult> PickAvoiding(Balancer& balancer, const std::vector<std::string>& tried) {
-  std::optional<PickResult> pick = PickNow(balancer);
+  std::optional<PickResult> pick = internal::PickNow(balancer);
   if (!pick.has_value() || tried.empty() || !Contains(tried, pick->endpoint().address())) {
     return pick;
   }
@@ -45,7 +45,7 @@ std::optional<PickResult> PickAvoiding(Balancer& balancer, const std::vector<std
   // Round robin moves on with each pick; give the policy a few chances.
   const size_t tries = std::min<size_t>(2 * eligible, 64);
   for (size_t i = 0; i < tries; ++i) {
-    std::optional<PickResult> other = PickNow(balancer);
+    std::optional<PickResult> other = internal::PickNow(balancer);
     if (!other.has_value()) break;
     if (!Contains(tried, other->endpoint().address())) {
       pick->Done(NotUsedStatus());
@@ -95,4 +95,4 @@ std::string OutOfTime(const CallPolicy& policy) {
                       absl::FormatDuration(policy.overall_timeout));
 }
 
-}  // namespace etcdgrpc::resolver::internal
+}  // namespace etcdgrpc::resolver::call_engine

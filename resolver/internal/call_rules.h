@@ -16,7 +16,7 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
 
-namespace etcdgrpc::resolver::internal {
+namespace etcdgrpc::resolver::call_engine {
 
 // True when gRPC failed the attempt before it left this process: it could
 // not connect to the endpoint (gRPC 1.51's UNAVAILABLE "failed to connect to
@@ -73,4 +73,4 @@ inline constexpr absl::Duration kCutShortSlack = absl::Milliseconds(1);
 // "no time for another attempt within the overall timeout of 5s".
 [[nodiscard]] std::string OutOfTime(const CallPolicy& policy);
 
-}  // namespace etcdgrpc::resolver::internal
+}  // namespace etcdgrpc::resolver::call_engine

@@ -3,7 +3,7 @@
 
 #include "common/mutex.h"
 
-namespace etcdgrpc::resolver::internal {
+namespace etcdgrpc::resolver::call_engine {
 
 using ::etcdgrpc::internal::ListenerRunner;
 using ::etcdgrpc::internal::Mutex;
@@ -33,4 +33,4 @@ std::shared_ptr<CallThreads> SharedCallThreads() {
   return threads;
 }
 
-}  // namespace etcdgrpc::resolver::internal
+}  // namespace etcdgrpc::resolver::call_engine

@@ -10,7 +10,7 @@
 #include "common/scheduler.h"
 #include "etcdgrpc/resolver/call_engine.h"
 
-namespace etcdgrpc::resolver::internal {
+namespace etcdgrpc::resolver::call_engine {
 
 class CallThreads {
  public:
@@ -29,4 +29,4 @@ class CallThreads {
   std::shared_ptr<::etcdgrpc::internal::ListenerRunner> runner_;
 };
 
-}  // namespace etcdgrpc::resolver::internal
+}  // namespace etcdgrpc::resolver::call_engine

@@ -9,7 +9,7 @@
 #include "etcdgrpc/resolver/call_engine.h"
 #include "google/protobuf/descriptor.h"
 
-namespace etcdgrpc::resolver::internal {
+namespace etcdgrpc::resolver::call_engine {
 
 std::string MethodLabel(const google::protobuf::Descriptor* request,
                         const google::protobuf::Descriptor* response) {
@@ -29,4 +29,4 @@ std::string MethodLabel(const google::protobuf::Descriptor* request,
   return absl::StrCat("(", request->full_name(), " -> ", response->full_name(), ")");
 }
 
-}  // namespace etcdgrpc::resolver::internal
+}  // namespace etcdgrpc::resolver::call_engine

@@ -9,7 +9,7 @@
 #include "common/mutex.h"
 #include "etcdgrpc/resolver/call_engine.h"
 
-namespace etcdgrpc::resolver::internal {
+namespace etcdgrpc::resolver::call_engine {
 
 using ::etcdgrpc::internal::Mutex;
 using ::etcdgrpc::internal::MutexLock;
@@ -59,4 +59,4 @@ size_t StubCache::size() const {
   return state_->entries.size();
 }
 
-}  // namespace etcdgrpc::resolver::internal
+}  // namespace etcdgrpc::resolver::call_engine

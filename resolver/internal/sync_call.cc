@@ -13,7 +13,7 @@
 #include "etcdgrpc/resolver/call_engine.h"
 #include "resolver/internal/call_rules.h"
 
-namespace etcdgrpc::resolver::internal {
+namespace etcdgrpc::resolver::call_engine {
 namespace {
 
 using ::etcdgrpc::internal::MonoNow;
@@ -86,4 +86,4 @@ CallResult RunSyncCall(Balancer& balancer, const CallPolicy& policy, const std::
   }
 }
 
-}  // namespace etcdgrpc::resolver::internal
+}  // namespace etcdgrpc::resolver::call_engine

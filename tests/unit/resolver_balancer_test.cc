@@ -206,11 +206,11 @@ TEST_F(BalancerTest, TheCallEnginesPickNeverWaits) {
   core->Update(MakeSet({}));
   Balancer balancer(core);
   const absl::Time start = absl::Now();
-  EXPECT_FALSE(internal::PickAvoiding(balancer, {}).has_value());
-  EXPECT_FALSE(internal::PickAvoiding(balancer, {"a:1"}).has_value());
+  EXPECT_FALSE(call_engine::PickAvoiding(balancer, {}).has_value());
+  EXPECT_FALSE(call_engine::PickAvoiding(balancer, {"a:1"}).has_value());
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
   core->Update(MakeSet({MakeEndpoint("a")}));
-  std::optional<PickResult> pick = internal::PickAvoiding(balancer, {});
+  std::optional<PickResult> pick = call_engine::PickAvoiding(balancer, {});
   ASSERT_TRUE(pick.has_value());
   EXPECT_EQ(pick->endpoint().instance.id, "a");
 }

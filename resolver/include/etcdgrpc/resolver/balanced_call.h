@@ -37,8 +37,8 @@ class BalancedStub {
   explicit BalancedStub(std::shared_ptr<Balancer> balancer, CallPolicy policy = {})
       : balancer_(std::move(balancer)),
         policy_(std::move(policy)),
-        stubs_(std::make_shared<internal::StubCache>(&MakeStub)),
-        threads_(internal::SharedCallThreads()) {}
+        stubs_(std::make_shared<call_engine::StubCache>(&MakeStub)),
+        threads_(call_engine::SharedCallThreads()) {}
 
   [[nodiscard]] const CallPolicy& policy() const { return policy_; }
   [[nodiscard]] Balancer& balancer() const { return *balancer_; }
@@ -60,7 +60,7 @@ class BalancedStub {
                                 const Req& request, Resp* response,
                                 const CallPolicy& policy) const {
     if (policy.hedging.has_value()) return HedgingNeedsAsync();
-    return internal::RunSyncCall(
+    return call_engine::RunSyncCall(
         *balancer_, policy, Label<Req, Resp>(),
         [&](const std::shared_ptr<grpc::Channel>& channel, grpc::ClientContext* context) {
           const std::shared_ptr<void> stub = stubs_->Get(channel);
@@ -75,8 +75,8 @@ class BalancedStub {
                                                       std::function<void(grpc::Status)>),
                                 const Req& request, Resp* response,
                                 const CallPolicy& policy) const {
-    return internal::RunAsyncCallAndWait(threads_, balancer_, policy, Label<Req, Resp>(),
-                                         MakeAttempts(method, request, response, policy));
+    return call_engine::RunAsyncCallAndWait(threads_, balancer_, policy, Label<Req, Resp>(),
+                                            MakeAttempts(method, request, response, policy));
   }
   template <class Async, class Req, class Resp>
   [[nodiscard]] CallResult Call(void (Async::*method)(grpc::ClientContext*, const Req*, Resp*,
@@ -98,8 +98,8 @@ class BalancedStub {
                                        std::function<void(grpc::Status)>),
                  const Req& request, Resp* response, std::function<void(CallResult)> done,
                  const CallPolicy& policy) const {
-    internal::StartAsyncCall(threads_, balancer_, policy, Label<Req, Resp>(),
-                             MakeAttempts(method, request, response, policy), std::move(done));
+    call_engine::StartAsyncCall(threads_, balancer_, policy, Label<Req, Resp>(),
+                                MakeAttempts(method, request, response, policy), std::move(done));
   }
   template <class Async, class Req, class Resp>
   void CallAsync(void (Async::*method)(grpc::ClientContext*, const Req*, Resp*,
@@ -115,12 +115,13 @@ class BalancedStub {
 
   template <class Req, class Resp>
   static const std::string& Label() {
-    static const std::string label = internal::MethodLabel(Req::descriptor(), Resp::descriptor());
+    static const std::string label =
+        call_engine::MethodLabel(Req::descriptor(), Resp::descriptor());
     return label;
   }
 
   template <class Async, class Req, class Resp>
-  std::unique_ptr<internal::AsyncAttempts> MakeAttempts(
+  std::unique_ptr<call_engine::AsyncAttempts> MakeAttempts(
       void (Async::*method)(grpc::ClientContext*, const Req*, Resp*,
                             std::function<void(grpc::Status)>),
       const Req& request, Resp* response, const CallPolicy& policy) const {
@@ -143,11 +144,11 @@ class BalancedStub {
   // response of its own and the winner's is swapped into the caller's;
   // without, attempts follow one another and write the caller's directly.
   template <class Async, class Req, class Resp>
-  class TypedAttempts final : public internal::AsyncAttempts {
+  class TypedAttempts final : public call_engine::AsyncAttempts {
    public:
     using Method = void (Async::*)(grpc::ClientContext*, const Req*, Resp*,
                                    std::function<void(grpc::Status)>);
-    TypedAttempts(std::shared_ptr<internal::StubCache> stubs, Method method, const Req* request,
+    TypedAttempts(std::shared_ptr<call_engine::StubCache> stubs, Method method, const Req* request,
                   Resp* response, int own_responses)
         : stubs_(std::move(stubs)),
           method_(method),
@@ -170,7 +171,7 @@ class BalancedStub {
     }
 
    private:
-    const std::shared_ptr<internal::StubCache> stubs_;
+    const std::shared_ptr<call_engine::StubCache> stubs_;
     const Method method_;
     const Req* const request_;
     Resp* const response_;
@@ -181,8 +182,8 @@ class BalancedStub {
 
   const std::shared_ptr<Balancer> balancer_;
   const CallPolicy policy_;
-  const std::shared_ptr<internal::StubCache> stubs_;
-  const std::shared_ptr<internal::CallThreads> threads_;
+  const std::shared_ptr<call_engine::StubCache> stubs_;
+  const std::shared_ptr<call_engine::CallThreads> threads_;
 };
 
 }  // namespace etcdgrpc::resolver

@@ -1,6 +1,8 @@
 // The untyped machinery behind BalancedStub (balanced_call.h): the retry and
 // hedging loops, the per-channel stub cache and method names for messages.
-// Not for direct use; its declarations may change at any time.
+// Not for direct use; its declarations may change at any time. Its own
+// namespace, not `internal`: the templates call it from the user's code, so a
+// shared library must export it (everything in `internal` stays hidden).
 #pragma once
 
 #include <functional>
@@ -19,7 +21,7 @@ namespace google::protobuf {
 class Descriptor;
 }  // namespace google::protobuf
 
-namespace etcdgrpc::resolver::internal {
+namespace etcdgrpc::resolver::call_engine {
 
 // One stub per channel, so that a call does not build one (a generated
 // stub's constructor registers each of its methods with the channel). A stub
@@ -97,4 +99,4 @@ ETCDGRPC_EXPORT void StartAsyncCall(std::shared_ptr<CallThreads> threads,
     std::shared_ptr<CallThreads> threads, std::shared_ptr<Balancer> balancer,
     const CallPolicy& policy, const std::string& method, std::unique_ptr<AsyncAttempts> attempts);
 
-}  // namespace etcdgrpc::resolver::internal
+}  // namespace etcdgrpc::resolver::call_engine
