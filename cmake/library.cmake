@@ -22,7 +22,10 @@ function(etcdgrpc_library target)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     VERSION ${PROJECT_VERSION}
-    SOVERSION ${ETCDGRPC_SOVERSION})
+    SOVERSION ${ETCDGRPC_SOVERSION}
+    # Installed shared libraries find their siblings (the grpc.health.v1 stubs
+    # the registry and the resolver load) wherever the prefix is.
+    INSTALL_RPATH "$ORIGIN")
   target_compile_features(${target} PUBLIC cxx_std_20)
   target_include_directories(${target}
     PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
