@@ -2,9 +2,8 @@
 // and nothing else (many hand-written Go registries store just that).
 #include <string>
 
-#include "absl/strings/str_cat.h"
 #include "etcdgrpc/registry/codec.h"
-#include "registry/internal/json_text.h"
+#include "registry/internal/instance_key.h"
 
 namespace etcdgrpc::registry {
 namespace {
@@ -33,23 +32,7 @@ class HostPort final : public Codec {
 
   absl::StatusOr<ServiceInstance> Decode(std::string_view service, std::string_view key,
                                          std::string_view value) const override {
-    const size_t slash = key.rfind('/');
-    if (slash == std::string_view::npos || slash + 1 == key.size()) {
-      return internal::BadValue(key, "is not under a {service}/ prefix");
-    }
-    if (absl::Status address = ValidateAddress(value); !address.ok()) {
-      return internal::BadValue(key, absl::StrCat("is not an address: ", address.message()));
-    }
-    ServiceInstance instance;
-    instance.id = std::string(key.substr(slash + 1));
-    if (service.empty()) {
-      const std::string_view parent = key.substr(0, slash);
-      instance.service = std::string(parent.substr(parent.rfind('/') + 1));
-    } else {
-      instance.service = std::string(service);
-    }
-    instance.address = std::string(value);
-    return instance;
+    return internal::DecodeAddressValue(service, key, value, "{service}/", "an address");
   }
 };
 

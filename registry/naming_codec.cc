@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "etcdgrpc/registry/codec.h"
+#include "registry/internal/instance_key.h"
 #include "registry/internal/json_text.h"
 #include "registry/internal/text.h"
 
@@ -53,20 +54,11 @@ class Naming final : public Codec {
 
   absl::StatusOr<ServiceInstance> Decode(std::string_view service, std::string_view key,
                                          std::string_view value) const override {
-    const size_t slash = key.rfind('/');
-    if (slash == std::string_view::npos || slash + 1 == key.size()) {
-      return internal::BadValue(key, "is not under a {target}/ prefix");
-    }
+    absl::StatusOr<ServiceInstance> from_key = internal::InstanceFromKey(service, key, "{target}/");
+    if (!from_key.ok()) return from_key.status();
     absl::StatusOr<nlohmann::json> json = internal::ParseObject(key, value);
     if (!json.ok()) return json.status();
-    ServiceInstance instance;
-    instance.id = std::string(key.substr(slash + 1));
-    if (service.empty()) {
-      const std::string_view parent = key.substr(0, slash);
-      instance.service = std::string(parent.substr(parent.rfind('/') + 1));
-    } else {
-      instance.service = std::string(service);
-    }
+    ServiceInstance instance = *std::move(from_key);
     if (auto op = json->find("Op"); op != json->end() && !op->is_number_integer()) {
       return internal::BadValue(key, "has an \"Op\" that is not a number");
     }
