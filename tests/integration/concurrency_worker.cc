@@ -1,16 +1,19 @@
 // A worker process for concurrency_process_test: several of them run against
 // one etcd cluster while members are killed and frozen.
-//   concurrency_worker counter ENDPOINTS LOCK COUNTER_KEY ITERATIONS
-//     ITERATIONS times: lock, read the counter, write it plus one (a
-//     read-modify-write that only the lock makes safe), unlock.
-//   concurrency_worker leader ENDPOINTS ELECTION LOG_PREFIX TERMS ID
-//     TERMS times: campaign, write LOG_PREFIX<ID>/<term>/start, hold 20 ms,
-//     write .../end, resign. Overlapping [start, end] revisions of two
-//     workers would be two leaders at once.
-// Failures in transit are retried, without ever assuming a write was lost: a
-// write that may have been applied is checked by reading it back. Exit 0 when
-// done, 2 on bad arguments, 3 when the lock or leadership was lost, 4 when
-// etcd stayed unusable for 30 s.
+//   concurrency_worker counter ENDPOINTS STOP_KEY LOCK COUNTER_KEY ITERATIONS
+//     Lock, read the counter, write it plus one (a read-modify-write that only
+//     the lock makes safe), unlock.
+//   concurrency_worker leader ENDPOINTS STOP_KEY ELECTION LOG_PREFIX TERMS ID
+//     Campaign, write LOG_PREFIX<ID>/<term>/start, hold 20 ms, write
+//     .../end, resign. Overlapping [start, end] revisions of two workers
+//     would be two leaders at once.
+// Each repeats at least ITERATIONS (TERMS) times and then until STOP_KEY
+// exists, so the test's faults always fall while the workers work however
+// fast the machine is; bounded by kStopAnyway. Prints "done N" (the rounds it
+// completed) on stdout. Failures in transit are retried, without ever
+// assuming a write was lost: a write that may have been applied is checked by
+// reading it back. Exit 0 when done, 2 on bad arguments, 3 when the lock or
+// leadership was lost, 4 when etcd stayed unusable for 30 s.
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -32,6 +35,9 @@ namespace etcdgrpc::concurrency {
 namespace {
 
 constexpr absl::Duration kGiveUpAfter = absl::Seconds(30);
+// Past this, a worker stops after its minimum without waiting for STOP_KEY
+// (the test's own bound on the workers is 60 s).
+constexpr absl::Duration kStopAnyway = absl::Seconds(40);
 
 // Repeats `attempt` while it fails, for up to kGiveUpAfter; exits 4 after.
 absl::Status Retry(const char* what, const std::function<absl::Status()>& attempt) {
@@ -63,7 +69,24 @@ int64_t PutOnce(Client& client, const std::string& key) {
   return revision;
 }
 
-int Counter(Client& client, const std::string& lock, const std::string& key, int iterations) {
+// Whether a worker that has done `done` of at least `minimum` rounds stops.
+bool ShouldStop(Client& client, const std::string& stop_key, int done, int minimum,
+                absl::Time started) {
+  if (done < minimum) return false;
+  if (absl::Now() - started > kStopAnyway) return true;
+  bool stop = false;
+  (void)Retry("stop key", [&]() -> absl::Status {
+    absl::StatusOr<GetResult> got = client.Get(stop_key);
+    if (!got.ok()) return got.status();
+    stop = !got->kvs.empty();
+    return absl::OkStatus();
+  });
+  return stop;
+}
+
+int Counter(Client& client, const std::string& stop_key, const std::string& lock,
+            const std::string& key, int iterations) {
+  const absl::Time started = absl::Now();
   std::shared_ptr<Session> session;
   (void)Retry("session", [&]() -> absl::Status {
     absl::StatusOr<std::shared_ptr<Session>> made =
@@ -72,7 +95,8 @@ int Counter(Client& client, const std::string& lock, const std::string& key, int
     return made.status();
   });
   Mutex mutex(session, lock);
-  for (int i = 0; i < iterations; ++i) {
+  int done = 0;
+  for (; !ShouldStop(client, stop_key, done, iterations, started); ++done) {
     if (absl::Status s = Retry("lock", [&] { return mutex.Lock(); }); !s.ok()) {
       std::fprintf(stderr, "lock: %s\n", s.ToString().c_str());
       return 3;
@@ -103,11 +127,13 @@ int Counter(Client& client, const std::string& lock, const std::string& key, int
     (void)Retry("unlock", [&] { return mutex.Unlock(); });
   }
   (void)session->Close();
+  std::printf("done %d\n", done);
   return 0;
 }
 
-int Leader(Client& client, const std::string& name, const std::string& log, int terms,
-           const std::string& id) {
+int Leader(Client& client, const std::string& stop_key, const std::string& name,
+           const std::string& log, int terms, const std::string& id) {
+  const absl::Time started = absl::Now();
   std::shared_ptr<Session> session;
   (void)Retry("session", [&]() -> absl::Status {
     absl::StatusOr<std::shared_ptr<Session>> made =
@@ -116,7 +142,8 @@ int Leader(Client& client, const std::string& name, const std::string& log, int 
     return made.status();
   });
   Election election(session, name);
-  for (int term = 0; term < terms; ++term) {
+  int term = 0;
+  for (; !ShouldStop(client, stop_key, term, terms, started); ++term) {
     if (absl::Status s = Retry("campaign", [&] { return election.Campaign(id); }); !s.ok()) {
       std::fprintf(stderr, "campaign: %s\n", s.ToString().c_str());
       return 3;
@@ -132,11 +159,12 @@ int Leader(Client& client, const std::string& name, const std::string& log, int 
     (void)Retry("resign", [&] { return election.Resign(); });
   }
   (void)session->Close();
+  std::printf("done %d\n", term);
   return 0;
 }
 
 int Main(int argc, char** argv) {
-  if (argc < 6) {
+  if (argc < 7) {
     std::fprintf(stderr, "usage: see concurrency_worker.cc\n");
     return 2;
   }
@@ -149,9 +177,11 @@ int Main(int argc, char** argv) {
     return 4;
   }
   int count = 0;
-  if (!absl::SimpleAtoi(argv[5], &count)) return 2;
-  if (mode == "counter") return Counter(**client, argv[3], argv[4], count);
-  if (mode == "leader" && argc == 7) return Leader(**client, argv[3], argv[4], count, argv[6]);
+  if (!absl::SimpleAtoi(argv[6], &count)) return 2;
+  if (mode == "counter" && argc == 7) return Counter(**client, argv[3], argv[4], argv[5], count);
+  if (mode == "leader" && argc == 8) {
+    return Leader(**client, argv[3], argv[4], argv[5], count, argv[7]);
+  }
   return 2;
 }
 
