@@ -1,52 +1,30 @@
-// `role add <role>`: adds a role, with no permissions.
-#include <memory>
+// `role add <role>`: adds a role.
 #include <string>
 #include <vector>
 
+#include "cli/auth_names_command.h"
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
-#include "cli/exit_status.h"
-#include "cli/fields_format.h"
-#include "cli/json_format.h"
-#include "cli/printers.h"
-#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
 namespace {
 
-class RoleAddCommand final : public Command {
- public:
-  void Configure(CLI::App& app) override {
-    app.add_option("args", args_, "<role name>")->type_name("");
-  }
-
-  absl::Status Run(CommandEnv& env) override {
-    if (args_.size() != 1)
-      return CliError(kExitBadArgs, "role add command requires role name as its argument");
-    absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
-    if (!client.ok()) return client.status();
-    absl::StatusOr<ResponseHeader> header =
-        args_[0].empty() ? EmptyRoleNameOnAdd() : (*client)->auth().RoleAdd(args_[0]);
-    if (!header.ok()) return header.status();
-    const Printers<ResponseHeader> printers{
-        .simple = [&](const ResponseHeader&) { return SimpleRoleAdd(args_[0]); },
-        .json = JsonAuthHeader,
-        .table = nullptr,
-        .fields = FieldsHeader,
-        .protobuf = ProtobufAuthHeader};
-    return printers.Print(env, *header);
-  }
-
- private:
-  std::vector<std::string> args_;
-};
+using Names = std::vector<std::string>;
 
 [[maybe_unused]] const bool kGroupRegistered = CommandRegistry::Global().Add(
     {.path = {"role"}, .summary = "Role related commands", .make = nullptr});
 [[maybe_unused]] const bool kRegistered = CommandRegistry::Global().Add(
     {.path = {"role", "add"}, .summary = "Adds a new role", .make = [] {
-       return std::make_unique<RoleAddCommand>();
+       return MakeAuthNamesCommand(
+           {.usage = "<role name>",
+            .names = 1,
+            .bad_args = "role add command requires role name as its argument",
+            .call =
+                [](Client& client, const Names& names) {
+                  return names[0].empty() ? EmptyRoleNameOnAdd() : client.auth().RoleAdd(names[0]);
+                },
+            .simple = [](const Names& names) { return SimpleRoleAdd(names[0]); }});
      }});
 
 }  // namespace

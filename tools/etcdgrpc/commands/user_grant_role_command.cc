@@ -1,52 +1,30 @@
 // `user grant-role <user> <role>`: grants a role to a user.
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "cli/auth_names_command.h"
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
-#include "cli/exit_status.h"
-#include "cli/fields_format.h"
-#include "cli/json_format.h"
-#include "cli/printers.h"
-#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
 namespace {
 
-class UserGrantRoleCommand final : public Command {
- public:
-  void Configure(CLI::App& app) override {
-    app.add_option("args", args_, "<user name> <role name>")->type_name("");
-  }
-
-  absl::Status Run(CommandEnv& env) override {
-    if (args_.size() != 2)
-      return CliError(kExitBadArgs,
-                      "user grant command requires user name and role name as its argument");
-    absl::StatusOr<std::unique_ptr<Client>> client = env.Connect();
-    if (!client.ok()) return client.status();
-    absl::StatusOr<ResponseHeader> header =
-        args_[0].empty() || args_[1].empty() ? EmptyRoleOfUser(**client, args_[0], /*grant=*/true)
-                                             : (*client)->auth().UserGrantRole(args_[0], args_[1]);
-    if (!header.ok()) return header.status();
-    const Printers<ResponseHeader> printers{
-        .simple = [&](const ResponseHeader&) { return SimpleUserGrantRole(args_[0], args_[1]); },
-        .json = JsonAuthHeader,
-        .table = nullptr,
-        .fields = FieldsHeader,
-        .protobuf = ProtobufAuthHeader};
-    return printers.Print(env, *header);
-  }
-
- private:
-  std::vector<std::string> args_;
-};
+using Names = std::vector<std::string>;
 
 [[maybe_unused]] const bool kRegistered = CommandRegistry::Global().Add(
     {.path = {"user", "grant-role"}, .summary = "Grants a role to a user", .make = [] {
-       return std::make_unique<UserGrantRoleCommand>();
+       return MakeAuthNamesCommand(
+           {.usage = "<user name> <role name>",
+            .names = 2,
+            .bad_args = "user grant command requires user name and role name as its argument",
+            .call =
+                [](Client& client, const Names& names) {
+                  return names[0].empty() || names[1].empty()
+                             ? EmptyRoleOfUser(client, names[0], /*grant=*/true)
+                             : client.auth().UserGrantRole(names[0], names[1]);
+                },
+            .simple = [](const Names& names) { return SimpleUserGrantRole(names[0], names[1]); }});
      }});
 
 }  // namespace
