@@ -2,6 +2,7 @@
 #include "ui/ui_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
@@ -24,6 +25,12 @@ constexpr size_t kHttpThreads = SseHubOptions{}.max_clients + 4;
 
 UiServer::UiServer(RegistryModel& model)
     : model_(model), server_(std::make_unique<httplib::Server>()) {
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second ui on a
+  // taken port binds it too and shares its connections instead of failing.
+  server_->set_socket_options([](socket_t sock) {
+    const int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server_->new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
   server_->Get("/", [](const httplib::Request&, httplib::Response& response) {
     const std::string_view page = RegistryPage();
