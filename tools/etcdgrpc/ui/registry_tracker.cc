@@ -216,8 +216,10 @@ void RegistryTracker::Follow(const std::string& service, bool listed_at_start) {
   if (followed_.contains(service)) return;
   absl::StatusOr<std::shared_ptr<resolver::ServiceView>> view = resolver_.Watch(service);
   if (!view.ok()) {
-    // Tried again with the next record of the service, or the next listing.
+    // Etcd unreachable, most likely: tried again on the next tick.
     model_.AddProblem(service, std::string(view.status().message()));
+    internal::MutexLock lock(&found_->mu);
+    found_->services.insert(service);
     return;
   }
   Followed followed;
