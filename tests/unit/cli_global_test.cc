@@ -62,6 +62,22 @@ TEST(CommandPrefixTest, AmbiguousOrUnknownWordsAreLeftForTheParser) {
   EXPECT_THAT(ExpandCommandPrefixes(root, {"--endpoints", "g"}), ElementsAre("--endpoints", "g"));
 }
 
+TEST(CommandPrefixTest, APrefixOfOneEtcdctlCommandKeepsNamingItBesideOurs) {
+  CommandNode root = Tree();
+  CommandNode ui{.name = "ui", .children = {}, .bool_flags = {}, .etcdctl = false};
+  CommandNode user{.name = "user", .children = {}, .bool_flags = {}};
+  CommandNode services{.name = "services", .children = {}, .bool_flags = {}, .etcdctl = false};
+  CommandNode resolve{.name = "resolve", .children = {}, .bool_flags = {}, .etcdctl = false};
+  CommandNode registered{.name = "register", .children = {}, .bool_flags = {}, .etcdctl = false};
+  root.children.insert(root.children.end(), {ui, user, services, resolve, registered});
+  EXPECT_EQ(FindChild(root, "u")->name, "user");
+  EXPECT_EQ(FindChild(root, "ui")->name, "ui");
+  EXPECT_EQ(FindChild(root, "s")->name, "services");
+  // Two of ours and none of etcdctl's: ambiguous, as cobra says.
+  EXPECT_EQ(FindChild(root, "re"), nullptr);
+  EXPECT_EQ(FindChild(root, "res")->name, "resolve");
+}
+
 TEST(CommandPrefixTest, SuggestionsAreCobras) {
   const CommandNode root = Tree();
   EXPECT_THAT(SuggestCommands(root, "m"), ElementsAre("member", "make-mirror"));

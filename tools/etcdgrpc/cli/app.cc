@@ -67,14 +67,17 @@ CLI::App* FindOrAddSubcommand(CLI::App& parent, const std::string& name) {
 
 // etcdctl's order of its commands (ctl.go's AddCommand calls), which is the
 // order of cobra's suggestions; commands it does not have come after.
-int EtcdctlRank(const std::string& name) {
+const std::vector<std::string>& EtcdctlCommands() {
   static const std::vector<std::string> kOrder = {
       "get",    "put",      "del",         "txn",     "compaction", "alarm",
       "defrag", "endpoint", "move-leader", "watch",   "version",    "lease",
       "member", "snapshot", "make-mirror", "migrate", "lock",       "elect",
       "auth",   "user",     "role",        "check"};
-  auto found = std::find(kOrder.begin(), kOrder.end(), name);
-  return static_cast<int>(found - kOrder.begin());
+  return kOrder;
+}
+int EtcdctlRank(const std::string& name) {
+  const std::vector<std::string>& order = EtcdctlCommands();
+  return static_cast<int>(std::find(order.begin(), order.end(), name) - order.begin());
 }
 
 // The command tree as cobra's lookup sees it: names and the flags that take no value.
@@ -89,6 +92,9 @@ CommandNode CommandTree(const CLI::App& app, const std::set<std::string>& inheri
     node.children.push_back(CommandTree(*sub, node.bool_flags));
   }
   if (app.get_parent() == nullptr) {
+    for (CommandNode& child : node.children) {
+      child.etcdctl = EtcdctlRank(child.name) < static_cast<int>(EtcdctlCommands().size());
+    }
     std::stable_sort(node.children.begin(), node.children.end(),
                      [](const CommandNode& a, const CommandNode& b) {
                        return EtcdctlRank(a.name) < EtcdctlRank(b.name);

@@ -44,15 +44,22 @@ bool TakesNextWord(const CommandNode& node, std::string_view arg) {
 
 const CommandNode* FindChild(const CommandNode& node, std::string_view word) {
   const CommandNode* only = nullptr;
+  const CommandNode* only_etcdctl = nullptr;
   int matches = 0;
+  int etcdctl_matches = 0;
   for (const CommandNode& child : node.children) {
     if (child.name == word) return &child;
     if (std::string_view(child.name).starts_with(word)) {
       only = &child;
       ++matches;
+      if (child.etcdctl) {
+        only_etcdctl = &child;
+        ++etcdctl_matches;
+      }
     }
   }
-  return matches == 1 ? only : nullptr;
+  if (matches == 1) return only;
+  return etcdctl_matches == 1 ? only_etcdctl : nullptr;
 }
 
 std::vector<std::string> ExpandCommandPrefixes(const CommandNode& root,

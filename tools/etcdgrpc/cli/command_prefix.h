@@ -19,10 +19,15 @@ struct CommandNode {
   // Flags that take no value ("--hex", "-i"), this command's and the global
   // ones: cobra skips the word after any other flag given without "=".
   std::set<std::string> bool_flags;
+  // One of etcdctl's commands (not services, resolve, register, ui...): a
+  // prefix that names only one of etcdctl's keeps naming it beside ours.
+  bool etcdctl = true;
 };
 
 // cobra's findNext: the child `word` names, exactly or as the prefix of only
-// one child's name; nullptr if none or several.
+// one child's name; nullptr if none or several. When several match, the only
+// one of etcdctl's among them wins (`u` is `user` as in etcdctl, though `ui`
+// starts with it too).
 [[nodiscard]] const CommandNode* FindChild(const CommandNode& node, std::string_view word);
 
 // Rewrites the words that name commands to the commands' full names, level by
