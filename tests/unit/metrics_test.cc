@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,39 +16,12 @@
 #include "etcdgrpc/metrics_http.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prometheus_text.h"
 
 namespace etcdgrpc {
 namespace {
 
 using ::testing::HasSubstr;
-
-// Runs Debian's python3-prometheus-client parser over `text`; returns what it printed (one
-// "name{labels} value" line per sample) or "PARSE ERROR ...".
-std::string ParseWithPrometheus(const std::string& text) {
-  char path[] = "/tmp/etcdgrpc-metrics-XXXXXX";
-  const int fd = mkstemp(path);
-  if (fd < 0) return "PARSE ERROR: mkstemp";
-  (void)!write(fd, text.data(), text.size());
-  close(fd);
-  const std::string command =
-      std::string(
-          "/usr/bin/python3 -c 'import sys\n"
-          "from prometheus_client.parser import text_string_to_metric_families as p\n"
-          "try:\n"
-          "  for f in p(sys.stdin.read()):\n"
-          "    for s in f.samples: print(s.name, sorted(s.labels.items()), s.value)\n"
-          "except Exception as e: print(\"PARSE ERROR\", e)' < ") +
-      path + " 2>&1";
-  std::string out;
-  if (FILE* pipe = popen(command.c_str(), "r"); pipe != nullptr) {
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-    pclose(pipe);
-  }
-  unlink(path);
-  return out;
-}
 
 TEST(MetricsTest, WritesThePrometheusTextFormat) {
   MetricsRegistry registry;
@@ -81,13 +54,16 @@ TEST(MetricsTest, WritesThePrometheusTextFormat) {
             "etcdgrpc_test_seconds_sum{method=\"m\"} 7.55\n"
             "etcdgrpc_test_seconds_count{method=\"m\"} 3\n");
   EXPECT_EQ(histogram.Count(), 3u);
-  const std::string parsed = ParseWithPrometheus(registry.Text());
-  EXPECT_THAT(parsed, Not(HasSubstr("PARSE ERROR")));
-  // The parser reads back the escaped label value as it was.
-  EXPECT_THAT(parsed, HasSubstr("etcdgrpc_test_calls_total [('code', 'UNAVAILABLE'), ('method', "
-                                "'say \"hi\"\\n\\\\')] 1.0"));
-  EXPECT_THAT(parsed, HasSubstr("etcdgrpc_test_seconds_bucket [('le', '+Inf'), ('method', 'm')] "
-                                "3.0"));
+  // Prometheus' parser reads every line, and the escaped label value back as it was (printed
+  // with Python's repr: the newline and backslash escaped again, the quote as it is).
+  absl::StatusOr<std::map<std::string, double>> parsed =
+      testing::ParsePrometheusText(registry.Text());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->size(), 8u);  // 2 counters, 1 gauge, 3 buckets, sum, count
+  EXPECT_EQ((*parsed)["etcdgrpc_test_calls_total{code=UNAVAILABLE,method=say \"hi\"\\n\\\\}"], 1);
+  EXPECT_EQ((*parsed)["etcdgrpc_test_calls_total{code=OK,method=/a.B/C}"], 3);
+  EXPECT_EQ((*parsed)["etcdgrpc_test_seconds_bucket{le=+Inf,method=m}"], 3);
+  EXPECT_EQ((*parsed)["etcdgrpc_test_endpoints{}"], 2.5);
 }
 
 TEST(MetricsTest, TheSameSeriesTwiceIsOneSeries) {
