@@ -4,6 +4,8 @@
 include(CMakePackageConfigHelpers)
 
 set(etcdgrpc_installed etcdgrpc_client etcdgrpc_registry etcdgrpc_resolver etcdgrpc_concurrency)
+# --- metrics over HTTP (etcdgrpc::metrics_http, on cpp-httplib) ---
+list(APPEND etcdgrpc_installed etcdgrpc_metrics_http)
 if(NOT BUILD_SHARED_LIBS)
   # A static library's private dependencies are part of its link interface;
   # a shared one carries them inside.
@@ -32,6 +34,8 @@ install(FILES ${PROJECT_BINARY_DIR}/etcdgrpcConfig.cmake
 # pkg-config: one package for the four libraries.
 set(etcdgrpc_pc_libs
     "-letcdgrpc_concurrency -letcdgrpc_resolver -letcdgrpc_registry -letcdgrpc_client")
+# --- metrics over HTTP ---
+set(etcdgrpc_pc_libs "-letcdgrpc_metrics_http ${etcdgrpc_pc_libs}")
 if(NOT BUILD_SHARED_LIBS)
   set(etcdgrpc_pc_libs "${etcdgrpc_pc_libs} -letcdgrpc_common -letcdgrpc_proto")
 endif()

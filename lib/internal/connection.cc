@@ -48,6 +48,7 @@ Connection::Connection(const ClientOptions& options,
     addresses_.push_back(endpoint->address);
     health_.push_back(std::make_unique<HealthRecord>());
   }
+  metrics_ = ClientMetrics::Create(options.metrics, addresses_);
 }
 
 bool Connection::Usable(size_t index, int64_t now_ns, bool try_to_connect) const {
@@ -107,6 +108,10 @@ void Connection::ReportFailure(size_t index, absl::string_view reason) {
     ++health.failures;
     health.last_failure = std::string(reason);
   }
+  if (metrics_ != nullptr) {
+    metrics_->endpoint_failures[index].Increment();
+    metrics_->endpoint_suspect[index].Set(1);
+  }
   if (endpoints_.size() > 1) {
     size_t expected = index;
     current_.compare_exchange_strong(expected, (index + 1) % endpoints_.size(),
@@ -121,6 +126,7 @@ void Connection::ClearSuspicion(size_t index) {
   HealthRecord& health = *health_[index];
   health.consecutive.store(0, std::memory_order_relaxed);
   health.suspect_until_ns.store(0, std::memory_order_relaxed);
+  if (metrics_ != nullptr) metrics_->endpoint_suspect[index].Set(0);
 }
 
 bool Connection::IsSuspect(size_t index) const {

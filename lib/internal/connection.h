@@ -24,6 +24,7 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "lib/internal/auth_token.h"
+#include "lib/internal/client_metrics.h"
 
 namespace etcdgrpc::internal {
 
@@ -131,6 +132,9 @@ class Connection {
 
   bool retry_writes() const { return retry_writes_; }
 
+  // The client's metric handles; null when metrics are off.
+  ClientMetrics* metrics() const { return metrics_.get(); }
+
   // Authentication (ClientOptions::username/password, auth_token.h): true
   // when the client has credentials.
   bool has_credentials() const { return auth_.has_credentials(); }
@@ -184,6 +188,7 @@ class Connection {
   bool retry_writes_;
 
   AuthToken auth_;
+  std::unique_ptr<ClientMetrics> metrics_;
 };
 
 }  // namespace etcdgrpc::internal

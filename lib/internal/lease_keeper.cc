@@ -34,6 +34,7 @@ LeaseKeeper::LeaseKeeper(Connection& connection, Scheduler& timer, ListenerRunne
                          const ClientOptions& options)
     : timer_(timer),
       runner_(runner),
+      metrics_(connection.metrics()),
       options_(options.keepalive),
       request_timeout_(options.request_timeout),
       renewal_timeout_(std::min(options.liveness.renewal_timeout, options.request_timeout)),
@@ -93,6 +94,7 @@ void LeaseKeeper::QueueRenewed(const std::shared_ptr<LeaseHolder>& holder, int64
 void LeaseKeeper::QueueLost(const std::shared_ptr<LeaseHolder>& holder, LeaseLoss loss,
                             Deliveries& out) {
   ++leases_lost_;
+  if (metrics_ != nullptr) metrics_->leases_lost[static_cast<size_t>(loss.reason)].Increment();
   if (holder->executor.Post([holder, loss = std::move(loss)] {
         if (holder->listener != nullptr) {
           (void)CallListener("lease listener",

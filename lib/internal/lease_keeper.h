@@ -151,6 +151,8 @@ class LeaseKeeper : public BidiStream<etcdserverpb::LeaseKeepAliveRequest,
 
   Scheduler& timer_;
   ListenerRunner& runner_;
+  // Null when metrics are off.
+  ClientMetrics* const metrics_;
   const KeepAliveOptions options_;
   const absl::Duration request_timeout_;
   const absl::Duration renewal_timeout_;

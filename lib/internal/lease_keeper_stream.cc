@@ -101,6 +101,10 @@ void LeaseKeeper::OnMessage(etcdserverpb::LeaseKeepAliveResponse& response) {
     Pending pending = std::move(entry.in_flight.front());
     entry.in_flight.erase(entry.in_flight.begin());
     const int64_t ttl = response.ttl();
+    if (metrics_ != nullptr) {
+      metrics_->keepalive_rtt.Observe(absl::ToDoubleSeconds(now - pending.sent_at));
+      if (ttl > 0) metrics_->renewals.Increment();
+    }
     if (pending.once) {
       if (ttl <= 0) {
         Complete(*pending.once, NotFound(id), out);

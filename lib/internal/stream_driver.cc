@@ -15,7 +15,9 @@ StreamDriver::StreamDriver(Connection& connection, Scheduler& timer, std::string
       method_(std::move(method)),
       options_(options),
       hooks_(hooks),
-      backoff_(options.backoff) {}
+      backoff_(options.backoff) {
+  if (connection.metrics() != nullptr) metrics_ = connection.metrics()->ForStream(method_);
+}
 
 StreamDriver::~StreamDriver() { Shutdown(); }
 

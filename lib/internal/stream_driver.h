@@ -212,6 +212,10 @@ class StreamDriver : public Scheduler::Slot {
   // After a stall: the endpoint the next Connect() avoids.
   std::optional<size_t> avoid_;
   Backoff backoff_;
+  // Metrics (null handles when off); why the last call broke, for the next open's reconnect
+  // and failover counts. Reader thread only.
+  StreamMetrics metrics_;
+  StreamBreak last_break_ = StreamBreak::kError;
 
   mutable Mutex state_mu_;
   CondVar shutdown_cv_;  // wakes a backoff wait

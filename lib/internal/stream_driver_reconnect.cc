@@ -62,7 +62,12 @@ void StreamDriver::Connect() {
     endpoint_ = endpoint.address;
     stall_reason_.clear();
     // With the context, so that Break() sees which stream it judges.
-    opens_.fetch_add(1, std::memory_order_relaxed);
+    if (opens_.fetch_add(1, std::memory_order_relaxed) > 0) {
+      const auto reason = static_cast<size_t>(last_break_);
+      metrics_.reconnects[reason].Increment();
+      if (index != call_index_) metrics_.failovers[reason].Increment();
+    }
+    metrics_.opens.Increment();
     SetState(StreamState::kConnecting);
   }
   call_index_ = index;
@@ -117,6 +122,10 @@ void StreamDriver::FinishAndWait() {
     if (shutdown_) return;
   }
   call_context_.reset();
+  last_break_ = !stall.empty()                                         ? StreamBreak::kStall
+                : status.error_code() == grpc::StatusCode::UNAVAILABLE ? StreamBreak::kUnavailable
+                : status.ok()                                          ? StreamBreak::kServerEnded
+                                                                       : StreamBreak::kError;
   if (!stall.empty()) {
     connection_.ReportFailure(call_index_, stall);
   } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {

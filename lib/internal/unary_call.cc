@@ -1,5 +1,6 @@
 #include "lib/internal/unary_call.h"
 
+#include "common/clock.h"
 #include "lib/internal/auth_token.h"
 #include "lib/internal/grpc_status.h"
 
@@ -34,7 +35,17 @@ UnaryCallPlan::UnaryCallPlan(Connection& connection, absl::string_view method, R
       attempts_(options.endpoint.has_value() ||
                         (retry == Retry::kWrite && !connection.retry_writes())
                     ? 1
-                    : connection.size()) {}
+                    : connection.size()) {
+  if (connection.metrics() != nullptr) started_ = MonoNow();
+}
+
+void UnaryCallPlan::Record(const grpc::Status& status) const {
+  ClientMetrics* metrics = connection_.metrics();
+  if (metrics == nullptr) return;
+  metrics->CallDone(std::string_view(method_.data(), method_.size()),
+                    static_cast<int>(status.error_code()),
+                    absl::ToDoubleSeconds(MonoNow() - started_));
+}
 
 absl::Status UnaryCallPlan::Begin() {
   if (connection_.closed()) return ClosedError();
@@ -63,6 +74,7 @@ bool UnaryCallPlan::Finished(const grpc::Status& status, absl::Status* result) {
   NoteOutcome(connection_, index_, status);
   if (status.ok()) {
     *result = absl::OkStatus();
+    Record(status);
     return true;
   }
   // The token expired (or etcd restarted and forgot it): etcd refused the
@@ -81,6 +93,7 @@ bool UnaryCallPlan::Finished(const grpc::Status& status, absl::Status* result) {
     if (connection_.has_credentials()) {
       if (absl::Status s = connection_.RefreshToken(token_, deadline_); !s.ok()) {
         *result = std::move(s);
+        Record(status);
         return true;
       }
     }
@@ -91,6 +104,7 @@ bool UnaryCallPlan::Finished(const grpc::Status& status, absl::Status* result) {
     token_refreshed_ = true;
     if (absl::Status s = connection_.RefreshToken(token_, deadline_); !s.ok()) {
       *result = std::move(s);
+      Record(status);
       return true;
     }
     --attempt_;
@@ -101,6 +115,7 @@ bool UnaryCallPlan::Finished(const grpc::Status& status, absl::Status* result) {
     return false;
   }
   *result = FromGrpcStatus(status, connection_.endpoint(index_).address, method_);
+  Record(status);
   return true;
 }
 

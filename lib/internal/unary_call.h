@@ -69,6 +69,9 @@ class UnaryCallPlan {
   absl::Time deadline() const { return deadline_; }
 
  private:
+  // Records the finished call (metrics on only).
+  void Record(const grpc::Status& status) const;
+
   Connection& connection_;
   const absl::string_view method_;
   const CallOptions options_;
@@ -82,6 +85,8 @@ class UnaryCallPlan {
   bool token_refreshed_ = false;
   // Times the call was repeated because etcd's auth store changed under it.
   int auth_revision_repeats_ = 0;
+  // When the plan was made, for the latency metric (MonoNow(); unset with metrics off).
+  absl::Time started_;
 };
 
 template <class Request, class Response>

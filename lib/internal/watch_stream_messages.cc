@@ -55,6 +55,17 @@ void WatchStream::OnStreamProgress(int64_t revision, Drains& out) {
 void WatchStream::OnMessage(etcdserverpb::WatchResponse& response) {
   Drains out;
   StreamAction action = StreamAction::kNone;
+  if (ClientMetrics* metrics = connection_.metrics(); metrics != nullptr) {
+    metrics->watch_responses.Increment();
+    if (response.events_size() > 0) {
+      uint64_t bytes = 0;
+      for (const mvccpb::Event& event : response.events()) {
+        bytes += event.kv().key().size() + event.kv().value().size();
+      }
+      metrics->watch_events.Increment(response.events_size());
+      metrics->watch_event_bytes.Increment(bytes);
+    }
+  }
   {
     MutexLock lock(&mu_);
     if (response.created()) {

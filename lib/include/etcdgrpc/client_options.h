@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "etcdgrpc/backoff_options.h"
 #include "etcdgrpc/export.h"
+#include "etcdgrpc/metrics.h"
 #include "etcdgrpc/wire_log.h"
 
 namespace etcdgrpc {
@@ -116,6 +117,11 @@ struct ETCDGRPC_EXPORT ClientOptions {
   // within this time gets the stream's reading handed to a new thread, so a
   // slow listener does not hold up the others (see README, "Watch").
   absl::Duration slow_listener_handoff = absl::Milliseconds(200);
+
+  // --- metrics (docs/metrics.md) ---
+  // Where the client records its calls, streams, watches, leases and endpoint health. Null (the
+  // default): nothing is recorded, at the cost of one pointer test per call or message.
+  std::shared_ptr<MetricsRegistry> metrics;
 };
 
 }  // namespace etcdgrpc

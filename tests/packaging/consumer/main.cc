@@ -9,6 +9,8 @@
 #include "etcdgrpc/concurrency/election.h"
 #include "etcdgrpc/concurrency/mutex.h"
 #include "etcdgrpc/concurrency/session.h"
+#include "etcdgrpc/metrics.h"
+#include "etcdgrpc/metrics_http.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/registry/service_instance.h"
 #include "etcdgrpc/resolver/endpoint.h"
@@ -53,6 +55,15 @@ int main() {
   etcdgrpc::concurrency::WaitOptions wait{.canceller = &canceller};
   canceller.Cancel();
   if (!wait.canceller->cancelled()) return 1;
+
+  // Metrics, written out and served over HTTP (etcdgrpc::metrics_http).
+  auto metrics = std::make_shared<etcdgrpc::MetricsRegistry>();
+  auto counter = metrics->GetCounter("consumer_runs_total", "Runs.");
+  if (!counter.ok()) return 1;
+  counter->Increment();
+  if (metrics->Text().find("consumer_runs_total 1\n") == std::string::npos) return 1;
+  auto http = etcdgrpc::MetricsHttpServer::Start(metrics);
+  if (!http.ok() || (*http)->port() <= 0) return 1;
 
   std::printf("consumer ok: %s\n", client.status().ToString().c_str());
   return 0;
