@@ -8,15 +8,25 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/reflection.h"
+#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
 
 namespace etcdgrpc::internal {
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
+std::string Format(const google::protobuf::Message& message, WireLogFormat format) {
+  if (format == WireLogFormat::kText) return message.ShortDebugString();
+  std::string json;
+  // Our own messages always map; an empty object keeps the line valid if not.
+  if (!google::protobuf::util::MessageToJsonString(message, &json).ok()) return "{}";
+  return json;
+}
+
 // Credentials must not end up in a log file: Auth messages are copied and
 // their password and token fields blanked before printing.
-std::string Redacted(const google::protobuf::Message& message) {
+std::string Redacted(const google::protobuf::Message& message, WireLogFormat format) {
   std::unique_ptr<google::protobuf::Message> copy(message.New());
   copy->CopyFrom(message);
   const google::protobuf::Descriptor* descriptor = copy->GetDescriptor();
@@ -29,14 +39,15 @@ std::string Redacted(const google::protobuf::Message& message) {
       reflection->SetString(copy.get(), field, "<redacted>");
     }
   }
-  return copy->ShortDebugString();
+  return Format(*copy, format);
 }
 
 class WireLogInterceptor : public grpc::experimental::Interceptor {
  public:
-  WireLogInterceptor(WireLogSink* sink, const std::string* endpoint, std::string method,
-                     uint64_t call_id)
+  WireLogInterceptor(WireLogSink* sink, WireLogFormat format, const std::string* endpoint,
+                     std::string method, uint64_t call_id)
       : sink_(sink),
+        format_(format),
         endpoint_(endpoint),
         method_(std::move(method)),
         call_id_(call_id),
@@ -55,18 +66,26 @@ class WireLogInterceptor : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_STATUS)) {
       if (grpc::Status* status = methods->GetRecvStatus()) {
-        std::string text = status->ok() ? "OK"
-                                        : absl::StrCat("code=", status->error_code(), " message=\"",
-                                                       status->error_message(), "\"");
-        Log(WireDirection::kEnd, 0, text);
+        Log(WireDirection::kEnd, 0, StatusText(*status));
       }
     }
     methods->Proceed();
   }
 
  private:
+  std::string StatusText(const grpc::Status& status) const {
+    if (format_ == WireLogFormat::kJson) {
+      return nlohmann::json{{"code", static_cast<int>(status.error_code())},
+                            {"message", status.error_message()}}
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    return status.ok() ? "OK"
+                       : absl::StrCat("code=", status.error_code(), " message=\"",
+                                      status.error_message(), "\"");
+  }
+
   void LogMessage(WireDirection direction, const google::protobuf::Message& message) {
-    std::string text = redact_ ? Redacted(message) : message.ShortDebugString();
+    std::string text = redact_ ? Redacted(message, format_) : Format(message, format_);
     Log(direction, message.ByteSizeLong(), text);
   }
 
@@ -81,6 +100,7 @@ class WireLogInterceptor : public grpc::experimental::Interceptor {
   }
 
   WireLogSink* sink_;
+  WireLogFormat format_;
   const std::string* endpoint_;
   std::string method_;
   uint64_t call_id_;
@@ -92,11 +112,14 @@ class WireLogInterceptor : public grpc::experimental::Interceptor {
 WireLogInterceptorFactory::WireLogInterceptorFactory(
     std::shared_ptr<WireLogSink> sink, std::string endpoint,
     std::shared_ptr<std::atomic<uint64_t>> call_ids)
-    : sink_(std::move(sink)), endpoint_(std::move(endpoint)), call_ids_(std::move(call_ids)) {}
+    : sink_(std::move(sink)),
+      format_(sink_->format()),
+      endpoint_(std::move(endpoint)),
+      call_ids_(std::move(call_ids)) {}
 
 grpc::experimental::Interceptor* WireLogInterceptorFactory::CreateClientInterceptor(
     grpc::experimental::ClientRpcInfo* info) {
-  return new WireLogInterceptor(sink_.get(), &endpoint_, info->method(),
+  return new WireLogInterceptor(sink_.get(), format_, &endpoint_, info->method(),
                                 call_ids_->fetch_add(1, std::memory_order_relaxed) + 1);
 }
 

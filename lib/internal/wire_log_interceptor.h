@@ -23,6 +23,7 @@ class WireLogInterceptorFactory : public grpc::experimental::ClientInterceptorFa
 
  private:
   std::shared_ptr<WireLogSink> sink_;
+  WireLogFormat format_;
   std::string endpoint_;
   std::shared_ptr<std::atomic<uint64_t>> call_ids_;
 };

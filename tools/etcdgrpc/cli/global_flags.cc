@@ -12,6 +12,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cli/exit_status.h"
@@ -49,6 +50,10 @@ void AddGlobalFlags(CLI::App& app, GlobalFlags* flags) {
   app.add_option("--wire-log", flags->wire_log,
                  "record every gRPC message sent and received to FILE ('-' = stdout)")
       ->type_name("FILE");
+  app.add_option("--wire-log-format", flags->wire_log_format,
+                 "form of --wire-log: text or json (JSON lines, read by `etcdgrpc audit`); "
+                 "default: json for a FILE ending in .jsonl, else text")
+      ->type_name("text|json");
   app.add_flag("--debug", flags->debug,
                "enable client-side debug logging (accepted; see --wire-log)");
   app.add_flag("--insecure-transport", flags->insecure_transport,
@@ -103,6 +108,7 @@ std::vector<std::string> GlobalFlagNames() {
           "password",
           "user",
           "wire-log",
+          "wire-log-format",
           "write-out"};
 }
 
@@ -145,6 +151,7 @@ bool SetGlobalFlag(GlobalFlags* flags, const std::string& name, const std::strin
   }
   if (name == "write-out") text = &flags->write_out;
   if (name == "wire-log") text = &flags->wire_log;
+  if (name == "wire-log-format") text = &flags->wire_log_format;
   if (name == "cacert") text = &flags->cacert;
   if (name == "cert") text = &flags->cert;
   if (name == "key") text = &flags->key;
@@ -218,6 +225,7 @@ absl::Status ValidateGlobalFlags(const GlobalFlags& flags) {
     return d.status();
   }
   if (auto f = ParseOutputFormat(flags.write_out); !f.ok()) return f.status();
+  if (auto f = ParseWireLogFormat(flags); !f.ok()) return f.status();
   // etcdctl's keyAndCertFromCmd: a TLS flag given as "" is refused.
   for (const auto& [name, value] : {std::pair<const char*, const std::string&>{"cert", flags.cert},
                                     {"key", flags.key},
@@ -232,6 +240,16 @@ absl::Status ValidateGlobalFlags(const GlobalFlags& flags) {
                                                flags.key, ", cert: ", flags.cert, "]"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<WireLogFormat> ParseWireLogFormat(const GlobalFlags& flags) {
+  if (flags.wire_log_format == "json") return WireLogFormat::kJson;
+  if (flags.wire_log_format == "text") return WireLogFormat::kText;
+  if (flags.wire_log_format.empty()) {
+    return absl::EndsWith(flags.wire_log, ".jsonl") ? WireLogFormat::kJson : WireLogFormat::kText;
+  }
+  return CliError(kExitBadArgs, absl::StrCat("unsupported wire log format \"",
+                                             flags.wire_log_format, "\" (text or json)"));
 }
 
 absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& flags) {
@@ -271,7 +289,10 @@ absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& flags) {
   options.liveness.keepalive_timeout =
       *keepalive_timeout > absl::ZeroDuration() ? *keepalive_timeout : absl::Seconds(20);
   if (!flags.wire_log.empty()) {
-    absl::StatusOr<std::shared_ptr<WireLogSink>> sink = OpenWireLogFile(flags.wire_log);
+    absl::StatusOr<WireLogFormat> format = ParseWireLogFormat(flags);
+    if (!format.ok()) return format.status();
+    absl::StatusOr<std::shared_ptr<WireLogSink>> sink =
+        OpenWireLogFile(flags.wire_log, WireLogFileOptions{.format = *format});
     if (!sink.ok()) return CliError(kExitIO, std::string(sink.status().message()));
     options.wire_log = *std::move(sink);
   }

@@ -28,6 +28,9 @@ struct GlobalFlags {
   std::string keepalive_timeout = "6s";
   std::string write_out = "simple";
   std::string wire_log;
+  // --wire-log-format: "text", "json", or "" (json when the file name ends in
+  // ".jsonl", else text); docs/wire-audit.md.
+  std::string wire_log_format;
   bool hex = false;
   // TLS, like etcdctl's --cacert/--cert/--key: any of them makes every endpoint TLS.
   std::string cacert;
@@ -66,6 +69,10 @@ void AddGlobalFlags(CLI::App& app, GlobalFlags* flags);
 
 // Checks everything that can be checked before a command runs.
 [[nodiscard]] absl::Status ValidateGlobalFlags(const GlobalFlags& flags);
+
+// The wire log form --wire-log-format asks for (or the file's .jsonl suffix);
+// INVALID_ARGUMENT-like CLI error for another value.
+[[nodiscard]] absl::StatusOr<WireLogFormat> ParseWireLogFormat(const GlobalFlags& flags);
 
 // The client options the flags ask for; opens the wire log file.
 [[nodiscard]] absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& flags);
