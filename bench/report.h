@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace etcdgrpc::bench {
@@ -68,7 +70,20 @@ struct ReportFigures {
   std::string workload;
   double cpu_us_per_op = 0;
   double p50_us = 0;
+  // --- benchmark report: the rest of the line, for the results file (results_json.h) ---
+  std::string peer;
+  int64_t ops = 0;
+  double seconds = 0;
+  double ops_per_s = 0;
+  double p99_us = 0;
+  double rss_mb = 0;
+  int threads = 0;  // of the process that measured, at the end (not printed in the line)
+  std::vector<std::pair<std::string, std::string>> extra = {};
 };
+
+// A report line as PrintReport prints it (or the Go peer does) read back; an error if a
+// standard field is missing or not a number.
+[[nodiscard]] absl::StatusOr<ReportFigures> ParseReportLine(absl::string_view line);
 
 // Prints "peer=… workload=… ops=… seconds=… ops_per_s=… p50_us=… p99_us=…
 // client_cpu_us_per_op=… rss_mb=… [extra…]" to stdout.
