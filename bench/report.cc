@@ -71,17 +71,18 @@ ReportFigures PrintReport(const Report& report, Measurement& measurement) {
   for (const auto& [name, value] : report.extra) absl::StrAppend(&line, " ", name, "=", value);
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);
-  return ReportFigures{.workload = report.workload,
-                       .cpu_us_per_op = cpu_per_op,
-                       .p50_us = p50,
-                       .peer = report.peer,
-                       .ops = report.ops,
-                       .seconds = seconds,
-                       .ops_per_s = ops_per_s,
-                       .p99_us = p99,
-                       .rss_mb = rss_mb,
-                       .threads = ThreadCount(),
-                       .extra = report.extra};
+  return ReportFigures{
+      .workload = report.workload,
+      .cpu_us_per_op = cpu_per_op,
+      .p50_us = p50,
+      .peer = report.peer,
+      .ops = report.ops,
+      .seconds = seconds,
+      .ops_per_s = ops_per_s,
+      .p99_us = p99,
+      .rss_mb = rss_mb,
+      .threads = measurement.max_threads() > 0 ? measurement.max_threads() : ThreadCount(),
+      .extra = report.extra};
 }
 
 absl::StatusOr<ReportFigures> ParseReportLine(absl::string_view line) {

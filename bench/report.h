@@ -3,6 +3,7 @@
 // operation from getrusage, RSS and threads of this process.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -33,6 +34,8 @@ class Measurement {
     ProcessSample now = SampleProcess();
     wall_ += now.wall - slice_start_.wall;
     cpu_us_ += now.cpu_us - slice_start_.cpu_us;
+    // After the sample, so not counted: the threads while it ran, for the results file.
+    max_threads_ = std::max(max_threads_, ThreadCount());
   }
   void AddLatency(absl::Duration latency) {
     latencies_ns_.push_back(absl::ToInt64Nanoseconds(latency));
@@ -46,6 +49,8 @@ class Measurement {
   }
   double seconds() const { return absl::ToDoubleSeconds(wall_); }
   int64_t cpu_us() const { return cpu_us_; }
+  // Most threads of the process seen at the end of a slice; 0 before the first Stop().
+  int max_threads() const { return max_threads_; }
   // Percentile (0..100) of the recorded latencies in microseconds; -1 if none.
   double PercentileUs(double percentile);
 
@@ -55,6 +60,7 @@ class Measurement {
   int64_t cpu_us_ = 0;
   std::vector<int64_t> latencies_ns_;
   bool sorted_ = false;
+  int max_threads_ = 0;
 };
 
 // One report line. Extra fields (name=value) follow the standard ones.
@@ -77,7 +83,9 @@ struct ReportFigures {
   double ops_per_s = 0;
   double p99_us = 0;
   double rss_mb = 0;
-  int threads = 0;  // of the process that measured, at the end (not printed in the line)
+  // Of the process that measured, the most seen at the end of a measured slice (at the
+  // report if none); not printed in the line.
+  int threads = 0;
   std::vector<std::pair<std::string, std::string>> extra = {};
 };
 

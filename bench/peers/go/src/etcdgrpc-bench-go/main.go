@@ -43,6 +43,7 @@ type measurement struct {
 	cpu       time.Duration
 	latencies []time.Duration
 	ops       int64
+	threads   int64 // the most seen at the end of a measured block
 }
 
 func processCPU() time.Duration {
@@ -227,6 +228,9 @@ func (p *peer) block(count int64, measured bool) error {
 		p.measured.cpu += processCPU() - cpuStart
 		p.measured.latencies = append(p.measured.latencies, latencies...)
 		p.measured.ops += count
+		if threads := procStatus("Threads"); threads > p.measured.threads {
+			p.measured.threads = threads
+		}
 	}
 	return nil
 }
@@ -245,7 +249,7 @@ func (p *peer) report(name string) string {
 	return fmt.Sprintf("peer=go-clientv3 workload=%s ops=%d seconds=%.3f ops_per_s=%.0f "+
 		"p50_us=%.1f p99_us=%.1f client_cpu_us_per_op=%.2f rss_mb=%.1f threads=%d go=%s",
 		name, m.ops, seconds, opsPerS, percentileUs(m.latencies, 50), percentileUs(m.latencies, 99),
-		cpuPerOp, float64(procStatus("VmRSS"))/1024, procStatus("Threads"), runtime.Version())
+		cpuPerOp, float64(procStatus("VmRSS"))/1024, m.threads, runtime.Version())
 }
 
 func (p *peer) handle(line string) string {
