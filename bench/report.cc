@@ -109,7 +109,10 @@ absl::StatusOr<ReportFigures> ParseReportLine(absl::string_view line) {
   bool have_peer = false;
   bool have_workload = false;
   size_t have_numbers = 0;
-  for (auto& [name, value] : fields) {
+  for (auto& field : fields) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const std::string& name = field.first;
+    std::string& value = field.second;
     if (name == "peer") {
       figures.peer = value;
       have_peer = true;
