@@ -1,5 +1,7 @@
 // etcdgrpc-bench: runs named benchmark scenarios against an etcd (a throwaway
 // local one unless --endpoints is given) and prints one line per scenario.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +21,10 @@
 #include "watch_writer.h"
 // --- concurrency ---
 #include "concurrency_helper.h"
+// --- benchmark report ---
+#include "absl/time/time.h"
+#include "etcdgrpc/client.h"
+#include "results_json.h"
 
 ABSL_FLAG(std::string, endpoints, "",
           "etcd endpoints (host:port,...); empty: start a throwaway local etcd");
@@ -37,17 +43,26 @@ ABSL_FLAG(int64_t, writer_rounds, 10, "internal: writer rounds over the keys");
 ABSL_FLAG(std::string, concurrency_helper, "",
           "internal: run as a concurrency helper (lock|elect)");
 ABSL_FLAG(std::string, helper_name, "", "internal: the helper's lock or election name");
+// --- benchmark report: the Go peer (go_peer.h) and the results file (results_json.h).
+#ifndef ETCDGRPC_BENCH_GO_PEER
+#define ETCDGRPC_BENCH_GO_PEER ""
+#endif
+ABSL_FLAG(std::string, go_peer, ETCDGRPC_BENCH_GO_PEER,
+          "the Go peer's executable (bench/peers/go); empty: the scenarios run without it");
+ABSL_FLAG(std::string, results_json, "",
+          "also write every scenario's figures, the machine and the versions to this JSON file");
 
 namespace etcdgrpc::bench {
 namespace {
 
-// For every "<x>_raw_stub" baseline a scenario ran next to "<x>", the ratios
-// the targets are stated in (client CPU per op, p50 latency).
+// For every "<x>_raw_stub" baseline (and "<x>_go_clientv3", the Go peer) a scenario ran
+// next to "<x>", the ratios the targets are stated in (client CPU per op, p50 latency).
 void PrintComparisons(const std::vector<ReportFigures>& figures) {
-  constexpr absl::string_view kSuffix = "_raw_stub";
   for (const ReportFigures& baseline : figures) {
     absl::string_view name = baseline.workload;
-    if (!absl::ConsumeSuffix(&name, kSuffix)) continue;
+    if (!absl::ConsumeSuffix(&name, "_raw_stub") && !absl::ConsumeSuffix(&name, "_go_clientv3")) {
+      continue;
+    }
     for (const ReportFigures& ours : figures) {
       if (ours.workload != name || baseline.cpu_us_per_op <= 0 || baseline.p50_us <= 0) continue;
       std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
@@ -55,6 +70,16 @@ void PrintComparisons(const std::vector<ReportFigures>& figures) {
                   ours.cpu_us_per_op / baseline.cpu_us_per_op, ours.p50_us / baseline.p50_us);
     }
   }
+}
+
+// The etcd version of the first endpoint (for the results file); empty if it cannot be read.
+std::string EtcdVersion(const std::vector<std::string>& endpoints) {
+  ClientOptions options;
+  options.endpoints = endpoints;
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  if (!client.ok()) return "";
+  absl::StatusOr<EndpointStatus> status = (*client)->Status(endpoints.front());
+  return status.ok() ? status->version : "";
 }
 
 int Main(int argc, char** argv) {
@@ -108,6 +133,7 @@ int Main(int argc, char** argv) {
     // "<x>_raw_stub" runs inside scenario <x>, interleaved with it.
     absl::string_view base = name;
     absl::ConsumeSuffix(&base, "_raw_stub");
+    absl::ConsumeSuffix(&base, "_go_clientv3");  // --- benchmark report: the Go peer's too
     for (const Scenario& s : scenarios) {
       if (name == "all" || s.name == base) {
         // Once each: "x x_raw_stub" names one scenario (--repeat repeats).
@@ -147,6 +173,22 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "started a throwaway etcd at %s\n", local_etcd->EndpointsFlag().c_str());
   }
 
+  // --- benchmark report ---
+  env.go_peer = absl::GetFlag(FLAGS_go_peer);
+  if (!env.go_peer.empty() && access(env.go_peer.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "no Go peer at %s: the scenarios run without it\n", env.go_peer.c_str());
+    env.go_peer.clear();
+  }
+  const std::string results_path = absl::GetFlag(FLAGS_results_json);
+  ResultsContext results_context;
+  results_context.env = &env;
+  std::vector<ScenarioResult> results;
+  if (!results_path.empty()) {
+    results_context.etcd_version = EtcdVersion(env.endpoints);
+    results_context.started_at =
+        absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
+  }
+
   int failures = 0;
   for (int round = 0; round < absl::GetFlag(FLAGS_repeat); ++round) {
     for (const Scenario* scenario : selected) {
@@ -154,6 +196,18 @@ int Main(int argc, char** argv) {
       absl::StatusOr<std::vector<ReportFigures>> result = scenario->run(env);
       std::fprintf(stderr, "scenario %s took %.1f s\n", scenario->name.c_str(),
                    absl::ToDoubleSeconds(absl::Now() - start));
+      // --- benchmark report ---
+      if (!results_path.empty()) {
+        results.push_back({.scenario = scenario->name,
+                           .round = round,
+                           .wall_seconds = absl::ToDoubleSeconds(absl::Now() - start),
+                           .lines = result.ok() ? *result : std::vector<ReportFigures>{},
+                           .error = result.ok() ? "" : result.status().ToString()});
+        if (absl::Status s = WriteResultsJson(results_path, results_context, results); !s.ok()) {
+          std::fprintf(stderr, "%s\n", s.ToString().c_str());
+          ++failures;
+        }
+      }
       if (!result.ok()) {
         std::fprintf(stderr, "scenario %s failed: %s\n", scenario->name.c_str(),
                      result.status().ToString().c_str());

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
@@ -59,15 +61,88 @@ ReportFigures PrintReport(const Report& report, Measurement& measurement) {
   const double ops = static_cast<double>(report.ops);
   const double cpu_per_op = report.ops > 0 ? static_cast<double>(measurement.cpu_us()) / ops : 0;
   const double p50 = measurement.PercentileUs(50);
+  const double p99 = measurement.PercentileUs(99);
+  const double ops_per_s = seconds > 0 ? ops / seconds : 0;
+  const double rss_mb = RssMb();
   std::string line = absl::StrFormat(
       "peer=%s workload=%s ops=%d seconds=%.3f ops_per_s=%.0f p50_us=%.1f p99_us=%.1f "
       "client_cpu_us_per_op=%.2f rss_mb=%.1f",
-      report.peer, report.workload, report.ops, seconds, seconds > 0 ? ops / seconds : 0, p50,
-      measurement.PercentileUs(99), cpu_per_op, RssMb());
+      report.peer, report.workload, report.ops, seconds, ops_per_s, p50, p99, cpu_per_op, rss_mb);
   for (const auto& [name, value] : report.extra) absl::StrAppend(&line, " ", name, "=", value);
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);
-  return ReportFigures{.workload = report.workload, .cpu_us_per_op = cpu_per_op, .p50_us = p50};
+  return ReportFigures{
+      .workload = report.workload,
+      .cpu_us_per_op = cpu_per_op,
+      .p50_us = p50,
+      .peer = report.peer,
+      .ops = report.ops,
+      .seconds = seconds,
+      .ops_per_s = ops_per_s,
+      .p99_us = p99,
+      .rss_mb = rss_mb,
+      .threads = measurement.max_threads() > 0 ? measurement.max_threads() : ThreadCount(),
+      .extra = report.extra};
+}
+
+absl::StatusOr<ReportFigures> ParseReportLine(absl::string_view line) {
+  ReportFigures figures;
+  std::vector<std::pair<std::string, std::string>> fields;
+  for (absl::string_view field : absl::StrSplit(line, ' ', absl::SkipWhitespace())) {
+    std::pair<std::string, std::string> pair = absl::StrSplit(field, absl::MaxSplits('=', 1));
+    fields.push_back(std::move(pair));
+  }
+  // The standard fields, in the order PrintReport prints them; the rest are extra.
+  struct Number {
+    const char* name;
+    double* value;
+  };
+  double ops = 0;
+  double threads = -1;
+  const Number numbers[] = {{"ops", &ops},
+                            {"seconds", &figures.seconds},
+                            {"ops_per_s", &figures.ops_per_s},
+                            {"p50_us", &figures.p50_us},
+                            {"p99_us", &figures.p99_us},
+                            {"client_cpu_us_per_op", &figures.cpu_us_per_op},
+                            {"rss_mb", &figures.rss_mb}};
+  bool have_peer = false;
+  bool have_workload = false;
+  size_t have_numbers = 0;
+  for (auto& field : fields) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const std::string& name = field.first;
+    std::string& value = field.second;
+    if (name == "peer") {
+      figures.peer = value;
+      have_peer = true;
+      continue;
+    }
+    if (name == "workload") {
+      figures.workload = value;
+      have_workload = true;
+      continue;
+    }
+    const auto* number = std::find_if(std::begin(numbers), std::end(numbers),
+                                      [&](const Number& n) { return name == n.name; });
+    if (number != std::end(numbers)) {
+      if (!absl::SimpleAtod(value, number->value)) {
+        return absl::InvalidArgumentError(absl::StrCat("not a number: ", name, "=", value));
+      }
+      ++have_numbers;
+      continue;
+    }
+    // The Go peer's "threads" is its process's, as ReportFigures::threads is ours.
+    if (name == "threads" && figures.peer == "go-clientv3" && absl::SimpleAtod(value, &threads)) {
+      figures.threads = static_cast<int>(threads);
+    }
+    figures.extra.emplace_back(name, value);
+  }
+  if (!have_peer || !have_workload || have_numbers != std::size(numbers)) {
+    return absl::InvalidArgumentError(absl::StrCat("not a report line: ", line));
+  }
+  figures.ops = static_cast<int64_t>(ops);
+  return figures;
 }
 
 }  // namespace etcdgrpc::bench

@@ -3,11 +3,14 @@
 // operation from getrusage, RSS and threads of this process.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace etcdgrpc::bench {
@@ -31,6 +34,8 @@ class Measurement {
     ProcessSample now = SampleProcess();
     wall_ += now.wall - slice_start_.wall;
     cpu_us_ += now.cpu_us - slice_start_.cpu_us;
+    // After the sample, so not counted: the threads while it ran, for the results file.
+    max_threads_ = std::max(max_threads_, ThreadCount());
   }
   void AddLatency(absl::Duration latency) {
     latencies_ns_.push_back(absl::ToInt64Nanoseconds(latency));
@@ -44,6 +49,8 @@ class Measurement {
   }
   double seconds() const { return absl::ToDoubleSeconds(wall_); }
   int64_t cpu_us() const { return cpu_us_; }
+  // Most threads of the process seen at the end of a slice; 0 before the first Stop().
+  int max_threads() const { return max_threads_; }
   // Percentile (0..100) of the recorded latencies in microseconds; -1 if none.
   double PercentileUs(double percentile);
 
@@ -53,6 +60,7 @@ class Measurement {
   int64_t cpu_us_ = 0;
   std::vector<int64_t> latencies_ns_;
   bool sorted_ = false;
+  int max_threads_ = 0;
 };
 
 // One report line. Extra fields (name=value) follow the standard ones.
@@ -68,7 +76,22 @@ struct ReportFigures {
   std::string workload;
   double cpu_us_per_op = 0;
   double p50_us = 0;
+  // --- benchmark report: the rest of the line, for the results file (results_json.h) ---
+  std::string peer;
+  int64_t ops = 0;
+  double seconds = 0;
+  double ops_per_s = 0;
+  double p99_us = 0;
+  double rss_mb = 0;
+  // Of the process that measured, the most seen at the end of a measured slice (at the
+  // report if none); not printed in the line.
+  int threads = 0;
+  std::vector<std::pair<std::string, std::string>> extra = {};
 };
+
+// A report line as PrintReport prints it (or the Go peer does) read back; an error if a
+// standard field is missing or not a number.
+[[nodiscard]] absl::StatusOr<ReportFigures> ParseReportLine(absl::string_view line);
 
 // Prints "peer=… workload=… ops=… seconds=… ops_per_s=… p50_us=… p99_us=…
 // client_cpu_us_per_op=… rss_mb=… [extra…]" to stdout.

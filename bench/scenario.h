@@ -18,6 +18,8 @@ struct BenchEnv {
   double scale = 1.0;
   // Path of this executable, for scenarios that start a helper process.
   std::string self_path;
+  // --- benchmark report: the Go peer's executable (go_peer.h); empty: scenarios run without.
+  std::string go_peer;
 
   int64_t Scaled(int64_t count) const {
     const auto scaled = static_cast<int64_t>(static_cast<double>(count) * scale);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "etcdgrpc/client.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
+#include "go_peer.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "local_etcd.h"
@@ -57,6 +58,12 @@ absl::StatusOr<std::vector<ReportFigures>> PutSeq(const BenchEnv& env) {
   auto raw_request = std::make_shared<etcdserverpb::PutRequest>();
   raw_request->set_value(value);
   auto raw_response = std::make_shared<etcdserverpb::PutResponse>();
+  // --- benchmark report: the same through Go's clientv3 where the Go peer is built ---
+  absl::StatusOr<std::unique_ptr<GoPeer>> go =
+      GoPeer::Start(env, {.workload = "put_seq", .prefix = "/bench/put_seq_go_clientv3/"});
+  if (!go.ok()) return go.status();
+  std::vector<BlockRun> go_runs;
+  if (*go) go_runs.push_back((*go)->Run());
   return RunInterleaved(
       {{.report = {.peer = "grpc-raw-stub", .workload = "put_seq_raw_stub"},
         .op =
@@ -70,7 +77,7 @@ absl::StatusOr<std::vector<ReportFigures>> PutSeq(const BenchEnv& env) {
             [&client, &value](int64_t i) {
               return StatusOf(client.Put(absl::StrCat("/bench/put_seq/", i), value));
             }}},
-      env.Scaled(kSequentialOps));
+      env.Scaled(kSequentialOps), /*warmup_ops=*/200, /*block_ops=*/500, std::move(go_runs));
 }
 
 absl::StatusOr<std::vector<ReportFigures>> RangeSeq(const BenchEnv& env, bool serializable) {
@@ -159,9 +166,11 @@ absl::StatusOr<std::vector<ReportFigures>> PutSeqTls(const BenchEnv& env) {
 }  // namespace
 
 void RegisterKvScenarios(std::vector<Scenario>& scenarios) {
-  scenarios.push_back({"put_seq",
-                       "20k sequential puts of 64-byte values; with put_seq_raw_stub interleaved",
-                       PutSeq});
+  scenarios.push_back(
+      {"put_seq",
+       "20k sequential puts of 64-byte values; with put_seq_raw_stub interleaved (and Go's "
+       "clientv3 where built)",
+       PutSeq});
   scenarios.push_back({"put_seq_tls",
                        "20k sequential puts over TLS; with put_seq_plaintext interleaved (each "
                        "on its own local etcd)",

@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "etcdgrpc/client.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
+#include "go_peer.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "scenario.h"
@@ -191,32 +192,39 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveStream(const BenchEnv& env) 
   std::unique_ptr<Client> client;
   std::unique_ptr<OncePipeline> ours;
   std::unique_ptr<RawKeepAliveStream> raw;
+  std::vector<BlockRun> runs = {
+      {.report = {.peer = "grpc-raw-stub", .workload = "keepalive_stream_raw_stub"},
+       .block = [&](int64_t n, Measurement& m) { return raw->Run(n, m); },
+       .prepare =
+           [&](int64_t) {
+             raw = std::make_unique<RawKeepAliveStream>(env.endpoints.front(), *ids);
+             Measurement ignored;
+             return raw->Run(kInFlight, ignored);  // the stream is up and warm
+           },
+       .finish = [&] { raw.reset(); }},
+      {.report = {.workload = "keepalive_stream"},
+       .block = [&](int64_t n, Measurement& m) { return ours->Run(n, m); },
+       .prepare = [&](int64_t) -> absl::Status {
+         absl::StatusOr<std::unique_ptr<Client>> connected = Connect(env);
+         if (!connected.ok()) return connected.status();
+         client = *std::move(connected);
+         ours = std::make_unique<OncePipeline>(*client, *ids);
+         Measurement ignored;
+         return ours->Run(kInFlight, ignored);
+       },
+       .finish =
+           [&] {
+             ours.reset();
+             client.reset();
+           }}};
+  // --- benchmark report: the same through Go's clientv3 where the Go peer is built (its
+  // KeepAliveOnce opens a stream per call: that is what Go's client does).
+  absl::StatusOr<std::unique_ptr<GoPeer>> go =
+      GoPeer::Start(env, {.workload = "keepalive_stream", .leases = *ids});
+  if (!go.ok()) return go.status();
+  if (*go) runs.push_back((*go)->Run());
   absl::StatusOr<std::vector<ReportFigures>> figures = RunBlocksInterleaved(
-      {{.report = {.peer = "grpc-raw-stub", .workload = "keepalive_stream_raw_stub"},
-        .block = [&](int64_t n, Measurement& m) { return raw->Run(n, m); },
-        .prepare =
-            [&](int64_t) {
-              raw = std::make_unique<RawKeepAliveStream>(env.endpoints.front(), *ids);
-              Measurement ignored;
-              return raw->Run(kInFlight, ignored);  // the stream is up and warm
-            },
-        .finish = [&] { raw.reset(); }},
-       {.report = {.workload = "keepalive_stream"},
-        .block = [&](int64_t n, Measurement& m) { return ours->Run(n, m); },
-        .prepare = [&](int64_t) -> absl::Status {
-          absl::StatusOr<std::unique_ptr<Client>> connected = Connect(env);
-          if (!connected.ok()) return connected.status();
-          client = *std::move(connected);
-          ours = std::make_unique<OncePipeline>(*client, *ids);
-          Measurement ignored;
-          return ours->Run(kInFlight, ignored);
-        },
-        .finish =
-            [&] {
-              ours.reset();
-              client.reset();
-            }}},
-      env.Scaled(100000), /*warmup_ops=*/2000, /*block_ops=*/10000);
+      std::move(runs), env.Scaled(100000), /*warmup_ops=*/2000, /*block_ops=*/10000);
   RevokeAll(**setup, *ids);
   return figures;
 }
@@ -278,46 +286,50 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveIdle(const BenchEnv& env) {
   return figures;
 }
 
+// 16 threads, each looping synchronous KeepAliveOnce on its own lease until the block's
+// operations are done; interleaved in blocks with the Go peer's 16 goroutines doing the same.
 absl::StatusOr<std::vector<ReportFigures>> KeepAliveOnceConcurrent(const BenchEnv& env) {
   absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
   if (!client.ok()) return client.status();
   constexpr int kThreads = 16;
   absl::StatusOr<std::vector<int64_t>> ids = GrantMany(**client, kThreads, 60);
   if (!ids.ok()) return ids.status();
-  const absl::Duration duration = absl::Seconds(10) * env.scale;
-  std::vector<Measurement> per_thread(kThreads);
-  std::vector<absl::Status> errors(kThreads);
-  std::vector<int64_t> counts(kThreads, 0);
-  Measurement total;
-  total.Start();
-  const absl::Time end = absl::Now() + duration;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      while (absl::Now() < end) {
-        const absl::Time start = absl::Now();
-        absl::StatusOr<LeaseKeepAliveResult> r = (*client)->KeepAliveOnce((*ids)[t]);
-        if (!r.ok()) {
-          errors[t] = r.status();
-          return;
+  auto block = [&](int64_t count, Measurement& measurement) -> absl::Status {
+    std::atomic<int64_t> remaining{count};
+    std::vector<Measurement> per_thread(kThreads);
+    std::vector<absl::Status> errors(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        while (remaining.fetch_sub(1, std::memory_order_relaxed) > 0) {
+          const absl::Time start = absl::Now();
+          absl::StatusOr<LeaseKeepAliveResult> r = (*client)->KeepAliveOnce((*ids)[t]);
+          if (!r.ok()) {
+            errors[t] = r.status();
+            return;
+          }
+          per_thread[t].AddLatency(absl::Now() - start);
         }
-        per_thread[t].AddLatency(absl::Now() - start);
-        ++counts[t];
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  total.Stop();
-  for (const absl::Status& error : errors) {
-    if (!error.ok()) return error;
-  }
-  int64_t ops = 0;
-  for (int t = 0; t < kThreads; ++t) {
-    total.AddLatencies(per_thread[t]);
-    ops += counts[t];
-  }
-  std::vector<ReportFigures> figures{PrintReport(
-      {.workload = "keepalive_once_concurrent", .ops = ops, .extra = {{"threads", "16"}}}, total)};
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    for (int t = 0; t < kThreads; ++t) {
+      if (!errors[t].ok()) return errors[t];
+      measurement.AddLatencies(per_thread[t]);
+    }
+    return absl::OkStatus();
+  };
+  std::vector<BlockRun> runs = {
+      {.report = {.workload = "keepalive_once_concurrent", .extra = {{"threads", "16"}}},
+       .block = block}};
+  // --- benchmark report: Go's clientv3 where the Go peer is built (16 goroutines, same leases).
+  absl::StatusOr<std::unique_ptr<GoPeer>> go =
+      GoPeer::Start(env, {.workload = "keepalive_once_concurrent", .leases = *ids});
+  if (!go.ok()) return go.status();
+  if (*go) runs.push_back((*go)->Run());
+  absl::StatusOr<std::vector<ReportFigures>> figures =
+      RunBlocksInterleaved(std::move(runs), env.Scaled(150000),
+                           /*warmup_ops=*/env.Scaled(2000), /*block_ops=*/env.Scaled(25000));
   RevokeAll(**client, *ids);
   return figures;
 }
@@ -354,9 +366,11 @@ void RegisterLeaseScenarios(std::vector<Scenario>& scenarios) {
   scenarios.push_back({"keepalive_idle_10k",
                        "10k kept leases (TTL 30) idle for 60 s: threads, RSS, CPU, requests",
                        KeepAliveIdle});
-  scenarios.push_back({"keepalive_once_concurrent",
-                       "16 threads looping synchronous KeepAliveOnce for 10 s",
-                       KeepAliveOnceConcurrent});
+  scenarios.push_back(
+      {"keepalive_once_concurrent",
+       "16 threads looping synchronous KeepAliveOnce, 150k calls (and Go's clientv3 where "
+       "built, interleaved)",
+       KeepAliveOnceConcurrent});
   scenarios.push_back({"lease_grant", "sequential Grant(60) for 5 s", LeaseGrant});
 }
 

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "etcdgrpc/client.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
+#include "go_peer.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "scenario.h"
@@ -183,33 +184,54 @@ absl::StatusOr<std::vector<ReportFigures>> WatchThroughput(const BenchEnv& env,
     client.reset();
   };
   const absl::Duration timeout = absl::Seconds(120);
-  return RunBlocksInterleaved(
-      {{.report = {.peer = "grpc-raw-stub", .workload = workload + "_raw_stub"},
-        .block = [&](int64_t count, Measurement& m) -> absl::Status {
-          if (absl::Status s = writer->Go(); !s.ok()) return s;
-          if (absl::Status s = raw->ReadEvents(count, m); !s.ok()) return s;
-          return writer->Wait();
-        },
-        .prepare = [&](int64_t count) -> absl::Status {
-          absl::StatusOr<std::unique_ptr<RawWatch>> started =
-              RawWatch::Start(env.endpoints.front(), raw_prefix);
-          if (!started.ok()) return started.status();
-          raw = *std::move(started);
-          return spawn(raw_prefix, count);
-        },
-        .finish = [&] { raw.reset(); }},
-       {.report = {.workload = workload},
-        .block = [&](int64_t count, Measurement& m) -> absl::Status {
-          listener.Reset(count, &m);
-          if (absl::Status s = writer->Go(); !s.ok()) return s;
-          absl::Status waited = listener.Wait(timeout);
-          listener.Reset(0, nullptr);
-          if (!waited.ok()) return waited;
-          return writer->Wait();
-        },
-        .prepare = start_ours,
-        .finish = stop_ours}},
-      total, /*warmup_ops=*/std::min<int64_t>(block, 1000), block);
+  std::vector<BlockRun> runs = {
+      {.report = {.peer = "grpc-raw-stub", .workload = workload + "_raw_stub"},
+       .block = [&](int64_t count, Measurement& m) -> absl::Status {
+         if (absl::Status s = writer->Go(); !s.ok()) return s;
+         if (absl::Status s = raw->ReadEvents(count, m); !s.ok()) return s;
+         return writer->Wait();
+       },
+       .prepare = [&](int64_t count) -> absl::Status {
+         absl::StatusOr<std::unique_ptr<RawWatch>> started =
+             RawWatch::Start(env.endpoints.front(), raw_prefix);
+         if (!started.ok()) return started.status();
+         raw = *std::move(started);
+         return spawn(raw_prefix, count);
+       },
+       .finish = [&] { raw.reset(); }},
+      {.report = {.workload = workload},
+       .block = [&](int64_t count, Measurement& m) -> absl::Status {
+         listener.Reset(count, &m);
+         if (absl::Status s = writer->Go(); !s.ok()) return s;
+         absl::Status waited = listener.Wait(timeout);
+         listener.Reset(0, nullptr);
+         if (!waited.ok()) return waited;
+         return writer->Wait();
+       },
+       .prepare = start_ours,
+       .finish = stop_ours}};
+  // --- benchmark report: the same through Go's clientv3 where the Go peer is built; its watch
+  // too exists only during its blocks.
+  const std::string go_prefix = absl::StrCat("/bench/", workload, "/go/");
+  absl::StatusOr<std::unique_ptr<GoPeer>> go =
+      GoPeer::Start(env, {.workload = workload, .prefix = go_prefix});
+  if (!go.ok()) return go.status();
+  if (GoPeer* peer = go->get(); peer != nullptr) {
+    BlockRun run = peer->Run();
+    run.prepare = [&, peer](int64_t count) -> absl::Status {
+      if (absl::Status s = peer->Prepare(); !s.ok()) return s;
+      return spawn(go_prefix, count);
+    };
+    run.block = [&, peer](int64_t count, Measurement&) -> absl::Status {
+      if (absl::Status s = peer->StartBlock(count); !s.ok()) return s;
+      if (absl::Status s = writer->Go(); !s.ok()) return s;
+      if (absl::Status s = peer->AwaitBlock(); !s.ok()) return s;
+      return writer->Wait();
+    };
+    runs.push_back(std::move(run));
+  }
+  return RunBlocksInterleaved(std::move(runs), total,
+                              /*warmup_ops=*/std::min<int64_t>(block, 1000), block);
 }
 
 // Many watches on distinct keys of one client; every key put `rounds` times.

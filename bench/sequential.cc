@@ -44,6 +44,12 @@ absl::StatusOr<std::vector<ReportFigures>> RunBlocksInterleaved(std::vector<Bloc
   std::vector<ReportFigures> figures;
   for (size_t r = 0; r < runs.size(); ++r) {
     runs[r].report.ops = ops;
+    if (runs[r].external_report) {
+      absl::StatusOr<ReportFigures> external = runs[r].external_report();
+      if (!external.ok()) return external.status();
+      figures.push_back(*std::move(external));
+      continue;
+    }
     figures.push_back(PrintReport(runs[r].report, measurements[r]));
   }
   return figures;
@@ -51,7 +57,8 @@ absl::StatusOr<std::vector<ReportFigures>> RunBlocksInterleaved(std::vector<Bloc
 
 absl::StatusOr<std::vector<ReportFigures>> RunInterleaved(std::vector<SequentialRun> runs,
                                                           int64_t ops, int64_t warmup_ops,
-                                                          int64_t block_ops) {
+                                                          int64_t block_ops,
+                                                          std::vector<BlockRun> other_runs) {
   std::vector<BlockRun> blocks;
   for (SequentialRun& run : runs) {
     // Warm-up operations get negative numbers; measured ones count up from 0.
@@ -67,6 +74,7 @@ absl::StatusOr<std::vector<ReportFigures>> RunInterleaved(std::vector<Sequential
            return absl::OkStatus();
          }});
   }
+  for (BlockRun& run : other_runs) blocks.push_back(std::move(run));
   return RunBlocksInterleaved(std::move(blocks), ops, warmup_ops, block_ops);
 }
 

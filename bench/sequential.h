@@ -20,10 +20,6 @@ struct SequentialRun {
   std::function<absl::Status(int64_t i)> op;
 };
 
-[[nodiscard]] absl::StatusOr<std::vector<ReportFigures>> RunInterleaved(
-    std::vector<SequentialRun> runs, int64_t ops, int64_t warmup_ops = 200,
-    int64_t block_ops = 500);
-
 // A workload that performs a block of operations at a time (pipelined, for
 // instance), recording each operation's latency in the measurement.
 struct BlockRun {
@@ -35,7 +31,15 @@ struct BlockRun {
   // polling gRPC's shared poller and tax that run with extra wake-ups.
   std::function<absl::Status(int64_t count)> prepare = nullptr;
   std::function<void()> finish = nullptr;
+  // --- benchmark report: a run measured in another process (the Go peer, go_peer.h) prints
+  // and returns that process's line in place of this process's measurement.
+  std::function<absl::StatusOr<ReportFigures>()> external_report = nullptr;
 };
+
+// `other_runs` (the Go peer's, go_peer.h) join the interleaving after `runs`.
+[[nodiscard]] absl::StatusOr<std::vector<ReportFigures>> RunInterleaved(
+    std::vector<SequentialRun> runs, int64_t ops, int64_t warmup_ops = 200, int64_t block_ops = 500,
+    std::vector<BlockRun> other_runs = {});
 
 // Warms each run up with one block of `warmup_ops` (measured separately and
 // discarded), then alternates blocks of `block_ops` until each did `ops`.
