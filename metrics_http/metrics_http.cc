@@ -3,26 +3,19 @@
 
 #include <httplib.h>
 
-#include <atomic>
-#include <cerrno>
-#include <chrono>
-#include <cstring>
 #include <string_view>
-#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "metrics_http/http_listener.h"
 
 namespace etcdgrpc {
 
 struct MetricsHttpServer::Impl {
   std::shared_ptr<const MetricsRegistry> registry;
   MetricsHttpOptions options;
-  httplib::Server server;
-  int port = 0;
-  std::atomic<bool> listen_returned{false};
-  std::thread thread;
+  std::unique_ptr<internal::HttpListener> listener;
 };
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
@@ -36,57 +29,29 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   auto impl = std::make_unique<Impl>();
   impl->registry = std::move(registry);
   impl->options = options;
+  auto server = std::make_unique<httplib::Server>();
   // A scrape is one request at a time: httplib's default pool would start a thread per core.
-  impl->server.new_task_queue = [] { return new httplib::ThreadPool(1); };
-  // httplib's default sets SO_REUSEPORT: a second process would then share the port silently
-  // and take half the scrapes. SO_REUSEADDR alone still refuses a port someone listens on.
-  impl->server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
+  server->new_task_queue = [] { return new httplib::ThreadPool(1); };
   const MetricsRegistry* metrics = impl->registry.get();
-  impl->server.Get(options.path, [metrics](const httplib::Request&, httplib::Response& response) {
+  server->Get(options.path, [metrics](const httplib::Request&, httplib::Response& response) {
     const std::string_view type = MetricsRegistry::kTextContentType;
     response.set_content(metrics->Text(), std::string(type).c_str());
   });
-  errno = 0;
-  if (options.port == 0) {
-    impl->port = impl->server.bind_to_any_port(options.host);
-  } else if (impl->server.bind_to_port(options.host, options.port)) {
-    impl->port = options.port;
-  } else {
-    impl->port = -1;
-  }
-  if (impl->port <= 0) {
-    const int error = errno;
-    return absl::UnavailableError(absl::StrCat(
-        "metrics endpoint: cannot listen on ", options.host, ":", options.port, ": ",
-        error != 0 ? std::strerror(error) : "the port is taken or the host is not local"));
-  }
-  Impl* raw = impl.get();
-  impl->thread = std::thread([raw] {
-    raw->server.listen_after_bind();
-    raw->listen_returned.store(true);
-  });
+  absl::StatusOr<std::unique_ptr<internal::HttpListener>> listener = internal::HttpListener::Start(
+      std::move(server), options.host, options.port, "metrics endpoint");
+  if (!listener.ok()) return listener.status();
+  impl->listener = *std::move(listener);
   return std::unique_ptr<MetricsHttpServer>(new MetricsHttpServer(std::move(impl)));
 }
 
 MetricsHttpServer::MetricsHttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-MetricsHttpServer::~MetricsHttpServer() {
-  // httplib 0.11's stop() does nothing before the loop runs (it sets is_running inside
-  // listen_after_bind), so wait for that first; it starts at once after the bind.
-  while (!impl_->server.is_running() && !impl_->listen_returned.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  impl_->server.stop();
-  impl_->thread.join();
-}
+MetricsHttpServer::~MetricsHttpServer() = default;
 
-int MetricsHttpServer::port() const { return impl_->port; }
+int MetricsHttpServer::port() const { return impl_->listener->port(); }
 
 std::string MetricsHttpServer::url() const {
-  return absl::StrCat("http://", impl_->options.host, ":", impl_->port, impl_->options.path);
+  return absl::StrCat("http://", impl_->options.host, ":", port(), impl_->options.path);
 }
 
 }  // namespace etcdgrpc

@@ -76,6 +76,9 @@ TEST(CommandPrefixTest, APrefixOfOneEtcdctlCommandKeepsNamingItBesideOurs) {
   // Two of ours and none of etcdctl's: ambiguous, as cobra says.
   EXPECT_EQ(FindChild(root, "re"), nullptr);
   EXPECT_EQ(FindChild(root, "res")->name, "resolve");
+  // Ours are suggested by prefix only, never for being near a short word.
+  EXPECT_THAT(SuggestCommands(root, "m"), ElementsAre("member", "make-mirror"));
+  EXPECT_THAT(SuggestCommands(root, "re"), ElementsAre("get", "resolve", "register"));
 }
 
 TEST(CommandPrefixTest, SuggestionsAreCobras) {

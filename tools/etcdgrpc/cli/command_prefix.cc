@@ -88,7 +88,11 @@ std::vector<std::string> ExpandCommandPrefixes(const CommandNode& root,
 std::vector<std::string> SuggestCommands(const CommandNode& node, std::string_view word) {
   std::vector<std::string> suggestions;
   for (const CommandNode& child : node.children) {
-    if (Levenshtein(word, child.name) <= 2 || Lower(child.name).starts_with(Lower(word))) {
+    // Our own commands only by prefix: a name as short as `ui` is within
+    // cobra's distance of 2 of every short word, and etcdctl's suggestions
+    // stay as etcdctl prints them.
+    const bool near = child.etcdctl && Levenshtein(word, child.name) <= 2;
+    if (near || Lower(child.name).starts_with(Lower(word))) {
       suggestions.push_back(child.name);
     }
   }

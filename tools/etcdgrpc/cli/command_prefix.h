@@ -37,7 +37,8 @@ struct CommandNode {
                                                              std::vector<std::string> args);
 
 // cobra's SuggestionsFor: the children within Levenshtein distance 2 of
-// `word` (ignoring case) or having it as a prefix, in the children's order.
+// `word` (ignoring case) or having it as a prefix, in the children's order;
+// our own commands (not etcdctl's) only by prefix.
 [[nodiscard]] std::vector<std::string> SuggestCommands(const CommandNode& node,
                                                        std::string_view word);
 

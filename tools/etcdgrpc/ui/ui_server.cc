@@ -2,14 +2,12 @@
 #include "ui/ui_server.h"
 
 #include <httplib.h>
-#include <sys/socket.h>
 
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "metrics_http/http_listener.h"
 #include "ui/page.h"
 
 namespace etcdgrpc::cli::ui {
@@ -25,12 +23,6 @@ constexpr size_t kHttpThreads = SseHubOptions{}.max_clients + 4;
 
 UiServer::UiServer(RegistryModel& model)
     : model_(model), server_(std::make_unique<httplib::Server>()) {
-  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second ui on a
-  // taken port binds it too and shares its connections instead of failing.
-  server_->set_socket_options([](socket_t sock) {
-    const int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
   server_->new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
   server_->Get("/", [](const httplib::Request&, httplib::Response& response) {
     const std::string_view page = RegistryPage();
@@ -69,27 +61,18 @@ UiServer::UiServer(RegistryModel& model)
 UiServer::~UiServer() { Stop(); }
 
 absl::Status UiServer::Start(const std::string& host, int port) {
-  errno = 0;
-  const int bound = port == 0                           ? server_->bind_to_any_port(host)
-                    : server_->bind_to_port(host, port) ? port
-                                                        : -1;
-  if (bound <= 0) {
-    const int error = errno;
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", host, ":", port, ": ",
-                     error != 0 ? std::strerror(error) : "cannot bind the address"));
-  }
-  port_ = bound;
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  // Stop() can only end a server that runs; listen_after_bind sets that at once.
-  for (int i = 0; i < 1000 && !server_->is_running(); ++i) absl::SleepFor(absl::Milliseconds(1));
+  absl::StatusOr<std::unique_ptr<internal::HttpListener>> listener =
+      internal::HttpListener::Start(std::move(server_), host, port, "ui");
+  if (!listener.ok()) return listener.status();
+  listener_ = *std::move(listener);
   return absl::OkStatus();
 }
 
+int UiServer::port() const { return listener_ == nullptr ? 0 : listener_->port(); }
+
 void UiServer::Stop() {
   model_.hub().Close();
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
+  listener_.reset();
 }
 
 }  // namespace etcdgrpc::cli::ui

@@ -5,7 +5,6 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "ui/registry_model.h"
@@ -13,6 +12,9 @@
 namespace httplib {
 class Server;
 }  // namespace httplib
+namespace etcdgrpc::internal {
+class HttpListener;
+}  // namespace etcdgrpc::internal
 
 namespace etcdgrpc::cli::ui {
 
@@ -29,15 +31,15 @@ class UiServer {
   // bind (a port taken by another process).
   [[nodiscard]] absl::Status Start(const std::string& host, int port);
   // The bound port (after Start()).
-  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] int port() const;
   // Ends every event stream, then the server; returns when its threads are done.
   void Stop();
 
  private:
   RegistryModel& model_;
+  // Configured here; HttpListener takes it on Start().
   std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  std::unique_ptr<internal::HttpListener> listener_;
 };
 
 }  // namespace etcdgrpc::cli::ui
