@@ -14,6 +14,7 @@ PickResult::PickResult(std::shared_ptr<const internal::PickSlot> slot, bool coun
       entry_(slot_->channel.get()),
       counts_in_flight_(counts_in_flight) {
   if (counts_in_flight_) entry_->in_flight.fetch_add(1, std::memory_order_relaxed);
+  slot_->picks.Increment();
 }
 
 PickResult::PickResult(PickResult&& other) noexcept
@@ -70,6 +71,14 @@ absl::StatusOr<PickResult> Balancer::Pick() { return core_->Pick(); }
 
 std::optional<PickResult> internal::PickNow(Balancer& balancer) {
   return balancer.core_->TryPick();
+}
+
+void internal::RecordBalancedCall(Balancer& balancer, int attempts) {
+  const internal::BalancedCallMetrics& metrics = balancer.core_->call_metrics();
+  metrics.calls.Increment();
+  if (attempts <= 0) return;  // no endpoint was ever picked
+  metrics.attempts.Increment(static_cast<uint64_t>(attempts));
+  metrics.retries.Increment(static_cast<uint64_t>(attempts - 1));
 }
 
 size_t Balancer::eligible() const { return core_->eligible(); }

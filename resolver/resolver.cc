@@ -12,6 +12,7 @@
 #include "resolver/internal/channel_pool.h"
 #include "resolver/internal/channel_target.h"
 #include "resolver/internal/health_checks.h"
+#include "resolver/internal/resolver_metrics.h"
 #include "resolver/internal/view_core.h"
 
 namespace etcdgrpc::resolver {
@@ -33,8 +34,9 @@ class ResolverCore {
         runner_(::etcdgrpc::internal::ListenerRunner::Create(
             client_->options().slow_listener_handoff, &scheduler_)),
         health_checking_(options.health_checking),
-        health_(
-            std::make_shared<HealthChecks>(&scheduler_, options.health_checking.check_interval)),
+        metrics_(ResolverMetrics::Create(options.metrics)),
+        health_(std::make_shared<HealthChecks>(&scheduler_, options.health_checking.check_interval,
+                                               metrics_)),
         hold_{.enabled = options.mass_disappearance.enabled.value_or(
                   codec_->protects_against_mass_disappearance()),
               .share = options.mass_disappearance.max_vanished_share,
@@ -73,8 +75,9 @@ class ResolverCore {
     std::weak_ptr<ViewCore>& weak = views_[std::string(service)];
     std::shared_ptr<ViewCore> view = weak.lock();
     if (view == nullptr) {
-      view = std::make_shared<ViewCore>(client_, codec_, prefix_, std::string(service), &scheduler_,
-                                        runner_, hold_);
+      view = std::make_shared<ViewCore>(
+          client_, codec_, prefix_, std::string(service), &scheduler_, runner_, hold_,
+          metrics_ != nullptr ? metrics_->Endpoints(std::string(service)) : Gauge());
       if (absl::Status started = view->Start(); !started.ok()) return started;
       weak = view;
     }
@@ -87,7 +90,7 @@ class ResolverCore {
     absl::StatusOr<std::shared_ptr<ServiceView>> view = Watch(service);
     if (!view.ok()) return view.status();
     auto core = std::make_shared<BalancerCore>(std::string(service), std::move(options), pool_,
-                                               health_, CheckName(std::string(service)));
+                                               health_, CheckName(std::string(service)), metrics_);
     core->Attach(*view);
     return std::make_shared<Balancer>(core);
   }
@@ -160,6 +163,8 @@ class ResolverCore {
   const std::shared_ptr<ChannelPool> pool_;
   const std::shared_ptr<::etcdgrpc::internal::ListenerRunner> runner_;
   const HealthChecking health_checking_;
+  // Null when metrics are off.
+  const std::shared_ptr<ResolverMetrics> metrics_;
   const std::shared_ptr<HealthChecks> health_;
   const HoldSettings hold_;
   mutable Mutex mu_;

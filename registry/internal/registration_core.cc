@@ -25,7 +25,9 @@ constexpr size_t kMaxOldLeases = 8;
 RegistrationCore::RegistrationCore(std::shared_ptr<RegistrarShared> shared,
                                    ServiceInstance instance, std::string key,
                                    RegistrationListener* listener)
-    : shared_(std::move(shared)), listener_(listener) {
+    : shared_(std::move(shared)),
+      listener_(listener),
+      metrics_(RegistrationMetrics::For(shared_->options().metrics.get(), instance.service)) {
   MutexLock lock(&mu_);
   instance_ = std::move(instance);
   key_ = std::move(key);
@@ -78,6 +80,9 @@ void RegistrationCore::Activate(int64_t lease_id, const std::string& key, int64_
       metadata_changed = instance_.metadata != instance.metadata;
       old_leases.swap(old_leases_);
       post = QueueEvent(state, absl::OkStatus(), lease_id, absl::Seconds(ttl_seconds));
+      (state == RegistrationState::kRegistered ? metrics_.registrations : metrics_.reregistrations)
+          .Increment();
+      metrics_.registered.Add(1);
     }
   }
   if (closed) {
@@ -233,6 +238,8 @@ void RegistrationCore::HandleLoss(uint64_t generation, absl::Status reason) {
     MutexLock lock(&mu_);
     if (phase_ != Phase::kActive || generation_ != generation) return;  // stale
     phase_ = Phase::kLost;
+    metrics_.losses.Increment();
+    metrics_.registered.Add(-1);
     session = std::move(session_);
     RememberOldLease(lease_id_);
     lease_id_ = 0;

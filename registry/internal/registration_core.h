@@ -49,6 +49,7 @@
 #include "etcdgrpc/registry/registration.h"
 #include "etcdgrpc/registry/service_instance.h"
 #include "registry/internal/registrar_shared.h"
+#include "registry/internal/registry_metrics.h"
 
 namespace etcdgrpc::registry::internal {
 
@@ -172,6 +173,8 @@ class RegistrationCore : public std::enable_shared_from_this<RegistrationCore> {
 
   const std::shared_ptr<RegistrarShared> shared_;
   RegistrationListener* const listener_;
+  // Null handles when metrics are off.
+  const RegistrationMetrics metrics_;
 
   // Serializes Update() calls, so their writes reach etcd in call order.
   Mutex update_mu_ ABSL_ACQUIRED_BEFORE(mu_);

@@ -73,7 +73,10 @@ std::shared_ptr<RegistrationCore::Teardown> RegistrationCore::BeginDeregister(ab
   {
     MutexLock lock(&mu_);
     if (phase_ == Phase::kClosed) return nullptr;
-    if (phase_ == Phase::kActive) teardown->lease_id = lease_id_;
+    if (phase_ == Phase::kActive) {
+      teardown->lease_id = lease_id_;
+      metrics_.registered.Add(-1);
+    }
     teardown->key = key_;
     phase_ = Phase::kClosed;
     state_ = RegistrationState::kDeregistered;

@@ -280,6 +280,7 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
     }
     // No attempt runs any more: the responses are no longer written.
     if (winner >= 0) face_->Adopt(winner);
+    internal::RecordBalancedCall(*balancer_, result.attempts);
     auto job = [done = std::move(done_), result = std::move(result)]() mutable {
       (void)::etcdgrpc::internal::CallListener("balanced call's callback",
                                                [&] { done(std::move(result)); });

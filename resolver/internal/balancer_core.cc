@@ -49,7 +49,8 @@ bool Healthy(const PickSlot& slot) {
 
 BalancerCore::BalancerCore(std::string service, BalancerOptions options,
                            std::shared_ptr<ChannelPool> pool, std::shared_ptr<HealthChecks> health,
-                           std::optional<std::string> check_name)
+                           std::optional<std::string> check_name,
+                           std::shared_ptr<ResolverMetrics> metrics)
     : service_(std::move(service)),
       options_(std::move(options)),
       pool_(std::move(pool)),
@@ -59,7 +60,9 @@ BalancerCore::BalancerCore(std::string service, BalancerOptions options,
                     ? std::make_shared<OutlierDetector>(options_.outlier_ejection,
                                                         ::etcdgrpc::internal::MonoNow())
                     : nullptr),
-      table_(std::make_unique<PickTable>()) {}
+      table_(std::make_unique<PickTable>()),
+      metrics_(std::move(metrics)),
+      call_metrics_(metrics_ != nullptr ? metrics_->Calls(service_) : BalancedCallMetrics{}) {}
 
 BalancerCore::~BalancerCore() {
   // No update may run while the members below go away.
@@ -79,8 +82,11 @@ void BalancerCore::Update(const EndpointSet& set) {
   auto table = std::make_unique<PickTable>(
       BuildPickTable(set, options_, [&](const std::shared_ptr<const Endpoint>& endpoint) {
         PickSlot slot{.endpoint = endpoint, .channel = pool_->Get(endpoint->address())};
+        if (metrics_ != nullptr) slot.picks = metrics_->Picks(service_, endpoint->address());
         if (detector_ != nullptr) {
-          slot.outlier = detector_->StateFor(endpoint->address());
+          slot.outlier = detector_->StateFor(
+              endpoint->address(),
+              metrics_ != nullptr ? metrics_->Ejections(service_, endpoint->address()) : Counter());
           slot.detector = detector_;
           addresses.push_back(endpoint->address());
         }

@@ -18,6 +18,7 @@
 #include "resolver/internal/health_checks.h"
 #include "resolver/internal/outlier_detector.h"
 #include "resolver/internal/pick_table.h"
+#include "resolver/internal/resolver_metrics.h"
 #include "resolver/internal/snapshot_cell.h"
 
 namespace etcdgrpc::resolver::internal {
@@ -32,7 +33,8 @@ class BalancerCore {
   // that grpc.health.v1 service name (null / unset: not checked).
   BalancerCore(std::string service, BalancerOptions options, std::shared_ptr<ChannelPool> pool,
                std::shared_ptr<HealthChecks> health = nullptr,
-               std::optional<std::string> check_name = std::nullopt);
+               std::optional<std::string> check_name = std::nullopt,
+               std::shared_ptr<ResolverMetrics> metrics = nullptr);
 
   // A new snapshot of the service: rebuild and publish the table. Calls are
   // serialized by the caller (the view's listener calls never overlap).
@@ -42,6 +44,8 @@ class BalancerCore {
   [[nodiscard]] std::optional<PickResult> TryPick();
   [[nodiscard]] size_t eligible() const;
   [[nodiscard]] std::vector<EndpointStats> endpoint_stats() const;
+  // BalancedStub calls through this balancer (null handles when metrics are off).
+  [[nodiscard]] const BalancedCallMetrics& call_metrics() const { return call_metrics_; }
   ~BalancerCore();
   // Follows `view`: a new table for each change of its endpoints.
   void Attach(std::shared_ptr<ServiceView> view);
@@ -62,6 +66,9 @@ class BalancerCore {
   // Null when outlier ejection is off.
   const std::shared_ptr<OutlierDetector> detector_;
   SnapshotCell<PickTable> table_;
+  // Null when metrics are off.
+  const std::shared_ptr<ResolverMetrics> metrics_;
+  const BalancedCallMetrics call_metrics_;
 
   class Adapter : public ServiceListener {
    public:

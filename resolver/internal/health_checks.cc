@@ -36,20 +36,24 @@ EndpointHealth FromResponse(const HealthCheckResponse& response) {
 class HealthChecker : public std::enable_shared_from_this<HealthChecker> {
  public:
   HealthChecker(std::weak_ptr<HealthChecks> pool, std::shared_ptr<ChannelEntry> entry,
-                std::string service, std::string check_name, std::weak_ptr<ViewCore> view)
+                std::string service, std::string check_name, std::weak_ptr<ViewCore> view,
+                HealthGauges gauges)
       : pool_(std::move(pool)),
         entry_(std::move(entry)),
         service_(std::move(service)),
         check_name_(std::move(check_name)),
         view_(std::move(view)),
-        stub_(Health::NewStub(entry_->channel())) {}
+        stub_(Health::NewStub(entry_->channel())),
+        gauges_(gauges) {}
 
   void Start() { StartWatch(); }
   void Stop() {
     MutexLock lock(&mu_);
     stopped_ = true;
     if (current_ != nullptr) current_->TryCancel();
-    status.store(static_cast<uint8_t>(EndpointHealth::kUnknown), std::memory_order_relaxed);
+    ShowLocked(
+        status.exchange(static_cast<uint8_t>(EndpointHealth::kUnknown), std::memory_order_relaxed),
+        static_cast<uint8_t>(EndpointHealth::kUnknown));
   }
 
   std::atomic<uint8_t> status{static_cast<uint8_t>(EndpointHealth::kUnknown)};
@@ -121,12 +125,21 @@ class HealthChecker : public std::enable_shared_from_this<HealthChecker> {
       MutexLock lock(&mu_);
       if (stopped_) return;
       before = status.exchange(value, std::memory_order_relaxed);
+      ShowLocked(before, value);
     }
     if (before == value || health != EndpointHealth::kServiceUnknown) return;
     Report(absl::NotFoundError(
         absl::StrCat("endpoint ", entry_->address, " of service \"", service_,
                      "\" does not know the health-check service \"", check_name_,
                      "\" (SERVICE_UNKNOWN); picks skip it until it reports SERVING")));
+  }
+
+  // Moves the state gauges' 1 from `before` to `now` (under mu_, so that they follow the
+  // status in order).
+  void ShowLocked(uint8_t before, uint8_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (before == now) return;
+    if (before < gauges_.size()) gauges_[before].Set(0);
+    if (now < gauges_.size()) gauges_[now].Set(1);
   }
 
   void Report(const absl::Status& problem) {
@@ -232,6 +245,8 @@ class HealthChecker : public std::enable_shared_from_this<HealthChecker> {
   std::atomic<bool> said_unimplemented_{false};
   Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  // By EndpointHealth (null handles when metrics are off).
+  const HealthGauges gauges_;
   // The call in progress, cancelled by Stop().
   grpc::ClientContext* current_ ABSL_GUARDED_BY(mu_) = nullptr;
   int failures_ ABSL_GUARDED_BY(mu_) = 0;
@@ -241,8 +256,9 @@ HealthCheck::HealthCheck(std::shared_ptr<HealthChecker> checker) : checker_(std:
 HealthCheck::~HealthCheck() { checker_->Stop(); }
 const std::atomic<uint8_t>& HealthCheck::status() const { return checker_->status; }
 
-HealthChecks::HealthChecks(Scheduler* scheduler, absl::Duration check_interval)
-    : check_interval_(check_interval), scheduler_(scheduler) {}
+HealthChecks::HealthChecks(Scheduler* scheduler, absl::Duration check_interval,
+                           std::shared_ptr<ResolverMetrics> metrics)
+    : check_interval_(check_interval), metrics_(std::move(metrics)), scheduler_(scheduler) {}
 
 std::shared_ptr<HealthCheck> HealthChecks::Get(const std::string& service,
                                                const std::shared_ptr<ChannelEntry>& entry,
@@ -256,7 +272,9 @@ std::shared_ptr<HealthCheck> HealthChecks::Get(const std::string& service,
     std::weak_ptr<HealthCheck>& weak = checks_[absl::StrCat(
         service, std::string(1, '\0'), entry->address, std::string(1, '\0'), check_name)];
     if ((check = weak.lock()) != nullptr) return check;
-    checker = std::make_shared<HealthChecker>(weak_from_this(), entry, service, check_name, view);
+    checker = std::make_shared<HealthChecker>(
+        weak_from_this(), entry, service, check_name, view,
+        metrics_ != nullptr ? metrics_->Health(service, entry->address) : HealthGauges{});
     check = std::make_shared<HealthCheck>(checker);
     weak = check;
     // Forget the checks that ended.

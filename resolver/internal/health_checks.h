@@ -21,6 +21,7 @@
 #include "common/scheduler.h"
 #include "etcdgrpc/resolver/balancer.h"
 #include "resolver/internal/channel_pool.h"
+#include "resolver/internal/resolver_metrics.h"
 
 namespace etcdgrpc::resolver::internal {
 
@@ -51,7 +52,9 @@ class HealthChecks : public std::enable_shared_from_this<HealthChecks> {
  public:
   // `scheduler` is used until Shutdown(); `check_interval` spaces Check
   // polls (and is their time-out).
-  HealthChecks(Scheduler* scheduler, absl::Duration check_interval);
+  // `metrics`: where each check's state is shown (null: metrics off).
+  HealthChecks(Scheduler* scheduler, absl::Duration check_interval,
+               std::shared_ptr<ResolverMetrics> metrics = nullptr);
 
   // The check of `entry`'s server under `check_name` for `service` (shared
   // by the service's balancers); its problems go to `view`'s subscribers.
@@ -70,6 +73,7 @@ class HealthChecks : public std::enable_shared_from_this<HealthChecks> {
 
  private:
   const absl::Duration check_interval_;
+  const std::shared_ptr<ResolverMetrics> metrics_;
   Mutex mu_;
   Scheduler* scheduler_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::weak_ptr<HealthCheck>> checks_ ABSL_GUARDED_BY(mu_);

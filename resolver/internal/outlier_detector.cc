@@ -18,10 +18,14 @@ OutlierDetector::OutlierDetector(const OutlierEjection& options, absl::Time now)
   }
 }
 
-std::shared_ptr<OutlierState> OutlierDetector::StateFor(const std::string& address) {
+std::shared_ptr<OutlierState> OutlierDetector::StateFor(const std::string& address,
+                                                        Counter ejected) {
   MutexLock lock(&mu_);
   std::shared_ptr<OutlierState>& state = members_[address];
-  if (state == nullptr) state = std::make_shared<OutlierState>(address);
+  if (state == nullptr) {
+    state = std::make_shared<OutlierState>(address);
+    state->ejected = ejected;
+  }
   return state;
 }
 
@@ -121,6 +125,7 @@ bool OutlierDetector::EjectLocked(OutlierState& state, absl::Time now) {
   if (ejected + 1 > allowed) return false;
   state.multiplier = std::min(state.multiplier + 1, 1 << 20);
   ++state.ejections;
+  state.ejected.Increment();
   const absl::Duration cap = std::max(options_.max_ejection_time, options_.base_ejection_time);
   const absl::Duration duration = std::min(options_.base_ejection_time * state.multiplier, cap);
   state.ejection_end_ns = Nanos(now + duration);

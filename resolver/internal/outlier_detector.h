@@ -17,6 +17,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "common/mutex.h"
+#include "etcdgrpc/metrics.h"
 #include "etcdgrpc/resolver/balancer.h"
 
 namespace etcdgrpc::resolver::internal {
@@ -47,6 +48,8 @@ struct OutlierState {
   // the multiplier decays from there, not from the last sweep.
   int64_t ejection_end_ns = 0;
   bool member = true;
+  // Ejections (a null handle when metrics are off); set by StateFor.
+  Counter ejected;
 };
 
 class OutlierDetector {
@@ -55,7 +58,9 @@ class OutlierDetector {
 
   // The state of `address` (the same one while the address stays in the
   // set). Then Retain() with the new set's addresses.
-  [[nodiscard]] std::shared_ptr<OutlierState> StateFor(const std::string& address);
+  // `ejected` counts its ejections (given when the state is made).
+  [[nodiscard]] std::shared_ptr<OutlierState> StateFor(const std::string& address,
+                                                       Counter ejected = {});
   // The set is now these addresses: others' states are dropped (a state
   // still held by a pick is no longer counted nor ejected).
   void Retain(const std::vector<std::string>& addresses);

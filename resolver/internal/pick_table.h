@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "etcdgrpc/metrics.h"
 #include "etcdgrpc/resolver/balancer.h"
 #include "etcdgrpc/resolver/endpoint.h"
 #include "resolver/internal/channel_pool.h"
@@ -27,6 +28,8 @@ struct PickSlot {
   // Client health checking (null when off for the service).
   std::shared_ptr<HealthCheck> health = nullptr;
   const std::atomic<uint8_t>* health_status = nullptr;
+  // Picks of this endpoint by this balancer (a null handle when metrics are off).
+  Counter picks{};
 };
 
 struct PickTable {

@@ -35,10 +35,9 @@ std::optional<PickResult> PickBefore(Balancer& balancer, const std::vector<std::
   }
 }
 
-}  // namespace
-
-CallResult RunSyncCall(Balancer& balancer, const CallPolicy& policy, const std::string& method,
-                       SyncAttempt attempt) {
+// Picks, attempts, reports Done and retries until the call is decided.
+CallResult RunSyncAttempts(Balancer& balancer, const CallPolicy& policy, const std::string& method,
+                           SyncAttempt attempt) {
   CallResult result;
   if (absl::Status valid = ValidateCallPolicy(policy); !valid.ok()) {
     result.status = std::move(valid);
@@ -84,6 +83,15 @@ CallResult RunSyncCall(Balancer& balancer, const CallPolicy& policy, const std::
     result.grpc_status = std::move(status);
     return result;
   }
+}
+
+}  // namespace
+
+CallResult RunSyncCall(Balancer& balancer, const CallPolicy& policy, const std::string& method,
+                       SyncAttempt attempt) {
+  CallResult result = RunSyncAttempts(balancer, policy, method, std::move(attempt));
+  internal::RecordBalancedCall(balancer, result.attempts);
+  return result;
 }
 
 }  // namespace etcdgrpc::resolver::call_engine

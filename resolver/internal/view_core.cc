@@ -32,7 +32,7 @@ class ViewCore::WatchAdapter : public WatchListener {
 
 ViewCore::ViewCore(std::shared_ptr<Client> client, std::shared_ptr<const registry::Codec> codec,
                    std::string prefix, std::string service, Scheduler* scheduler,
-                   std::shared_ptr<ListenerRunner> runner, HoldSettings hold)
+                   std::shared_ptr<ListenerRunner> runner, HoldSettings hold, Gauge endpoints_gauge)
     : client_(std::move(client)),
       codec_(std::move(codec)),
       prefix_(std::move(prefix)),
@@ -41,7 +41,8 @@ ViewCore::ViewCore(std::shared_ptr<Client> client, std::shared_ptr<const registr
       scheduler_(scheduler),
       runner_(std::move(runner)),
       cell_(std::make_unique<Holder>(Holder{std::make_shared<EndpointSet>()})),
-      hold_(hold) {
+      hold_(hold),
+      endpoints_gauge_(endpoints_gauge) {
   MutexLock lock(&mu_);
   published_ = std::make_shared<EndpointSet>(EndpointSet{service_, 0, {}});
   cell_.Publish(std::make_unique<Holder>(Holder{published_}));

@@ -23,6 +23,7 @@
 #include "common/scheduler.h"
 #include "common/serial_executor.h"
 #include "etcdgrpc/client.h"
+#include "etcdgrpc/metrics.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/resolver/endpoint.h"
 #include "etcdgrpc/resolver/service_view.h"
@@ -53,7 +54,8 @@ class ViewCore : public std::enable_shared_from_this<ViewCore> {
   // before stopping the scheduler); `runner` runs subscribers' calls.
   ViewCore(std::shared_ptr<Client> client, std::shared_ptr<const registry::Codec> codec,
            std::string prefix, std::string service, Scheduler* scheduler,
-           std::shared_ptr<ListenerRunner> runner, HoldSettings hold = {});
+           std::shared_ptr<ListenerRunner> runner, HoldSettings hold = {},
+           Gauge endpoints_gauge = {});
   ~ViewCore();
 
   // The first listing and the watch that follows it.
@@ -186,6 +188,8 @@ class ViewCore : public std::enable_shared_from_this<ViewCore> {
   int watch_failures_ ABSL_GUARDED_BY(mu_) = 0;
   int rewatches_ ABSL_GUARDED_BY(mu_) = 0;
   const HoldSettings hold_;
+  // The published snapshot's size (a null handle when metrics are off).
+  const Gauge endpoints_gauge_;
   // While a hold lasts: the set published before the loss (the loss is
   // measured against it), when it began, and whether its time is up.
   std::shared_ptr<const EndpointSet> hold_base_ ABSL_GUARDED_BY(mu_);

@@ -113,6 +113,7 @@ ViewCore::ToDrain ViewCore::PublishLocked(int64_t revision,
   EndpointChanges changes = Diff(*published_, *set);
   if (changes.empty() && problems.empty() && set->revision == published_->revision) return {};
   published_ = set;
+  endpoints_gauge_.Set(static_cast<double>(set->endpoints.size()));
   published_changed_.Notify();
   cell_.Publish(std::make_unique<Holder>(Holder{set}));
   if (changes.empty() && problems.empty()) return {};  // only the revision moved

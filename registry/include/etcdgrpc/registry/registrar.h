@@ -13,6 +13,7 @@
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/client_options.h"
 #include "etcdgrpc/export.h"
+#include "etcdgrpc/metrics.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/registry/registration.h"
 #include "etcdgrpc/registry/service_instance.h"
@@ -42,6 +43,10 @@ struct ETCDGRPC_EXPORT RegistrarOptions {
   // an instance whose registration request would exceed it is refused with
   // InvalidArgument before anything is written.
   int64_t max_request_bytes = 1572864;
+  // --- metrics (issue 16) ---
+  // Where registrations, re-registrations, losses and the instances registered now are
+  // recorded, per service (docs/metrics.md). Null (the default): off.
+  std::shared_ptr<MetricsRegistry> metrics = nullptr;
 };
 
 struct ETCDGRPC_EXPORT RegisterOptions {

@@ -172,6 +172,8 @@ class BalancerCore;
 // the call engine, whose threads (the call timer, gRPC's callback threads)
 // must never block; it polls instead.
 [[nodiscard]] std::optional<PickResult> PickNow(Balancer& balancer);
+// A BalancedStub call through `balancer` finished after `attempts` attempts (its metrics).
+void RecordBalancedCall(Balancer& balancer, int attempts);
 }  // namespace internal
 
 // Picks endpoints of one service under one policy. Thread-safe; made by
@@ -192,6 +194,7 @@ class ETCDGRPC_EXPORT Balancer {
 
  private:
   friend std::optional<PickResult> internal::PickNow(Balancer& balancer);
+  friend void internal::RecordBalancedCall(Balancer& balancer, int attempts);
   std::shared_ptr<internal::BalancerCore> core_;
 };
 

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/export.h"
+#include "etcdgrpc/metrics.h"
 #include "etcdgrpc/registry/codec.h"
 #include "etcdgrpc/resolver/balancer.h"
 #include "etcdgrpc/resolver/balancing_channel.h"
@@ -76,6 +77,10 @@ struct ETCDGRPC_EXPORT ResolverOptions {
   // Client-side gRPC health checks of the endpoints (off by default).
   HealthChecking health_checking{};
   MassDisappearance mass_disappearance{};
+  // --- metrics (issue 16) ---
+  // Where the resolver records endpoints per service, picks, ejections and health per endpoint,
+  // and BalancedStub calls, attempts and retries (docs/metrics.md). Null (the default): off.
+  std::shared_ptr<MetricsRegistry> metrics = nullptr;
 };
 
 namespace internal {
