@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "etcdgrpc/metrics.h"
 #include "etcdgrpc/registry/registrar.h"
@@ -152,13 +153,17 @@ TEST_F(RegistryResolverMetricsTest, EndpointsPicksHealthEjectionsAttemptsAndRetr
   EXPECT_EQ(Sample(*metrics_, Endpoint("etcdgrpc_resolver_picks_total", a1)), 2);
 
   // s0 fails: its calls are retried on s1, and two failures in a row eject it.
+  // An UNAVAILABLE endpoint is also skipped for a backoff after each failure,
+  // so its second failure comes only once that has passed: bounded by time.
   servers_[0]->set_behavior(GreeterBehavior::kUnavailable);
   int calls = 4;
-  while (servers_[0]->calls() < 4 && calls < 40) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (servers_[0]->calls() < 4 && absl::Now() < deadline) {
     greeter::HelloReply reply;
     CallResult result = greeter.Call(kSayHello, request, &reply);
     ASSERT_OK(result.status);
     ++calls;
+    absl::SleepFor(absl::Milliseconds(5));
   }
   ASSERT_EQ(servers_[0]->calls(), 4);  // 2 before, 2 failures, then ejected
   const double attempts = servers_[0]->calls() + servers_[1]->calls();
