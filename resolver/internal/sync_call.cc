@@ -89,7 +89,7 @@ CallResult RunSyncAttempts(Balancer& balancer, const CallPolicy& policy, const s
 
 CallResult RunSyncCall(Balancer& balancer, const CallPolicy& policy, const std::string& method,
                        SyncAttempt attempt) {
-  CallResult result = RunSyncAttempts(balancer, policy, method, std::move(attempt));
+  CallResult result = RunSyncAttempts(balancer, policy, method, attempt);
   internal::RecordBalancedCall(balancer, result.attempts);
   return result;
 }
