@@ -4,7 +4,8 @@
 // (the registry keeps its lease alive and re-registers after losses),
 // toggles SERVING / NOT_SERVING on SIGUSR1 (answering UNAVAILABLE while not
 // serving) and on SIGTERM/SIGINT drains: NOT_SERVING, deregistered, the
-// removal propagated, a grace, then the server stops.
+// removal propagated, a grace, then the server stops. With --metrics_port it
+// serves its client's and registrar's metrics at http://127.0.0.1:PORT/metrics.
 #include <signal.h>
 
 #include <atomic>
@@ -21,6 +22,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "etcdgrpc/client.h"
+#include "etcdgrpc/metrics.h"
+#include "etcdgrpc/metrics_http.h"
 #include "etcdgrpc/registry/registrar.h"
 #include "etcdgrpc/registry/serving.h"
 #include "greeter.grpc.pb.h"
@@ -37,6 +40,10 @@ ABSL_FLAG(absl::Duration, grace, absl::Milliseconds(100),
 ABSL_FLAG(std::string, not_serving, "remove",
           "what NOT_SERVING does to the record: remove (delete it) or mark (metadata "
           "health=NOT_SERVING)");
+
+ABSL_FLAG(int, metrics_port, -1,
+          "serve the Prometheus metrics of this process's etcd client and registrar at "
+          "http://127.0.0.1:PORT/metrics (0: a free port, printed); -1: no metrics");
 
 namespace {
 
@@ -104,14 +111,31 @@ int Run() {
     return 1;
   }
 
+  std::shared_ptr<etcdgrpc::MetricsRegistry> metrics;
+  std::unique_ptr<etcdgrpc::MetricsHttpServer> metrics_server;
+  if (absl::GetFlag(FLAGS_metrics_port) >= 0) {
+    metrics = std::make_shared<etcdgrpc::MetricsRegistry>();
+    absl::StatusOr<std::unique_ptr<etcdgrpc::MetricsHttpServer>> started =
+        etcdgrpc::MetricsHttpServer::Start(metrics, {.port = absl::GetFlag(FLAGS_metrics_port)});
+    // A taken port costs the metrics only, never the service.
+    if (started.ok()) {
+      metrics_server = *std::move(started);
+      std::printf("  [%s] metrics on %s\n", id.c_str(), metrics_server->url().c_str());
+    } else {
+      std::printf("  [%s] no metrics: %s\n", id.c_str(), started.status().ToString().c_str());
+    }
+  }
+
   etcdgrpc::ClientOptions options;
   options.endpoints = absl::StrSplit(absl::GetFlag(FLAGS_endpoints), ',', absl::SkipEmpty());
+  options.metrics = metrics;
   absl::StatusOr<std::unique_ptr<etcdgrpc::Client>> client = etcdgrpc::Client::Connect(options);
   if (!client.ok()) {
     std::printf("  [%s] %s\n", id.c_str(), client.status().ToString().c_str());
     return 1;
   }
-  etcdgrpc::registry::Registrar registrar(**client, {.ttl = absl::GetFlag(FLAGS_ttl)});
+  etcdgrpc::registry::Registrar registrar(**client,
+                                          {.ttl = absl::GetFlag(FLAGS_ttl), .metrics = metrics});
   PrintingListener listener(id);
   const std::string address = absl::StrCat("127.0.0.1:", port);
   const bool mark = absl::GetFlag(FLAGS_not_serving) == "mark";

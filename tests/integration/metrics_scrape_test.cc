@@ -2,24 +2,37 @@
 // scraped over HTTP (MetricsHttpServer) and every line read by Prometheus' own parser.
 #include <httplib.h>
 
+#include <csignal>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "etcdgrpc/client.h"
 #include "etcdgrpc/metrics.h"
 #include "etcdgrpc/metrics_http.h"
 #include "gtest/gtest.h"
 #include "prometheus_text.h"
 #include "recorders.h"
+#include "registry_process.h"
 #include "shared_etcd.h"
 #include "test_client.h"
+#include "wait_until.h"
+
+#ifndef ETCDGRPC_GREETER_SERVER
+#error "needs ETCDGRPC_GREETER_SERVER, the demo greeter server's path"
+#endif
 
 namespace etcdgrpc::testing {
 namespace {
 
-std::map<std::string, double> Scrape(const MetricsHttpServer& server) {
-  httplib::Client http("127.0.0.1", server.port());
+std::map<std::string, double> Scrape(int port) {
+  httplib::Client http("127.0.0.1", port);
   auto response = http.Get("/metrics");
   EXPECT_TRUE(response && response->status == 200);
   if (!response) return {};
@@ -62,7 +75,7 @@ TEST(MetricsScrapeTest, ClientCallsWatchLeaseAndEndpointAreScrapedAndParse) {
 
   auto server = MetricsHttpServer::Start(metrics);
   ASSERT_TRUE(server.ok()) << server.status();
-  std::map<std::string, double> s = Scrape(**server);
+  std::map<std::string, double> s = Scrape((*server)->port());
   const std::string put = "method=/etcdserverpb.KV/Put";
   EXPECT_EQ(s["etcdgrpc_client_calls_total{code=OK," + put + "}"], 8);
   EXPECT_EQ(s["etcdgrpc_client_call_duration_seconds_count{" + put + "}"], 8);
@@ -90,7 +103,7 @@ TEST(MetricsScrapeTest, ClientCallsWatchLeaseAndEndpointAreScrapedAndParse) {
   // The kept lease revoked through the client: lost, reason revoked.
   ASSERT_TRUE(client->Revoke(lease->id).ok());
   ASSERT_TRUE(renewals.WaitForLoss(absl::Seconds(10)));
-  s = Scrape(**server);
+  s = Scrape((*server)->port());
   EXPECT_EQ(s["etcdgrpc_client_leases_lost_total{reason=revoked}"], 1);
 }
 
@@ -113,6 +126,44 @@ TEST(MetricsScrapeTest, ADeadEndpointIsSuspect) {
   EXPECT_EQ(
       (*s)["etcdgrpc_client_calls_total{code=DEADLINE_EXCEEDED,method=/etcdserverpb.KV/Range}"], 1)
       << text;
+}
+
+// The demo's greeter server (another process, with a client and a registrar)
+// serves its metrics: every line parses and the registration is counted.
+TEST(MetricsScrapeTest, TheGreeterServerServesItsMetrics) {
+  LocalEtcd* etcd = SharedEtcd();
+  ASSERT_NE(etcd, nullptr);
+  registry::testing::ChildProcess server({ETCDGRPC_GREETER_SERVER,
+                                          "--endpoints=" + etcd->EndpointsFlag(), "--id=metrics-1",
+                                          "--metrics_port=0", "--ttl=2s"});
+  int port = 0;
+  bool serving = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while ((port == 0 || !serving) && absl::Now() < deadline) {
+    std::optional<std::string> line = server.ReadLine(absl::Seconds(1));
+    if (!line.has_value()) continue;
+    const std::string kMetricsOn = "  [metrics-1] metrics on http://127.0.0.1:";
+    if (absl::StartsWith(*line, kMetricsOn)) {
+      ASSERT_TRUE(
+          absl::SimpleAtoi(absl::StripSuffix(line->substr(kMetricsOn.size()), "/metrics"), &port))
+          << *line;
+    }
+    serving = serving || absl::StrContains(*line, " serving on ");
+  }
+  ASSERT_GT(port, 0) << server.out() << server.err();
+  ASSERT_TRUE(serving) << server.out() << server.err();
+  std::map<std::string, double> samples = Scrape(port);
+  EXPECT_EQ(samples["etcdgrpc_registry_registrations_total{service=greeter}"], 1);
+  EXPECT_EQ(samples["etcdgrpc_registry_registered{service=greeter}"], 1);
+  EXPECT_GE(samples["etcdgrpc_client_calls_total{code=OK,method=/etcdserverpb.Lease/LeaseGrant}"],
+            1);
+  // Its lease is kept: renewals show up on a later scrape (TTL 2 s: one within about 1 s).
+  EXPECT_TRUE(WaitUntil([&] { return Scrape(port)["etcdgrpc_client_lease_renewals_total{}"] >= 1; },
+                        absl::Seconds(10)));
+  server.Signal(SIGTERM);
+  std::optional<int> code = server.Wait(absl::Seconds(20));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << server.out() << server.err();
 }
 
 }  // namespace
