@@ -29,9 +29,11 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
                                                        : -1;
   if (bound <= 0) {
     const int error = errno;
-    return absl::UnavailableError(absl::StrCat(
-        what, ": cannot listen on ", host, ":", port, ": ",
-        error != 0 ? std::strerror(error) : "the port is taken or the host is not local"));
+    char buffer[256];
+    return absl::UnavailableError(absl::StrCat(what, ": cannot listen on ", host, ":", port, ": ",
+                                               error != 0
+                                                   ? strerror_r(error, buffer, sizeof buffer)
+                                                   : "the port is taken or the host is not local"));
   }
   return std::unique_ptr<HttpListener>(new HttpListener(std::move(server), bound));
 }
