@@ -26,13 +26,7 @@ class AuthNamesCommand final : public Command {
     if (!client.ok()) return client.status();
     absl::StatusOr<ResponseHeader> header = spec_.call(**client, args_);
     if (!header.ok()) return header.status();
-    const Printers<ResponseHeader> printers{
-        .simple = [&](const ResponseHeader&) { return spec_.simple(args_); },
-        .json = JsonAuthHeader,
-        .table = nullptr,
-        .fields = FieldsHeader,
-        .protobuf = ProtobufAuthHeader};
-    return printers.Print(env, *header);
+    return PrintAuthHeader(env, *header, spec_.simple(args_));
   }
 
  private:
@@ -41,6 +35,16 @@ class AuthNamesCommand final : public Command {
 };
 
 }  // namespace
+
+absl::Status PrintAuthHeader(CommandEnv& env, const ResponseHeader& header,
+                             const std::string& simple) {
+  const Printers<ResponseHeader> printers{.simple = [&](const ResponseHeader&) { return simple; },
+                                          .json = JsonAuthHeader,
+                                          .table = nullptr,
+                                          .fields = FieldsHeader,
+                                          .protobuf = ProtobufAuthHeader};
+  return printers.Print(env, header);
+}
 
 std::unique_ptr<Command> MakeAuthNamesCommand(AuthNamesCommandSpec spec) {
   return std::make_unique<AuthNamesCommand>(std::move(spec));

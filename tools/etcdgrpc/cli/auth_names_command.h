@@ -30,4 +30,9 @@ struct AuthNamesCommandSpec {
 
 [[nodiscard]] std::unique_ptr<Command> MakeAuthNamesCommand(AuthNamesCommandSpec spec);
 
+// Prints an auth command's answer as etcdctl does: `simple` for -w simple,
+// etcd's header for json, fields and protobuf; table refused.
+[[nodiscard]] absl::Status PrintAuthHeader(CommandEnv& env, const ResponseHeader& header,
+                                           const std::string& simple);
+
 }  // namespace etcdgrpc::cli

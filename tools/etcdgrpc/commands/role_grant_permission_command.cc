@@ -6,14 +6,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "cli/auth_names_command.h"
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
 #include "cli/exit_status.h"
-#include "cli/fields_format.h"
-#include "cli/json_format.h"
 #include "cli/perm_range.h"
-#include "cli/printers.h"
-#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -59,13 +56,7 @@ class RoleGrantPermissionCommand final : public Command {
                   role, Permission{.type = *type,
                                    .range = KeyRange::Between(keys->key, keys->range_end)});
     if (!header.ok()) return header.status();
-    const Printers<ResponseHeader> printers{
-        .simple = [&](const ResponseHeader&) { return SimpleRoleGrantPermission(role); },
-        .json = JsonAuthHeader,
-        .table = nullptr,
-        .fields = FieldsHeader,
-        .protobuf = ProtobufAuthHeader};
-    return printers.Print(env, *header);
+    return PrintAuthHeader(env, *header, SimpleRoleGrantPermission(role));
   }
 
  private:

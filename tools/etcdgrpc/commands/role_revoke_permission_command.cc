@@ -4,14 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/auth_names_command.h"
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
 #include "cli/exit_status.h"
-#include "cli/fields_format.h"
-#include "cli/json_format.h"
 #include "cli/perm_range.h"
-#include "cli/printers.h"
-#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -44,18 +41,9 @@ class RoleRevokePermissionCommand final : public Command {
                      : (*client)->auth().RoleRevokePermission(
                            role, KeyRange::Between(keys->key, keys->range_end));
     if (!header.ok()) return header.status();
-    const Printers<ResponseHeader> printers{.simple =
-                                                [&](const ResponseHeader&) {
-                                                  // The key as typed (etcdctl prints its argument,
-                                                  // not the "\0" sent for "").
-                                                  return SimpleRoleRevokePermission(
-                                                      role, args_[1], keys->range_end);
-                                                },
-                                            .json = JsonAuthHeader,
-                                            .table = nullptr,
-                                            .fields = FieldsHeader,
-                                            .protobuf = ProtobufAuthHeader};
-    return printers.Print(env, *header);
+    // The key as typed (etcdctl prints its argument, not the "\0" sent for "").
+    return PrintAuthHeader(env, *header,
+                           SimpleRoleRevokePermission(role, args_[1], keys->range_end));
   }
 
  private:

@@ -5,14 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/auth_names_command.h"
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
 #include "cli/exit_status.h"
-#include "cli/fields_format.h"
-#include "cli/json_format.h"
 #include "cli/password_input.h"
-#include "cli/printers.h"
-#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -60,13 +57,7 @@ class UserAddCommand final : public Command {
     absl::StatusOr<ResponseHeader> header =
         user.empty() ? EmptyUserNameOnAdd() : (*client)->auth().UserAdd(user, password, options);
     if (!header.ok()) return header.status();
-    const Printers<ResponseHeader> printers{
-        .simple = [&](const ResponseHeader&) { return SimpleUserAdd(user); },
-        .json = JsonAuthHeader,
-        .table = nullptr,
-        .fields = FieldsHeader,
-        .protobuf = ProtobufAuthHeader};
-    return printers.Print(env, *header);
+    return PrintAuthHeader(env, *header, SimpleUserAdd(user));
   }
 
  private:

@@ -4,14 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/auth_names_command.h"
 #include "cli/command.h"
 #include "cli/empty_auth_name.h"
 #include "cli/exit_status.h"
-#include "cli/fields_format.h"
-#include "cli/json_format.h"
 #include "cli/password_input.h"
-#include "cli/printers.h"
-#include "cli/protobuf_format.h"
 #include "cli/simple_format.h"
 
 namespace etcdgrpc::cli {
@@ -43,13 +40,7 @@ class UserPasswdCommand final : public Command {
     absl::StatusOr<ResponseHeader> header =
         name.empty() ? EmptyUserNotFound() : (*client)->auth().UserChangePassword(name, password);
     if (!header.ok()) return header.status();
-    const Printers<ResponseHeader> printers{
-        .simple = [&](const ResponseHeader&) { return SimpleUserChangePassword(); },
-        .json = JsonAuthHeader,
-        .table = nullptr,
-        .fields = FieldsHeader,
-        .protobuf = ProtobufAuthHeader};
-    return printers.Print(env, *header);
+    return PrintAuthHeader(env, *header, SimpleUserChangePassword());
   }
 
  private:
