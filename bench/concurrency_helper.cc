@@ -1,10 +1,6 @@
 #include "concurrency_helper.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,8 +19,6 @@
 #include "etcdgrpc/concurrency/mutex.h"
 #include "etcdgrpc/concurrency/session.h"
 #include "greeter_helper.h"
-
-extern char** environ;
 
 namespace etcdgrpc::bench {
 namespace {
@@ -78,78 +72,11 @@ absl::Status RunConcurrencyHelper(const HelperPlan& plan) {
   return absl::InvalidArgumentError(absl::StrCat("unknown helper mode ", plan.mode));
 }
 
-absl::StatusOr<HelperProcess> HelperProcess::Spawn(const std::string& self_path,
-                                                   const HelperPlan& plan) {
-  int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
-  if (pipe2(out, O_CLOEXEC) != 0) {
-    close(in[0]);
-    close(in[1]);
-    return absl::InternalError("pipe failed");
-  }
-  std::vector<std::string> args = {
-      self_path, absl::StrCat("--endpoints=", absl::StrJoin(plan.endpoints, ",")),
-      absl::StrCat("--concurrency_helper=", plan.mode), absl::StrCat("--helper_name=", plan.name)};
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  pid_t pid = -1;
-  const int error = posix_spawn(&pid, self_path.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(in[0]);
-  close(out[1]);
-  if (error != 0) {
-    close(in[1]);
-    close(out[0]);
-    return absl::InternalError(absl::StrCat("cannot start the helper: ", std::strerror(error)));
-  }
-  return HelperProcess(pid, in[1], out[0]);
-}
-
-HelperProcess::HelperProcess(HelperProcess&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)),
-      in_fd_(std::exchange(other.in_fd_, -1)),
-      out_fd_(std::exchange(other.out_fd_, -1)),
-      buffered_(std::move(other.buffered_)) {}
-
-HelperProcess::~HelperProcess() {
-  if (in_fd_ >= 0) close(in_fd_);
-  if (out_fd_ >= 0) close(out_fd_);
-  if (pid_ > 0) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-}
-
-absl::Status HelperProcess::WriteLine(const std::string& line) {
-  const std::string text = line + "\n";
-  if (write(in_fd_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    return absl::InternalError("cannot write to the helper");
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> HelperProcess::ReadLine(absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    if (size_t newline = buffered_.find('\n'); newline != std::string::npos) {
-      std::string line = buffered_.substr(0, newline);
-      buffered_.erase(0, newline + 1);
-      return line;
-    }
-    const int64_t left_ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-    if (left_ms <= 0) return absl::DeadlineExceededError("the helper did not answer in time");
-    pollfd poll_fd = {out_fd_, POLLIN, 0};
-    if (poll(&poll_fd, 1, static_cast<int>(left_ms)) <= 0) continue;
-    char buffer[256];
-    const ssize_t got = read(out_fd_, buffer, sizeof(buffer));
-    if (got == 0) return absl::InternalError("the helper exited");
-    if (got > 0) buffered_.append(buffer, static_cast<size_t>(got));
-  }
+absl::StatusOr<HelperProcess> SpawnHelper(const std::string& self_path, const HelperPlan& plan) {
+  return PipedProcess::Spawn(
+      {self_path, absl::StrCat("--endpoints=", absl::StrJoin(plan.endpoints, ",")),
+       absl::StrCat("--concurrency_helper=", plan.mode), absl::StrCat("--helper_name=", plan.name)},
+      "the helper", absl::ZeroDuration());
 }
 
 }  // namespace etcdgrpc::bench

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "piped_process.h"
 
 namespace etcdgrpc::bench {
 
@@ -24,24 +25,10 @@ struct HelperPlan {
 // The --concurrency_helper entry point.
 absl::Status RunConcurrencyHelper(const HelperPlan& plan);
 
-// A helper process, killed and reaped on destruction.
-class HelperProcess {
- public:
-  [[nodiscard]] static absl::StatusOr<HelperProcess> Spawn(const std::string& self_path,
-                                                           const HelperPlan& plan);
-  HelperProcess(HelperProcess&& other) noexcept;
-  ~HelperProcess();
-
-  absl::Status WriteLine(const std::string& line);
-  // The next line of its stdout, within `timeout`.
-  absl::StatusOr<std::string> ReadLine(absl::Duration timeout);
-
- private:
-  HelperProcess(int pid, int in_fd, int out_fd) : pid_(pid), in_fd_(in_fd), out_fd_(out_fd) {}
-  int pid_ = -1;
-  int in_fd_ = -1;
-  int out_fd_ = -1;
-  std::string buffered_;
-};
+// A helper process (this binary in --concurrency_helper mode), killed and
+// reaped on destruction.
+using HelperProcess = PipedProcess;
+[[nodiscard]] absl::StatusOr<HelperProcess> SpawnHelper(const std::string& self_path,
+                                                        const HelperPlan& plan);
 
 }  // namespace etcdgrpc::bench

@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "piped_process.h"
 #include "report.h"
 #include "scenario.h"
 #include "sequential.h"
@@ -36,7 +38,7 @@ class GoPeer {
   GoPeer(const GoPeer&) = delete;
   GoPeer& operator=(const GoPeer&) = delete;
   // Closes its stdin (it exits on that) and reaps it; SIGKILL if it is still there after 10 s.
-  ~GoPeer();
+  ~GoPeer() = default;
 
   // The peer's workload name and the one of its line.
   const std::string& workload() const { return plan_.workload; }
@@ -59,18 +61,15 @@ class GoPeer {
   BlockRun Run();
 
  private:
-  GoPeer(int pid, int to_peer, int from_peer, GoPeerPlan plan)
-      : pid_(pid), to_peer_(to_peer), from_peer_(from_peer), plan_(std::move(plan)) {}
+  GoPeer(PipedProcess process, GoPeerPlan plan)
+      : process_(std::move(process)), plan_(std::move(plan)) {}
   // Sends one command line and returns the peer's one-line answer; "error …" as an error.
   absl::StatusOr<std::string> Command(absl::string_view command, absl::Duration timeout);
   absl::Status Send(absl::string_view command);
   absl::StatusOr<std::string> Answer(absl::string_view command, absl::Duration timeout);
 
-  int pid_ = -1;
-  int to_peer_ = -1;
-  int from_peer_ = -1;
+  PipedProcess process_;
   GoPeerPlan plan_;
-  std::string buffered_;  // read from the peer past the last answer
   int64_t blocks_ = 0;
   std::string pending_;  // the command StartBlock() sent
 };

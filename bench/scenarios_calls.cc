@@ -168,9 +168,9 @@ absl::StatusOr<std::vector<ReportFigures>> CallOverhead(const BenchEnv& env) {
 absl::StatusOr<std::vector<ReportFigures>> CallsKill9(const BenchEnv& env) {
   std::vector<std::optional<HelperProcess>> helpers;
   for (int i = 0; i < kServers; ++i) {
-    absl::StatusOr<HelperProcess> helper = HelperProcess::Spawn(
-        env.self_path,
-        {.endpoints = env.endpoints, .mode = "greeter", .name = absl::StrCat("p", i)});
+    absl::StatusOr<HelperProcess> helper =
+        SpawnHelper(env.self_path,
+                    {.endpoints = env.endpoints, .mode = "greeter", .name = absl::StrCat("p", i)});
     if (!helper.ok()) return helper.status();
     absl::StatusOr<std::string> ready = helper->ReadLine(absl::Seconds(10));
     if (!ready.ok()) return ready.status();

@@ -83,7 +83,7 @@ absl::StatusOr<std::vector<ReportFigures>> LockHandover(const BenchEnv& env) {
   absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
   if (!client.ok()) return client.status();
   absl::StatusOr<HelperProcess> helper =
-      HelperProcess::Spawn(env.self_path, HelperPlan{env.endpoints, "lock", name});
+      SpawnHelper(env.self_path, HelperPlan{env.endpoints, "lock", name});
   if (!helper.ok()) return helper.status();
   absl::StatusOr<std::shared_ptr<concurrency::Session>> session =
       concurrency::Session::Create(**client);
@@ -159,7 +159,7 @@ absl::StatusOr<std::vector<ReportFigures>> ElectionFailover(const BenchEnv& env)
   std::vector<HelperProcess> candidates;
   for (int i = 0; i < 2; ++i) {
     absl::StatusOr<HelperProcess> helper =
-        HelperProcess::Spawn(env.self_path, HelperPlan{env.endpoints, "elect", name});
+        SpawnHelper(env.self_path, HelperPlan{env.endpoints, "elect", name});
     if (!helper.ok()) return helper.status();
     candidates.push_back(*std::move(helper));
   }
