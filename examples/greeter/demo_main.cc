@@ -225,7 +225,9 @@ int Run() {
     servers[id] = std::make_unique<ServerProcess>(
         binary, std::vector<std::string>{"--endpoints=" + absl::StrJoin(options.endpoints, ","),
                                          "--id=" + id, "--zone=" + zone,
-                                         absl::StrCat("--ttl=", absl::FormatDuration(ttl))});
+                                         absl::StrCat("--ttl=", absl::FormatDuration(ttl)),
+                                         // Each prints where it serves its Prometheus metrics.
+                                         "--metrics_port=0"});
     return servers[id]->started();
   };
   bool ok = true;

@@ -204,7 +204,7 @@ absl::Status GrayWorkload::Setup() {
   writer_ = std::thread([this] { WriterLoop(); });
   prober_ = std::thread([this] { ProbeLoop(); });
   sampler_ = std::thread([this] { SampleLoop(); });
-  if (!monitors_.empty()) monitor_ = std::thread([this] { MonitorLoop(); });
+  monitor_ = std::thread([this] { MonitorLoop(); });
   return absl::OkStatus();
 }
 
@@ -272,7 +272,13 @@ void GrayWorkload::Log(const std::string& text) const {
 
 void GrayWorkload::MonitorLoop() {
   bool had_leader = true;
+  std::string last_seen;
   while (!monitor_stop_.load()) {
+    SampleClient();
+    if (monitors_.empty()) {
+      absl::SleepFor(absl::Milliseconds(200));
+      continue;
+    }
     std::map<uint64_t, int> votes;
     std::string seen;
     for (size_t i = 0; i < monitors_.size(); ++i) {
@@ -282,20 +288,66 @@ void GrayWorkload::MonitorLoop() {
                       status.ok() ? absl::StrCat(absl::Hex(status->leader))
                                   : absl::StatusCodeToString(status.status().code()));
     }
+    if (seen != last_seen) Timeline(absl::StrCat("leaders as members see them:", seen));
+    last_seen = seen;
     bool has_leader = false;
     for (const auto& [leader, count] : votes) {
       has_leader |= 2 * count > static_cast<int>(monitors_.size());
     }
     if (has_leader != had_leader) {
-      Log(has_leader ? "  a majority agrees on a leader again"
-                     : absl::StrCat("  no leader a majority agrees on:", seen));
-      absl::MutexLock lock(&mu_);
-      leaderless_ = !has_leader;
-      UpdateReachable();
+      if (options_.leaderless_excuses_losses) {
+        Log(has_leader ? "  a majority agrees on a leader again"
+                       : absl::StrCat("  no leader a majority agrees on:", seen));
+        absl::MutexLock lock(&mu_);
+        leaderless_ = !has_leader;
+        UpdateReachable();
+      }
       had_leader = has_leader;
     }
     absl::SleepFor(absl::Milliseconds(200));
   }
+}
+
+void GrayWorkload::SampleClient() {
+  const ClientStats stats = client_->stats();
+  const auto describe = [](const StreamStats& stream) {
+    return absl::StrCat(stream.state, " on ", stream.endpoint, ", opens ", stream.opens,
+                        ", stalls ", stream.stalls);
+  };
+  const int64_t now = SteadyNs();
+  // Renewals come in bursts a third of a TTL apart (every lease is renewed at
+  // once on a new stream): half a TTL without an answer is a gap.
+  const int64_t silence = absl::ToInt64Nanoseconds(absl::Seconds(options_.lease_ttl_seconds) / 2);
+  ClientSample& last = client_sample_;
+  if (std::string keepalive = describe(stats.keepalive); keepalive != last.keepalive) {
+    Timeline(absl::StrCat("keep-alive stream: ", keepalive));
+    last.keepalive = std::move(keepalive);
+  }
+  if (std::string watch = describe(stats.watch); watch != last.watch) {
+    Timeline(absl::StrCat("watch stream: ", watch));
+    last.watch = std::move(watch);
+  }
+  if (stats.keepalive.responses != last.responses || last.answered_ns == 0) {
+    if (last.silent) {
+      Timeline(absl::StrFormat("keep-alive answers again after %.1fs",
+                               static_cast<double>(now - last.answered_ns) / 1e9));
+    }
+    last.silent = false;
+    last.responses = stats.keepalive.responses;
+    last.answered_ns = now;
+  } else if (!last.silent && now - last.answered_ns > silence) {
+    last.silent = true;
+    Timeline(absl::StrCat(
+        "no keep-alive answer for ", absl::FormatDuration(absl::Nanoseconds(silence)), " (",
+        stats.keepalive.requests_sent, " requests sent, ", stats.keepalive.responses, " answers)"));
+  }
+}
+
+void GrayWorkload::Timeline(std::string text) {
+  std::string line =
+      absl::StrFormat("[%6.1fs] %s", static_cast<double>(SteadyNs() - start_ns_) / 1e9, text);
+  absl::MutexLock lock(&mu_);
+  timeline_.push_back(std::move(line));
 }
 
 void GrayWorkload::UpdateReachable() {
@@ -658,6 +710,15 @@ GrayReport GrayWorkload::Finish(absl::Duration settle) {
     violations_.push_back(std::move(text));
   }
   for (const std::string& line : batches) Log(line);
+  std::vector<std::string> timeline;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!unexcused.empty() || !violations_.empty()) timeline = timeline_;
+  }
+  // What the client's streams did, to tell a cluster that could not renew
+  // from a client that did not ask.
+  if (!timeline.empty()) Log("timeline (since the workload started):");
+  for (const std::string& line : timeline) Log(absl::StrCat("  ", line));
   for (size_t i = 0; i < unexcused.size() && i < 5; ++i) {
     Violation(absl::StrCat(unexcused[i], " (a majority was reachable)"));
   }

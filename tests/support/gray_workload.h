@@ -52,6 +52,10 @@ struct GrayWorkloadOptions {
   // a higher term) the workload counts a majority as unreachable: etcd can
   // neither renew nor revoke leases without a leader.
   std::vector<std::string> monitor_endpoints = {};
+  // Whether a period with no leader a majority agrees on excuses the losses
+  // after it. The gray-failure tests keep a majority with a leader by design
+  // (pre-vote on): they watch the leaders for the timeline only.
+  bool leaderless_excuses_losses = true;
   // Where the workload reports what its monitor sees (stderr when empty).
   std::function<void(const std::string&)> log = nullptr;
 };
@@ -143,6 +147,10 @@ class GrayWorkload {
   void SampleLoop();
   void MonitorLoop();
   void UpdateReachable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The client's streams and renewals as the monitor samples them: a line
+  // for each change, printed when Finish() finds a violation.
+  void SampleClient();
+  void Timeline(std::string text);
   void Log(const std::string& text) const;
   void Violation(std::string text);
   struct Loss {
@@ -189,6 +197,14 @@ class GrayWorkload {
   std::thread prober_;
   std::thread sampler_;
   std::thread monitor_;
+  // The monitor's last sample of the client (its thread only).
+  struct ClientSample {
+    std::string keepalive;
+    std::string watch;
+    uint64_t responses = 0;
+    int64_t answered_ns = 0;  // when responses last grew
+    bool silent = false;
+  } client_sample_;
 
   mutable absl::Mutex mu_;
   std::vector<Write> acked_ ABSL_GUARDED_BY(mu_);
@@ -196,6 +212,7 @@ class GrayWorkload {
   std::vector<std::string> violations_ ABSL_GUARDED_BY(mu_);
   // Majority outages as [start, end) in steady ns (end 0 while it lasts).
   std::vector<std::pair<int64_t, int64_t>> outages_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> timeline_ ABSL_GUARDED_BY(mu_);
   // Losses of leases and registrations, judged by Finish().
   std::vector<Loss> losses_ ABSL_GUARDED_BY(mu_);
   struct MissingSample {
