@@ -56,7 +56,8 @@ namespace etcdgrpc::bench {
 namespace {
 
 // For every "<x>_raw_stub" baseline (and "<x>_go_clientv3", the Go peer) a scenario ran
-// next to "<x>", the ratios the targets are stated in (client CPU per op, p50 latency).
+// next to "<x>", and for "<x>_metrics_on" against "<x>", the ratios the targets are stated
+// in (client CPU per op, p50 latency).
 void PrintComparisons(const std::vector<ReportFigures>& figures) {
   for (const ReportFigures& baseline : figures) {
     absl::string_view name = baseline.workload;
@@ -68,6 +69,17 @@ void PrintComparisons(const std::vector<ReportFigures>& figures) {
       std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
                   ours.workload.c_str(), baseline.workload.c_str(),
                   ours.cpu_us_per_op / baseline.cpu_us_per_op, ours.p50_us / baseline.p50_us);
+    }
+  }
+  // "<x>_metrics_on" against "<x>": what metrics cost.
+  for (const ReportFigures& on : figures) {
+    absl::string_view name = on.workload;
+    if (!absl::ConsumeSuffix(&name, "_metrics_on")) continue;
+    for (const ReportFigures& off : figures) {
+      if (off.workload != name || off.cpu_us_per_op <= 0 || off.p50_us <= 0) continue;
+      std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
+                  on.workload.c_str(), off.workload.c_str(), on.cpu_us_per_op / off.cpu_us_per_op,
+                  on.p50_us / off.p50_us);
     }
   }
 }

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "etcdgrpc/client.h"
+#include "etcdgrpc/metrics.h"
 #include "report.h"
 
 namespace etcdgrpc::bench {
@@ -26,6 +29,11 @@ struct BenchEnv {
     return scaled < 1 ? 1 : scaled;
   }
 };
+
+// A client on the bench's etcd with default options; with `metrics`, instrumented (the
+// "<workload>_metrics_on" runs, measured against "<workload>" with metrics off).
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Client>> ConnectClient(
+    const BenchEnv& env, std::shared_ptr<MetricsRegistry> metrics = nullptr);
 
 struct Scenario {
   std::string name;

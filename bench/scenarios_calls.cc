@@ -49,12 +49,6 @@ absl::Status FromGrpc(const grpc::Status& status) {
                                     status.error_message());
 }
 
-absl::StatusOr<std::unique_ptr<Client>> Connect(const BenchEnv& env) {
-  ClientOptions options;
-  options.endpoints = env.endpoints;
-  return Client::Connect(options);
-}
-
 absl::Status WaitForEndpoints(const resolver::Balancer& balancer, size_t count) {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (balancer.eligible() != count) {
@@ -68,7 +62,7 @@ absl::Status WaitForEndpoints(const resolver::Balancer& balancer, size_t count) 
 }
 
 absl::StatusOr<std::vector<ReportFigures>> CallOverhead(const BenchEnv& env) {
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(env);
   if (!client.ok()) return client.status();
   const std::string prefix = absl::StrCat(kCallsPrefix, "_overhead");
   registry::Registrar registrar(**client, {.prefix = prefix});
@@ -176,7 +170,7 @@ absl::StatusOr<std::vector<ReportFigures>> CallsKill9(const BenchEnv& env) {
     if (!ready.ok()) return ready.status();
     helpers.emplace_back(*std::move(helper));
   }
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(env);
   if (!client.ok()) return client.status();
   resolver::Resolver resolver(**client, {.prefix = kCallsPrefix});
   absl::StatusOr<std::shared_ptr<resolver::Balancer>> balancer = resolver.Balance("greeter");

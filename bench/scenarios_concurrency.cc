@@ -27,12 +27,6 @@ namespace {
 
 constexpr absl::Duration kStepTimeout = absl::Seconds(10);
 
-absl::StatusOr<std::unique_ptr<Client>> Connect(const BenchEnv& env) {
-  ClientOptions options;
-  options.endpoints = env.endpoints;
-  return Client::Connect(options);
-}
-
 // Sees the keys under a prefix come and go (PUT adds, DELETE removes), from
 // a revision at which there were none.
 class KeySet final : public WatchListener {
@@ -80,7 +74,7 @@ absl::StatusOr<WatchHandle> WatchKeys(Client& client, const std::string& prefix,
 
 absl::StatusOr<std::vector<ReportFigures>> LockHandover(const BenchEnv& env) {
   const std::string name = absl::StrCat("/bench/lock_handover/", absl::ToUnixNanos(absl::Now()));
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(env);
   if (!client.ok()) return client.status();
   absl::StatusOr<HelperProcess> helper =
       SpawnHelper(env.self_path, HelperPlan{env.endpoints, "lock", name});
@@ -154,7 +148,7 @@ class LeaderWatch final : public concurrency::ElectionListener {
 absl::StatusOr<std::vector<ReportFigures>> ElectionFailover(const BenchEnv& env) {
   const std::string name =
       absl::StrCat("/bench/election_failover/", absl::ToUnixNanos(absl::Now()));
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(env);
   if (!client.ok()) return client.status();
   std::vector<HelperProcess> candidates;
   for (int i = 0; i < 2; ++i) {

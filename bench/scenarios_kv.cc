@@ -54,6 +54,11 @@ absl::StatusOr<std::vector<ReportFigures>> PutSeq(const BenchEnv& env) {
   if (!clients.ok()) return clients.status();
   Client& client = *clients->client;
   etcdserverpb::KV::Stub& stub = *clients->stub;
+  // The same calls on a client with metrics on: what the instrumentation costs.
+  absl::StatusOr<std::unique_ptr<Client>> instrumented =
+      ConnectClient(env, std::make_shared<MetricsRegistry>());
+  if (!instrumented.ok()) return instrumented.status();
+  Client& client_metrics = **instrumented;
   const std::string value(kValueBytes, 'v');
   auto raw_request = std::make_shared<etcdserverpb::PutRequest>();
   raw_request->set_value(value);
@@ -76,6 +81,12 @@ absl::StatusOr<std::vector<ReportFigures>> PutSeq(const BenchEnv& env) {
         .op =
             [&client, &value](int64_t i) {
               return StatusOf(client.Put(absl::StrCat("/bench/put_seq/", i), value));
+            }},
+       {.report = {.workload = "put_seq_metrics_on"},
+        .op =
+            [&client_metrics, &value](int64_t i) {
+              return StatusOf(
+                  client_metrics.Put(absl::StrCat("/bench/put_seq_metrics_on/", i), value));
             }}},
       env.Scaled(kSequentialOps), /*warmup_ops=*/200, /*block_ops=*/500, std::move(go_runs));
 }

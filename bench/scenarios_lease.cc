@@ -28,12 +28,6 @@ namespace {
 
 constexpr int kInFlight = 64;
 
-absl::StatusOr<std::unique_ptr<Client>> Connect(const BenchEnv& env) {
-  ClientOptions options;
-  options.endpoints = env.endpoints;
-  return Client::Connect(options);
-}
-
 absl::StatusOr<std::vector<int64_t>> GrantMany(Client& client, int64_t count, int64_t ttl) {
   std::vector<int64_t> ids;
   ids.reserve(count);
@@ -184,7 +178,7 @@ class RawKeepAliveStream {
 };
 
 absl::StatusOr<std::vector<ReportFigures>> KeepAliveStream(const BenchEnv& env) {
-  absl::StatusOr<std::unique_ptr<Client>> setup = Connect(env);
+  absl::StatusOr<std::unique_ptr<Client>> setup = ConnectClient(env);
   if (!setup.ok()) return setup.status();
   absl::StatusOr<std::vector<int64_t>> ids = GrantMany(**setup, 1000, 60);
   if (!ids.ok()) return ids.status();
@@ -202,21 +196,27 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveStream(const BenchEnv& env) 
              return raw->Run(kInFlight, ignored);  // the stream is up and warm
            },
        .finish = [&] { raw.reset(); }},
-      {.report = {.workload = "keepalive_stream"},
-       .block = [&](int64_t n, Measurement& m) { return ours->Run(n, m); },
-       .prepare = [&](int64_t) -> absl::Status {
-         absl::StatusOr<std::unique_ptr<Client>> connected = Connect(env);
-         if (!connected.ok()) return connected.status();
-         client = *std::move(connected);
-         ours = std::make_unique<OncePipeline>(*client, *ids);
-         Measurement ignored;
-         return ours->Run(kInFlight, ignored);
-       },
-       .finish =
-           [&] {
-             ours.reset();
-             client.reset();
-           }}};
+  };
+  // Ours, and ours with metrics on (what the instrumentation costs).
+  for (const bool metrics : {false, true}) {
+    runs.push_back(
+        {.report = {.workload = metrics ? "keepalive_stream_metrics_on" : "keepalive_stream"},
+         .block = [&](int64_t n, Measurement& m) { return ours->Run(n, m); },
+         .prepare = [&, metrics](int64_t) -> absl::Status {
+           absl::StatusOr<std::unique_ptr<Client>> connected =
+               ConnectClient(env, metrics ? std::make_shared<MetricsRegistry>() : nullptr);
+           if (!connected.ok()) return connected.status();
+           client = *std::move(connected);
+           ours = std::make_unique<OncePipeline>(*client, *ids);
+           Measurement ignored;
+           return ours->Run(kInFlight, ignored);
+         },
+         .finish =
+             [&] {
+               ours.reset();
+               client.reset();
+             }});
+  }
   // --- benchmark report: the same through Go's clientv3 where the Go peer is built (its
   // KeepAliveOnce opens a stream per call: that is what Go's client does).
   absl::StatusOr<std::unique_ptr<GoPeer>> go =
@@ -232,7 +232,7 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveStream(const BenchEnv& env) 
 // Kept leases doing nothing but staying alive: threads, memory and CPU must
 // not grow with their number, and each lease gets one request per interval.
 absl::StatusOr<std::vector<ReportFigures>> KeepAliveIdle(const BenchEnv& env) {
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(env);
   if (!client.ok()) return client.status();
   constexpr int64_t kTtl = 30;
   const int64_t count = env.Scaled(10000);
@@ -289,7 +289,7 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveIdle(const BenchEnv& env) {
 // 16 threads, each looping synchronous KeepAliveOnce on its own lease until the block's
 // operations are done; interleaved in blocks with the Go peer's 16 goroutines doing the same.
 absl::StatusOr<std::vector<ReportFigures>> KeepAliveOnceConcurrent(const BenchEnv& env) {
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(env);
   if (!client.ok()) return client.status();
   constexpr int kThreads = 16;
   absl::StatusOr<std::vector<int64_t>> ids = GrantMany(**client, kThreads, 60);
@@ -335,7 +335,7 @@ absl::StatusOr<std::vector<ReportFigures>> KeepAliveOnceConcurrent(const BenchEn
 }
 
 absl::StatusOr<std::vector<ReportFigures>> LeaseGrant(const BenchEnv& env) {
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(env);
   if (!client.ok()) return client.status();
   std::vector<int64_t> granted;
   const absl::Duration duration = absl::Seconds(5) * env.scale;

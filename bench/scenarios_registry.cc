@@ -16,12 +16,6 @@
 namespace etcdgrpc::bench {
 namespace {
 
-absl::StatusOr<std::unique_ptr<Client>> Connect(const BenchEnv& env) {
-  ClientOptions options;
-  options.endpoints = env.endpoints;
-  return Client::Connect(options);
-}
-
 registry::ServiceInstance Instance(const std::string& service, int64_t i) {
   return registry::ServiceInstance{
       .service = service,
@@ -33,7 +27,7 @@ registry::ServiceInstance Instance(const std::string& service, int64_t i) {
 // One operation = Register (Grant + guarded Txn, keep + watch) followed by
 // Deregister (delete + revoke, keep and watch stopped) of a new instance.
 absl::StatusOr<std::vector<ReportFigures>> RegisterChurn(const BenchEnv& env) {
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(env);
   if (!client.ok()) return client.status();
   registry::RegistrarOptions options;
   options.prefix = "/bench/register_churn";
@@ -71,7 +65,7 @@ absl::StatusOr<std::vector<ReportFigures>> RegisterChurn(const BenchEnv& env) {
 // keep-alive stream, one watch stream, one registrar thread; CPU is the
 // renewals' (each lease renewed every TTL/3).
 absl::StatusOr<std::vector<ReportFigures>> RegistrationsIdle(const BenchEnv& env) {
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(env);
   if (!client.ok()) return client.status();
   constexpr int64_t kTtl = 30;
   const int64_t count = env.Scaled(1000);

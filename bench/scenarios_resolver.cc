@@ -21,12 +21,6 @@ namespace {
 using resolver::Balancer;
 using resolver::Policy;
 
-absl::StatusOr<std::unique_ptr<Client>> ConnectClient(const BenchEnv& env) {
-  ClientOptions options;
-  options.endpoints = env.endpoints;
-  return Client::Connect(options);
-}
-
 std::string UniquePrefix(const std::string& scenario) {
   return absl::StrCat("/bench/", scenario, "/", absl::ToUnixNanos(absl::Now()));
 }

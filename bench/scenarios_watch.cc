@@ -26,12 +26,6 @@
 namespace etcdgrpc::bench {
 namespace {
 
-absl::StatusOr<std::unique_ptr<Client>> Connect(const BenchEnv& env) {
-  ClientOptions options;
-  options.endpoints = env.endpoints;
-  return Client::Connect(options);
-}
-
 void RecordLatency(Measurement& measurement, const std::string& value) {
   if (int64_t written = WrittenAtMicros(value); written > 0) {
     measurement.AddLatency(absl::Microseconds(absl::ToUnixMicros(absl::Now()) - written));
@@ -145,6 +139,7 @@ absl::StatusOr<std::vector<ReportFigures>> WatchThroughput(const BenchEnv& env,
                                                            int64_t block) {
   const std::string ours_prefix = absl::StrCat("/bench/", workload, "/ours/");
   const std::string raw_prefix = absl::StrCat("/bench/", workload, "/raw/");
+  const std::string ours_metrics_prefix = absl::StrCat("/bench/", workload, "/ours_metrics/");
   std::unique_ptr<WriterProcess> writer;
   auto spawn = [&](const std::string& prefix, int64_t count) -> absl::Status {
     WriterPlan plan;
@@ -162,12 +157,14 @@ absl::StatusOr<std::vector<ReportFigures>> WatchThroughput(const BenchEnv& env,
   std::unique_ptr<Client> client;
   CountingListener listener;
   std::optional<WatchHandle> watch;
-  auto start_ours = [&](int64_t count) -> absl::Status {
-    absl::StatusOr<std::unique_ptr<Client>> connected = Connect(env);
+  // Ours, with metrics off or on (what the instrumentation costs), each on its own prefix.
+  auto start_ours = [&](bool metrics, const std::string& prefix, int64_t count) -> absl::Status {
+    absl::StatusOr<std::unique_ptr<Client>> connected =
+        ConnectClient(env, metrics ? std::make_shared<MetricsRegistry>() : nullptr);
     if (!connected.ok()) return connected.status();
     client = *std::move(connected);
     absl::StatusOr<WatchHandle> created =
-        client->Watch({.range = KeyRange::Prefix(ours_prefix)}, &listener);
+        client->Watch({.range = KeyRange::Prefix(prefix)}, &listener);
     if (!created.ok()) return created.status();
     watch = *std::move(created);
     // The creates go before the progress request: once it is answered the
@@ -176,7 +173,7 @@ absl::StatusOr<std::vector<ReportFigures>> WatchThroughput(const BenchEnv& env,
     listener.Reset(0, nullptr);
     if (absl::Status s = client->RequestProgress(); !s.ok()) return s;
     if (absl::Status s = listener.WaitForProgress(absl::Seconds(10)); !s.ok()) return s;
-    return spawn(ours_prefix, count);
+    return spawn(prefix, count);
   };
   auto stop_ours = [&] {
     listener.Reset(0, nullptr);
@@ -198,18 +195,24 @@ absl::StatusOr<std::vector<ReportFigures>> WatchThroughput(const BenchEnv& env,
          raw = *std::move(started);
          return spawn(raw_prefix, count);
        },
-       .finish = [&] { raw.reset(); }},
-      {.report = {.workload = workload},
-       .block = [&](int64_t count, Measurement& m) -> absl::Status {
-         listener.Reset(count, &m);
-         if (absl::Status s = writer->Go(); !s.ok()) return s;
-         absl::Status waited = listener.Wait(timeout);
-         listener.Reset(0, nullptr);
-         if (!waited.ok()) return waited;
-         return writer->Wait();
-       },
-       .prepare = start_ours,
-       .finish = stop_ours}};
+       .finish = [&] { raw.reset(); }}};
+  for (const bool metrics : {false, true}) {
+    runs.push_back({.report = {.workload = metrics ? workload + "_metrics_on" : workload},
+                    .block = [&](int64_t count, Measurement& m) -> absl::Status {
+                      listener.Reset(count, &m);
+                      if (absl::Status s = writer->Go(); !s.ok()) return s;
+                      absl::Status waited = listener.Wait(timeout);
+                      listener.Reset(0, nullptr);
+                      if (!waited.ok()) return waited;
+                      return writer->Wait();
+                    },
+                    .prepare =
+                        [&, metrics](int64_t count) {
+                          return start_ours(metrics, metrics ? ours_metrics_prefix : ours_prefix,
+                                            count);
+                        },
+                    .finish = stop_ours});
+  }
   // --- benchmark report: the same through Go's clientv3 where the Go peer is built; its watch
   // too exists only during its blocks.
   const std::string go_prefix = absl::StrCat("/bench/", workload, "/go/");
@@ -237,7 +240,7 @@ absl::StatusOr<std::vector<ReportFigures>> WatchThroughput(const BenchEnv& env,
 // Many watches on distinct keys of one client; every key put `rounds` times.
 absl::StatusOr<std::vector<ReportFigures>> WatchMany(const BenchEnv& env, int64_t watches,
                                                      const std::string& workload) {
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(env);
   if (!client.ok()) return client.status();
   const std::string prefix = absl::StrCat("/bench/", workload, "/");
   constexpr int64_t kRounds = 10;
@@ -306,7 +309,7 @@ absl::StatusOr<std::vector<ReportFigures>> WatchMany(const BenchEnv& env, int64_
 
 // Put through the client, wait for the watch to deliver it: 10k samples.
 absl::StatusOr<std::vector<ReportFigures>> WatchLatency(const BenchEnv& env) {
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(env);
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(env);
   if (!client.ok()) return client.status();
   const std::string key = "/bench/watch_latency/key";
   CountingListener listener;

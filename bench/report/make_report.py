@@ -77,6 +77,8 @@ def short_label(scenario, line):
         return "Go"
     if peer == "etcd-grpc" and workload == scenario:
         return "ours"
+    if peer == "etcd-grpc" and workload == scenario + "_metrics_on":
+        return "ours, metrics on"
     return workload
 
 
@@ -86,8 +88,10 @@ def ratios(lines, line):
     if line.get("peer") != "etcd-grpc":
         return None, None, None
     by_name = {l["workload"]: l for l in lines}
-    raw = by_name.get(line["workload"] + "_raw_stub")
-    go = by_name.get(line["workload"] + "_go_clientv3")
+    # With metrics on, against the same baselines as without.
+    workload = line["workload"].removesuffix("_metrics_on")
+    raw = by_name.get(workload + "_raw_stub")
+    go = by_name.get(workload + "_go_clientv3")
 
     def ratio(a, b):
         return a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > 0 \
