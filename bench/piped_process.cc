@@ -106,4 +106,12 @@ absl::StatusOr<std::string> PipedProcess::ReadLine(absl::Duration timeout) {
   }
 }
 
+absl::Status PipedProcess::Wait() {
+  int status = 0;
+  if (waitpid(pid_, &status, 0) != pid_) return absl::InternalError("waitpid failed");
+  pid_ = -1;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(what_, " failed (status ", status, ")"));
+}
+
 }  // namespace etcdgrpc::bench

@@ -1,5 +1,5 @@
 // A child process the bench drives by lines: its stdin and stdout are pipes
-// (the concurrency helpers, the Go peer).
+// (the concurrency helpers, the Go peer, the watch benchmarks' writer).
 #pragma once
 
 #include <string>
@@ -27,6 +27,8 @@ class PipedProcess {
   [[nodiscard]] absl::Status WriteLine(absl::string_view line);
   // The next line of its stdout, within `timeout`.
   [[nodiscard]] absl::StatusOr<std::string> ReadLine(absl::Duration timeout);
+  // Waits for it to exit (and reaps it): OK for exit status 0.
+  [[nodiscard]] absl::Status Wait();
 
  private:
   PipedProcess(int pid, int in_fd, int out_fd, std::string what, absl::Duration exit_grace)

@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "piped_process.h"
 
 namespace etcdgrpc::bench {
 
@@ -29,22 +31,19 @@ struct WriterPlan {
 // Runs the writer in this process (the --writer_mode entry point).
 absl::Status RunWriter(const WriterPlan& plan);
 
-// A writer process started and waiting for Go().
+// A writer process started and waiting for Go(); killed if dropped before it exits.
 class WriterProcess {
  public:
   [[nodiscard]] static absl::StatusOr<WriterProcess> Spawn(const std::string& self_path,
                                                            const WriterPlan& plan);
-  WriterProcess(WriterProcess&& other) noexcept;
-  ~WriterProcess();
   // Lets it start writing.
-  absl::Status Go();
+  absl::Status Go() { return process_.WriteLine("g"); }
   // Waits for it to exit; its exit status as a Status.
-  absl::Status Wait();
+  absl::Status Wait() { return process_.Wait(); }
 
  private:
-  WriterProcess(int pid, int go_fd) : pid_(pid), go_fd_(go_fd) {}
-  int pid_ = -1;
-  int go_fd_ = -1;
+  explicit WriterProcess(PipedProcess process) : process_(std::move(process)) {}
+  PipedProcess process_;
 };
 
 // Microseconds since the epoch encoded in a writer's value; 0 if not one.
