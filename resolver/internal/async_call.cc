@@ -74,8 +74,9 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
   struct Attempt {
     int slot = 0;
     std::string address;
+    // The context and the pick hold the endpoint's channel: both live as
+    // long as the call (see Release).
     grpc::ClientContext context;
-    // Moved out (and reported) when the attempt ends.
     std::optional<PickResult> pick;
     bool running = true;
     // The overall deadline cut its deadline short (OutcomeForBalancer).
@@ -140,20 +141,28 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
         attempts_.push_back(std::move(attempt));
         tried_.push_back(raw->address);
         ++running_;
+        ++callbacks_;
         started = static_cast<int>(attempts_.size());
       } else {
         deliver = TakeDeliveryLocked();
       }
     }
     if (started == 0) {
-      // Decided while this attempt was being picked: it never starts.
+      // Decided while this attempt was being picked: it never starts. Kept
+      // with the call like the others (Launch may run on a gRPC thread).
       raw->pick->Done(NotUsedStatus());
+      {
+        MutexLock lock(&mu_);
+        unstarted_.push_back(std::move(attempt));
+      }
       if (deliver) Deliver();
       return;
     }
     face_->Start(raw->slot, channel, &raw->context,
-                 [self = shared_from_this(), raw](const grpc::Status& status) {
-                   self->OnAttemptDone(raw, status);
+                 [self = shared_from_this(), raw](const grpc::Status& status) mutable {
+                   AsyncCall& call = *self;
+                   call.OnAttemptDone(raw, status);
+                   call.Release(std::move(self));
                  });
     if (policy_.hedging.has_value() && started < policy_.retry.max_attempts) {
       threads_->timer().PostAfter(policy_.hedging->delay,
@@ -172,7 +181,7 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
   }
 
   void OnAttemptDone(Attempt* attempt, const grpc::Status& status) {
-    std::optional<PickResult> pick;
+    bool cut_short = false;
     std::vector<grpc::ClientContext*> cancel;
     bool launch_now = false;
     std::optional<absl::Duration> backoff;
@@ -181,7 +190,7 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
       MutexLock lock(&mu_);
       attempt->running = false;
       --running_;
-      pick = std::move(attempt->pick);
+      cut_short = attempt->cut_short;
       if (!committed_) {
         if (status.ok() || !IsRetryable(status, policy_)) {
           cancel = CommitLocked(*attempt, status, "");
@@ -211,14 +220,38 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
       }
       deliver = TakeDeliveryLocked();
     }
-    // Outside the lock: the balancer and gRPC take their own.
-    if (pick.has_value()) pick->Done(OutcomeForBalancer(status, attempt->cut_short));
+    // Outside the lock: the balancer and gRPC take their own. Only this
+    // callback touches its attempt's pick once the attempt has ended.
+    attempt->pick->Done(OutcomeForBalancer(status, cut_short));
     for (grpc::ClientContext* context : cancel) context->TryCancel();
     if (launch_now) Launch();
     if (backoff.has_value()) {
       threads_->timer().PostAfter(*backoff, [self = shared_from_this()] { self->Launch(); });
     }
     if (deliver) Deliver();
+  }
+
+  // Drops a gRPC callback's reference to the call. gRPC frees a callback,
+  // and so this reference, on its callback thread after it returned; when
+  // that reference was the call's last, the attempts' contexts and picks and
+  // the balancer (and the caller's `done`) would be freed there, possibly
+  // with the last references to a channel once the caller dropped its own:
+  // a grpc::Channel destroyed on one of gRPC 1.51's callback threads can free
+  // the process-wide callback queue that thread polls (ASan: double free in
+  // grpc_cq_internal_unref; ReleaseInBody in
+  // registry/internal/registration_util.h). The last callback hands its
+  // reference to the runner instead; timer tasks drop theirs on the timer.
+  void Release(std::shared_ptr<AsyncCall> self) {
+    {
+      MutexLock lock(&mu_);
+      if (--callbacks_ > 0) {
+        self.reset();  // not the last: the callback that decrements next holds one
+        return;
+      }
+    }
+    // Held across Post: the job may free the call, and with it the threads.
+    const std::shared_ptr<CallThreads> threads = threads_;
+    threads->runner().Post([call = std::move(self)] {});
   }
 
   // Decides the call with `attempt`'s answer; returns the contexts of the
@@ -281,15 +314,19 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
     // No attempt runs any more: the responses are no longer written.
     if (winner >= 0) face_->Adopt(winner);
     internal::RecordBalancedCall(*balancer_, result.attempts);
-    auto job = [done = std::move(done_), result = std::move(result)]() mutable {
-      (void)::etcdgrpc::internal::CallListener("balanced call's callback",
-                                               [&] { done(std::move(result)); });
-    };
     if (t_inside_engine) {
-      threads_->runner().Post(std::move(job));
+      threads_->runner().Post([self = shared_from_this(), result = std::move(result)]() mutable {
+        self->CallDone(std::move(result));
+      });
     } else {
-      job();
+      CallDone(std::move(result));
     }
+  }
+
+  // `done_` stays with the call: it is freed where the call is (Release).
+  void CallDone(CallResult result) {
+    (void)::etcdgrpc::internal::CallListener("balanced call's callback",
+                                             [&] { done_(std::move(result)); });
   }
 
   const std::shared_ptr<CallThreads> threads_;
@@ -297,7 +334,7 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
   const CallPolicy policy_;
   const std::string& method_;
   const std::unique_ptr<AsyncAttempts> face_;
-  // Moved out by the one Deliver().
+  // Called once, by the one Deliver().
   std::function<void(CallResult)> done_;
   const absl::Time deadline_;
 
@@ -305,7 +342,12 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
   // By slot; an attempt's context lives until the call is freed.
   std::vector<std::unique_ptr<Attempt>> attempts_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> tried_ ABSL_GUARDED_BY(mu_);
+  // Attempts that never started (decided while being picked).
+  std::vector<std::unique_ptr<Attempt>> unstarted_ ABSL_GUARDED_BY(mu_);
   int running_ ABSL_GUARDED_BY(mu_) = 0;
+  // gRPC callbacks of started attempts that have not released their
+  // reference to the call yet (Release).
+  int callbacks_ ABSL_GUARDED_BY(mu_) = 0;
   // Launches between their first check and their attempt's start.
   int launching_ ABSL_GUARDED_BY(mu_) = 0;
   int retries_ ABSL_GUARDED_BY(mu_) = 0;

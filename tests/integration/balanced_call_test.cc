@@ -402,6 +402,61 @@ TEST_F(BalancedCallTest, AsyncFormCallsBackExactlyOnce) {
   EXPECT_EQ(on_caller_thread.load(), 0);
 }
 
+// A caller may drop everything, its client included, as soon as its last callback ran; the
+// callback is still on gRPC's thread then, and the call then holds the last references to the
+// endpoint's channel. gRPC 1.51 frees its process-wide callback queue when the last channel
+// that used it is destroyed, and does so under the thread that destroys it: the call must not
+// free its channel references on the callback's thread (before the fix: ASan double free in
+// grpc_cq_internal_unref, or a crash, when the callback returned). Each round's callback waits
+// until the round has dropped everything. No other client or server may live in this process
+// meanwhile (the shared fixture's client is per test).
+TEST(BalancedCallTeardown, EverythingDroppedWhileTheLastCallbackRuns) {
+  LocalEtcd* etcd = SharedEtcd();
+  ASSERT_NE(etcd, nullptr);
+  greeter::HelloRequest request;
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    // Its health service is a callback service (gRPC's default one): it holds the queue too.
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestGreeterServer> server, TestGreeterServer::Start("s0"));
+    std::unique_ptr<Client> client = ConnectTo(etcd->ClientEndpoints());
+    ASSERT_NE(client, nullptr);
+    auto registrar = std::make_unique<registry::Registrar>(
+        *client, registry::RegistrarOptions{.prefix = TestPrefix()});
+    ASSERT_OK_AND_ASSIGN(
+        registry::Registration registration,
+        registrar->Register({.service = "greeter", .id = "s0", .address = server->address()}));
+    auto resolver =
+        std::make_unique<Resolver>(*client, resolver::ResolverOptions{.prefix = TestPrefix()});
+    ASSERT_OK_AND_ASSIGN(std::shared_ptr<Balancer> balancer, resolver->Balance("greeter"));
+    ASSERT_TRUE(WaitUntil([&] { return balancer->eligible() == 1; }, absl::Seconds(10),
+                          absl::Milliseconds(5)));
+    auto greeter = std::make_unique<BalancedStub<Stub>>(balancer);
+    struct Round {
+      greeter::HelloReply reply;
+      absl::Status status = absl::UnknownError("no callback");
+      internal::Notification called;
+      internal::Notification dropped;
+    };
+    auto state = std::make_shared<Round>();
+    greeter->CallAsync(kSayHelloAsync, request, &state->reply, [state](CallResult result) {
+      state->status = result.status;
+      state->called.Notify();
+      (void)state->dropped.WaitForNotificationWithTimeout(absl::Seconds(10));
+    });
+    ASSERT_TRUE(state->called.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    EXPECT_OK(state->status);
+    greeter.reset();
+    balancer.reset();
+    resolver.reset();
+    registration = registry::Registration();
+    registrar.reset();
+    client.reset();
+    server.reset();
+    state->dropped.Notify();
+    absl::SleepFor(absl::Milliseconds(100));  // the callback returns, the call is freed
+  }
+}
+
 TEST_F(BalancedCallTest, BadPoliciesAreRefusedBeforeAnyCall) {
   ASSERT_NO_FATAL_FAILURE(StartServers(1));
   std::vector<std::pair<std::string, CallPolicy>> bad;

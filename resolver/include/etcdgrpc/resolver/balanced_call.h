@@ -92,7 +92,10 @@ class BalancedStub {
   // (never a timer, never the calling thread) when a bad policy, the overall
   // deadline or a lack of endpoints does. A `done` that throws is caught and
   // logged; it harms no other call. Do not block in it: gRPC's callback
-  // threads are shared.
+  // threads are shared. `done` itself (with its captures) and the call's
+  // references to the endpoint's channel are freed later, off gRPC's
+  // threads, so the caller may drop the stub, balancer, resolver and client
+  // as soon as its last callback has run.
   template <class Async, class Req, class Resp>
   void CallAsync(void (Async::*method)(grpc::ClientContext*, const Req*, Resp*,
                                        std::function<void(grpc::Status)>),
