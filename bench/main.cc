@@ -12,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -69,6 +70,25 @@ void PrintComparisons(const std::vector<ReportFigures>& figures) {
       std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
                   ours.workload.c_str(), baseline.workload.c_str(),
                   ours.cpu_us_per_op / baseline.cpu_us_per_op, ours.p50_us / baseline.p50_us);
+    }
+  }
+  // "<x>" against "<x>_stub_same_wire" (the stub sending what our calls send), and that
+  // against "<x>_raw_stub": what the library costs, and what its wire choices cost in gRPC.
+  for (const ReportFigures& same : figures) {
+    absl::string_view name = same.workload;
+    if (!absl::ConsumeSuffix(&name, "_stub_same_wire") || same.cpu_us_per_op <= 0) continue;
+    for (const ReportFigures& other : figures) {
+      if (other.workload == name && same.p50_us > 0) {
+        std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
+                    other.workload.c_str(), same.workload.c_str(),
+                    other.cpu_us_per_op / same.cpu_us_per_op, other.p50_us / same.p50_us);
+      }
+      if (other.workload == absl::StrCat(name, "_raw_stub") && other.cpu_us_per_op > 0 &&
+          other.p50_us > 0) {
+        std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
+                    same.workload.c_str(), other.workload.c_str(),
+                    same.cpu_us_per_op / other.cpu_us_per_op, same.p50_us / other.p50_us);
+      }
     }
   }
   // "<x>_metrics_on" against "<x>": what metrics cost.

@@ -18,7 +18,8 @@ namespace etcdgrpc::bench {
 // Process-wide resource figures at one moment.
 struct ProcessSample {
   absl::Time wall;
-  int64_t cpu_us = 0;  // user + system CPU of the whole process
+  int64_t cpu_us = 0;    // user + system CPU of the whole process
+  int64_t switches = 0;  // context switches of the whole process (voluntary + not)
 };
 [[nodiscard]] ProcessSample SampleProcess();
 [[nodiscard]] double RssMb();
@@ -34,6 +35,7 @@ class Measurement {
     ProcessSample now = SampleProcess();
     wall_ += now.wall - slice_start_.wall;
     cpu_us_ += now.cpu_us - slice_start_.cpu_us;
+    switches_ += now.switches - slice_start_.switches;
     // After the sample, so not counted: the threads while it ran, for the results file.
     max_threads_ = std::max(max_threads_, ThreadCount());
   }
@@ -49,6 +51,7 @@ class Measurement {
   }
   double seconds() const { return absl::ToDoubleSeconds(wall_); }
   int64_t cpu_us() const { return cpu_us_; }
+  int64_t switches() const { return switches_; }
   // Most threads of the process seen at the end of a slice; 0 before the first Stop().
   int max_threads() const { return max_threads_; }
   // Percentile (0..100) of the recorded latencies in microseconds; -1 if none.
@@ -58,6 +61,7 @@ class Measurement {
   ProcessSample slice_start_;
   absl::Duration wall_;
   int64_t cpu_us_ = 0;
+  int64_t switches_ = 0;
   std::vector<int64_t> latencies_ns_;
   bool sorted_ = false;
   int max_threads_ = 0;

@@ -82,6 +82,19 @@ absl::StatusOr<std::vector<ReportFigures>> PutSeq(const BenchEnv& env) {
             [&client, &value](int64_t i) {
               return StatusOf(client.Put(absl::StrCat("/bench/put_seq/", i), value));
             }},
+       // Not a baseline: the stub sending what our calls send (a deadline, "hasleader",
+       // wait-for-ready; ClientOptions' defaults), so that ours ÷ this is what the library
+       // itself costs and this ÷ the raw stub is what those choices cost in gRPC.
+       {.report = {.peer = "grpc-raw-stub", .workload = "put_seq_stub_same_wire"},
+        .op =
+            [&stub, raw_request, raw_response](int64_t i) {
+              grpc::ClientContext context;
+              context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+              context.AddMetadata("hasleader", "true");
+              context.set_wait_for_ready(true);
+              raw_request->set_key(absl::StrCat("/bench/put_seq_stub_same_wire/", i));
+              return FromGrpc(stub.Put(&context, *raw_request, raw_response.get()));
+            }},
        {.report = {.workload = "put_seq_metrics_on"},
         .op =
             [&client_metrics, &value](int64_t i) {

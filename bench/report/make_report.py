@@ -71,6 +71,8 @@ def chart(scenario, lines):
 
 def short_label(scenario, line):
     peer, workload = line.get("peer", ""), line["workload"]
+    if peer == "grpc-raw-stub" and workload.endswith("_stub_same_wire"):
+        return "stub, our wire"
     if peer == "grpc-raw-stub":
         return "raw stub"
     if peer == "go-clientv3":

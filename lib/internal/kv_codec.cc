@@ -202,19 +202,26 @@ ResponseHeader ParseHeader(const etcdserverpb::ResponseHeader& header) {
 }
 
 KeyValue ParseKeyValue(mvccpb::KeyValue& kv) {
-  return KeyValue{.key = std::move(*kv.mutable_key()),
-                  .value = std::move(*kv.mutable_value()),
-                  .create_revision = kv.create_revision(),
-                  .mod_revision = kv.mod_revision(),
-                  .version = kv.version(),
-                  .lease = kv.lease()};
+  KeyValue out;
+  ParseKeyValueInto(kv, out);
+  return out;
+}
+
+void ParseKeyValueInto(mvccpb::KeyValue& kv, KeyValue& out) {
+  out.key = std::move(*kv.mutable_key());
+  out.value = std::move(*kv.mutable_value());
+  out.create_revision = kv.create_revision();
+  out.mod_revision = kv.mod_revision();
+  out.version = kv.version();
+  out.lease = kv.lease();
 }
 
 GetResult ParseRangeResponse(etcdserverpb::RangeResponse& response) {
   GetResult result;
   result.header = ParseHeader(response.header());
   result.kvs.reserve(response.kvs_size());
-  for (mvccpb::KeyValue& kv : *response.mutable_kvs()) result.kvs.push_back(ParseKeyValue(kv));
+  for (mvccpb::KeyValue& kv : *response.mutable_kvs())
+    ParseKeyValueInto(kv, result.kvs.emplace_back());
   result.more = response.more();
   result.count = response.count();
   return result;

@@ -27,6 +27,8 @@ namespace etcdgrpc::internal {
 // unspecified state.
 [[nodiscard]] ResponseHeader ParseHeader(const etcdserverpb::ResponseHeader& header);
 [[nodiscard]] KeyValue ParseKeyValue(mvccpb::KeyValue& kv);
+// The same into an existing KeyValue (an element already in place).
+void ParseKeyValueInto(mvccpb::KeyValue& kv, KeyValue& out);
 [[nodiscard]] GetResult ParseRangeResponse(etcdserverpb::RangeResponse& response);
 [[nodiscard]] PutResult ParsePutResponse(etcdserverpb::PutResponse& response);
 [[nodiscard]] DeleteResult ParseDeleteResponse(etcdserverpb::DeleteRangeResponse& response);

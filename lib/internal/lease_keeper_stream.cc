@@ -69,6 +69,7 @@ void LeaseKeeper::FlushDeferred() {
     MutexLock lock(&mu_);
     if (writer == nullptr) return;  // OnOpen() writes them
     std::vector<etcdserverpb::LeaseKeepAliveRequest> burst;
+    burst.reserve(deferred_ids_.size());
     const absl::Time now = MonoNow();
     for (int64_t id : deferred_ids_) {
       auto it = entries_.find(id);
