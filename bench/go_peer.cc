@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 
@@ -64,12 +65,18 @@ absl::Status GoPeer::AwaitBlock() { return Answer(pending_, kCommandTimeout).sta
 
 void GoPeer::Finish() { (void)Command("finish", kCommandTimeout); }
 
-absl::StatusOr<ReportFigures> GoPeer::Report() {
+absl::StatusOr<ReportFigures> GoPeer::Report(const Measurement& ours) {
   absl::StatusOr<std::string> line =
       Command(absl::StrCat("report ", line_workload()), kCommandTimeout);
   if (!line.ok()) return line.status();
   absl::StatusOr<ReportFigures> figures = ParseReportLine(*line);
   if (!figures.ok()) return figures.status();
+  if (figures->ops > 0 && ours.server_cpu_us() > 0) {
+    const std::string etcd_cpu = absl::StrFormat(
+        "%.2f", static_cast<double>(ours.server_cpu_us()) / static_cast<double>(figures->ops));
+    absl::StrAppend(&*line, " etcd_cpu_us_per_op=", etcd_cpu);
+    figures->extra.emplace_back("etcd_cpu_us_per_op", etcd_cpu);
+  }
   std::printf("%s\n", line->c_str());
   std::fflush(stdout);
   return figures;
@@ -80,7 +87,7 @@ BlockRun GoPeer::Run() {
           .block = [this](int64_t count, Measurement&) { return Block(count); },
           .prepare = [this](int64_t) { return Prepare(); },
           .finish = [this] { Finish(); },
-          .external_report = [this] { return Report(); }};
+          .external_report = [this](const Measurement& ours) { return Report(ours); }};
 }
 
 }  // namespace etcdgrpc::bench

@@ -53,8 +53,9 @@ class GoPeer {
   [[nodiscard]] absl::Status StartBlock(int64_t count);
   [[nodiscard]] absl::Status AwaitBlock();
   void Finish();
-  // Prints the peer's line of its measured blocks and returns its figures.
-  [[nodiscard]] absl::StatusOr<ReportFigures> Report();
+  // Prints the peer's line of its measured blocks and returns its figures, with the etcd
+  // server's CPU per operation from `ours` (this process's measurement of the same blocks).
+  [[nodiscard]] absl::StatusOr<ReportFigures> Report(const Measurement& ours);
 
   // A BlockRun whose blocks are Prepare() + Block() + Finish() of this peer, which must
   // outlive it.

@@ -202,6 +202,7 @@ int Main(int argc, char** argv) {
     }
     local_etcd = *std::move(started);
     env.endpoints = local_etcd->ClientEndpoints();
+    SetServerPid(local_etcd->Pid(0));
     std::fprintf(stderr, "started a throwaway etcd at %s\n", local_etcd->EndpointsFlag().c_str());
   }
 

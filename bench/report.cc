@@ -1,8 +1,10 @@
 #include "report.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -32,15 +34,42 @@ int64_t ProcStatusField(absl::string_view name) {
   return -1;
 }
 
+std::atomic<int> g_server_pid{0};
+
+// utime + stime of `pid` from /proc/<pid>/stat, in microseconds; -1 if unreadable.
+int64_t ProcessCpuUs(int pid) {
+  std::ifstream stat_file(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(stat_file, line)) return -1;
+  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+  const size_t close = line.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(line).substr(close + 1), ' ', absl::SkipEmpty());
+  // After the name: state is field 3, utime field 14, stime field 15.
+  int64_t utime = 0;
+  int64_t stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return -1;
+  }
+  static const int64_t ticks = sysconf(_SC_CLK_TCK);
+  return (utime + stime) * 1000000 / ticks;
+}
+
 }  // namespace
+
+void SetServerPid(int pid) { g_server_pid.store(pid, std::memory_order_relaxed); }
 
 ProcessSample SampleProcess() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   auto micros = [](const timeval& tv) { return int64_t{tv.tv_sec} * 1000000 + tv.tv_usec; };
+  const int server = g_server_pid.load(std::memory_order_relaxed);
   return ProcessSample{.wall = absl::Now(),
                        .cpu_us = micros(usage.ru_utime) + micros(usage.ru_stime),
-                       .switches = usage.ru_nvcsw + usage.ru_nivcsw};
+                       .switches = usage.ru_nvcsw + usage.ru_nivcsw,
+                       .server_cpu_us = server > 0 ? ProcessCpuUs(server) : -1};
 }
 
 double RssMb() { return static_cast<double>(ProcStatusField("VmRSS")) / 1024.0; }
@@ -75,6 +104,13 @@ ReportFigures PrintReport(const Report& report, Measurement& measurement) {
   if (report.ops > 0 && measurement.switches() > 0) {
     extra.emplace_back("switches_per_op",
                        absl::StrFormat("%.3f", static_cast<double>(measurement.switches()) / ops));
+  }
+  // Only for our own process's work: a peer's line (the Go peer's own measurement) carries
+  // its own figures.
+  if (report.ops > 0 && measurement.server_cpu_us() > 0) {
+    extra.emplace_back(
+        "etcd_cpu_us_per_op",
+        absl::StrFormat("%.2f", static_cast<double>(measurement.server_cpu_us()) / ops));
   }
   for (const auto& [name, value] : extra) absl::StrAppend(&line, " ", name, "=", value);
   std::printf("%s\n", line.c_str());

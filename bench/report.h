@@ -20,8 +20,14 @@ struct ProcessSample {
   absl::Time wall;
   int64_t cpu_us = 0;    // user + system CPU of the whole process
   int64_t switches = 0;  // context switches of the whole process (voluntary + not)
+  // CPU of the etcd server process (SetServerPid), -1 when none is known or it cannot be read.
+  int64_t server_cpu_us = -1;
 };
 [[nodiscard]] ProcessSample SampleProcess();
+// The etcd process whose CPU every measurement also records (the bench's own throwaway etcd;
+// 0: none, with --endpoints). What the server spends per operation bounds what a client's
+// workload can reach on a machine whose cores it shares.
+void SetServerPid(int pid);
 [[nodiscard]] double RssMb();
 [[nodiscard]] int ThreadCount();
 
@@ -36,6 +42,12 @@ class Measurement {
     wall_ += now.wall - slice_start_.wall;
     cpu_us_ += now.cpu_us - slice_start_.cpu_us;
     switches_ += now.switches - slice_start_.switches;
+    if (now.server_cpu_us >= slice_start_.server_cpu_us && slice_start_.server_cpu_us >= 0 &&
+        server_cpu_us_ >= 0) {
+      server_cpu_us_ += now.server_cpu_us - slice_start_.server_cpu_us;
+    } else {
+      server_cpu_us_ = -1;  // not known for every slice (no server, or it restarted)
+    }
     // After the sample, so not counted: the threads while it ran, for the results file.
     max_threads_ = std::max(max_threads_, ThreadCount());
   }
@@ -52,6 +64,8 @@ class Measurement {
   double seconds() const { return absl::ToDoubleSeconds(wall_); }
   int64_t cpu_us() const { return cpu_us_; }
   int64_t switches() const { return switches_; }
+  // -1 when not known for every slice.
+  int64_t server_cpu_us() const { return server_cpu_us_; }
   // Most threads of the process seen at the end of a slice; 0 before the first Stop().
   int max_threads() const { return max_threads_; }
   // Percentile (0..100) of the recorded latencies in microseconds; -1 if none.
@@ -62,6 +76,7 @@ class Measurement {
   absl::Duration wall_;
   int64_t cpu_us_ = 0;
   int64_t switches_ = 0;
+  int64_t server_cpu_us_ = 0;
   std::vector<int64_t> latencies_ns_;
   bool sorted_ = false;
   int max_threads_ = 0;

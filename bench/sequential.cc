@@ -45,7 +45,7 @@ absl::StatusOr<std::vector<ReportFigures>> RunBlocksInterleaved(std::vector<Bloc
   for (size_t r = 0; r < runs.size(); ++r) {
     runs[r].report.ops = ops;
     if (runs[r].external_report) {
-      absl::StatusOr<ReportFigures> external = runs[r].external_report();
+      absl::StatusOr<ReportFigures> external = runs[r].external_report(measurements[r]);
       if (!external.ok()) return external.status();
       figures.push_back(*std::move(external));
       continue;

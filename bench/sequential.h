@@ -32,8 +32,9 @@ struct BlockRun {
   std::function<absl::Status(int64_t count)> prepare = nullptr;
   std::function<void()> finish = nullptr;
   // --- benchmark report: a run measured in another process (the Go peer, go_peer.h) prints
-  // and returns that process's line in place of this process's measurement.
-  std::function<absl::StatusOr<ReportFigures>()> external_report = nullptr;
+  // and returns that process's line in place of this process's measurement (which still
+  // gives the etcd server's CPU during the peer's blocks).
+  std::function<absl::StatusOr<ReportFigures>(const Measurement&)> external_report = nullptr;
 };
 
 // `other_runs` (the Go peer's, go_peer.h) join the interleaving after `runs`.
