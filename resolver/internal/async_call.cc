@@ -249,9 +249,13 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
         return;
       }
     }
-    // Held across Post: the job may free the call, and with it the threads.
-    const std::shared_ptr<CallThreads> threads = threads_;
-    threads->runner().Post([call = std::move(self)] {});
+    // No reference to the threads is taken here: this gRPC thread must never
+    // hold the last one (~CallThreads joins the runner, whose job may be
+    // waiting for this very thread, freeing gRPC's queue). The job holds the
+    // call and so the threads; the runner outlives its job (its worker holds
+    // it), and Post touches nothing of it once the job is queued.
+    ::etcdgrpc::internal::ListenerRunner& runner = threads_->runner();
+    runner.Post([call = std::move(self)] {});
   }
 
   // Decides the call with `attempt`'s answer; returns the contexts of the
