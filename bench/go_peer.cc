@@ -1,10 +1,10 @@
 #include "go_peer.h"
 
 #include <cstdio>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 
@@ -71,11 +71,9 @@ absl::StatusOr<ReportFigures> GoPeer::Report(const Measurement& ours) {
   if (!line.ok()) return line.status();
   absl::StatusOr<ReportFigures> figures = ParseReportLine(*line);
   if (!figures.ok()) return figures.status();
-  if (figures->ops > 0 && ours.server_cpu_us() > 0) {
-    const std::string etcd_cpu = absl::StrFormat(
-        "%.2f", static_cast<double>(ours.server_cpu_us()) / static_cast<double>(figures->ops));
-    absl::StrAppend(&*line, " etcd_cpu_us_per_op=", etcd_cpu);
-    figures->extra.emplace_back("etcd_cpu_us_per_op", etcd_cpu);
+  if (std::optional<std::string> etcd_cpu = EtcdCpuPerOp(ours, figures->ops)) {
+    absl::StrAppend(&*line, " etcd_cpu_us_per_op=", *etcd_cpu);
+    figures->extra.emplace_back("etcd_cpu_us_per_op", *std::move(etcd_cpu));
   }
   std::printf("%s\n", line->c_str());
   std::fflush(stdout);

@@ -66,10 +66,7 @@ void PrintComparisons(const std::vector<ReportFigures>& figures) {
       continue;
     }
     for (const ReportFigures& ours : figures) {
-      if (ours.workload != name || baseline.cpu_us_per_op <= 0 || baseline.p50_us <= 0) continue;
-      std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
-                  ours.workload.c_str(), baseline.workload.c_str(),
-                  ours.cpu_us_per_op / baseline.cpu_us_per_op, ours.p50_us / baseline.p50_us);
+      if (ours.workload == name) PrintCompare(ours, baseline);
     }
   }
   // "<x>" against "<x>_stub_same_wire" (the stub sending what our calls send), and that
@@ -77,18 +74,10 @@ void PrintComparisons(const std::vector<ReportFigures>& figures) {
   for (const ReportFigures& same : figures) {
     absl::string_view name = same.workload;
     if (!absl::ConsumeSuffix(&name, "_stub_same_wire") || same.cpu_us_per_op <= 0) continue;
+    const std::string raw = absl::StrCat(name, "_raw_stub");
     for (const ReportFigures& other : figures) {
-      if (other.workload == name && same.p50_us > 0) {
-        std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
-                    other.workload.c_str(), same.workload.c_str(),
-                    other.cpu_us_per_op / same.cpu_us_per_op, other.p50_us / same.p50_us);
-      }
-      if (other.workload == absl::StrCat(name, "_raw_stub") && other.cpu_us_per_op > 0 &&
-          other.p50_us > 0) {
-        std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
-                    same.workload.c_str(), other.workload.c_str(),
-                    same.cpu_us_per_op / other.cpu_us_per_op, same.p50_us / other.p50_us);
-      }
+      if (other.workload == name) PrintCompare(other, same);
+      if (other.workload == raw) PrintCompare(same, other);
     }
   }
   // "<x>_metrics_on" against "<x>": what metrics cost.
@@ -96,10 +85,7 @@ void PrintComparisons(const std::vector<ReportFigures>& figures) {
     absl::string_view name = on.workload;
     if (!absl::ConsumeSuffix(&name, "_metrics_on")) continue;
     for (const ReportFigures& off : figures) {
-      if (off.workload != name || off.cpu_us_per_op <= 0 || off.p50_us <= 0) continue;
-      std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
-                  on.workload.c_str(), off.workload.c_str(), on.cpu_us_per_op / off.cpu_us_per_op,
-                  on.p50_us / off.p50_us);
+      if (off.workload == name) PrintCompare(on, off);
     }
   }
 }

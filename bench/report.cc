@@ -1,13 +1,13 @@
 #include "report.h"
 
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "proc_stat.h"
 
 namespace etcdgrpc::bench {
 namespace {
@@ -36,27 +37,6 @@ int64_t ProcStatusField(absl::string_view name) {
 
 std::atomic<int> g_server_pid{0};
 
-// utime + stime of `pid` from /proc/<pid>/stat, in microseconds; -1 if unreadable.
-int64_t ProcessCpuUs(int pid) {
-  std::ifstream stat_file(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  if (!std::getline(stat_file, line)) return -1;
-  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
-  const size_t close = line.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::vector<absl::string_view> fields =
-      absl::StrSplit(absl::string_view(line).substr(close + 1), ' ', absl::SkipEmpty());
-  // After the name: state is field 3, utime field 14, stime field 15.
-  int64_t utime = 0;
-  int64_t stime = 0;
-  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
-      !absl::SimpleAtoi(fields[12], &stime)) {
-    return -1;
-  }
-  static const int64_t ticks = sysconf(_SC_CLK_TCK);
-  return (utime + stime) * 1000000 / ticks;
-}
-
 }  // namespace
 
 void SetServerPid(int pid) { g_server_pid.store(pid, std::memory_order_relaxed); }
@@ -69,7 +49,7 @@ ProcessSample SampleProcess() {
   return ProcessSample{.wall = absl::Now(),
                        .cpu_us = micros(usage.ru_utime) + micros(usage.ru_stime),
                        .switches = usage.ru_nvcsw + usage.ru_nivcsw,
-                       .server_cpu_us = server > 0 ? ProcessCpuUs(server) : -1};
+                       .server_cpu_us = server > 0 ? testing::ProcessCpuMicros(server) : -1};
 }
 
 double RssMb() { return static_cast<double>(ProcStatusField("VmRSS")) / 1024.0; }
@@ -105,12 +85,8 @@ ReportFigures PrintReport(const Report& report, Measurement& measurement) {
     extra.emplace_back("switches_per_op",
                        absl::StrFormat("%.3f", static_cast<double>(measurement.switches()) / ops));
   }
-  // Only for our own process's work: a peer's line (the Go peer's own measurement) carries
-  // its own figures.
-  if (report.ops > 0 && measurement.server_cpu_us() > 0) {
-    extra.emplace_back(
-        "etcd_cpu_us_per_op",
-        absl::StrFormat("%.2f", static_cast<double>(measurement.server_cpu_us()) / ops));
+  if (std::optional<std::string> etcd_cpu = EtcdCpuPerOp(measurement, report.ops)) {
+    extra.emplace_back("etcd_cpu_us_per_op", *std::move(etcd_cpu));
   }
   for (const auto& [name, value] : extra) absl::StrAppend(&line, " ", name, "=", value);
   std::printf("%s\n", line.c_str());
@@ -127,6 +103,19 @@ ReportFigures PrintReport(const Report& report, Measurement& measurement) {
       .rss_mb = rss_mb,
       .threads = measurement.max_threads() > 0 ? measurement.max_threads() : ThreadCount(),
       .extra = std::move(extra)};
+}
+
+std::optional<std::string> EtcdCpuPerOp(const Measurement& measurement, int64_t ops) {
+  if (ops <= 0 || measurement.server_cpu_us() <= 0) return std::nullopt;
+  return absl::StrFormat(
+      "%.2f", static_cast<double>(measurement.server_cpu_us()) / static_cast<double>(ops));
+}
+
+void PrintCompare(const ReportFigures& ours, const ReportFigures& baseline) {
+  if (baseline.cpu_us_per_op <= 0 || baseline.p50_us <= 0) return;
+  std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
+              ours.workload.c_str(), baseline.workload.c_str(),
+              ours.cpu_us_per_op / baseline.cpu_us_per_op, ours.p50_us / baseline.p50_us);
 }
 
 absl::StatusOr<ReportFigures> ParseReportLine(absl::string_view line) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -115,5 +116,13 @@ struct ReportFigures {
 // Prints "peer=… workload=… ops=… seconds=… ops_per_s=… p50_us=… p99_us=…
 // client_cpu_us_per_op=… rss_mb=… [extra…]" to stdout.
 ReportFigures PrintReport(const Report& report, Measurement& measurement);
+
+// The etcd_cpu_us_per_op extra of `ops` operations measured by `measurement`; nothing when
+// etcd's CPU is not known for all of it.
+[[nodiscard]] std::optional<std::string> EtcdCpuPerOp(const Measurement& measurement, int64_t ops);
+
+// Prints "compare workload=<ours> baseline=<baseline> cpu_ratio=… p50_ratio=…", the ratios
+// the targets are stated in; nothing when the baseline has no CPU or p50 to divide by.
+void PrintCompare(const ReportFigures& ours, const ReportFigures& baseline);
 
 }  // namespace etcdgrpc::bench

@@ -176,13 +176,7 @@ absl::StatusOr<std::vector<ReportFigures>> PutSeqTls(const BenchEnv& env) {
                        .op = put_op(**tls_client, "/bench/put_seq_tls/")}},
                      env.Scaled(kSequentialOps));
   if (figures.ok() && figures->size() == 2) {
-    const ReportFigures& plain = (*figures)[0];
-    const ReportFigures& tls = (*figures)[1];
-    if (plain.cpu_us_per_op > 0 && plain.p50_us > 0) {
-      std::printf("compare workload=%s baseline=%s cpu_ratio=%.2f p50_ratio=%.2f\n",
-                  tls.workload.c_str(), plain.workload.c_str(),
-                  tls.cpu_us_per_op / plain.cpu_us_per_op, tls.p50_us / plain.p50_us);
-    }
+    PrintCompare(/*ours=*/(*figures)[1], /*baseline=*/(*figures)[0]);
   }
   return figures;
 }

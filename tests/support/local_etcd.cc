@@ -39,6 +39,7 @@
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "etcdserverpb/rpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "proc_stat.h"
 
 extern char** environ;
 
@@ -215,12 +216,8 @@ void SleepUntilNextPoll(absl::Time deadline) {
 
 // The process state letter from /proc/<pid>/stat ('T' when stopped), or 0 if unreadable.
 char ProcState(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  if (!std::getline(in, line)) return 0;
-  const size_t paren = line.rfind(')');
-  if (paren == std::string::npos || paren + 2 >= line.size()) return 0;
-  return line[paren + 2];
+  const std::optional<std::vector<std::string>> fields = ProcStatFields(pid);
+  return fields.has_value() ? fields->front().front() : 0;
 }
 
 }  // namespace
