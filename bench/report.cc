@@ -41,6 +41,10 @@ std::atomic<int> g_server_pid{0};
 
 void SetServerPid(int pid) { g_server_pid.store(pid, std::memory_order_relaxed); }
 
+NoSharedServerCpu::NoSharedServerCpu() : saved_(g_server_pid.exchange(0)) {}
+
+NoSharedServerCpu::~NoSharedServerCpu() { g_server_pid.store(saved_); }
+
 ProcessSample SampleProcess() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

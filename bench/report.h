@@ -29,6 +29,20 @@ struct ProcessSample {
 // 0: none, with --endpoints). What the server spends per operation bounds what a client's
 // workload can reach on a machine whose cores it shares.
 void SetServerPid(int pid);
+
+// For a scenario that runs on etcd processes of its own (a cluster, one etcd per run): its
+// lines carry no etcd_cpu_us_per_op rather than the idle shared etcd's. Restores the shared
+// etcd's pid when it goes.
+class NoSharedServerCpu {
+ public:
+  NoSharedServerCpu();
+  ~NoSharedServerCpu();
+  NoSharedServerCpu(const NoSharedServerCpu&) = delete;
+  NoSharedServerCpu& operator=(const NoSharedServerCpu&) = delete;
+
+ private:
+  const int saved_;
+};
 [[nodiscard]] double RssMb();
 [[nodiscard]] int ThreadCount();
 

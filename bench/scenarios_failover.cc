@@ -52,6 +52,7 @@ absl::Status Repair(LocalEtcd& etcd, Fault fault, int member) {
 }
 
 absl::StatusOr<std::vector<ReportFigures>> Failover(const BenchEnv& env) {
+  const NoSharedServerCpu own_cluster;
   testing::LocalEtcdOptions etcd_options;
   etcd_options.members = 3;
   etcd_options.fault_proxies = true;

@@ -141,6 +141,7 @@ absl::StatusOr<std::vector<ReportFigures>> RangeSeq(const BenchEnv& env, bool se
 // local etcd (same flags; one serves https with certificates made by TestCerts), so the
 // difference is the client's and etcd's TLS cost. --endpoints does not apply.
 absl::StatusOr<std::vector<ReportFigures>> PutSeqTls(const BenchEnv& env) {
+  const NoSharedServerCpu own_etcds;
   absl::StatusOr<std::unique_ptr<testing::TestCerts>> certs = testing::TestCerts::Create();
   if (!certs.ok()) return certs.status();
   testing::LocalEtcdOptions tls_etcd_options;
